@@ -1,0 +1,28 @@
+# Development commands for the credit_control Odoo 18 module (see README.md).
+ODOO_SRC ?= /opt/odoo18
+export ODOO_SRC
+
+.PHONY: run test test-core shell lint bench i18n help
+help:
+	@echo "make run | test | test-core | shell | lint | bench | i18n"
+
+run:        ## serve the demo database on http://localhost:8069
+	@tools/run.sh
+
+test:       ## lint + every module test (tours included) on a fresh database
+	@tools/test.sh
+
+test-core:  ## Odoo's own sale and account tests with this module installed
+	@tools/test_core.sh
+
+shell:      ## Odoo shell on the demo database (stdin script: run it and exit)
+	@tools/shell.sh
+
+lint:
+	@tools/lint.sh
+
+bench:      ## benchmark ledger + timings and query counts (bench/results/latest.json)
+	@tools/bench.sh
+
+i18n:       ## regenerate i18n/credit_control.pot and merge it into i18n/de.po
+	@tools/i18n.sh

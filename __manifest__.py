@@ -1,0 +1,24 @@
+{
+    "name": "Credit Control",
+    "summary": "Credit limits, credit checks, risk ratings, exposure and receivables "
+    "management (Forderungsmanagement)",
+    "version": "18.0.1.0.0",
+    "development_status": "Beta",
+    "category": "Accounting",
+    "website": "https://github.com/credit-control/credit_control",
+    "author": "Credit Control contributors",
+    "license": "LGPL-3",
+    "application": True,
+    "installable": True,
+    "external_dependencies": {"python": ["python-stdnum", "xlsxwriter"]},
+    "depends": ["account", "sale", "mail"],
+    "data": [
+        "security/credit_control_groups.xml",
+        "security/ir.model.access.csv",
+        "security/credit_control_security.xml",
+        "views/credit_control_menus.xml",
+    ],
+    "demo": [
+        "demo/credit_control_demo.xml",
+    ],
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# make test: lint + the module's tests (pytest-odoo, tours included) on a fresh database
+# in a throw-away cluster. Ends with one line "N passed, N failed" and exits non-zero on failure.
+. "$(dirname "$0")/common.sh"
+setup_all
+RESULTS="$LOCAL/test-results${CC_TEST_CLUSTER:+-$CC_TEST_CLUSTER}"
+rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+T0=$(date +%s)
+
+# 1. lint (each tool counts as one check in the summary)
+if "$ROOT/tools/lint.sh" >"$RESULTS/lint.log" 2>&1; then
+    echo "lint passed" >"$RESULTS/lint.status"
+else
+    echo "lint failed" >"$RESULTS/lint.status"; cat "$RESULTS/lint.log"
+fi
+
+pg_start "${CC_TEST_CLUSTER:-test}" "${CC_TEST_PGPORT:-54339}"
+trap 'pg_stop' EXIT
+CONF="$LOCAL/test${CC_TEST_CLUSTER:+-$CC_TEST_CLUSTER}.conf"
+DB=${TEST_DB:-cc_test}
+write_odoo_conf "$CONF" "$DB" "${CC_TEST_HTTP_PORT:-8169}"
+echo "test_enable = True" >>"$CONF"
+
+# 2. template database with the dependencies installed, cached by Odoo tree + dependency list
+DEPS=$("$PY" -c "import ast;print(','.join(ast.literal_eval(open('$ROOT/__manifest__.py').read())['depends']))")
+KEY=$( (cat "$ODOO_SRC/odoo/release.py"; echo "$DEPS"; cat "$ROOT/tools/requirements.txt"; git -C "$ODOO_SRC" rev-parse HEAD 2>/dev/null || ls -la "$ODOO_SRC/addons" ) | sha256sum | cut -c1-10)
+TMPL="cc_tmpl_$KEY"
+if ! db_exists "$TMPL"; then
+    info "building template database $TMPL ($DEPS, no demo data; once per Odoo tree)"
+    for old in $(psql -d postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'cc_tmpl_%'"); do dropdb "$old"; done
+    odoo_bin -c "$CONF" -d "$TMPL.part" -i "$DEPS" --without-demo=all --stop-after-init --log-level=warn \
+        || { dropdb --if-exists "$TMPL.part"; die "building the template database failed"; }
+    psql -d postgres -qc "ALTER DATABASE \"$TMPL.part\" RENAME TO \"$TMPL\""
+    rm -rf "$LOCAL/filestore/filestore/$TMPL"
+    [ -d "$LOCAL/filestore/filestore/$TMPL.part" ] && mv "$LOCAL/filestore/filestore/$TMPL.part" "$LOCAL/filestore/filestore/$TMPL"
+fi
+dropdb --if-exists "$DB"
+createdb -T "$TMPL" "$DB"
+rm -rf "$LOCAL/filestore/filestore/$DB"
+[ -d "$LOCAL/filestore/filestore/$TMPL" ] && cp -r "$LOCAL/filestore/filestore/$TMPL" "$LOCAL/filestore/filestore/$DB"
+info "set-up took $(( $(date +%s) - T0 ))s; installing credit_control"
+
+# 3. install the module (its at-install behaviour: data files, German terms)
+if ! odoo_bin -c "$CONF" -d "$DB" -i credit_control --load-language=de_DE --stop-after-init --log-level=warn >"$RESULTS/install.log" 2>&1 \
+   || grep -qE "(ERROR|CRITICAL) $DB" "$RESULTS/install.log"; then
+    cat "$RESULTS/install.log"
+    echo "install failed" >"$RESULTS/install.status"
+else
+    echo "install passed" >"$RESULTS/install.status"
+fi
+
+# 4. the module's tests through pytest-odoo, HttpCase tours included (--odoo-http)
+if grep -q passed "$RESULTS/install.status"; then
+    (cd "$ADDONS_LINK_DIR" && "$VENV/bin/pytest" -p no:cacheprovider --odoo-config="$CONF" --odoo-database="$DB" \
+        --odoo-http --odoo-log-level=warn -rfEs --junitxml="$RESULTS/pytest.xml" \
+        ${PYTEST_ARGS:-} credit_control/tests) || true
+fi
+
+"$PY" "$ROOT/tools/summary.py" "$RESULTS"
