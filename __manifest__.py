@@ -16,7 +16,13 @@
         "security/credit_control_groups.xml",
         "security/ir.model.access.csv",
         "security/credit_control_security.xml",
+        "data/credit_rating_data.xml",
+        "data/ir_cron_data.xml",
+        # root and section menus first: every views file hangs its own menus below them
         "views/credit_control_menus.xml",
+        "views/res_partner_views.xml",
+        "views/credit_rating_views.xml",
+        "views/res_config_settings_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

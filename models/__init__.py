@@ -1,1 +1,4 @@
-
+from . import credit_rating
+from . import res_company
+from . import res_config_settings
+from . import res_partner

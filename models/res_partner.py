@@ -1,0 +1,861 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup, escape
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import SQL, float_round
+
+# Server-side sentinel: code that has verified the user may change a credit profile (approval
+# of a check or a limit request) writes with ``credit_profile_write=CREDIT_PROFILE_WRITE`` in the
+# context. RPC callers cannot forge this object, so the context key cannot bypass the check.
+CREDIT_PROFILE_WRITE = object()
+
+# Fields only a Credit Manager may change: credit decisions.
+PROTECTED_CREDIT_FIELDS = frozenset(
+    {
+        "credit_limit",
+        "credit_limit_set",
+        "credit_limit_date_end",
+        "credit_review_date",
+        "credit_hold",
+        "credit_hold_reason",
+        "credit_rating_id",
+        "credit_score",
+        "credit_rating_date",
+        "credit_rating_source",
+        "credit_manager_id",
+        "credit_insurer_id",
+        "credit_insurance_policy",
+        "credit_insured_limit",
+        "credit_insurance_date_end",
+    }
+)
+
+# Stored payment behaviour, written by the nightly refresh only.
+BEHAVIOUR_FIELDS = (
+    "credit_avg_days_to_pay",
+    "credit_avg_days_late",
+    "credit_late_share",
+    "credit_max_days_late",
+    "credit_paid_invoice_count",
+    "credit_dso",
+)
+
+CREDIT_READ_GROUPS = (
+    "sales_team.group_sale_salesman,account.group_account_invoice,"
+    "account.group_account_readonly,credit_control.credit_control_group_user"
+)
+
+# Scorecard: factor key, label, weight (weights add up to 100)
+SCORECARD_FACTORS = (
+    ("behaviour", "Payment behaviour (weighted days late)", 30),
+    ("overdue", "Overdue share of receivables", 25),
+    ("usage", "Exposure against limit", 15),
+    ("relationship", "Age of the relationship", 10),
+    ("external", "External credit check", 20),
+)
+
+
+def _linear_points(value, best, worst):
+    """Points 0-100 falling linearly from ``best`` (100 points) to ``worst`` (0 points)."""
+    if best == worst:
+        return 100.0
+    ratio = (value - best) / (worst - best)
+    return max(0.0, min(100.0, 100.0 * (1.0 - ratio)))
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # === FIELDS: credit profile (per company) === #
+    credit_limit = fields.Float(
+        groups=CREDIT_READ_GROUPS,
+        tracking=True,
+        help="Credit limit in company currency. Only meaningful when 'Limit Set' is on: "
+        "no limit set means unlimited, a limit of 0 means prepayment only.",
+    )
+    credit_limit_set = fields.Boolean(
+        string="Limit Set",
+        company_dependent=True,
+        tracking=True,
+        groups=CREDIT_READ_GROUPS,
+        help="Off: no credit limit applies. On: the credit limit applies (0 = no credit at all).",
+    )
+    credit_limit_date_end = fields.Date(
+        string="Limit Valid Until", company_dependent=True, tracking=True, groups=CREDIT_READ_GROUPS
+    )
+    credit_review_date = fields.Date(
+        string="Next Credit Review", company_dependent=True, tracking=True, groups=CREDIT_READ_GROUPS
+    )
+    credit_hold = fields.Boolean(
+        company_dependent=True,
+        tracking=True,
+        groups=CREDIT_READ_GROUPS,
+        help="Manual block: no new orders are confirmed for this customer.",
+    )
+    credit_hold_reason = fields.Char(company_dependent=True, tracking=True, groups=CREDIT_READ_GROUPS)
+    credit_rating_id = fields.Many2one(
+        "credit.rating",
+        string="Risk Rating",
+        company_dependent=True,
+        tracking=True,
+        groups=CREDIT_READ_GROUPS,
+    )
+    credit_rating_color = fields.Integer(related="credit_rating_id.color", groups=CREDIT_READ_GROUPS)
+    credit_score = fields.Integer(
+        string="Risk Score",
+        company_dependent=True,
+        tracking=True,
+        groups=CREDIT_READ_GROUPS,
+        help="0 (highest risk) to 100 (lowest risk).",
+    )
+    credit_rating_date = fields.Date(string="Rated On", company_dependent=True, groups=CREDIT_READ_GROUPS)
+    credit_rating_source = fields.Selection(
+        [("manual", "Manual"), ("scorecard", "Scorecard"), ("check", "Credit Check")],
+        string="Rating Source",
+        company_dependent=True,
+        tracking=True,
+        groups=CREDIT_READ_GROUPS,
+    )
+    credit_manager_id = fields.Many2one(
+        "res.users",
+        string="Credit Manager",
+        company_dependent=True,
+        tracking=True,
+        groups=CREDIT_READ_GROUPS,
+        help="Credit manager responsible for this customer, beside the salesperson.",
+    )
+    credit_insurer_id = fields.Many2one(
+        "res.partner",
+        string="Credit Insurer",
+        company_dependent=True,
+        tracking=True,
+        groups=CREDIT_READ_GROUPS,
+    )
+    credit_insurance_policy = fields.Char(
+        string="Insurance Policy", company_dependent=True, tracking=True, groups=CREDIT_READ_GROUPS
+    )
+    credit_insured_limit = fields.Float(
+        string="Insured Limit", company_dependent=True, tracking=True, groups=CREDIT_READ_GROUPS
+    )
+    credit_insurance_date_end = fields.Date(
+        string="Insurance Valid Until", company_dependent=True, tracking=True, groups=CREDIT_READ_GROUPS
+    )
+    credit_insurance_exceeded = fields.Boolean(
+        string="Limit Above Insured Limit",
+        compute="_compute_credit_insurance_exceeded",
+        groups=CREDIT_READ_GROUPS,
+    )
+
+    # === FIELDS: live exposure (company currency, current company) === #
+    credit_currency_id = fields.Many2one("res.currency", compute="_compute_credit_currency_id")
+    credit_receivable = fields.Monetary(
+        string="Open Receivables",
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        groups=CREDIT_READ_GROUPS,
+    )
+    credit_overdue_amount = fields.Monetary(
+        string="Overdue",
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        groups=CREDIT_READ_GROUPS,
+    )
+    credit_overdue_days = fields.Integer(
+        string="Oldest Overdue (Days)", compute="_compute_credit_exposure", groups=CREDIT_READ_GROUPS
+    )
+    credit_draft_invoices = fields.Monetary(
+        string="Draft Invoices",
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        groups=CREDIT_READ_GROUPS,
+    )
+    credit_uninvoiced_orders = fields.Monetary(
+        string="Orders Not Invoiced",
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        groups=CREDIT_READ_GROUPS,
+    )
+    credit_exposure = fields.Monetary(
+        string="Total Exposure",
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        groups=CREDIT_READ_GROUPS,
+    )
+    credit_available = fields.Monetary(
+        string="Available Credit",
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        groups=CREDIT_READ_GROUPS,
+    )
+    credit_usage = fields.Float(
+        string="Limit Used (%)", compute="_compute_credit_exposure", groups=CREDIT_READ_GROUPS
+    )
+    credit_over_limit = fields.Boolean(
+        string="Over Limit",
+        compute="_compute_credit_exposure",
+        search="_search_credit_over_limit",
+        groups=CREDIT_READ_GROUPS,
+    )
+    credit_review_due = fields.Boolean(
+        string="Review Due",
+        compute="_compute_credit_review_due",
+        search="_search_credit_review_due",
+        groups=CREDIT_READ_GROUPS,
+    )
+
+    # === FIELDS: payment behaviour (stored per company, refreshed nightly) === #
+    credit_avg_days_to_pay = fields.Float(
+        string="Average Days to Pay", company_dependent=True, groups=CREDIT_READ_GROUPS, digits=(16, 1)
+    )
+    credit_avg_days_late = fields.Float(
+        string="Average Days Late (Weighted)",
+        company_dependent=True,
+        groups=CREDIT_READ_GROUPS,
+        digits=(16, 1),
+    )
+    credit_late_share = fields.Float(
+        string="Invoices Paid Late (%)", company_dependent=True, groups=CREDIT_READ_GROUPS, digits=(16, 1)
+    )
+    credit_max_days_late = fields.Integer(
+        string="Maximum Days Late", company_dependent=True, groups=CREDIT_READ_GROUPS
+    )
+    credit_paid_invoice_count = fields.Integer(
+        string="Paid Invoices Analysed", company_dependent=True, groups=CREDIT_READ_GROUPS
+    )
+    credit_dunning_count = fields.Integer(
+        string="Dunning Letters Received", company_dependent=True, groups=CREDIT_READ_GROUPS
+    )
+    credit_dso = fields.Float(
+        string="Customer DSO (Days)", company_dependent=True, groups=CREDIT_READ_GROUPS, digits=(16, 1)
+    )
+    credit_behaviour_date = fields.Date(
+        string="Behaviour Updated On", company_dependent=True, groups=CREDIT_READ_GROUPS
+    )
+    credit_scorecard_html = fields.Html(
+        string="Scorecard",
+        compute="_compute_credit_scorecard_html",
+        sanitize=False,
+        groups=CREDIT_READ_GROUPS,
+    )
+
+    # === COMPUTE === #
+    @api.depends_context("company")
+    def _compute_credit_currency_id(self):
+        self.credit_currency_id = self.env.company.currency_id
+
+    @api.depends("credit_limit", "credit_limit_set", "credit_insured_limit", "credit_insurer_id")
+    @api.depends_context("company")
+    def _compute_credit_insurance_exceeded(self):
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            partner.credit_insurance_exceeded = bool(
+                commercial.credit_limit_set
+                and (commercial.credit_insurer_id or commercial.credit_insured_limit)
+                and commercial.credit_limit > commercial.credit_insured_limit
+            )
+
+    @api.depends_context("company")
+    def _compute_credit_exposure(self):
+        exposures = self._get_credit_exposures()
+        for partner in self:
+            exposure = exposures[partner.commercial_partner_id.id]
+            partner.credit_receivable = exposure["receivable"]
+            partner.credit_overdue_amount = exposure["overdue"]
+            partner.credit_overdue_days = exposure["overdue_days"]
+            partner.credit_draft_invoices = exposure["draft_invoices"]
+            partner.credit_uninvoiced_orders = exposure["uninvoiced_orders"]
+            partner.credit_exposure = exposure["total"]
+            partner.credit_available = exposure["available"] or 0.0
+            partner.credit_usage = exposure["usage"] or 0.0
+            partner.credit_over_limit = exposure["over_limit"]
+
+    def _search_credit_over_limit(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise ValidationError(_("Over Limit can only be searched as true or false."))
+        # only commercial partners with a limit can be over it: aggregate just those, in SQL
+        limited = self.with_context(active_test=False).search(
+            [("credit_limit_set", "=", True), ("is_company", "=", True)]
+        ) | self.with_context(active_test=False).search(
+            [("credit_limit_set", "=", True), ("parent_id", "=", False)]
+        )
+        exposures = limited._get_credit_exposures()
+        over_ids = [pid for pid, exposure in exposures.items() if exposure["over_limit"]]
+        positive = (operator == "=") == value
+        return [("commercial_partner_id", "in" if positive else "not in", over_ids)]
+
+    @api.depends("credit_review_date", "credit_limit_date_end")
+    @api.depends_context("company")
+    def _compute_credit_review_due(self):
+        horizon = fields.Date.context_today(self) + timedelta(days=self._credit_review_lead_days())
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            dates = [d for d in (commercial.credit_review_date, commercial.credit_limit_date_end) if d]
+            partner.credit_review_due = bool(dates) and min(dates) <= horizon
+
+    def _search_credit_review_due(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise ValidationError(_("Review Due can only be searched as true or false."))
+        horizon = fields.Date.context_today(self) + timedelta(days=self._credit_review_lead_days())
+        domain = [
+            "|",
+            ("commercial_partner_id.credit_review_date", "<=", horizon),
+            ("commercial_partner_id.credit_limit_date_end", "<=", horizon),
+        ]
+        return domain if (operator == "=") == value else ["!", *domain]
+
+    @api.depends_context("company")
+    def _compute_credit_scorecard_html(self):
+        for partner in self:
+            card = partner.commercial_partner_id._get_credit_scorecard()
+            rows = Markup("").join(
+                Markup(
+                    "<tr><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td>"
+                    "<td class='text-end'>%s</td></tr>"
+                )
+                % (escape(f["label"]), escape(f["value"]), f["weight"], "%.1f" % f["contribution"])
+                for f in card["factors"]
+            )
+            partner.credit_scorecard_html = Markup(
+                "<table class='table table-sm o_credit_scorecard'><thead><tr><th>%s</th>"
+                "<th class='text-end'>%s</th><th class='text-end'>%s</th><th class='text-end'>%s</th>"
+                "</tr></thead><tbody>%s</tbody><tfoot><tr><th>%s</th><th/><th/>"
+                "<th class='text-end'>%s</th></tr></tfoot></table>"
+            ) % (
+                _("Factor"),
+                _("Value"),
+                _("Weight"),
+                _("Points"),
+                rows,
+                _("Score"),
+                card["score"],
+            )
+
+    # === CONSTRAINTS === #
+    @api.constrains("credit_limit", "credit_insured_limit")
+    def _check_credit_limit_positive(self):
+        for partner in self:
+            if partner.credit_limit < 0 or partner.credit_insured_limit < 0:
+                raise ValidationError(
+                    _("The credit limit of %(partner)s cannot be negative.", partner=partner.display_name)
+                )
+
+    @api.constrains("credit_hold", "credit_hold_reason")
+    def _check_credit_hold_reason(self):
+        for partner in self:
+            if partner.credit_hold and not (partner.credit_hold_reason or "").strip():
+                raise ValidationError(
+                    _("Putting %(partner)s on credit hold needs a reason.", partner=partner.display_name)
+                )
+
+    @api.constrains("credit_score")
+    def _check_credit_score(self):
+        for partner in self:
+            if not 0 <= partner.credit_score <= 100:
+                raise ValidationError(
+                    _(
+                        "The risk score of %(partner)s must lie between 0 and 100.",
+                        partner=partner.display_name,
+                    )
+                )
+
+    # === CRUD === #
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + sorted(PROTECTED_CREDIT_FIELDS - {"credit_limit"})
+
+    def _commercial_sync_to_children(self, fields_to_sync=None):
+        # children copy the commercial partner's profile, which was checked when it was written
+        return super(
+            ResPartner, self.with_context(credit_profile_write=CREDIT_PROFILE_WRITE)
+        )._commercial_sync_to_children(fields_to_sync)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_credit_profile_write_access(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_credit_profile_write_access(vals)
+        rating_before = {}
+        if "credit_rating_id" in vals:
+            rating_before = {p.id: p.credit_rating_id for p in self}
+        result = super().write(vals)
+        if rating_before:
+            self._notify_credit_rating_change(rating_before)
+        return result
+
+    # === BUSINESS METHODS === #
+    def _check_credit_profile_write_access(self, vals):
+        protected = PROTECTED_CREDIT_FIELDS.intersection(vals)
+        if not protected or self.env.su:
+            return
+        if self.env.context.get("credit_profile_write") is CREDIT_PROFILE_WRITE:
+            return
+        if self.env.user.has_group("credit_control.credit_control_group_manager"):
+            return
+        labels = ", ".join(
+            sorted(self._fields[name].get_description(self.env)["string"] for name in protected)
+        )
+        raise AccessError(
+            _(
+                "Only Credit Managers may change the credit profile of a customer (%(fields)s). "
+                "Ask the credit team, for example with a limit request.",
+                fields=labels,
+            )
+        )
+
+    def _notify_credit_rating_change(self, rating_before):
+        """Tell the salesperson and the credit manager that a rating changed."""
+        activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        for partner in self:
+            old, new = rating_before.get(partner.id), partner.credit_rating_id
+            if old == new or partner.commercial_partner_id != partner:
+                continue
+            summary = _(
+                "Credit rating changed: %(old)s → %(new)s",
+                old=old.display_name if old else _("none"),
+                new=new.display_name if new else _("none"),
+            )
+            users = (partner.user_id | partner.credit_manager_id).filtered(lambda u: u.active and not u.share)
+            for user in users:
+                partner.sudo().activity_schedule(
+                    activity_type_id=activity_type.id if activity_type else False,
+                    summary=summary,
+                    user_id=user.id,
+                )
+
+    def _credit_review_lead_days(self):
+        return self.env.company.credit_review_lead_days or 30
+
+    def _get_credit_exposure(self, exclude_orders=None):
+        """Exposure of this customer (its commercial partner and all contacts) in the current
+        company, in company currency. See :meth:`_get_credit_exposures` for the keys."""
+        self.ensure_one()
+        return self._get_credit_exposures(exclude_orders=exclude_orders)[self.commercial_partner_id.id]
+
+    def _get_credit_exposures(self, exclude_orders=None):
+        """Exposure per commercial partner id of ``self``, in the current company's currency.
+
+        Set-based: three aggregate queries (posted receivables, draft invoices, uninvoiced sale
+        orders) plus one currency-rate query, whatever the number of partners or open items.
+        Foreign-currency amounts are converted at today's rate. Keys: ``receivable`` (open
+        posted items; credit notes and unreconciled payments reduce it), ``overdue`` (past-due
+        open debit items), ``overdue_days`` (age of the oldest overdue item), ``draft_invoices``,
+        ``uninvoiced_orders`` (taxes included), ``total``, ``limit`` (None = no limit),
+        ``available`` (None = unlimited), ``usage`` (percent of the limit), ``over_limit``.
+        """
+        company = self.env.company
+        currency = company.currency_id
+        today = fields.Date.context_today(self)
+        commercial = self.commercial_partner_id
+        partner_ids = tuple(commercial.ids) or (0,)
+        exclude_order_ids = tuple(exclude_orders.ids) if exclude_orders else (0,)
+        buckets = {}  # (partner_id, key) -> {currency_id: amount}
+
+        def add(partner_id, key, currency_id, amount):
+            if amount:
+                per_currency = buckets.setdefault((partner_id, key), {})
+                per_currency[currency_id] = per_currency.get(currency_id, 0.0) + amount
+
+        self.env["account.move.line"].flush_model(
+            [
+                "amount_residual",
+                "amount_residual_currency",
+                "reconciled",
+                "date_maturity",
+                "parent_state",
+                "partner_id",
+                "account_id",
+                "company_id",
+                "currency_id",
+                "price_total",
+                "display_type",
+                "move_id",
+            ]
+        )
+        self.env["account.move"].flush_model(["state", "move_type", "commercial_partner_id", "company_id"])
+        self.env["sale.order.line"].flush_model(
+            ["untaxed_amount_to_invoice", "price_total", "price_subtotal"]
+        )
+        self.env["sale.order"].flush_model(["state", "partner_id", "company_id", "currency_id"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+
+        # 1. open posted receivables: residual in the line's currency, converted below
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT p.commercial_partner_id,
+                   l.currency_id,
+                   SUM(CASE WHEN l.currency_id = %(company_currency)s THEN l.amount_residual
+                            ELSE l.amount_residual_currency END),
+                   SUM(CASE WHEN l.currency_id = %(company_currency)s THEN l.amount_residual
+                            ELSE l.amount_residual_currency END)
+                       FILTER (WHERE l.date_maturity < %(today)s AND l.amount_residual > 0),
+                   MIN(l.date_maturity) FILTER (WHERE l.date_maturity < %(today)s AND l.amount_residual > 0)
+              FROM account_move_line l
+              JOIN account_account a ON a.id = l.account_id
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE p.commercial_partner_id IN %(partner_ids)s
+               AND l.company_id = %(company_id)s
+               AND l.parent_state = 'posted'
+               AND a.account_type = 'asset_receivable'
+               AND NOT l.reconciled
+          GROUP BY p.commercial_partner_id, l.currency_id
+            """,
+                company_currency=currency.id,
+                today=today,
+                partner_ids=partner_ids,
+                company_id=company.id,
+            )
+        )
+        oldest = {}
+        for partner_id, currency_id, residual, overdue, min_due in self.env.cr.fetchall():
+            add(partner_id, "receivable", currency_id, residual or 0.0)
+            add(partner_id, "overdue", currency_id, overdue or 0.0)
+            if min_due and (partner_id not in oldest or min_due < oldest[partner_id]):
+                oldest[partner_id] = min_due
+
+        # 2. draft customer invoices; lines coming from a sale order stay in "uninvoiced orders"
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT m.commercial_partner_id,
+                   m.currency_id,
+                   SUM(CASE WHEN m.move_type = 'out_refund' THEN -l.price_total ELSE l.price_total END)
+              FROM account_move m
+              JOIN account_move_line l ON l.move_id = m.id
+             WHERE m.commercial_partner_id IN %(partner_ids)s
+               AND m.company_id = %(company_id)s
+               AND m.state = 'draft'
+               AND m.move_type IN ('out_invoice', 'out_refund')
+               AND l.display_type = 'product'
+               AND NOT EXISTS (SELECT 1 FROM sale_order_line_invoice_rel r WHERE r.invoice_line_id = l.id)
+          GROUP BY m.commercial_partner_id, m.currency_id
+            """,
+                partner_ids=partner_ids,
+                company_id=company.id,
+            )
+        )
+        for partner_id, currency_id, amount in self.env.cr.fetchall():
+            add(partner_id, "draft_invoices", currency_id, amount or 0.0)
+
+        # 3. confirmed sale orders, amount still to invoice with taxes
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT p.commercial_partner_id,
+                   so.currency_id,
+                   SUM(sol.untaxed_amount_to_invoice
+                       * CASE WHEN sol.price_subtotal <> 0
+                              THEN sol.price_total / sol.price_subtotal ELSE 1 END)
+              FROM sale_order so
+              JOIN sale_order_line sol ON sol.order_id = so.id
+              JOIN res_partner p ON p.id = so.partner_id
+             WHERE p.commercial_partner_id IN %(partner_ids)s
+               AND so.company_id = %(company_id)s
+               AND so.state = 'sale'
+               AND so.id NOT IN %(exclude_order_ids)s
+               AND sol.untaxed_amount_to_invoice <> 0
+          GROUP BY p.commercial_partner_id, so.currency_id
+            """,
+                partner_ids=partner_ids,
+                company_id=company.id,
+                exclude_order_ids=exclude_order_ids,
+            )
+        )
+        for partner_id, currency_id, amount in self.env.cr.fetchall():
+            add(partner_id, "uninvoiced_orders", currency_id, amount or 0.0)
+
+        # convert every currency at today's rate in one query
+        currency_ids = {cid for amounts in buckets.values() for cid in amounts} | {currency.id}
+        rates = self.env["res.currency"].browse(currency_ids)._get_rates(company, today)
+        company_rate = rates.get(currency.id) or 1.0
+
+        def total_of(partner_id, key):
+            amounts = buckets.get((partner_id, key), {})
+            value = sum(amount * company_rate / (rates.get(cid) or 1.0) for cid, amount in amounts.items())
+            return float_round(value, precision_rounding=currency.rounding)
+
+        result = {}
+        for partner in commercial:
+            pid = partner.id
+            exposure = {
+                "currency": currency,
+                "receivable": total_of(pid, "receivable"),
+                "overdue": total_of(pid, "overdue"),
+                "overdue_days": (today - oldest[pid]).days if pid in oldest else 0,
+                "draft_invoices": total_of(pid, "draft_invoices"),
+                "uninvoiced_orders": total_of(pid, "uninvoiced_orders"),
+            }
+            exposure["total"] = float_round(
+                exposure["receivable"] + exposure["draft_invoices"] + exposure["uninvoiced_orders"],
+                precision_rounding=currency.rounding,
+            )
+            # sudo: salespeople read the limit of their customers without the accounting groups
+            limit_set = partner.sudo().credit_limit_set
+            limit = partner.sudo().credit_limit if limit_set else None
+            exposure["limit"] = limit
+            if limit is None:
+                exposure.update(available=None, usage=None, over_limit=False)
+            else:
+                exposure["available"] = float_round(
+                    limit - exposure["total"], precision_rounding=currency.rounding
+                )
+                exposure["usage"] = (
+                    100.0 * exposure["total"] / limit if limit else (100.0 if exposure["total"] > 0 else 0.0)
+                )
+                exposure["over_limit"] = currency.compare_amounts(exposure["total"], limit) > 0
+            result[pid] = exposure
+        return result
+
+    # --- payment behaviour --- #
+    def _refresh_payment_behaviour(self):
+        """Recompute and store the payment behaviour of these customers in the current company
+        from the paid invoices of the configured window (one aggregate query for all)."""
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        months = company.credit_behaviour_months or 12
+        window_start = today - relativedelta(months=months)
+        commercial = self.commercial_partner_id
+        if not commercial:
+            return
+        self.env["account.move"].flush_model()
+        self.env["account.move.line"].flush_model()
+        self.env["account.partial.reconcile"].flush_model()
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+            WITH paid AS (
+                SELECT m.commercial_partner_id AS partner_id,
+                       m.invoice_date,
+                       COALESCE(m.invoice_date_due, m.invoice_date) AS date_due,
+                       ABS(m.amount_total_signed) AS amount,
+                       pay.paid_date
+                  FROM account_move m
+                  JOIN LATERAL (
+                        SELECT MAX(pr.max_date) AS paid_date
+                          FROM account_move_line il
+                          JOIN account_partial_reconcile pr ON pr.debit_move_id = il.id
+                         WHERE il.move_id = m.id AND il.display_type = 'payment_term'
+                  ) pay ON TRUE
+                 WHERE m.commercial_partner_id IN %(partner_ids)s
+                   AND m.company_id = %(company_id)s
+                   AND m.move_type = 'out_invoice'
+                   AND m.state = 'posted'
+                   AND m.payment_state IN ('paid', 'in_payment')
+                   AND pay.paid_date >= %(window_start)s
+            ),
+            sales AS (
+                SELECT m.commercial_partner_id AS partner_id, SUM(m.amount_total_signed) AS amount
+                  FROM account_move m
+                 WHERE m.commercial_partner_id IN %(partner_ids)s
+                   AND m.company_id = %(company_id)s
+                   AND m.move_type IN ('out_invoice', 'out_refund')
+                   AND m.state = 'posted'
+                   AND m.invoice_date > %(window_start)s
+              GROUP BY m.commercial_partner_id
+            ),
+            open_items AS (
+                SELECT p.commercial_partner_id AS partner_id, SUM(l.amount_residual) AS amount
+                  FROM account_move_line l
+                  JOIN account_account a ON a.id = l.account_id
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE p.commercial_partner_id IN %(partner_ids)s
+                   AND l.company_id = %(company_id)s
+                   AND l.parent_state = 'posted'
+                   AND a.account_type = 'asset_receivable'
+                   AND NOT l.reconciled
+              GROUP BY p.commercial_partner_id
+            ),
+            behaviour AS (
+                SELECT partner_id,
+                       COUNT(*) AS invoice_count,
+                       AVG(paid_date - invoice_date) AS avg_days_to_pay,
+                       SUM(GREATEST(paid_date - date_due, 0) * amount)
+                           / NULLIF(SUM(amount), 0) AS avg_days_late,
+                       100.0 * COUNT(*) FILTER (WHERE paid_date > date_due) / COUNT(*) AS late_share,
+                       MAX(GREATEST(paid_date - date_due, 0)) AS max_days_late
+                  FROM paid
+              GROUP BY partner_id
+            )
+            SELECT p.id AS partner_id,
+                   COALESCE(b.invoice_count, 0) AS invoice_count,
+                   COALESCE(b.avg_days_to_pay, 0) AS avg_days_to_pay,
+                   COALESCE(b.avg_days_late, 0) AS avg_days_late,
+                   COALESCE(b.late_share, 0) AS late_share,
+                   COALESCE(b.max_days_late, 0) AS max_days_late,
+                   CASE WHEN COALESCE(s.amount, 0) > 0
+                        THEN GREATEST(COALESCE(o.amount, 0), 0) / s.amount * %(window_days)s
+                        ELSE 0 END AS dso
+              FROM res_partner p
+         LEFT JOIN behaviour b ON b.partner_id = p.id
+         LEFT JOIN sales s ON s.partner_id = p.id
+         LEFT JOIN open_items o ON o.partner_id = p.id
+             WHERE p.id IN %(partner_ids)s
+            """,
+                partner_ids=tuple(commercial.ids),
+                company_id=company.id,
+                window_start=window_start,
+                window_days=(today - window_start).days,
+            )
+        )
+        by_id = {row["partner_id"]: row for row in rows}
+        writer = commercial.with_context(tracking_disable=True, credit_profile_write=CREDIT_PROFILE_WRITE)
+        for partner in writer:
+            row = by_id[partner.id]
+            partner.write(
+                {
+                    "credit_paid_invoice_count": row["invoice_count"],
+                    "credit_avg_days_to_pay": float(row["avg_days_to_pay"]),
+                    "credit_avg_days_late": float(row["avg_days_late"]),
+                    "credit_late_share": float(row["late_share"]),
+                    "credit_max_days_late": int(row["max_days_late"]),
+                    "credit_dso": float(row["dso"]),
+                    "credit_behaviour_date": today,
+                }
+            )
+
+    def action_refresh_credit_profile(self):
+        """Button: refresh payment behaviour and the scorecard rating now."""
+        self.commercial_partner_id._refresh_payment_behaviour()
+        self.commercial_partner_id._refresh_credit_rating()
+        return True
+
+    @api.model
+    def _credit_customer_domain(self):
+        return [("parent_id", "=", False), ("customer_rank", ">", 0)]
+
+    @api.model
+    def _cron_refresh_payment_behaviour(self, batch_size=1000):
+        """Nightly: refresh the payment behaviour of every customer, company by company, in
+        batches; the scheduler re-runs the job at once while work remains."""
+        today = fields.Date.context_today(self)
+        done = remaining = 0
+        for company in self.env["res.company"].search([]):
+            partners = self.with_company(company)
+            domain = partners._credit_customer_domain() + [
+                "|",
+                ("credit_behaviour_date", "=", False),
+                ("credit_behaviour_date", "<", today),
+            ]
+            if not done:
+                batch = partners.search(domain, limit=batch_size)
+                batch._refresh_payment_behaviour()
+                batch._refresh_credit_rating()
+                done = len(batch)
+            remaining += partners.search_count(domain)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    # --- scorecard and rating --- #
+    def _get_credit_scorecard(self):
+        """The internal score (0-100, 100 = lowest risk) with each factor's contribution."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        exposure = partner._get_credit_exposure()
+        first_invoice = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("commercial_partner_id", "=", partner.id),
+                    ("company_id", "=", self.env.company.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                ],
+                order="invoice_date",
+                limit=1,
+            )
+        )
+        check_score = partner._credit_external_score()
+        months = 0
+        if first_invoice.invoice_date:
+            delta = relativedelta(fields.Date.context_today(self), first_invoice.invoice_date)
+            months = delta.years * 12 + delta.months
+        overdue_share = (
+            100.0 * exposure["overdue"] / exposure["receivable"] if exposure["receivable"] > 0 else 0.0
+        )
+        usage = exposure["usage"]
+        values = {
+            "behaviour": (
+                partner.credit_avg_days_late,
+                _linear_points(partner.credit_avg_days_late, 0, 60),
+                _("%(days).1f days", days=partner.credit_avg_days_late),
+            ),
+            "overdue": (overdue_share, _linear_points(overdue_share, 0, 50), "%.0f %%" % overdue_share),
+            "usage": (
+                usage,
+                50.0 if usage is None else _linear_points(usage, 50, 120),
+                _("no limit") if usage is None else "%.0f %%" % usage,
+            ),
+            "relationship": (months, _linear_points(months, 36, 0), _("%(months)s months", months=months)),
+            "external": (
+                check_score,
+                50.0 if check_score is None else float(check_score),
+                _("none") if check_score is None else str(check_score),
+            ),
+        }
+        labels = {
+            "behaviour": _("Payment behaviour (weighted days late)"),
+            "overdue": _("Overdue share of receivables"),
+            "usage": _("Exposure against limit"),
+            "relationship": _("Age of the relationship"),
+            "external": _("External credit check"),
+        }
+        factors = []
+        for key, _label, weight in SCORECARD_FACTORS:
+            _raw, points, shown = values[key]
+            factors.append(
+                {
+                    "key": key,
+                    "label": labels[key],
+                    "value": shown,
+                    "points": points,
+                    "weight": weight,
+                    "contribution": points * weight / 100.0,
+                }
+            )
+        score = int(round(sum(f["contribution"] for f in factors)))
+        return {"score": score, "factors": factors}
+
+    def _credit_external_score(self):
+        """Normalised score (0-100) of the latest done, unexpired credit check, if any."""
+        if "credit.check" not in self.env:
+            return None
+        check = self.env["credit.check"].sudo()._latest_valid_check(self.commercial_partner_id)
+        return check.score_normalized if check else None
+
+    def _refresh_credit_rating(self):
+        """Set score and rating from the scorecard, except where a manager set the rating by
+        hand or a valid credit check decided it."""
+        today = fields.Date.context_today(self)
+        ratings = self.env["credit.rating"]
+        for partner in self.commercial_partner_id:
+            source = partner.credit_rating_source
+            if source == "manual":
+                continue
+            if source == "check" and partner._credit_external_score() is not None:
+                continue
+            score = partner._get_credit_scorecard()["score"]
+            rating = ratings._for_score(score)
+            vals = {"credit_score": score, "credit_rating_source": "scorecard", "credit_rating_date": today}
+            if rating and rating != partner.credit_rating_id:
+                vals["credit_rating_id"] = rating.id
+            partner.with_context(credit_profile_write=CREDIT_PROFILE_WRITE).write(vals)
+
+    # === ACTIONS === #
+    def action_view_credit_exposure_items(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_account_moves_all_a")
+        action["domain"] = [
+            ("partner_id", "child_of", self.commercial_partner_id.id),
+            ("company_id", "=", self.env.company.id),
+            ("parent_state", "=", "posted"),
+            ("account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+        ]
+        action["context"] = {"search_default_group_by_move": 0}
+        return action
