@@ -479,7 +479,7 @@ class ResPartner(models.Model):
         )
         self.env["account.move"].flush_model(["state", "move_type", "commercial_partner_id", "company_id"])
         self.env["sale.order.line"].flush_model(
-            ["untaxed_amount_to_invoice", "price_total", "price_subtotal"]
+            ["qty_invoiced", "product_uom_qty", "price_total", "display_type"]
         )
         self.env["sale.order"].flush_model(["state", "partner_id", "company_id", "currency_id"])
         self.env["res.partner"].flush_model(["commercial_partner_id"])
@@ -519,7 +519,7 @@ class ResPartner(models.Model):
             if min_due and (partner_id not in oldest or min_due < oldest[partner_id]):
                 oldest[partner_id] = min_due
 
-        # 2. draft customer invoices; lines coming from a sale order stay in "uninvoiced orders"
+        # 2. draft customer invoices (with taxes), whether or not they come from a sale order
         self.env.cr.execute(
             SQL(
                 """
@@ -533,7 +533,6 @@ class ResPartner(models.Model):
                AND m.state = 'draft'
                AND m.move_type IN ('out_invoice', 'out_refund')
                AND l.display_type = 'product'
-               AND NOT EXISTS (SELECT 1 FROM sale_order_line_invoice_rel r WHERE r.invoice_line_id = l.id)
           GROUP BY m.commercial_partner_id, m.currency_id
             """,
                 partner_ids=partner_ids,
@@ -543,15 +542,15 @@ class ResPartner(models.Model):
         for partner_id, currency_id, amount in self.env.cr.fetchall():
             add(partner_id, "draft_invoices", currency_id, amount or 0.0)
 
-        # 3. confirmed sale orders, amount still to invoice with taxes
+        # 3. confirmed sale orders: the ordered quantity not yet on any invoice (a draft invoice
+        #    counts above), valued at the line's total with taxes
         self.env.cr.execute(
             SQL(
                 """
             SELECT p.commercial_partner_id,
                    so.currency_id,
-                   SUM(sol.untaxed_amount_to_invoice
-                       * CASE WHEN sol.price_subtotal <> 0
-                              THEN sol.price_total / sol.price_subtotal ELSE 1 END)
+                   SUM(sol.price_total * GREATEST(sol.product_uom_qty - sol.qty_invoiced, 0)
+                       / sol.product_uom_qty)
               FROM sale_order so
               JOIN sale_order_line sol ON sol.order_id = so.id
               JOIN res_partner p ON p.id = so.partner_id
@@ -559,7 +558,9 @@ class ResPartner(models.Model):
                AND so.company_id = %(company_id)s
                AND so.state = 'sale'
                AND so.id NOT IN %(exclude_order_ids)s
-               AND sol.untaxed_amount_to_invoice <> 0
+               AND sol.display_type IS NULL
+               AND sol.product_uom_qty > 0
+               AND sol.qty_invoiced < sol.product_uom_qty
           GROUP BY p.commercial_partner_id, so.currency_id
             """,
                 partner_ids=partner_ids,

@@ -50,10 +50,12 @@ else
 fi
 
 # 4. the module's tests through pytest-odoo, HttpCase tours included (--odoo-http)
+# PYTEST_ARGS may hold quoted words, e.g. PYTEST_ARGS="-k 'exposure or install'"
+eval "EXTRA_PYTEST_ARGS=(${PYTEST_ARGS:-})"
 if grep -q passed "$RESULTS/install.status"; then
     (cd "$ADDONS_LINK_DIR" && "$VENV/bin/pytest" -p no:cacheprovider --odoo-config="$CONF" --odoo-database="$DB" \
         --odoo-http --odoo-log-level=warn -rfEs --junitxml="$RESULTS/pytest.xml" \
-        ${PYTEST_ARGS:-} credit_control/tests) || true
+        "${EXTRA_PYTEST_ARGS[@]}" credit_control/tests) || true
 fi
 
 "$PY" "$ROOT/tools/summary.py" "$RESULTS"

@@ -1,0 +1,112 @@
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.tests import new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class CreditControlCommon(AccountTestInvoicingCommon):
+    """Shared fixture: a customer company with a contact, users of every role, a second company."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.today = fields.Date.today()
+        cls.company = cls.company_data["company"]
+        cls.currency = cls.company.currency_id
+        cls.customer = cls.env["res.partner"].create({"name": "Muster GmbH", "is_company": True})
+        cls.contact = cls.env["res.partner"].create(
+            {"name": "Erika Muster", "parent_id": cls.customer.id, "type": "contact"}
+        )
+        cls.sales_user = new_test_user(
+            cls.env, "cc_sales", groups="sales_team.group_sale_salesman", company_id=cls.company.id
+        )
+        cls.collector = new_test_user(
+            cls.env,
+            "cc_collector",
+            groups="account.group_account_invoice,credit_control.credit_control_group_user",
+            company_id=cls.company.id,
+        )
+        cls.credit_manager = new_test_user(
+            cls.env,
+            "cc_manager",
+            groups="account.group_account_invoice,credit_control.credit_control_group_manager",
+            company_id=cls.company.id,
+        )
+        cls.immediate = cls.env.ref("account.account_payment_term_immediate")
+        cls.term_30 = cls.env.ref("account.account_payment_term_30days")
+
+    @classmethod
+    def _invoice(
+        cls, amount, partner=None, days_ago=0, term=None, move_type="out_invoice", currency=None, post=True
+    ):
+        """A customer invoice without taxes, dated ``days_ago`` days back."""
+        invoice = cls.env["account.move"].create(
+            {
+                "move_type": move_type,
+                "partner_id": (partner or cls.customer).id,
+                "invoice_date": cls.today - timedelta(days=days_ago),
+                "invoice_payment_term_id": (term or cls.immediate).id,
+                "currency_id": (currency or cls.currency).id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Goods", "quantity": 1, "price_unit": amount, "tax_ids": [Command.clear()]}
+                    )
+                ],
+            }
+        )
+        if post:
+            invoice.action_post()
+        return invoice
+
+    @classmethod
+    def _pay(cls, invoice, amount=None, days_after_invoice=0):
+        """Register a payment on ``invoice`` dated ``days_after_invoice`` days after it."""
+        wizard = (
+            cls.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create(
+                {
+                    "payment_date": invoice.invoice_date + timedelta(days=days_after_invoice),
+                    **({"amount": amount} if amount is not None else {}),
+                }
+            )
+        )
+        return wizard._create_payments()
+
+    @classmethod
+    def _unreconciled_payment(cls, amount, partner=None):
+        """An open customer payment (credit on the receivable account, not matched)."""
+        receivable = cls.company_data["default_account_receivable"]
+        move = cls.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "date": cls.today,
+                "journal_id": cls.company_data["default_journal_bank"].id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "account_id": receivable.id,
+                            "partner_id": (partner or cls.customer).id,
+                            "credit": amount,
+                            "name": "Payment",
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "account_id": cls.company_data["default_journal_bank"].default_account_id.id,
+                            "debit": amount,
+                            "name": "Payment",
+                        }
+                    ),
+                ],
+            }
+        )
+        move.action_post()
+        return move
+
+    def _set_limit(self, partner, amount, company=None):
+        partner.with_company(company or self.company).write(
+            {"credit_limit": amount, "credit_limit_set": True}
+        )
