@@ -736,8 +736,9 @@ class ResPartner(models.Model):
         batches; the scheduler re-runs the job at once while work remains."""
         today = fields.Date.context_today(self)
         done = remaining = 0
-        for company in self.env["res.company"].search([]):
-            partners = self.with_company(company)
+        # sudo: the scheduler's user refreshes every company's customers
+        for company in self.env["res.company"].sudo().search([]):
+            partners = self.sudo().with_company(company)
             domain = partners._credit_customer_domain() + [
                 "|",
                 ("credit_behaviour_date", "=", False),

@@ -20,7 +20,10 @@ class CreditControlCommon(AccountTestInvoicingCommon):
             {"name": "Erika Muster", "parent_id": cls.customer.id, "type": "contact"}
         )
         cls.sales_user = new_test_user(
-            cls.env, "cc_sales", groups="sales_team.group_sale_salesman", company_id=cls.company.id
+            cls.env,
+            "cc_sales",
+            groups="base.group_partner_manager,sales_team.group_sale_salesman",
+            company_id=cls.company.id,
         )
         cls.collector = new_test_user(
             cls.env,
