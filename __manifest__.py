@@ -27,4 +27,9 @@
     "demo": [
         "demo/credit_control_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "credit_control/static/tests/tours/**/*",
+        ],
+    },
 }
