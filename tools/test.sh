@@ -58,4 +58,12 @@ if grep -q passed "$RESULTS/install.status"; then
         "${EXTRA_PYTEST_ARGS[@]}" credit_control/tests) || true
 fi
 
+# 5. install + uninstall on a database without demo data and on one with l10n_de (tools/install_check.sh)
+if CC_BASE_TEMPLATE="$TMPL" "$ROOT/tools/install_check.sh" >"$RESULTS/install-uninstall.log" 2>&1; then
+    echo "install-uninstall passed" >"$RESULTS/install-uninstall.status"
+else
+    echo "install-uninstall failed" >"$RESULTS/install-uninstall.status"; tail -40 "$RESULTS/install-uninstall.log"
+fi
+grep -E "^install-uninstall" "$RESULTS/install-uninstall.log" >&2 || true
+
 "$PY" "$ROOT/tools/summary.py" "$RESULTS"

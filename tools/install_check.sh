@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Install/uninstall check: credit_control installs and uninstalls cleanly
+#   (a) "plain": a database without demo data (account, sale, mail; Odoo's generic chart)
+#   (b) "de":    the same with l10n_de and the German chart SKR03 loaded on the main company
+# For each: copy a cached template, install credit_control, uninstall it through
+# button_immediate_uninstall in an Odoo shell, then require no ERROR/CRITICAL in the logs,
+# the module state 'uninstalled' and nothing of the module left in ir_model_data / ir_model.
+# Standalone it runs its own cluster (.local/pg-install); from tools/test.sh it reuses the
+# cluster named by PGHOST and the test template passed as CC_BASE_TEMPLATE.
+# Exit status 0 when both pass. Logs: .local/install-check/.
+. "$(dirname "$0")/common.sh"
+setup_all
+OUT="$LOCAL/install-check${CC_TEST_CLUSTER:+-$CC_TEST_CLUSTER}"
+rm -rf "$OUT"; mkdir -p "$OUT"
+T0=$(date +%s)
+
+if [ -z "${PGHOST:-}" ]; then
+    pg_start install "${CC_INSTALL_PGPORT:-54389}"
+    trap 'pg_stop' EXIT
+else
+    pg_start install 0   # PGHOST set (e.g. by tools/test.sh): use that server
+fi
+PREFIX=${TEST_DB:-cc_test}
+CONF="$OUT/odoo.conf"
+write_odoo_conf "$CONF" "${PREFIX}_inst" "${CC_INSTALL_HTTP_PORT:-8389}"
+ODOO_ARGS=(-c "$CONF" --no-http --stop-after-init)
+
+copy_db() {  # copy_db TEMPLATE TARGET: database and filestore
+    PGOPTIONS="-c client_min_messages=warning" dropdb --if-exists "$2"
+    createdb -T "$1" "$2"
+    rm -rf "$LOCAL/filestore/filestore/$2"
+    if [ -d "$LOCAL/filestore/filestore/$1" ]; then
+        cp -r "$LOCAL/filestore/filestore/$1" "$LOCAL/filestore/filestore/$2"
+    fi
+}
+drop_db() { PGOPTIONS="-c client_min_messages=warning" dropdb --if-exists "$1"; rm -rf "$LOCAL/filestore/filestore/$1"; }
+finish_template() {  # finish_template PART FINAL: rename a freshly built template into place
+    psql -d postgres -qc "ALTER DATABASE \"$1\" RENAME TO \"$2\""
+    rm -rf "$LOCAL/filestore/filestore/$2"
+    if [ -d "$LOCAL/filestore/filestore/$1" ]; then
+        mv "$LOCAL/filestore/filestore/$1" "$LOCAL/filestore/filestore/$2"
+    fi
+}
+
+# ---- templates, cached by Odoo tree + dependency list (same key as tools/test.sh)
+DEPS=$("$PY" -c "import ast;print(','.join(ast.literal_eval(open('$ROOT/__manifest__.py').read())['depends']))")
+KEY=$( (cat "$ODOO_SRC/odoo/release.py"; echo "$DEPS"; cat "$ROOT/tools/requirements.txt"; git -C "$ODOO_SRC" rev-parse HEAD 2>/dev/null || ls -la "$ODOO_SRC/addons" ) | sha256sum | cut -c1-10)
+BASE=${CC_BASE_TEMPLATE:-cc_tmpl_$KEY}
+if ! db_exists "$BASE"; then
+    info "building template database $BASE ($DEPS, no demo data)"
+    drop_db "$BASE.part"
+    odoo_bin "${ODOO_ARGS[@]}" -d "$BASE.part" -i "$DEPS" --without-demo=all --log-level=warn \
+        || { drop_db "$BASE.part"; die "building the template database failed"; }
+    finish_template "$BASE.part" "$BASE"
+fi
+DE_TMPL="cc_itmpl_de_$KEY"
+if ! db_exists "$DE_TMPL"; then
+    info "building template database $DE_TMPL ($BASE + l10n_de, chart de_skr03 on the main company)"
+    for old in $(psql -d postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'cc_itmpl_de_%'"); do
+        drop_db "$old"
+    done
+    copy_db "$BASE" "$DE_TMPL.part"
+    cat >"$OUT/load_skr03.py" <<'PY'
+company = env.ref("base.main_company")
+company.write({"name": "Muster Maschinenbau GmbH", "country_id": env.ref("base.de").id, "vat": "DE123456788"})
+env["account.chart.template"].try_loading("de_skr03", company)
+env.cr.commit()
+assert company.chart_template == "de_skr03", company.chart_template
+assert company.currency_id == env.ref("base.EUR"), company.currency_id
+PY
+    if ! odoo_bin "${ODOO_ARGS[@]}" -d "$DE_TMPL.part" -i l10n_de --log-level=warn >"$OUT/template-de.log" 2>&1 \
+       || ! odoo_bin shell "${ODOO_ARGS[@]}" -d "$DE_TMPL.part" --log-level=warn <"$OUT/load_skr03.py" >>"$OUT/template-de.log" 2>&1 \
+       || grep -qE "Traceback|AssertionError" "$OUT/template-de.log"; then
+        cat "$OUT/template-de.log"; drop_db "$DE_TMPL.part"; die "building the German template failed"
+    fi
+    finish_template "$DE_TMPL.part" "$DE_TMPL"
+fi
+info "templates ready after $(( $(date +%s) - T0 ))s"
+
+# ---- one install/uninstall round
+check() {  # check NAME TEMPLATE [extra install args]
+    local name=$1 tmpl=$2 db="${PREFIX}_inst_$1" t0 log="$OUT/$1.log" problems=()
+    shift 2
+    t0=$(date +%s)
+    copy_db "$tmpl" "$db"
+    odoo_bin "${ODOO_ARGS[@]}" -d "$db" -i credit_control "$@" --log-level=warn >"$log" 2>&1 \
+        || problems+=("install exited non-zero")
+    local state
+    state=$(psql -d "$db" -tAc "SELECT state FROM ir_module_module WHERE name='credit_control'")
+    [ "$state" = installed ] || problems+=("after install the module is '$state'")
+    local t_install=$(( $(date +%s) - t0 ))
+    echo "--- uninstall" >>"$log"
+    odoo_bin shell "${ODOO_ARGS[@]}" -d "$db" --log-level=warn <"$OUT/uninstall.py" >>"$log" 2>&1 \
+        || problems+=("uninstall exited non-zero")
+    state=$(psql -d "$db" -tAc "SELECT state FROM ir_module_module WHERE name='credit_control'")
+    [ "$state" = uninstalled ] || problems+=("after uninstall the module is '$state'")
+    local left
+    left=$(psql -d "$db" -tAc "SELECT count(*) FROM ir_model_data WHERE module='credit_control'")
+    [ "$left" = 0 ] || problems+=("$left ir_model_data rows of credit_control left")
+    left=$(psql -d "$db" -tAc "SELECT string_agg(model, ', ') FROM ir_model WHERE model LIKE 'credit.%'")
+    [ -z "$left" ] || problems+=("models left: $left")
+    if grep -qE "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) " "$log" || grep -q "Traceback" "$log"; then
+        problems+=("ERROR in the log")
+    fi
+    local total=$(( $(date +%s) - t0 ))
+    if [ ${#problems[@]} -eq 0 ]; then
+        echo "install-uninstall $name: passed (install ${t_install}s, total ${total}s)"
+        drop_db "$db"
+        return 0
+    fi
+    grep -E "(ERROR|CRITICAL|WARNING)|Traceback" -A15 "$log" | head -60
+    echo "install-uninstall $name: FAILED: $(IFS=';'; echo "${problems[*]}") (log: $log, database $db kept)"
+    return 1
+}
+
+cat >"$OUT/uninstall.py" <<'PY'
+env["ir.module.module"].search([("name", "=", "credit_control")]).button_immediate_uninstall()
+env.cr.commit()
+PY
+rc=0
+check plain "$BASE" || rc=1
+check de "$DE_TMPL" --load-language=de_DE || rc=1
+echo "install-uninstall: $([ $rc = 0 ] && echo passed || echo failed) in $(( $(date +%s) - T0 ))s"
+exit $rc
