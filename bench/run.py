@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""Benchmark runner for credit_control (see bench/README.md).
+
+Measures each path of ``PATHS`` on a database made from the benchmark template (tools/bench.sh
+copies it and updates credit_control first): warm-up runs, then ``--runs`` measured runs, each on
+a cold ORM cache (``env.invalidate_all()``) inside a savepoint that is rolled back afterwards, so
+that every run sees the same data. Prints a table (path, median ms, SQL queries, budget, verdict),
+writes it as JSON (``bench/results/latest.json``) and exits with status 1 when a budget is missed.
+
+A path whose code does not exist yet (a missing method or field) is reported as
+"n/a (not implemented)" and does not fail the run.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+CREDIT_LIST_FIELDS = ["credit_exposure", "credit_overdue_amount", "credit_available"]
+
+
+@dataclass
+class BenchPath:
+    """One measured code path.
+
+    ``call(ctx)`` runs the path once (``ctx`` is a :class:`Context` with a fresh cache);
+    ``requires`` names what must exist (``"model.method_or_field"``), else the path is "n/a";
+    ``max_ms`` / ``max_queries`` are the budgets (``None``: report only).
+    """
+
+    name: str
+    call: Callable[["Context"], Any]
+    max_ms: float | None = None
+    max_queries: int | None = None
+    requires: tuple = ()
+    runs: int | None = None  # default: --runs
+    warmup: int = 1
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------ the paths
+# Later features: add one line (a BenchPath) each.
+PATHS = [
+    BenchPath(
+        "credit exposure, big partner",
+        lambda c: c.partners(c.big_partner_id)._get_credit_exposure(),
+        max_ms=50,
+        max_queries=10,
+        requires=("res.partner._get_credit_exposure",),
+        notes="partner._get_credit_exposure() on the partner with --big-partner-items open items",
+    ),
+    BenchPath(
+        "list read, 80 customers",
+        lambda c: c.partners(c.customer_ids[:80]).read(CREDIT_LIST_FIELDS),
+        max_ms=100,
+        max_queries=10,
+        requires=tuple("res.partner.%s" % f for f in CREDIT_LIST_FIELDS),
+        notes="read(%s) of one list view page" % ", ".join(CREDIT_LIST_FIELDS),
+    ),
+    BenchPath(
+        "list read, all customers",
+        lambda c: c.partners(c.customer_ids).read(CREDIT_LIST_FIELDS),
+        max_ms=200,
+        requires=tuple("res.partner.%s" % f for f in CREDIT_LIST_FIELDS),
+        notes="the same read on every customer (commercial partners)",
+    ),
+    BenchPath(
+        "payment behaviour refresh, all customers",
+        lambda c: c.partners(c.customer_ids)._refresh_payment_behaviour(),
+        max_ms=30000,
+        requires=("res.partner._refresh_payment_behaviour",),
+        runs=3,
+        notes="partners._refresh_payment_behaviour() on every customer (writes; rolled back per run)",
+    ),
+    BenchPath(
+        "search customers over their limit",
+        lambda c: len(c.env["res.partner"].search([("credit_over_limit", "=", True)])),
+        requires=("res.partner.credit_over_limit",),
+        notes="search([('credit_over_limit', '=', True)]), report only",
+    ),
+]
+
+
+class Context:
+    """What a path needs: an environment of the benchmark user and the benchmark's records."""
+
+    def __init__(self, env, stats):
+        self.env = env
+        self.stats = stats
+        self.big_partner_id = stats["big_partner_id"]
+        self.customer_ids = (
+            env["res.partner"]
+            .search([("parent_id", "=", False), ("customer_rank", ">", 0)], order="complete_name, id")
+            .ids
+        )
+
+    def partners(self, ids):
+        return self.env["res.partner"].browse(ids)
+
+
+def missing_requirements(env, path):
+    missing = []
+    for requirement in path.requires:
+        model, _sep, name = requirement.rpartition(".")
+        if model not in env.registry or not (
+            name in env.registry[model]._fields or callable(getattr(env.registry[model], name, None))
+        ):
+            missing.append(requirement)
+    return missing
+
+
+def measure(env, ctx, path, runs):
+    cr = env.cr
+    timings, queries = [], []
+    for n in range(path.warmup + runs):
+        cr.execute("SAVEPOINT bench_run")
+        env.invalidate_all()  # cold record cache (ormcaches stay warm, as in a running server)
+        count0 = cr.sql_log_count
+        t0 = time.perf_counter()
+        path.call(ctx)
+        env.flush_all()  # pending writes are part of the path's cost
+        elapsed = (time.perf_counter() - t0) * 1000.0
+        count = cr.sql_log_count - count0
+        env.clear()
+        cr.execute("ROLLBACK TO SAVEPOINT bench_run")
+        if n >= path.warmup:
+            timings.append(elapsed)
+            queries.append(count)
+    return statistics.median(timings), max(queries), timings
+
+
+def verdict(path, ms, queries):
+    ok = True
+    if path.max_ms is not None and ms > path.max_ms:
+        ok = False
+    if path.max_queries is not None and queries > path.max_queries:
+        ok = False
+    return "OK" if ok else "FAIL"
+
+
+def budget_text(max_ms=None, max_queries=None, unit="ms"):
+    parts = []
+    if max_queries is not None:
+        parts.append("<= %d q" % max_queries)
+    if max_ms is not None:
+        parts.append("<= %s %s" % (("%g" % (max_ms / 1000.0)) if unit == "s" else "%g" % max_ms, unit))
+    return ", ".join(parts) or "report only"
+
+
+def generator_row(stats, reused):
+    seconds = stats.get("total_seconds")
+    return {
+        "path": "generator (template build)",
+        "median_ms": round(seconds * 1000.0) if seconds is not None else None,
+        "queries": None,
+        "budget": "< 300 s",
+        "status": ("OK" if seconds is not None and seconds < 300 else "FAIL") if not reused else "OK",
+        "notes": "%s; built %s%s"
+        % (
+            ", ".join(
+                "%s %s" % (stats.get(k), k.replace("_", " "))
+                for k in ("invoices", "credit_notes", "payments", "move_lines", "partial_reconciles")
+            ),
+            stats.get("anchor_date"),
+            " (cached template reused, not rebuilt)" if reused else "",
+        ),
+        "steps": stats.get("steps"),
+    }
+
+
+def print_table(rows):
+    print()
+    print("%-44s %12s %8s  %-20s %s" % ("path", "median ms", "queries", "budget", "status"))
+    print("-" * 100)
+    for row in rows:
+        ms = "%.1f" % row["median_ms"] if isinstance(row["median_ms"], int | float) else "-"
+        if row["path"].startswith("generator") and isinstance(row["median_ms"], int | float):
+            ms = "%.1f s" % (row["median_ms"] / 1000.0)
+        queries = str(row["queries"]) if row["queries"] is not None else "-"
+        print("%-44s %12s %8s  %-20s %s" % (row["path"], ms, queries, row["budget"], row["status"]))
+    print()
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("-c", "--config", required=True, help="Odoo configuration file")
+    p.add_argument("-d", "--database", required=True, help="copy of the benchmark template")
+    p.add_argument("--runs", type=int, default=5, help="measured runs per path (median), default 5")
+    p.add_argument("--only", help="run only the paths whose name contains this text")
+    p.add_argument("--json", default=str(RESULTS), help="result file (default bench/results/latest.json)")
+    p.add_argument("--template-reused", action="store_true", help="the template was not built by this run")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import odoo
+    from odoo import api
+
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
+    registry = odoo.modules.registry.Registry(args.database)
+    rows = []
+    with registry.cursor() as cr:
+        root = api.Environment(cr, odoo.SUPERUSER_ID, {})
+        stats = json.loads(root["ir.config_parameter"].get_param("credit_control.bench_stats") or "{}")
+        if not stats:
+            raise SystemExit("%s is not a benchmark database (no credit_control.bench_stats)" % args.database)
+        rows.append(generator_row(stats, args.template_reused))
+        admin = root.ref("base.user_admin")
+        env = api.Environment(
+            cr, admin.id, {"allowed_company_ids": stats["company_ids"][:1], "lang": "en_US", "tz": "UTC"}
+        )
+        ctx = Context(env, stats)
+        print(
+            "benchmark database %s: %d customers, big partner %d, data as of %s"
+            % (args.database, len(ctx.customer_ids), ctx.big_partner_id, stats.get("anchor_date"))
+        )
+        for path in PATHS:
+            if args.only and args.only.lower() not in path.name.lower():
+                continue
+            row = {
+                "path": path.name,
+                "budget": budget_text(path.max_ms, path.max_queries),
+                "notes": path.notes,
+            }
+            missing = missing_requirements(env, path)
+            if missing:
+                row.update(median_ms=None, queries=None, status="n/a (not implemented)", missing=missing)
+            else:
+                try:
+                    ms, queries, timings = measure(env, ctx, path, path.runs or args.runs)
+                except Exception as exc:  # a crashing path is a failed path, the others still run
+                    cr.rollback()
+                    row.update(median_ms=None, queries=None, status="FAIL (error)", error=repr(exc))
+                else:
+                    row.update(
+                        median_ms=round(ms, 1),
+                        queries=queries,
+                        status=verdict(path, ms, queries),
+                        runs_ms=[round(t, 1) for t in timings],
+                    )
+            rows.append(row)
+            print("  %-44s %s" % (path.name, row["status"]), flush=True)
+        cr.rollback()
+    print_table(rows)
+    for row in rows:
+        if row.get("error"):
+            print("%s: %s" % (row["path"], row["error"]))
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "database": args.database,
+                "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "params": stats.get("params"),
+                "results": rows,
+            },
+            indent=2,
+        )
+    )
+    print("results written to %s" % out)
+    failed = [r["path"] for r in rows if r["status"].startswith("FAIL")]
+    if failed:
+        print("budget missed: %s" % ", ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# make bench: build (once per data set) the benchmark template database, copy it, update
+# credit_control in the copy and measure the paths of bench/run.py. Own cluster "bench" on port
+# 54349 (http 8269), stopped on exit. Generator parameters: BENCH_ARGS, e.g. a quick smoke run:
+#   make bench BENCH_ARGS="--partners 50 --invoices 500 --big-partner-items 1000"
+# Runner options: BENCH_RUN_ARGS (e.g. "--runs 3 --only exposure"). Exit status 1: a budget missed.
+. "$(dirname "$0")/common.sh"
+setup_all
+BENCH_ARGS=${BENCH_ARGS:-}
+pg_start bench "${CC_BENCH_PGPORT:-54349}"
+trap 'pg_stop' EXIT
+CONF="$LOCAL/bench.conf"
+DB=${BENCH_DB:-cc_bench_run}
+write_odoo_conf "$CONF" "$DB" "${CC_BENCH_HTTP_PORT:-8269}"
+mkdir -p "$LOCAL/bench"
+
+# shellcheck disable=SC2086  # BENCH_ARGS is a list of options
+TMPL=$("$PY" "$ROOT/bench/generate.py" --name-only $BENCH_ARGS)
+REUSED=--template-reused
+if ! db_exists "$TMPL"; then
+    REUSED=
+    info "building benchmark template $TMPL (${BENCH_ARGS:-default size}): install, then generate"
+    T0=$(date +%s)
+    dropdb --if-exists "$TMPL.part"
+    rm -rf "$LOCAL/filestore/filestore/$TMPL.part"
+    odoo_bin -c "$CONF" -d "$TMPL.part" -i credit_control --without-demo=all --stop-after-init --log-level=warn \
+        || { dropdb --if-exists "$TMPL.part"; die "installing credit_control into $TMPL.part failed"; }
+    info "modules installed in $(( $(date +%s) - T0 ))s; generating the ledger"
+    # shellcheck disable=SC2086
+    "$PY" "$ROOT/bench/generate.py" -c "$CONF" -d "$TMPL.part" --stats-file "$LOCAL/bench/$TMPL.json" $BENCH_ARGS \
+        || { dropdb --if-exists "$TMPL.part"; die "generating the benchmark ledger failed"; }
+    psql -d postgres -qc "ALTER DATABASE \"$TMPL.part\" RENAME TO \"$TMPL\""
+    rm -rf "$LOCAL/filestore/filestore/$TMPL"
+    [ -d "$LOCAL/filestore/filestore/$TMPL.part" ] && mv "$LOCAL/filestore/filestore/$TMPL.part" "$LOCAL/filestore/filestore/$TMPL"
+    info "template $TMPL built in $(( $(date +%s) - T0 ))s (generator statistics: .local/bench/$TMPL.json)"
+else
+    info "reusing benchmark template $TMPL"
+fi
+
+# a fresh copy (seconds), with the current code of credit_control
+T0=$(date +%s)
+dropdb --if-exists "$DB"
+createdb -T "$TMPL" "$DB"
+rm -rf "$LOCAL/filestore/filestore/$DB"
+[ -d "$LOCAL/filestore/filestore/$TMPL" ] && cp -r "$LOCAL/filestore/filestore/$TMPL" "$LOCAL/filestore/filestore/$DB"
+odoo_bin -c "$CONF" -d "$DB" -u credit_control --stop-after-init --log-level=warn \
+    || die "updating credit_control in $DB failed"
+info "copied $TMPL to $DB and updated credit_control in $(( $(date +%s) - T0 ))s"
+
+# shellcheck disable=SC2086
+"$PY" "$ROOT/bench/run.py" -c "$CONF" -d "$DB" $REUSED ${BENCH_RUN_ARGS:-}
