@@ -827,8 +827,28 @@ class ResPartner(models.Model):
         """Normalised score (0-100) of the latest done, unexpired credit check, if any."""
         if "credit.check" not in self.env:
             return None
-        check = self.env["credit.check"].sudo()._latest_valid_check(self.commercial_partner_id)
+        checks = self.env["credit.check"].sudo()
+        if not hasattr(checks, "_latest_valid_check"):
+            return None
+        check = checks._latest_valid_check(self.commercial_partner_id)
         return check.score_normalized if check else None
+
+    def _credit_has_done_check(self):
+        """Whether a completed credit check exists for this customer in the current company."""
+        if "credit.check" not in self.env:
+            return False
+        return bool(
+            self.env["credit.check"]
+            .sudo()
+            .search_count(
+                [
+                    ("partner_id", "=", self.commercial_partner_id.id),
+                    ("state", "in", ("done", "expired")),
+                    ("company_id", "=", self.env.company.id),
+                ],
+                limit=1,
+            )
+        )
 
     def _refresh_credit_rating(self):
         """Set score and rating from the scorecard, except where a manager set the rating by

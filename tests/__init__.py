@@ -2,3 +2,4 @@ from . import test_install
 from . import test_credit_exposure
 from . import test_credit_profile
 from . import test_tour
+from . import test_sale_credit

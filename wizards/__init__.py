@@ -1,1 +1,2 @@
-
+from . import credit_order_block
+from . import credit_order_release

@@ -1,0 +1,319 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import CreditControlCommon
+
+
+@tagged("post_install", "-at_install")
+class TestSaleCreditCheck(CreditControlCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.product_a.invoice_policy = "order"
+        cls.customer.user_id = cls.sales_user
+
+    def _order(self, amount, partner=None, user=None, **vals):
+        env = self.env(user=user) if user else self.env
+        return env["sale.order"].create(
+            {
+                "partner_id": (partner or self.customer).id,
+                "user_id": self.sales_user.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": self.product_a.id,
+                            "product_uom_qty": 1,
+                            "price_unit": amount,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ],
+                **vals,
+            }
+        )
+
+    # --- the rules, through action_confirm (RPC, automations, other modules) --- #
+    def test_limit_blocks_with_figures(self):
+        self._set_limit(self.customer, 1000.0)
+        self._invoice(700.0, term=self.term_30)
+        order = self._order(400.0)
+        with self.assertRaises(UserError) as error:
+            order.with_user(self.sales_user).action_confirm()
+        self.assertIn("credit limit", str(error.exception))
+        self.assertIn("1,000.00", str(error.exception))
+        self.assertIn("1,100.00", str(error.exception))
+        self.assertEqual(order.state, "draft")
+        # within the limit: confirms
+        small = self._order(300.0)
+        small.with_user(self.sales_user).action_confirm()
+        self.assertEqual(small.state, "sale")
+
+    def test_order_not_counted_twice_and_other_orders_count(self):
+        self._set_limit(self.customer, 1000.0)
+        first = self._order(600.0)
+        first.action_confirm()
+        second = self._order(500.0)
+        with self.assertRaises(UserError):
+            second.action_confirm()
+        # the first order alone, re-checked, is within the limit (its own amount not twice)
+        self.assertFalse(first._credit_check()["failures"])
+
+    def test_no_limit_policy(self):
+        order = self._order(5000.0)
+        self.assertFalse(order._credit_check()["failures"], "no limit set means unlimited by default")
+        self.company.credit_no_limit_policy = "no_credit"
+        with self.assertRaises(UserError):
+            order.action_confirm()
+
+    def test_credit_hold_blocks(self):
+        self.customer.write({"credit_hold": True, "credit_hold_reason": "Insolvency filed"})
+        order = self._order(10.0, partner=self.contact)
+        with self.assertRaises(UserError) as error:
+            order.action_confirm()
+        self.assertIn("Insolvency filed", str(error.exception))
+
+    def test_overdue_beyond_rating_tolerance(self):
+        rating_b = self.env.ref("credit_control.credit_rating_b")  # 30 days / 5,000 tolerated
+        self.customer.write({"credit_rating_id": rating_b.id})
+        self._invoice(100.0, days_ago=20)
+        self._order(10.0).action_confirm()
+        self._invoice(100.0, days_ago=45)
+        with self.assertRaises(UserError) as error:
+            self._order(10.0).action_confirm()
+        self.assertIn("45 days", str(error.exception))
+
+    def test_overdue_without_rating_uses_company_tolerance(self):
+        self.company.credit_overdue_tolerance_days = 60
+        self._invoice(100.0, days_ago=50)
+        self._order(10.0).action_confirm()
+        self._invoice(100.0, days_ago=61)
+        with self.assertRaises(UserError):
+            self._order(10.0).action_confirm()
+
+    def test_rating_requires_payment_term(self):
+        rating_e = self.env.ref("credit_control.credit_rating_e")
+        self.customer.write({"credit_rating_id": rating_e.id})
+        order = self._order(10.0, payment_term_id=self.term_30.id)
+        with self.assertRaises(UserError) as error:
+            order.action_confirm()
+        self.assertIn(rating_e.payment_term_id.name, str(error.exception))
+        order.payment_term_id = rating_e.payment_term_id
+        order.action_confirm()
+        self.assertEqual(order.state, "sale")
+
+    def test_prepayment_passes_limit(self):
+        self._set_limit(self.customer, 0.0)
+        self.company.credit_prepayment_term_id = self.immediate
+        order = self._order(900.0, payment_term_id=self.immediate.id)
+        order.action_confirm()
+        self.assertEqual(order.state, "sale")
+
+    def test_new_customer_without_check(self):
+        self.company.write({"credit_new_customer_check": True, "credit_new_customer_amount": 500.0})
+        self._order(400.0).action_confirm()
+        with self.assertRaises(UserError) as error:
+            self._order(600.0).action_confirm()
+        self.assertIn("credit check", str(error.exception))
+
+    def test_multi_currency_order(self):
+        other = self.setup_other_currency("EUR", rates=[("2016-01-01", 2.0)])
+        pricelist = self.env["product.pricelist"].create({"name": "EUR", "currency_id": other.id})
+        self._set_limit(self.customer, 1000.0)
+        order = self._order(1800.0, pricelist_id=pricelist.id)
+        self.assertEqual(order.currency_id, other)
+        self.assertAlmostEqual(order._credit_check()["amount"], 900.0)
+        order.action_confirm()
+        self.assertEqual(order.state, "sale")
+        with self.assertRaises(UserError):
+            self._order(400.0, pricelist_id=pricelist.id).action_confirm()
+
+    def test_other_company_limits_apply(self):
+        company_2 = self.setup_other_company()["company"]
+        self._set_limit(self.customer, 10000.0)
+        self._set_limit(self.customer, 100.0, company=company_2)
+        order_2 = (
+            self.env["sale.order"]
+            .with_company(company_2)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "company_id": company_2.id,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": self.product_a.id,
+                                "price_unit": 500.0,
+                                "tax_id": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        with self.assertRaises(UserError):
+            order_2.action_confirm()
+        self._order(500.0).action_confirm()
+
+    def test_check_disabled(self):
+        self._set_limit(self.customer, 0.0)
+        self.company.credit_check_sale = False
+        order = self._order(100.0)
+        order.action_confirm()
+        self.assertEqual(order.state, "sale")
+
+    # --- the web client path, the release and the audit trail --- #
+    def test_web_path_block_request_release_confirm(self):
+        self._set_limit(self.customer, 100.0)
+        order = self._order(500.0, user=self.sales_user)
+        order_as_sales = order.with_user(self.sales_user)
+        action = order_as_sales.action_credit_confirm()
+        self.assertEqual(action["res_model"], "credit.order.block")
+        self.assertEqual(order.state, "draft")
+        self.assertEqual(order.credit_block_state, "blocked")
+        block = order.credit_decision_ids.filtered(lambda d: d.decision_type == "block")
+        self.assertEqual(len(block), 1)
+        self.assertEqual(block.rule, "limit")
+        self.assertEqual(block.amount, 500.0)
+        self.assertEqual(block.credit_limit, 100.0)
+        self.assertEqual(block.user_id, self.sales_user)
+        # the salesperson asks for a release; the credit manager gets an activity
+        self.customer.credit_manager_id = self.credit_manager
+        wizard = (
+            self.env["credit.order.block"]
+            .with_user(self.sales_user)
+            .create({"order_id": order.id, "note": "Big customer, pays reliably"})
+        )
+        wizard.action_request_release()
+        self.assertEqual(order.credit_block_state, "requested")
+        self.assertIn(self.credit_manager, order.activity_ids.user_id)
+        # sales users cannot release, override or write the block fields
+        with self.assertRaises(AccessError):
+            order_as_sales._credit_release("I say so")
+        with self.assertRaises(AccessError):
+            order_as_sales._credit_override_confirm("I say so")
+        with self.assertRaises(AccessError):
+            order_as_sales.write({"credit_block_state": "released", "credit_release_amount": 1e9})
+        # still refused through action_confirm with any context trick
+        with self.assertRaises(UserError):
+            order_as_sales.with_context(credit_override=True).action_confirm()
+        # the manager releases with a reason; the salesperson confirms
+        self.env["credit.order.release"].with_user(self.credit_manager).create(
+            {"order_id": order.id, "mode": "release", "reason": "Bank guarantee received"}
+        ).action_apply()
+        self.assertEqual(order.credit_block_state, "released")
+        order_as_sales.action_credit_confirm()
+        self.assertEqual(order.state, "sale")
+        self.assertFalse(order.credit_block_state)
+        types = order.credit_decision_ids.mapped("decision_type")
+        self.assertEqual(sorted(types), ["block", "release", "request"])
+        release = order.credit_decision_ids.filtered(lambda d: d.decision_type == "release")
+        self.assertEqual(release.reason, "Bank guarantee received")
+        self.assertEqual(release.user_id, self.credit_manager)
+
+    def test_release_needs_reason_and_does_not_cover_growth(self):
+        self._set_limit(self.customer, 100.0)
+        order = self._order(500.0)
+        with self.assertRaises(UserError):
+            order.with_user(self.credit_manager)._credit_release("  ")
+        order.with_user(self.credit_manager)._credit_release("ok", self.today + timedelta(days=5))
+        order.order_line.price_unit = 800.0
+        with self.assertRaises(UserError):
+            order.action_confirm()
+        # through the web path the grown order is blocked again, with an expiry decision
+        order.action_credit_confirm()
+        self.assertEqual(order.credit_block_state, "blocked")
+        self.assertIn("expiry", order.credit_decision_ids.mapped("decision_type"))
+
+    def test_expired_release(self):
+        self._set_limit(self.customer, 100.0)
+        order = self._order(500.0)
+        order.with_user(self.credit_manager)._credit_release("ok", self.today)
+        self.assertTrue(order._credit_check()["released"])
+        order.sudo().credit_release_date_end = self.today - timedelta(days=1)
+        with self.assertRaises(UserError):
+            order.action_confirm()
+
+    def test_manager_override(self):
+        self._set_limit(self.customer, 100.0)
+        order = self._order(500.0)
+        with self.assertRaises(UserError):
+            order.with_user(self.credit_manager)._credit_override_confirm("")
+        self.env["credit.order.release"].with_user(self.credit_manager).create(
+            {"order_id": order.id, "mode": "override", "reason": "CEO decision"}
+        ).action_apply()
+        self.assertEqual(order.state, "sale")
+        override = order.credit_decision_ids.filtered(lambda d: d.decision_type == "override")
+        self.assertEqual(override.reason, "CEO decision")
+
+    def test_decisions_are_read_only(self):
+        self._set_limit(self.customer, 100.0)
+        order = self._order(500.0)
+        order.action_credit_confirm()
+        decision = order.credit_decision_ids
+        with self.assertRaises(UserError):
+            decision.write({"reason": "changed"})
+        with self.assertRaises(UserError):
+            decision.unlink()
+
+    def test_cancel_and_reconfirm_is_checked_again(self):
+        self._set_limit(self.customer, 1000.0)
+        order = self._order(800.0)
+        order.action_confirm()
+        order._action_cancel()
+        order.action_draft()
+        self._invoice(500.0, term=self.term_30)
+        with self.assertRaises(UserError):
+            order.action_confirm()
+
+    def test_banner(self):
+        self._set_limit(self.customer, 100.0)
+        order = self._order(500.0)
+        self.assertEqual(order.credit_banner_level, "danger")
+        self.assertIn("credit limit", order.credit_banner_html)
+        fine = self._order(50.0)
+        self.assertEqual(fine.credit_banner_level, "ok")
+        self.assertIn("Available", fine.credit_banner_html)
+
+    def test_confirm_query_budget(self):
+        """What the check adds to a confirmation, once the order itself is read (as
+        action_confirm does anyway): the same count for 3 or 30 open items."""
+        self._set_limit(self.customer, 100000.0)
+        counts = []
+        for items in (3, 30):
+            for _i in range(items):
+                self._invoice(100.0, term=self.term_30)
+            for _warm in range(2):  # warm ACL, rule and default caches, then measure
+                order = self._order(10.0)
+                self.env.invalidate_all()
+                order.read(
+                    [
+                        "amount_total",
+                        "currency_id",
+                        "date_order",
+                        "payment_term_id",
+                        "partner_id",
+                        "company_id",
+                        "state",
+                        "credit_block_state",
+                    ]
+                )
+                order.partner_id.commercial_partner_id.read(["name"])
+                queries = []
+                execute = self.env.cr.execute
+
+                def counting_execute(
+                    query, params=None, log_exceptions=True, execute=execute, queries=queries
+                ):
+                    queries.append(query)
+                    return execute(query, params, log_exceptions)
+
+                with patch.object(self.env.cr, "execute", counting_execute):
+                    order._credit_check(lock=True)
+            counts.append(len(queries))
+        # lock, 3 aggregates, currency rates, customer profile, user
+        self.assertLessEqual(counts[0], 8)
+        self.assertEqual(counts[0], counts[1])
