@@ -29,6 +29,8 @@ if ! db_exists "$TMPL"; then
     # shellcheck disable=SC2086
     "$PY" "$ROOT/bench/generate.py" -c "$CONF" -d "$TMPL.part" --stats-file "$LOCAL/bench/$TMPL.json" $BENCH_ARGS \
         || { dropdb --if-exists "$TMPL.part"; die "generating the benchmark ledger failed"; }
+    # planner statistics for the bulk-loaded tables (a copy inherits them; without, plans are off)
+    psql -d "$TMPL.part" -qc "VACUUM ANALYZE"
     psql -d postgres -qc "ALTER DATABASE \"$TMPL.part\" RENAME TO \"$TMPL\""
     rm -rf "$LOCAL/filestore/filestore/$TMPL"
     [ -d "$LOCAL/filestore/filestore/$TMPL.part" ] && mv "$LOCAL/filestore/filestore/$TMPL.part" "$LOCAL/filestore/filestore/$TMPL"
