@@ -7,11 +7,9 @@
 # the module state 'uninstalled' and nothing of the module left in ir_model_data / ir_model.
 # Standalone it runs its own cluster (.local/pg-install); from tools/test.sh it reuses the
 # cluster named by PGHOST and the test template passed as CC_BASE_TEMPLATE.
-# Exit status 0 when both pass. Logs: .local/install-check/.
+# Exit status 0 when both pass. Logs: .local/install-check-<port>/logs/.
 . "$(dirname "$0")/common.sh"
 setup_all
-OUT="$LOCAL/install-check${CC_TEST_CLUSTER:+-$CC_TEST_CLUSTER}"
-rm -rf "$OUT"; mkdir -p "$OUT"
 T0=$(date +%s)
 
 if [ -z "${PGHOST:-}" ]; then
@@ -20,25 +18,34 @@ if [ -z "${PGHOST:-}" ]; then
 else
     pg_start install 0   # PGHOST set (e.g. by tools/test.sh): use that server
 fi
-PREFIX=${TEST_DB:-cc_test}
-CONF="$OUT/odoo.conf"
-write_odoo_conf "$CONF" "${PREFIX}_inst" "${CC_INSTALL_HTTP_PORT:-8389}"
+# Everything this script writes is per cluster (several may run at once, one per engineer):
+# logs in $OUT/logs, Odoo's data dir (filestores of its databases and templates) in $OUT/data.
+OUT="$LOCAL/install-check-$DB_PORT"
+LOGS="$OUT/logs"
+DATA="$OUT/data"
+rm -rf "$LOGS"; mkdir -p "$LOGS" "$DATA"
+PREFIX=cc_inst
+CONF="$LOGS/odoo.conf"
+write_odoo_conf "$CONF" "$PREFIX" "${CC_INSTALL_HTTP_PORT:-8389}"
+sed -i "s|^data_dir = .*|data_dir = $DATA|" "$CONF"
 ODOO_ARGS=(-c "$CONF" --no-http --stop-after-init)
 
-copy_db() {  # copy_db TEMPLATE TARGET: database and filestore
-    PGOPTIONS="-c client_min_messages=warning" dropdb --if-exists "$2"
+copy_db() {  # copy_db TEMPLATE TARGET: database and filestore (tools/test.sh's template: read only)
+    drop_db "$2"
     createdb -T "$1" "$2"
-    rm -rf "$LOCAL/filestore/filestore/$2"
-    if [ -d "$LOCAL/filestore/filestore/$1" ]; then
-        cp -r "$LOCAL/filestore/filestore/$1" "$LOCAL/filestore/filestore/$2"
+    if [ -d "$DATA/filestore/$1" ]; then
+        cp -r "$DATA/filestore/$1" "$DATA/filestore/$2"
+    elif [ -d "$LOCAL/filestore/filestore/$1" ]; then
+        mkdir -p "$DATA/filestore"
+        cp -r "$LOCAL/filestore/filestore/$1" "$DATA/filestore/$2"
     fi
 }
-drop_db() { PGOPTIONS="-c client_min_messages=warning" dropdb --if-exists "$1"; rm -rf "$LOCAL/filestore/filestore/$1"; }
+drop_db() { PGOPTIONS="-c client_min_messages=warning" dropdb --if-exists "$1"; rm -rf "${DATA:?}/filestore/$1"; }
 finish_template() {  # finish_template PART FINAL: rename a freshly built template into place
     psql -d postgres -qc "ALTER DATABASE \"$1\" RENAME TO \"$2\""
-    rm -rf "$LOCAL/filestore/filestore/$2"
-    if [ -d "$LOCAL/filestore/filestore/$1" ]; then
-        mv "$LOCAL/filestore/filestore/$1" "$LOCAL/filestore/filestore/$2"
+    rm -rf "${DATA:?}/filestore/$2"
+    if [ -d "$DATA/filestore/$1" ]; then
+        mv "$DATA/filestore/$1" "$DATA/filestore/$2"
     fi
 }
 
@@ -60,7 +67,7 @@ if ! db_exists "$DE_TMPL"; then
         drop_db "$old"
     done
     copy_db "$BASE" "$DE_TMPL.part"
-    cat >"$OUT/load_skr03.py" <<'PY'
+    cat >"$LOGS/load_skr03.py" <<'PY'
 company = env.ref("base.main_company")
 company.write({"name": "Muster Maschinenbau GmbH", "country_id": env.ref("base.de").id, "vat": "DE123456788"})
 env["account.chart.template"].try_loading("de_skr03", company)
@@ -68,10 +75,10 @@ env.cr.commit()
 assert company.chart_template == "de_skr03", company.chart_template
 assert company.currency_id == env.ref("base.EUR"), company.currency_id
 PY
-    if ! odoo_bin "${ODOO_ARGS[@]}" -d "$DE_TMPL.part" -i l10n_de --log-level=warn >"$OUT/template-de.log" 2>&1 \
-       || ! odoo_bin shell "${ODOO_ARGS[@]}" -d "$DE_TMPL.part" --log-level=warn <"$OUT/load_skr03.py" >>"$OUT/template-de.log" 2>&1 \
-       || grep -qE "Traceback|AssertionError" "$OUT/template-de.log"; then
-        cat "$OUT/template-de.log"; drop_db "$DE_TMPL.part"; die "building the German template failed"
+    if ! odoo_bin "${ODOO_ARGS[@]}" -d "$DE_TMPL.part" -i l10n_de --log-level=warn >"$LOGS/template-de.log" 2>&1 \
+       || ! odoo_bin shell "${ODOO_ARGS[@]}" -d "$DE_TMPL.part" --log-level=warn <"$LOGS/load_skr03.py" >>"$LOGS/template-de.log" 2>&1 \
+       || grep -qE "Traceback|AssertionError" "$LOGS/template-de.log"; then
+        cat "$LOGS/template-de.log"; drop_db "$DE_TMPL.part"; die "building the German template failed"
     fi
     finish_template "$DE_TMPL.part" "$DE_TMPL"
 fi
@@ -79,7 +86,7 @@ info "templates ready after $(( $(date +%s) - T0 ))s"
 
 # ---- one install/uninstall round
 check() {  # check NAME TEMPLATE [extra install args]
-    local name=$1 tmpl=$2 db="${PREFIX}_inst_$1" t0 log="$OUT/$1.log" problems=()
+    local name=$1 tmpl=$2 db="${PREFIX}_inst_$1" t0 log="$LOGS/$1.log" problems=()
     shift 2
     t0=$(date +%s)
     copy_db "$tmpl" "$db"
@@ -90,7 +97,7 @@ check() {  # check NAME TEMPLATE [extra install args]
     [ "$state" = installed ] || problems+=("after install the module is '$state'")
     local t_install=$(( $(date +%s) - t0 ))
     echo "--- uninstall" >>"$log"
-    odoo_bin shell "${ODOO_ARGS[@]}" -d "$db" --log-level=warn <"$OUT/uninstall.py" >>"$log" 2>&1 \
+    odoo_bin shell "${ODOO_ARGS[@]}" -d "$db" --log-level=warn <"$LOGS/uninstall.py" >>"$log" 2>&1 \
         || problems+=("uninstall exited non-zero")
     state=$(psql -d "$db" -tAc "SELECT state FROM ir_module_module WHERE name='credit_control'")
     [ "$state" = uninstalled ] || problems+=("after uninstall the module is '$state'")
@@ -113,12 +120,18 @@ check() {  # check NAME TEMPLATE [extra install args]
     return 1
 }
 
-cat >"$OUT/uninstall.py" <<'PY'
+cat >"$LOGS/uninstall.py" <<'PY'
 env["ir.module.module"].search([("name", "=", "credit_control")]).button_immediate_uninstall()
 env.cr.commit()
 PY
+# both rounds in parallel (separate databases), reported in order
 rc=0
-check plain "$BASE" || rc=1
-check de "$DE_TMPL" --load-language=de_DE || rc=1
+check plain "$BASE" >"$LOGS/plain.out" 2>&1 &
+plain_pid=$!
+check de "$DE_TMPL" --load-language=de_DE >"$LOGS/de.out" 2>&1 &
+de_pid=$!
+wait "$plain_pid" || rc=1
+wait "$de_pid" || rc=1
+cat "$LOGS/plain.out" "$LOGS/de.out"
 echo "install-uninstall: $([ $rc = 0 ] && echo passed || echo failed) in $(( $(date +%s) - T0 ))s"
 exit $rc
