@@ -37,7 +37,19 @@ if [ -z "$line" ]; then
     exit 1
 fi
 read -r failed errors total <<<"$(echo "$line" | sed -E 's/([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1 \2 \3/')"
-grep -E "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) $DB .*(FAIL|ERROR): " "$LOG" | sed -E 's/^.*(FAIL|ERROR): /FAILED: \1 /' | sort -u || true
+# failing in this Odoo tree without credit_control as well (checked on a database with only
+# sale + account installed); still counted, only marked
+KNOWN="TestAccountMoveInInvoiceOnchanges.test_in_invoice_payment_register_wizard
+TestAccountMoveReconcile.test_partial_payments_auto_validation
+TestUi.test_01_account_tax_groups_tour"
+grep -E "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) $DB .*(FAIL|ERROR): " "$LOG" | sed -E 's/^.*(FAIL|ERROR): /\1 /' | sort -u \
+    | while read -r kind test; do
+        if grep -qxF "$test" <<<"$KNOWN"; then
+            echo "FAILED: $kind $test (fails without credit_control too)"
+        else
+            echo "FAILED: $kind $test"
+        fi
+    done || true
 bad=$((failed + errors))
 echo "$line"
 echo "$((total - bad)) passed, $bad failed"
