@@ -7,7 +7,7 @@
 # the module state 'uninstalled' and nothing of the module left in ir_model_data / ir_model.
 # Standalone it runs its own cluster (.local/pg-install); from tools/test.sh it reuses the
 # cluster named by PGHOST and the test template passed as CC_BASE_TEMPLATE.
-# Exit status 0 when both pass. Logs: .local/install-check-<port>/logs/.
+# Exit status 0 when both pass. Logs: .local/install-check-pg-<cluster>/logs/.
 . "$(dirname "$0")/common.sh"
 setup_all
 T0=$(date +%s)
@@ -20,7 +20,11 @@ else
 fi
 # Everything this script writes is per cluster (several may run at once, one per engineer):
 # logs in $OUT/logs, Odoo's data dir (filestores of its databases and templates) in $OUT/data.
-OUT="$LOCAL/install-check-$DB_PORT"
+case "$DB_HOST" in
+    "$LOCAL"/pg-*/run) TAG=$(basename "$(dirname "$DB_HOST")") ;;   # our own cluster: pg-<name>
+    *) TAG="server-$(echo "$DB_HOST:$DB_PORT" | sha256sum | cut -c1-8)" ;;
+esac
+OUT="$LOCAL/install-check-$TAG"
 LOGS="$OUT/logs"
 DATA="$OUT/data"
 rm -rf "$LOGS"; mkdir -p "$LOGS" "$DATA"
