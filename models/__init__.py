@@ -1,3 +1,4 @@
+from . import account_move_line
 from . import credit_rating
 from . import res_company
 from . import res_config_settings

@@ -240,7 +240,6 @@ class ResPartner(models.Model):
         sanitize=False,
         groups=CREDIT_READ_GROUPS,
     )
-
     # === COMPUTE === #
     @api.depends_context("company")
     def _compute_credit_currency_id(self):
@@ -260,17 +259,22 @@ class ResPartner(models.Model):
     @api.depends_context("company")
     def _compute_credit_exposure(self):
         exposures = self._get_credit_exposures()
-        for partner in self:
-            exposure = exposures[partner.commercial_partner_id.id]
-            partner.credit_receivable = exposure["receivable"]
-            partner.credit_overdue_amount = exposure["overdue"]
-            partner.credit_overdue_days = exposure["overdue_days"]
-            partner.credit_draft_invoices = exposure["draft_invoices"]
-            partner.credit_uninvoiced_orders = exposure["uninvoiced_orders"]
-            partner.credit_exposure = exposure["total"]
-            partner.credit_available = exposure["available"] or 0.0
-            partner.credit_usage = exposure["usage"] or 0.0
-            partner.credit_over_limit = exposure["over_limit"]
+        rows = [exposures[partner.commercial_partner_id.id] for partner in self]
+        # values are already rounded to the company currency: fill the cache in bulk
+        # (per-record assignment would convert every amount again)
+        cache = self.env.cache
+        for field_name, key, empty in (
+            ("credit_receivable", "receivable", 0.0),
+            ("credit_overdue_amount", "overdue", 0.0),
+            ("credit_overdue_days", "overdue_days", 0),
+            ("credit_draft_invoices", "draft_invoices", 0.0),
+            ("credit_uninvoiced_orders", "uninvoiced_orders", 0.0),
+            ("credit_exposure", "total", 0.0),
+            ("credit_available", "available", 0.0),
+            ("credit_usage", "usage", 0.0),
+            ("credit_over_limit", "over_limit", False),
+        ):
+            cache.update(self, self._fields[field_name], [row[key] or empty for row in rows])
 
     def _search_credit_over_limit(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
@@ -504,6 +508,7 @@ class ResPartner(models.Model):
                AND l.parent_state = 'posted'
                AND a.account_type = 'asset_receivable'
                AND NOT l.reconciled
+               AND (l.amount_residual <> 0 OR l.amount_residual_currency <> 0)
           GROUP BY p.commercial_partner_id, l.currency_id
             """,
                 company_currency=currency.id,
@@ -576,40 +581,45 @@ class ResPartner(models.Model):
         rates = self.env["res.currency"].browse(currency_ids)._get_rates(company, today)
         company_rate = rates.get(currency.id) or 1.0
 
-        def total_of(partner_id, key):
-            amounts = buckets.get((partner_id, key), {})
-            value = sum(amount * company_rate / (rates.get(cid) or 1.0) for cid, amount in amounts.items())
-            return float_round(value, precision_rounding=currency.rounding)
+        digits = currency.decimal_places
 
+        def total_of(partner_id, key):
+            amounts = buckets.get((partner_id, key))
+            if not amounts:
+                return 0.0
+            value = sum(amount * company_rate / (rates.get(cid) or 1.0) for cid, amount in amounts.items())
+            return float_round(value, precision_digits=digits)
+
+        # sudo: salespeople read the limit of their customers without the accounting groups;
+        # one read for all partners, plain floats in the loop
+        limits = {
+            partner.id: partner.credit_limit if partner.credit_limit_set else None
+            for partner in commercial.sudo()
+        }
         result = {}
-        for partner in commercial:
-            pid = partner.id
+        for pid in commercial.ids:
+            receivable = total_of(pid, "receivable")
+            draft_invoices = total_of(pid, "draft_invoices")
+            uninvoiced_orders = total_of(pid, "uninvoiced_orders")
+            total = float_round(receivable + draft_invoices + uninvoiced_orders, precision_digits=digits)
+            limit = limits[pid]
             exposure = {
                 "currency": currency,
-                "receivable": total_of(pid, "receivable"),
+                "receivable": receivable,
                 "overdue": total_of(pid, "overdue"),
                 "overdue_days": (today - oldest[pid]).days if pid in oldest else 0,
-                "draft_invoices": total_of(pid, "draft_invoices"),
-                "uninvoiced_orders": total_of(pid, "uninvoiced_orders"),
+                "draft_invoices": draft_invoices,
+                "uninvoiced_orders": uninvoiced_orders,
+                "total": total,
+                "limit": limit,
+                "available": None,
+                "usage": None,
+                "over_limit": False,
             }
-            exposure["total"] = float_round(
-                exposure["receivable"] + exposure["draft_invoices"] + exposure["uninvoiced_orders"],
-                precision_rounding=currency.rounding,
-            )
-            # sudo: salespeople read the limit of their customers without the accounting groups
-            limit_set = partner.sudo().credit_limit_set
-            limit = partner.sudo().credit_limit if limit_set else None
-            exposure["limit"] = limit
-            if limit is None:
-                exposure.update(available=None, usage=None, over_limit=False)
-            else:
-                exposure["available"] = float_round(
-                    limit - exposure["total"], precision_rounding=currency.rounding
-                )
-                exposure["usage"] = (
-                    100.0 * exposure["total"] / limit if limit else (100.0 if exposure["total"] > 0 else 0.0)
-                )
-                exposure["over_limit"] = currency.compare_amounts(exposure["total"], limit) > 0
+            if limit is not None:
+                exposure["available"] = float_round(limit - total, precision_digits=digits)
+                exposure["usage"] = 100.0 * total / limit if limit else (100.0 if total > 0 else 0.0)
+                exposure["over_limit"] = float_round(total - limit, precision_digits=digits) > 0
             result[pid] = exposure
         return result
 
@@ -670,6 +680,7 @@ class ResPartner(models.Model):
                    AND l.parent_state = 'posted'
                    AND a.account_type = 'asset_receivable'
                    AND NOT l.reconciled
+                   AND (l.amount_residual <> 0 OR l.amount_residual_currency <> 0)
               GROUP BY p.commercial_partner_id
             ),
             behaviour AS (

@@ -302,6 +302,7 @@ class TestSaleCreditCheck(CreditControlCommon):
                     ]
                 )
                 order.partner_id.commercial_partner_id.read(["name"])
+                self.env.user.read(["lang", "company_id"])  # loaded by any request already
                 queries = []
                 execute = self.env.cr.execute
 
@@ -314,6 +315,6 @@ class TestSaleCreditCheck(CreditControlCommon):
                 with patch.object(self.env.cr, "execute", counting_execute):
                     order._credit_check(lock=True)
             counts.append(len(queries))
-        # lock, 3 aggregates, currency rates, customer profile, user
+        # lock, 3 aggregates, currency rates, customer profile (+ dunning level, when present)
         self.assertLessEqual(counts[0], 8)
         self.assertEqual(counts[0], counts[1])
