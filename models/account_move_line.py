@@ -6,7 +6,7 @@ class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
     def init(self):
-        super().init()
+        result = super().init()
         # Open items per partner, read by the credit exposure and payment behaviour aggregates
         # with an index-only scan: a few milliseconds for a partner with 10,000 open items or
         # for a thousand partners, instead of a scan of every journal item.
@@ -22,3 +22,4 @@ class AccountMoveLine(models.Model):
             """
             )
         )
+        return result

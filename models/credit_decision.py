@@ -64,7 +64,9 @@ class CreditDecision(models.Model):
             )
 
     def write(self, vals):
-        raise UserError(_("Credit decisions are an audit trail and cannot be changed."))
+        if vals:
+            raise UserError(_("Credit decisions are an audit trail and cannot be changed."))
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):

@@ -303,17 +303,11 @@ class TestSaleCreditCheck(CreditControlCommon):
                 )
                 order.partner_id.commercial_partner_id.read(["name"])
                 self.env.user.read(["lang", "company_id"])  # loaded by any request already
-                queries = []
-                execute = self.env.cr.execute
-
-                def counting_execute(
-                    query, params=None, log_exceptions=True, execute=execute, queries=queries
-                ):
-                    queries.append(query)
-                    return execute(query, params, log_exceptions)
-
-                with patch.object(self.env.cr, "execute", counting_execute):
+                with patch.object(
+                    type(self.env.cr), "execute", autospec=True, side_effect=type(self.env.cr).execute
+                ) as execute:
                     order._credit_check(lock=True)
+                queries = execute.call_args_list
             counts.append(len(queries))
         # lock, 3 aggregates, currency rates, customer profile (+ dunning level, when present)
         self.assertLessEqual(counts[0], 8)
