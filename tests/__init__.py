@@ -4,3 +4,4 @@ from . import test_credit_profile
 from . import test_tour
 from . import test_sale_credit
 from . import test_sale_credit_concurrency
+from . import test_sale_credit_tour
