@@ -5,3 +5,9 @@ from . import res_config_settings
 from . import res_partner
 from . import credit_decision
 from . import sale_order
+from . import credit_base_rate
+from . import credit_dunning_level
+from . import credit_dunning_run
+from . import credit_dunning_letter
+from . import credit_dunning_line
+from . import account_move

@@ -5,3 +5,5 @@ from . import test_tour
 from . import test_sale_credit
 from . import test_sale_credit_concurrency
 from . import test_sale_credit_tour
+from . import test_base_rate
+from . import test_dunning

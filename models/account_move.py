@@ -1,0 +1,155 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+
+# Server-side sentinel: only the dunning run (and the managers' reset) write the dunning level,
+# date and flat-fee flag of an invoice; RPC callers cannot forge this object.
+DUNNING_WRITE = object()
+DUNNING_PROTECTED_FIELDS = frozenset(
+    {"credit_dunning_level_id", "credit_dunning_date", "credit_dunning_flat_fee_charged"}
+)
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    # === FIELDS: dunning === #
+    credit_dunning_level_id = fields.Many2one(
+        "credit.dunning.level",
+        string="Dunning Level",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+        help="Highest dunning level this invoice has reached.",
+    )
+    credit_dunning_date = fields.Date(string="Last Dunned On", readonly=True, copy=False)
+    credit_dunning_line_ids = fields.One2many(
+        "credit.dunning.line",
+        "move_id",
+        string="Dunning History",
+        domain=[("letter_id.state", "=", "done")],
+        readonly=True,
+    )
+    credit_dunning_flat_fee_charged = fields.Boolean(
+        string="Flat Fee Charged",
+        readonly=True,
+        copy=False,
+        help="The 40 EUR flat fee of §288(5) BGB was claimed for this invoice.",
+    )
+    credit_dunning_pause = fields.Boolean(
+        string="Dunning Paused",
+        copy=False,
+        tracking=True,
+        help="Not dunned while paused. Without an end date the invoice is excluded from dunning.",
+    )
+    credit_dunning_pause_reason = fields.Char(string="Dunning Pause Reason", copy=False, tracking=True)
+    credit_dunning_pause_until = fields.Date(
+        string="Dunning Paused Until",
+        copy=False,
+        tracking=True,
+        help="Dunning resumes by itself on this date.",
+    )
+
+    # === CONSTRAINTS === #
+    @api.constrains("credit_dunning_pause", "credit_dunning_pause_reason")
+    def _check_credit_dunning_pause_reason(self):
+        for move in self:
+            if move.credit_dunning_pause and not (move.credit_dunning_pause_reason or "").strip():
+                raise ValidationError(
+                    _("Pausing the dunning of %(move)s needs a reason.", move=move.display_name)
+                )
+
+    # === CRUD === #
+    def write(self, vals):
+        if (
+            DUNNING_PROTECTED_FIELDS.intersection(vals)
+            and self.env.context.get("credit_dunning_write") is not DUNNING_WRITE
+            and not self.env.su
+        ):
+            raise AccessError(
+                _("Dunning levels of invoices are set by dunning runs; only managers reset them.")
+            )
+        return super().write(vals)
+
+    # === ACTIONS === #
+    def action_credit_dunning_pause(self):
+        """Open the wizard that pauses or excludes these invoices from dunning."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Pause Dunning"),
+            "res_model": "credit.dunning.pause",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_move_ids": self.ids},
+        }
+
+    def action_credit_dunning_resume(self):
+        self._credit_dunning_resume()
+        return True
+
+    def action_credit_dunning_send_now(self):
+        """Propose a dunning run for the customers of these invoices today and open it."""
+        customers = self.commercial_partner_id
+        return customers.action_credit_dunning_send_now()
+
+    def action_credit_dunning_reset(self):
+        """Managers only: set the dunning level of these invoices back to none."""
+        if not self.env.user.has_group("credit_control.credit_control_group_manager"):
+            raise AccessError(_("Only Credit Managers may reset dunning levels."))
+        for move in self.filtered("credit_dunning_level_id"):
+            move.message_post(
+                body=_(
+                    "Dunning level %(level)s reset by %(user)s.",
+                    level=move.credit_dunning_level_id.name,
+                    user=self.env.user.name,
+                )
+            )
+        self.with_context(credit_dunning_write=DUNNING_WRITE).write(
+            {"credit_dunning_level_id": False, "credit_dunning_date": False}
+        )
+        return True
+
+    def action_view_credit_dunning_letters(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_dunning_letter_action")
+        action["domain"] = [("line_ids.move_id", "=", self.id)]
+        return action
+
+    # === BUSINESS METHODS === #
+    def _credit_dunning_resume(self):
+        paused = self.filtered("credit_dunning_pause")
+        paused.write(
+            {
+                "credit_dunning_pause": False,
+                "credit_dunning_pause_reason": False,
+                "credit_dunning_pause_until": False,
+            }
+        )
+        for move in paused:
+            move.message_post(body=_("Dunning resumed."))
+
+    @api.model
+    def _credit_dunning_blocked_move_ids(self, move_ids, date):
+        """Hook: ids among ``move_ids`` that must not be dunned on ``date`` for a reason kept
+        elsewhere (a dispute, a promise to pay, a payment plan). Called once per run for all
+        candidate invoices: implementations must be set-based."""
+        return set()
+
+    def _credit_dunning_pause(self, reason, date_until=False):
+        """Pause (with an end date) or exclude (without) these invoices from dunning, logged."""
+        self.write(
+            {
+                "credit_dunning_pause": True,
+                "credit_dunning_pause_reason": reason,
+                "credit_dunning_pause_until": date_until,
+            }
+        )
+        for move in self:
+            move.message_post(
+                body=_(
+                    "Dunning paused until %(date)s by %(user)s: %(reason)s",
+                    date=date_until or _("further notice"),
+                    user=self.env.user.name,
+                    reason=reason,
+                )
+            )

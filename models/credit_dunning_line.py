@@ -1,0 +1,105 @@
+from odoo import api, fields, models
+
+FLAT_FEE_EUR = 40.0  # §288(5) BGB
+
+
+class CreditDunningLine(models.Model):
+    _name = "credit.dunning.line"
+    _description = "Dunning Letter Line"
+    _order = "letter_id, line_type desc, date_due, id"
+    _check_company_auto = True
+
+    # === FIELDS === #
+    letter_id = fields.Many2one("credit.dunning.letter", required=True, index=True, ondelete="cascade")
+    run_id = fields.Many2one(related="letter_id.run_id", store=True, index=True)
+    company_id = fields.Many2one(related="letter_id.company_id", store=True)
+    partner_id = fields.Many2one(related="letter_id.partner_id", store=True)
+    state = fields.Selection(related="letter_id.state")
+    dunning_date = fields.Date(related="letter_id.dunning_date")
+    move_id = fields.Many2one(
+        "account.move", string="Document", required=True, index=True, ondelete="cascade", check_company=True
+    )
+    line_type = fields.Selection(
+        [("invoice", "Invoice"), ("credit", "Credit")],
+        required=True,
+        default="invoice",
+        help="Credits (credit notes, payments not yet matched) are shown and netted in the letter.",
+    )
+    previous_level_id = fields.Many2one("credit.dunning.level", string="Previous Level", readonly=True)
+    level_id = fields.Many2one(
+        "credit.dunning.level",
+        string="Level",
+        check_company=True,
+        domain="[('company_id', '=', company_id)]",
+        help="Level the invoice reaches with this letter.",
+    )
+    is_escalation = fields.Boolean(
+        compute="_compute_is_escalation", help="The invoice moves to a new level with this letter."
+    )
+    currency_id = fields.Many2one("res.currency", required=True)
+    company_currency_id = fields.Many2one(related="company_id.currency_id")
+    date_invoice = fields.Date(string="Invoice Date")
+    date_due = fields.Date(string="Due Date")
+    days_overdue = fields.Integer()
+    amount_total = fields.Monetary(string="Original Amount", currency_field="currency_id")
+    amount_residual = fields.Monetary(string="Open Amount", currency_field="currency_id")
+    amount_residual_company = fields.Monetary(
+        string="Open Amount (Company Currency)", currency_field="company_currency_id"
+    )
+    interest_amount = fields.Monetary(
+        string="Interest",
+        currency_field="currency_id",
+        compute="_compute_charges",
+        store=True,
+        readonly=False,
+        precompute=False,
+    )
+    flat_fee_amount = fields.Monetary(
+        string="Flat Fee",
+        currency_field="currency_id",
+        compute="_compute_charges",
+        store=True,
+        readonly=False,
+        help="40 EUR flat fee of §288(5) BGB, once per invoice, business customers only.",
+    )
+
+    # === COMPUTE === #
+    @api.depends("level_id", "previous_level_id")
+    def _compute_is_escalation(self):
+        for line in self:
+            line.is_escalation = line.line_type == "invoice" and line.level_id != line.previous_level_id
+
+    @api.depends("level_id")
+    def _compute_charges(self):
+        """Interest and flat fee of one line; the dunning run computes them set-based at creation
+        and passes them in, so this runs only when a collector changes a line's level."""
+        base_rates = self.env["credit.base.rate"]
+        for line in self:
+            level = line.level_id
+            business = line.partner_id.is_company
+            if line.line_type != "invoice" or not level:
+                line.interest_amount = line.flat_fee_amount = 0.0
+                continue
+            line.interest_amount = (
+                base_rates.statutory_interest(
+                    line.amount_residual,
+                    line.date_due,
+                    line.dunning_date,
+                    business=business,
+                    company=line.company_id,
+                    currency=line.currency_id,
+                )
+                if level.charge_interest
+                else 0.0
+            )
+            line.flat_fee_amount = (
+                line._flat_fee_in(line.currency_id, line.company_id, line.dunning_date)
+                if level.charge_flat_fee and business and not line.move_id.credit_dunning_flat_fee_charged
+                else 0.0
+            )
+
+    # === TOOLING === #
+    @api.model
+    def _flat_fee_in(self, currency, company, date):
+        eur = self.env.ref("base.EUR")
+        return eur._convert(FLAT_FEE_EUR, currency, company, date or fields.Date.context_today(self))

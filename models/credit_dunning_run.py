@@ -1,0 +1,611 @@
+import io
+import logging
+from collections import defaultdict
+
+import lxml.html
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, float_compare
+from odoo.tools.pdf import PdfFileReader, PdfFileWriter, merge_pdf
+
+from .account_move import DUNNING_WRITE
+
+_logger = logging.getLogger(__name__)
+
+
+class CreditDunningRun(models.Model):
+    _name = "credit.dunning.run"
+    _description = "Dunning Run"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    # === FIELDS === #
+    name = fields.Char(required=True, readonly=True, copy=False, default=lambda self: _("New"))
+    date = fields.Date(
+        string="Dunning Date", required=True, default=fields.Date.context_today, readonly=True, tracking=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one(
+        "res.users", string="Responsible", default=lambda self: self.env.user, readonly=True
+    )
+    state = fields.Selection(
+        [("draft", "Proposal"), ("done", "Validated"), ("cancel", "Cancelled")],
+        default="draft",
+        required=True,
+        readonly=True,
+        tracking=True,
+    )
+    is_automatic = fields.Boolean(
+        string="Automatic", readonly=True, help="Created by the daily scheduled action."
+    )
+    partner_ids = fields.Many2many(
+        "res.partner", string="Customers", readonly=True, help="Only these customers (all when empty)."
+    )
+    level_ids = fields.Many2many(
+        "credit.dunning.level", string="Levels", readonly=True, help="Only these levels (all when empty)."
+    )
+    min_amount = fields.Monetary(string="Minimum Open Amount", currency_field="currency_id", readonly=True)
+    letter_ids = fields.One2many("credit.dunning.letter", "run_id", string="Letters")
+    line_ids = fields.One2many("credit.dunning.line", "run_id", string="Lines")
+    letter_count = fields.Integer(compute="_compute_counts")
+    failed_email_count = fields.Integer(compute="_compute_counts")
+    to_print_count = fields.Integer(compute="_compute_counts")
+    amount_residual = fields.Monetary(
+        string="Open Amount", currency_field="currency_id", compute="_compute_counts"
+    )
+    attachment_id = fields.Many2one("ir.attachment", string="Printable Letters", readonly=True, copy=False)
+
+    # === COMPUTE === #
+    @api.depends("letter_ids.email_state", "letter_ids.letter_state", "letter_ids.amount_residual")
+    def _compute_counts(self):
+        for run in self:
+            letters = run.letter_ids.filtered(lambda letter: letter.state != "cancel")
+            run.letter_count = len(letters)
+            run.failed_email_count = len(letters.filtered(lambda letter: letter.email_state == "failed"))
+            run.to_print_count = len(letters.filtered(lambda letter: letter.letter_state == "to_print"))
+            run.amount_residual = sum(letters.mapped("amount_residual"))
+
+    # === CRUD === #
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", _("New")) == _("New"):
+                vals["name"] = self.env["ir.sequence"].next_by_code("credit.dunning.run") or _("New")
+        return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_done(self):
+        if any(run.state == "done" for run in self):
+            raise UserError(_("A validated dunning run cannot be deleted: it documents the letters sent."))
+
+    # === ACTIONS === #
+    def action_validate(self):
+        self._check_draft()
+        for run in self:
+            run._action_validate()
+        return True
+
+    def action_cancel(self):
+        self._check_draft()
+        self.letter_ids.state = "cancel"
+        self.state = "cancel"
+        return True
+
+    def action_retry_failed_emails(self):
+        self.letter_ids.filtered(lambda letter: letter.email_state == "failed")._action_retry_email()
+        return True
+
+    def action_download_letters(self):
+        self.ensure_one()
+        if not self.attachment_id:
+            raise UserError(_("This run has no letters to print."))
+        return {
+            "type": "ir.actions.act_url",
+            "url": "/web/content/%s?download=true" % self.attachment_id.id,
+            "target": "download",
+        }
+
+    def action_mark_printed(self):
+        self.letter_ids.action_mark_printed()
+        return True
+
+    def action_view_letters(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_dunning_letter_action")
+        action["domain"] = [("run_id", "=", self.id)]
+        action["context"] = {"default_run_id": self.id}
+        return action
+
+    # === BUSINESS METHODS: proposal === #
+    def _check_draft(self):
+        if any(run.state != "draft" for run in self):
+            raise UserError(_("Only proposed dunning runs can be changed, validated or cancelled."))
+
+    @api.model
+    def _get_dunning_candidates(self, company, date, partners=None):
+        """Open receivable items of ``company`` grouped by document, in ONE query for all
+        customers: rows with the document's open amount (its currency and company currency),
+        earliest due date, current dunning level and pause."""
+        aml = self.env["account.move.line"]
+        domain = [
+            ("company_id", "=", company.id),
+            ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+            ("partner_id", "!=", False),
+        ]
+        if partners:
+            domain.append(("partner_id.commercial_partner_id", "in", partners.commercial_partner_id.ids))
+        query = aml._search(domain)
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        aml.flush_model(
+            ["amount_residual", "amount_residual_currency", "date_maturity", "reconciled", "currency_id"]
+        )
+        self.env["account.move"].flush_model(
+            [
+                "move_type",
+                "invoice_date",
+                "amount_total_in_currency_signed",
+                "credit_dunning_level_id",
+                "credit_dunning_date",
+                "credit_dunning_pause",
+                "credit_dunning_pause_until",
+                "credit_dunning_flat_fee_charged",
+            ]
+        )
+        return self.env.execute_query_dict(
+            SQL(
+                """
+            SELECT account_move_line.move_id AS move_id,
+                   dun_partner.commercial_partner_id AS partner_id,
+                   dun_move.move_type AS move_type,
+                   dun_move.currency_id AS currency_id,
+                   COALESCE(dun_move.invoice_date, dun_move.date) AS date_invoice,
+                   dun_move.amount_total_in_currency_signed AS amount_total,
+                   dun_move.credit_dunning_level_id AS level_id,
+                   dun_move.credit_dunning_date AS dunning_date,
+                   dun_move.credit_dunning_flat_fee_charged AS flat_fee_charged,
+                   COALESCE(dun_move.credit_dunning_pause, FALSE)
+                       AND (dun_move.credit_dunning_pause_until IS NULL
+                            OR dun_move.credit_dunning_pause_until > %(date)s) AS paused,
+                   MIN(COALESCE(account_move_line.date_maturity, account_move_line.date)) AS date_due,
+                   SUM(account_move_line.amount_residual) AS residual,
+                   SUM(account_move_line.amount_residual_currency) AS residual_currency
+              FROM %(from_clause)s
+              JOIN account_move dun_move ON dun_move.id = account_move_line.move_id
+              JOIN res_partner dun_partner ON dun_partner.id = account_move_line.partner_id
+             WHERE %(where_clause)s
+          GROUP BY account_move_line.move_id, dun_partner.commercial_partner_id, dun_move.id
+            HAVING SUM(account_move_line.amount_residual) != 0
+          ORDER BY dun_partner.commercial_partner_id, MIN(COALESCE(account_move_line.date_maturity,
+                   account_move_line.date)), account_move_line.move_id
+                """,
+                date=date,
+                from_clause=query.from_clause,
+                where_clause=query.where_clause or SQL("TRUE"),
+            )
+        )
+
+    @api.model
+    def _prepare_proposal(self, company, date, partners=None, levels=None, min_amount=0.0, automatic=False):
+        """Letter values (with their lines) for every customer of ``company`` having an invoice
+        that reaches its next dunning level on ``date``. Set-based: one query for the open items,
+        one for paused customers, one for invoices in other proposals, one for the base rates."""
+        all_levels = self.env["credit.dunning.level"].search(
+            [("company_id", "=", company.id)], order="sequence, id"
+        )
+        if not all_levels:
+            return []
+        rank = {level.id: index for index, level in enumerate(all_levels)}
+        allowed = all_levels & levels if levels else all_levels
+        if automatic:
+            allowed = allowed.filtered("is_automatic")
+        rows = self._get_dunning_candidates(company, date, partners)
+        if not rows:
+            return []
+        # customers excluded or paused in this company (company-dependent fields)
+        partner_model = self.env["res.partner"].with_company(company)
+        paused_partner_ids = set(
+            partner_model.with_context(active_test=False)
+            .search(
+                [
+                    ("credit_dunning_pause", "=", True),
+                    "|",
+                    ("credit_dunning_pause_until", "=", False),
+                    ("credit_dunning_pause_until", ">", date),
+                ]
+            )
+            .ids
+        )
+        move_ids = [row["move_id"] for row in rows]
+        blocked_move_ids = self.env["account.move"]._credit_dunning_blocked_move_ids(move_ids, date)
+        # invoices already in a proposal not yet validated: never propose them twice
+        blocked_move_ids |= {
+            move.id
+            for [move] in self.env["credit.dunning.line"]._read_group(
+                [
+                    ("run_id.state", "=", "draft"),
+                    ("company_id", "=", company.id),
+                    ("line_type", "=", "invoice"),
+                ],
+                groupby=["move_id"],
+            )
+        }
+
+        by_partner = defaultdict(list)
+        for row in rows:
+            if row["partner_id"] not in paused_partner_ids:
+                by_partner[row["partner_id"]].append(row)
+
+        proposals = []
+        for partner_id, partner_rows in by_partner.items():
+            lines = []
+            has_escalation = False
+            for row in partner_rows:
+                line = self._prepare_line(row, date, all_levels, rank, allowed, blocked_move_ids)
+                if line:
+                    lines.append(line)
+                    has_escalation |= line["level_id"] != line["previous_level_id"]
+            if not has_escalation:
+                continue
+            open_company = sum(line["amount_residual_company"] for line in lines)
+            if (
+                float_compare(
+                    open_company, min_amount or 0.0, precision_rounding=company.currency_id.rounding
+                )
+                < 0
+            ):
+                continue
+            proposals.append({"partner_id": partner_id, "lines": lines})
+        return proposals
+
+    @api.model
+    def _prepare_line(self, row, date, all_levels, rank, allowed, blocked_move_ids):
+        """Line values for one open item, or None when it is not part of the letter."""
+        residual = row["residual"]
+        is_credit = residual < 0
+        date_due = row["date_due"]
+        days_overdue = (date - date_due).days
+        values = {
+            "move_id": row["move_id"],
+            "line_type": "credit" if is_credit else "invoice",
+            "currency_id": row["currency_id"],
+            "date_invoice": row["date_invoice"],
+            "date_due": date_due,
+            "days_overdue": max(days_overdue, 0),
+            "amount_total": row["amount_total"],
+            "amount_residual": row["residual_currency"],
+            "amount_residual_company": residual,
+            "previous_level_id": row["level_id"],
+            "level_id": row["level_id"],
+            "flat_fee_charged": row["flat_fee_charged"],
+        }
+        if is_credit:
+            values["level_id"] = values["previous_level_id"] = False
+            return values
+        if (
+            row["paused"]
+            or row["move_id"] in blocked_move_ids
+            or row["move_type"] not in ("out_invoice", "entry")
+        ):
+            return None
+        current = rank.get(row["level_id"], -1)
+        next_level = all_levels[current + 1] if current + 1 < len(all_levels) else None
+        if (
+            next_level
+            and next_level in allowed
+            and days_overdue >= next_level.days
+            and row["dunning_date"] != date
+            and (
+                not row["dunning_date"]
+                or current < 0
+                or (date - row["dunning_date"]).days >= next_level.min_days_since_previous
+            )
+        ):
+            values["level_id"] = next_level.id
+            return values
+        # not escalated: still shown when overdue
+        return values if days_overdue > 0 else None
+
+    @api.model
+    def _create_runs(self, company, date, partners=None, levels=None, min_amount=0.0, automatic=False):
+        """Create the proposal (a draft run with its letters and lines); returns the run, or an
+        empty recordset when nothing is to be dunned."""
+        proposals = self._prepare_proposal(company, date, partners, levels, min_amount, automatic)
+        if not proposals:
+            return self.browse()
+        run = self.create(
+            {
+                "date": date,
+                "company_id": company.id,
+                "partner_ids": [fields.Command.set(partners.ids)] if partners else [],
+                "level_ids": [fields.Command.set(levels.ids)] if levels else [],
+                "min_amount": min_amount,
+                "is_automatic": automatic,
+            }
+        )
+        run._create_letters(proposals)
+        return run
+
+    def _create_letters(self, proposals):
+        """Letters and lines of the proposal, created in two batches, charges computed set-based."""
+        self.ensure_one()
+        company, date = self.company_id, self.date
+        levels = self.env["credit.dunning.level"].search([("company_id", "=", company.id)])
+        partners = self.env["res.partner"].browse([proposal["partner_id"] for proposal in proposals])
+        partners.fetch(["is_company", "name"])
+        addresses = {partner.id: partner.address_get(["invoice"])["invoice"] for partner in partners}
+        currencies = self.env["res.currency"].browse(
+            {line["currency_id"] for proposal in proposals for line in proposal["lines"]}
+        )
+        base_rates = self.env["credit.base.rate"]
+        earliest_due = min(line["date_due"] for proposal in proposals for line in proposal["lines"])
+        periods = None
+        if any(levels.mapped("charge_interest")):
+            periods = (
+                base_rates._get_rate_periods(min(earliest_due, date), date) if earliest_due < date else []
+            )
+        eur = self.env.ref("base.EUR")
+        flat_fee = {currency: eur._convert(40.0, currency, company, date) for currency in currencies}
+        letter_vals, line_vals_per_letter = [], []
+        for proposal in proposals:
+            partner = partners.browse(proposal["partner_id"])
+            business = partner.is_company
+            lines_vals = []
+            for line in proposal["lines"]:
+                level = levels.browse(line["level_id"]) if line["level_id"] else levels.browse()
+                currency = currencies.browse(line["currency_id"])
+                flat_fee_charged = line.pop("flat_fee_charged")
+                escalates = line["level_id"] != line["previous_level_id"]
+                interest = fee = 0.0
+                if line["line_type"] == "invoice" and level:
+                    if level.charge_interest and periods is not None:
+                        interest = base_rates._interest_for_periods(
+                            periods, line["amount_residual"], line["date_due"], date, business, currency
+                        )
+                    if level.charge_flat_fee and business and not flat_fee_charged and escalates:
+                        fee = flat_fee[currency]
+                lines_vals.append({**line, "interest_amount": interest, "flat_fee_amount": fee})
+            line_currencies = {line["currency_id"] for line in lines_vals}
+            currency = (
+                currencies.browse(line_currencies.pop()) if len(line_currencies) == 1 else company.currency_id
+            )
+            top = max(
+                (levels.browse(line["level_id"]) for line in lines_vals if line["level_id"]),
+                key=lambda lvl: (lvl.sequence, lvl.days, lvl.id),
+            )
+            no_email = not partners.browse(addresses[partner.id]).email
+            letter_vals.append(
+                {
+                    "run_id": self.id,
+                    "partner_id": partner.id,
+                    "recipient_id": addresses[partner.id],
+                    "currency_id": currency.id,
+                    "fee_amount": company.currency_id._convert(top.fee, currency, company, date)
+                    if top.fee
+                    else 0.0,
+                    "channel_email": top.channel_email and not no_email,
+                    # no e-mail address: the letter goes by post
+                    "channel_letter": top.channel_letter or (top.channel_email and no_email),
+                    "channel_phone": top.channel_phone,
+                }
+            )
+            line_vals_per_letter.append(lines_vals)
+        letters = self.env["credit.dunning.letter"].create(letter_vals)
+        self.env["credit.dunning.line"].create(
+            [
+                {**line, "letter_id": letter.id}
+                for letter, lines_vals in zip(letters, line_vals_per_letter, strict=True)
+                for line in lines_vals
+            ]
+        )
+        return letters
+
+    # === BUSINESS METHODS: validation === #
+    def _action_validate(self):
+        """Send the letters: PDFs (one wkhtmltopdf call for all), e-mails queued, letters to
+        print, phone calls; invoice levels, dates and chatter updated."""
+        self.ensure_one()
+        letters = self.letter_ids.filtered(lambda letter: letter.state == "draft")
+        (letters.filtered(lambda letter: not letter.line_ids)).unlink()
+        letters = letters.exists()
+        if not letters:
+            raise UserError(_("This dunning run has no letters left to validate."))
+        lines = letters.line_ids
+        escalations = lines.filtered("is_escalation")
+        self._update_invoices(escalations)
+        letters.state = "done"
+        self._render_letters(letters)
+        letters.filtered("channel_letter").letter_state = "to_print"
+        emails = letters.filtered("channel_email")
+        for letter in emails:
+            try:
+                with self.env.cr.savepoint():
+                    letter._send_email()
+            except Exception as error:  # noqa: BLE001 - one failing e-mail must not stop the run
+                _logger.warning("Dunning e-mail for letter %s failed: %s", letter.id, error)
+                letter.message_post(body=_("The e-mail could not be queued: %(error)s", error=str(error)))
+                letter.channel_letter = True
+                letter.letter_state = "to_print"
+        self._schedule_calls(letters.filtered("channel_phone"))
+        self._log_letters(letters)
+        self.state = "done"
+        letters.partner_id.with_company(self.company_id)._refresh_credit_dunning_count()
+
+    def _update_invoices(self, escalations):
+        """Write each escalated invoice's new level and date, grouped by level (one write per
+        level, not per invoice)."""
+        date = self.date
+        by_level = defaultdict(lambda: self.env["account.move"])
+        for line in escalations:
+            by_level[line.level_id] |= line.move_id
+        for level, moves in by_level.items():
+            moves.with_context(credit_dunning_write=DUNNING_WRITE).write(
+                {"credit_dunning_level_id": level.id, "credit_dunning_date": date}
+            )
+        escalations.filtered("flat_fee_amount").move_id.with_context(
+            credit_dunning_write=DUNNING_WRITE
+        ).write({"credit_dunning_flat_fee_charged": True})
+
+    def _render_letters(self, letters):
+        """Render every letter's PDF in ONE wkhtmltopdf call, store each as the letter's
+        attachment and the merged file on the run."""
+        contents = self._render_letter_pdfs(letters)
+        letters._attach_pdfs(contents)
+        printable = letters.filtered("channel_letter") or letters
+        merged = merge_pdf([contents[letter.id] for letter in printable])
+        self.attachment_id = self.env["ir.attachment"].create(
+            {
+                "name": "%s.pdf" % self.name.replace("/", "-"),
+                "raw": merged,
+                "res_model": self._name,
+                "res_id": self.id,
+                "mimetype": "application/pdf",
+            }
+        )
+
+    @api.model
+    def _render_letter_pdfs(self, letters):
+        """PDF bytes per letter id from a single wkhtmltopdf call: the letters' HTML bodies are
+        joined into one document (one page break between letters) and the resulting PDF is cut
+        at the page carrying each letter's marker. Joining the bodies ourselves keeps this to one
+        process and also works with a wkhtmltopdf without patched Qt, which refuses several
+        input documents. Letters whose marker is not found are rendered one by one."""
+        report_model = self.env["ir.actions.report"].with_context(debug=False)
+        report = report_model._get_report("credit_control.credit_dunning_letter_report_action")
+        html = report_model._render_qweb_html(report.report_name, letters.ids)[0]
+        bodies, html_ids, header, footer, paper_args = report._prepare_html(html, report_model=report.model)
+        contents = {}
+        if len(bodies) == len(letters) and set(html_ids) == set(letters.ids):
+            pdf = report_model._run_wkhtmltopdf(
+                [_join_bodies(bodies)],
+                report_ref=report.report_name,
+                header=header,
+                footer=footer,
+                specific_paperformat_args=paper_args,
+            )
+            contents = _split_by_marker(pdf, html_ids)
+        for letter in letters.filtered(lambda lt: lt.id not in contents):
+            _logger.warning("Dunning letter %s: rendered on its own", letter.id)
+            contents[letter.id] = report_model.with_context(force_report_rendering=True)._render_qweb_pdf(
+                report.report_name, res_ids=letter.ids
+            )[0]
+        return contents
+
+    def _schedule_calls(self, letters):
+        activity_type = self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False)
+        if not letters or not activity_type:
+            return
+        activities = self.env["mail.activity"].create(
+            [letter._prepare_activity(activity_type, self.date) for letter in letters]
+        )
+        for letter, activity in zip(letters, activities, strict=True):
+            letter.activity_id = activity
+
+    def _log_letters(self, letters):
+        """Chatter: one note per customer and per invoice."""
+        for letter in letters:
+            channels = ", ".join(
+                label
+                for flag, label in (
+                    (letter.channel_email, _("e-mail")),
+                    (letter.channel_letter, _("letter")),
+                    (letter.channel_phone, _("phone call")),
+                )
+                if flag
+            )
+            body = Markup("%s") % _(
+                "Dunning letter %(level)s of %(date)s (%(run)s) sent by %(channels)s.",
+                level=letter.level_id.name,
+                date=fields.Date.to_string(self.date),
+                run=self.name,
+                channels=channels or _("no channel"),
+            )
+            # sudo: collectors log on customers they may not edit
+            letter.partner_id.sudo().message_post(
+                body=body, attachment_ids=letter.attachment_id.ids, author_id=self.env.user.partner_id.id
+            )
+            for line in letter.line_ids.filtered(lambda line: line.line_type == "invoice"):
+                line.move_id.message_post(body=body)
+
+    @api.model
+    def _cron_dunning(self, batch_size=200):
+        """Daily: propose and validate the automatic levels, company by company, in batches of
+        customers; the scheduler re-runs the job at once while customers remain."""
+        today = fields.Date.context_today(self)
+        done = 0
+        remaining = 0
+        # sudo: the scheduler's user runs the dunning of every company
+        for company in self.env["res.company"].sudo().search([]):
+            runs = self.sudo().with_company(company)
+            levels = runs.env["credit.dunning.level"].search(
+                [("company_id", "=", company.id), ("is_automatic", "=", True)]
+            )
+            if not levels:
+                continue
+            runs.env["res.partner"].with_company(company)._credit_dunning_resume_expired(today)
+            proposals = runs._prepare_proposal(company, today, levels=levels, automatic=True)
+            if not proposals:
+                continue
+            if done:
+                remaining += len(proposals)
+                continue
+            batch, rest = proposals[:batch_size], proposals[batch_size:]
+            run = runs.create({"date": today, "company_id": company.id, "is_automatic": True})
+            run._create_letters(batch)
+            run._action_validate()
+            done = len(batch)
+            remaining += len(rest)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+
+LETTER_MARKER = "CCDUNNINGLETTER%s"
+
+
+def _join_bodies(bodies):
+    """One HTML document holding the articles of all ``bodies`` (each a complete document from
+    ``_prepare_html``), a page break before each but the first."""
+    root = lxml.html.fromstring(bodies[0])
+    first_article = root.xpath("//div[contains(concat(' ', normalize-space(@class), ' '), ' article ')]")[0]
+    parent = first_article.getparent()
+    for body in bodies[1:]:
+        for article in lxml.html.fromstring(body).xpath(
+            "//div[contains(concat(' ', normalize-space(@class), ' '), ' article ')]"
+        ):
+            article.set("style", "page-break-before: always; %s" % (article.get("style") or ""))
+            parent.append(article)
+    return lxml.html.tostring(root, encoding="unicode")
+
+
+def _split_by_marker(pdf, res_ids):
+    """PDF bytes per record id, cut at the page whose text holds the record's marker; empty
+    when a marker is missing."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    starts = {}
+    markers = {LETTER_MARKER % res_id: res_id for res_id in res_ids}
+    for number, page in enumerate(reader.pages):
+        text = (page.extract_text() or "").replace(" ", "")
+        for marker, res_id in markers.items():
+            if res_id not in starts and marker in text:
+                starts[res_id] = number
+    ordered = sorted(starts.items(), key=lambda item: item[1])
+    if len(ordered) != len(res_ids) or ordered[0][1] != 0:
+        return {}
+    contents = {}
+    for index, (res_id, first) in enumerate(ordered):
+        last = ordered[index + 1][1] if index + 1 < len(ordered) else len(reader.pages)
+        if last <= first:
+            return {}
+        writer = PdfFileWriter()
+        for number in range(first, last):
+            writer.add_page(reader.pages[number])
+        stream = io.BytesIO()
+        writer.write(stream)
+        contents[res_id] = stream.getvalue()
+    return contents

@@ -1,0 +1,87 @@
+from datetime import date
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
+
+from .common import CreditControlCommon
+
+
+@tagged("post_install", "-at_install")
+class TestBaseRate(CreditControlCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.base_rate = cls.env["credit.base.rate"]
+        cls.eur = cls.env.ref("base.EUR")
+
+    def _interest(self, amount, due, until, business=True):
+        return self.base_rate.statutory_interest(amount, due, until, business=business, currency=self.eur)
+
+    def test_preloaded_rates(self):
+        rates = {r.date_from: r.rate for r in self.base_rate.search([])}
+        self.assertEqual(rates[date(2020, 1, 1)], -0.88)
+        self.assertEqual(rates[date(2023, 7, 1)], 3.12)
+        self.assertEqual(rates[date(2025, 7, 1)], 1.27)
+
+    def test_interest_across_base_rate_change_business(self):
+        # 1,000.00 due 15 June 2023, interest until 15 July 2023, business (+9 points):
+        #   16.06.-30.06.2023: 15 days at 1.62 + 9 = 10.62 %: 1000 * 0.1062 * 15 / 365 = 4.364384
+        #   01.07.-15.07.2023: 15 days at 3.12 + 9 = 12.12 %: 1000 * 0.1212 * 15 / 365 = 4.980822
+        #   total 9.345206 -> 9.35
+        self.assertEqual(self._interest(1000.0, date(2023, 6, 15), date(2023, 7, 15)), 9.35)
+
+    def test_interest_across_base_rate_change_consumer(self):
+        # same period, consumer (+5 points):
+        #   15 days at 6.62 %: 1000 * 0.0662 * 15 / 365 = 2.720548
+        #   15 days at 8.12 %: 1000 * 0.0812 * 15 / 365 = 3.336986
+        #   total 6.057534 -> 6.06
+        self.assertEqual(self._interest(1000.0, date(2023, 6, 15), date(2023, 7, 15), business=False), 6.06)
+
+    def test_interest_over_year_end_with_negative_base_rate(self):
+        # 2,500.00 due 21 December 2022, until 10 January 2023, business:
+        #   22.12.-31.12.2022: 10 days at -0.88 + 9 = 8.12 %: 2500 * 0.0812 * 10 / 365 = 5.561644
+        #   01.01.-10.01.2023: 10 days at 1.62 + 9 = 10.62 %: 2500 * 0.1062 * 10 / 365 = 7.273973
+        #   total 12.835616 -> 12.84
+        self.assertEqual(self._interest(2500.0, date(2022, 12, 21), date(2023, 1, 10)), 12.84)
+
+    def test_interest_three_periods(self):
+        # 10,000.00 due 31 December 2023, until 31 January 2025, business (leap year 2024 still /365):
+        #   01.01.-30.06.2024: 182 days at 12.62 %: 10000 * 0.1262 * 182 / 365 = 629.271233
+        #   01.07.-31.12.2024: 184 days at 12.37 %: 10000 * 0.1237 * 184 / 365 = 623.583562
+        #   01.01.-31.01.2025:  31 days at 11.27 %: 10000 * 0.1127 *  31 / 365 =  95.717808
+        #   total 1348.572603 -> 1348.57
+        self.assertEqual(self._interest(10000.0, date(2023, 12, 31), date(2025, 1, 31)), 1348.57)
+
+    def test_no_interest_before_or_on_due_date(self):
+        self.assertEqual(self._interest(1000.0, date(2024, 3, 1), date(2024, 3, 1)), 0.0)
+        self.assertEqual(self._interest(1000.0, date(2024, 3, 1), date(2024, 2, 1)), 0.0)
+        # one day: 1000 * 0.1262 / 365 = 0.345753 -> 0.35
+        self.assertEqual(self._interest(1000.0, date(2024, 3, 1), date(2024, 3, 2)), 0.35)
+
+    def test_missing_base_rate(self):
+        with self.assertRaises(ValidationError):
+            self._interest(1000.0, date(2019, 6, 1), date(2020, 2, 1))
+
+    def test_rounded_in_company_currency_by_default(self):
+        interest = self.base_rate.statutory_interest(
+            1000.0, date(2023, 6, 15), date(2023, 7, 15), company=self.company
+        )
+        self.assertEqual(interest, self.currency.round(9.345206))
+
+    def test_only_managers_edit_rates(self):
+        rate = self.base_rate.search([], limit=1)
+        with self.assertRaises(AccessError):
+            rate.with_user(self.collector).write({"rate": 5.0})
+        with self.assertRaises(AccessError):
+            self.base_rate.with_user(self.collector).create({"date_from": date(2027, 1, 1), "rate": 1.0})
+        new = self.base_rate.with_user(self.credit_manager).create(
+            {"date_from": date(2027, 1, 1), "rate": 1.5}
+        )
+        self.assertEqual(new.rate, 1.5)
+        # a collector still computes interest
+        self.assertEqual(
+            self.base_rate.with_user(self.collector).statutory_interest(
+                1000.0, date(2023, 6, 15), date(2023, 7, 15), currency=self.eur
+            ),
+            9.35,
+        )
