@@ -43,6 +43,8 @@ class BenchPath:
     warmup: int = 1
     notes: str = ""
     extra: dict = field(default_factory=dict)
+    # run after the cache is cleared and before the clock starts; its result is passed to call
+    before: Callable[["Context"], Any] | None = None
 
 
 # ------------------------------------------------------------------------------ the paths
@@ -80,6 +82,25 @@ PATHS = [
         notes="partners._refresh_payment_behaviour() on every customer (writes; rolled back per run)",
     ),
     BenchPath(
+        "order credit check, big partner (200 open orders)",
+        lambda c, order: order._credit_check(lock=True),
+        before=lambda c: c.draft_order(c.big_partner_id),
+        max_ms=15,
+        max_queries=8,
+        requires=("sale.order._credit_check",),
+        notes="what confirmation adds: sale.order._credit_check(lock=True) for the partner with "
+        "--big-partner-items open items and 200 confirmed, uninvoiced orders (order already read)",
+    ),
+    BenchPath(
+        "order credit check, small customer",
+        lambda c, order: order._credit_check(lock=True),
+        before=lambda c: c.draft_order(c.small_partner_id),
+        max_ms=15,
+        max_queries=8,
+        requires=("sale.order._credit_check",),
+        notes="the same for a customer with a handful of open items: the same query count",
+    ),
+    BenchPath(
         "search customers over their limit",
         lambda c: len(c.env["res.partner"].search([("credit_over_limit", "=", True)])),
         requires=("res.partner.credit_over_limit",),
@@ -104,6 +125,63 @@ class Context:
     def partners(self, ids):
         return self.env["res.partner"].browse(ids)
 
+    def prepare(self):
+        """Records some paths need, made before any measured savepoint (kept for all runs)."""
+        if hasattr(self.env.registry["sale.order"], "_credit_check"):
+            # measure the order that passes (the one action_confirm goes on to confirm): a limit
+            # above the exposure and a generous overdue tolerance for the two customers
+            self.env.company.credit_overdue_tolerance_days = 100000
+            for partner_id in (self.big_partner_id, self.small_partner_id):
+                self.partners(partner_id).write({"credit_limit": 1e12, "credit_limit_set": True})
+                self.draft_order(partner_id)
+
+    @property
+    def small_partner_id(self):
+        return self.customer_ids[0] if self.customer_ids[0] != self.big_partner_id else self.customer_ids[1]
+
+    def draft_order(self, partner_id):
+        """A quotation of ``partner_id`` (made once, outside the measured savepoints), read as
+        action_confirm would have read it; the big partner also gets 200 confirmed orders."""
+        orders = self.__dict__.setdefault("_orders", {})
+        if partner_id not in orders:
+            env = self.env(context=dict(self.env.context, tracking_disable=True))
+            product = env["product.product"].search([("sale_ok", "=", True)], limit=1)
+            line = {"product_id": product.id, "product_uom_qty": 1, "price_unit": 10.0}
+            if partner_id == self.big_partner_id:
+                confirmed = env["sale.order"].create(
+                    [{"partner_id": partner_id, "order_line": [(0, 0, line)]} for _i in range(200)]
+                )
+                # state only: these orders are the exposure, not what is measured
+                confirmed.write({"state": "sale"})
+            # an order in company currency (no conversion), as most orders are
+            pricelist = env["product.pricelist"].create(
+                {"name": "bench", "currency_id": env.company.currency_id.id}
+            )
+            orders[partner_id] = (
+                env["sale.order"]
+                .create(
+                    {"partner_id": partner_id, "pricelist_id": pricelist.id, "order_line": [(0, 0, line)]}
+                )
+                .id
+            )
+            env.flush_all()
+        order = self.env["sale.order"].browse(orders[partner_id])
+        order.read(
+            [
+                "amount_total",
+                "currency_id",
+                "date_order",
+                "payment_term_id",
+                "partner_id",
+                "company_id",
+                "state",
+                "credit_block_state",
+            ]
+        )
+        order.partner_id.commercial_partner_id.read(["name"])
+        self.env.user.read(["lang", "company_id"])
+        return order
+
 
 def missing_requirements(env, path):
     missing = []
@@ -122,9 +200,10 @@ def measure(env, ctx, path, runs):
     for n in range(path.warmup + runs):
         cr.execute("SAVEPOINT bench_run")
         env.invalidate_all()  # cold record cache (ormcaches stay warm, as in a running server)
+        prepared = path.before(ctx) if path.before else None
         count0 = cr.sql_log_count
         t0 = time.perf_counter()
-        path.call(ctx)
+        path.call(ctx, prepared) if path.before else path.call(ctx)
         env.flush_all()  # pending writes are part of the path's cost
         elapsed = (time.perf_counter() - t0) * 1000.0
         count = cr.sql_log_count - count0
@@ -218,6 +297,7 @@ def main(argv=None):
             cr, admin.id, {"allowed_company_ids": stats["company_ids"][:1], "lang": "en_US", "tz": "UTC"}
         )
         ctx = Context(env, stats)
+        ctx.prepare()
         print(
             "benchmark database %s: %d customers, big partner %d, data as of %s"
             % (args.database, len(ctx.customer_ids), ctx.big_partner_id, stats.get("anchor_date"))
