@@ -82,6 +82,15 @@ PATHS = [
         notes="partners._refresh_payment_behaviour() on every customer (writes; rolled back per run)",
     ),
     BenchPath(
+        "dunning proposal, all customers",
+        lambda c: len(c.env["credit.dunning.run"]._prepare_proposal(c.env.company, c.env.cr.now().date())),
+        max_ms=5000,
+        max_queries=20,
+        requires=("credit.dunning.run._prepare_proposal",),
+        notes="credit.dunning.run._prepare_proposal(company, today): the letters of a dunning run for "
+        "every customer, set-based (query count independent of the number of invoices)",
+    ),
+    BenchPath(
         "order credit check, big partner (200 open orders)",
         lambda c, order: order._credit_check(lock=True),
         before=lambda c: c.draft_order(c.big_partner_id),
