@@ -5,7 +5,7 @@ from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import SQL, float_round
+from odoo.tools import SQL, float_round, format_amount
 
 # Server-side sentinel: code that has verified the user may change a credit profile (approval
 # of a check or a limit request) writes with ``credit_profile_write=CREDIT_PROFILE_WRITE`` in the
@@ -663,6 +663,120 @@ class ResPartner(models.Model):
             result[pid] = exposure
         return result
 
+    def _credit_rule_failures(self, exposure, amount, payment_term, is_prepaid=None):
+        """The credit rules a new document of ``amount`` (company currency) breaks for this
+        customer in the current company: a list of ``{"rule", "message"}``, empty when it may
+        go through. ``exposure`` is :meth:`_get_credit_exposure` without the document itself;
+        ``is_prepaid`` (a callable, asked only when the limit would be exceeded) tells whether
+        the document is paid in advance."""
+        self.ensure_one()
+        company = self.env.company
+        currency = company.currency_id
+        partner = self.commercial_partner_id
+        profile = partner.sudo()
+        rating = profile.credit_rating_id
+        failures = []
+
+        def fmt(value):
+            return format_amount(self.env, value, currency)
+
+        if profile.credit_hold:
+            failures.append(
+                {
+                    "rule": "hold",
+                    "message": _(
+                        "%(customer)s is on credit hold: %(reason)s",
+                        customer=partner.display_name,
+                        reason=profile.credit_hold_reason or "",
+                    ),
+                }
+            )
+        limit = exposure["limit"]
+        if limit is None and company.credit_no_limit_policy == "no_credit":
+            limit = 0.0
+        if limit is not None:
+            counted = exposure["receivable"]
+            if company.credit_count_draft_invoices:
+                counted += exposure["draft_invoices"]
+            if company.credit_count_uninvoiced_orders:
+                counted += exposure["uninvoiced_orders"]
+            allowed = limit * (1 + (company.credit_limit_tolerance or 0.0) / 100.0)
+            # paid in advance (checked last: reading the payments costs queries)
+            if currency.compare_amounts(counted + amount, allowed) > 0 and not (is_prepaid and is_prepaid()):
+                failures.append(
+                    {
+                        "rule": "limit",
+                        "message": _(
+                            "Exposure %(exposure)s plus this document %(amount)s = %(total)s exceeds "
+                            "the credit limit of %(limit)s (available: %(available)s).",
+                            exposure=fmt(counted),
+                            amount=fmt(amount),
+                            total=fmt(counted + amount),
+                            limit=fmt(limit),
+                            available=fmt(limit - counted),
+                        ),
+                    }
+                )
+        if rating:
+            tolerance_days, tolerance_amount = rating.overdue_tolerance_days, rating.overdue_tolerance_amount
+        else:
+            tolerance_days = company.credit_overdue_tolerance_days
+            tolerance_amount = company.credit_overdue_tolerance_amount or None
+        if exposure["overdue"] > 0 and (
+            exposure["overdue_days"] > tolerance_days
+            or (
+                tolerance_amount is not None
+                and currency.compare_amounts(exposure["overdue"], tolerance_amount) > 0
+            )
+        ):
+            failures.append(
+                {
+                    "rule": "overdue",
+                    "message": _(
+                        "Overdue items of %(amount)s, the oldest %(days)s days overdue, are beyond "
+                        "the tolerance of %(tol_days)s days / %(tol_amount)s.",
+                        amount=fmt(exposure["overdue"]),
+                        days=exposure["overdue_days"],
+                        tol_days=tolerance_days,
+                        tol_amount=fmt(tolerance_amount) if tolerance_amount is not None else _("any amount"),
+                    ),
+                }
+            )
+        if rating.payment_term_id and payment_term != rating.payment_term_id:
+            failures.append(
+                {
+                    "rule": "payment_term",
+                    "message": _(
+                        "Rating %(rating)s requires the payment term %(term)s.",
+                        rating=rating.display_name,
+                        term=rating.payment_term_id.display_name,
+                    ),
+                }
+            )
+        if (
+            company.credit_new_customer_check
+            and currency.compare_amounts(amount, company.credit_new_customer_amount) > 0
+            and not partner._credit_has_done_check()
+        ):
+            failures.append(
+                {
+                    "rule": "new_customer",
+                    "message": _(
+                        "Orders above %(amount)s for a customer without a completed credit check "
+                        "need a check first.",
+                        amount=fmt(company.credit_new_customer_amount),
+                    ),
+                }
+            )
+        if partner._credit_dunning_blocks_orders():
+            failures.append(
+                {
+                    "rule": "dunning",
+                    "message": _("The customer has invoices at a dunning level that blocks new orders."),
+                }
+            )
+        return failures
+
     # --- payment behaviour --- #
     def _refresh_payment_behaviour(self):
         """Recompute and store the payment behaviour of these customers in the current company
@@ -971,24 +1085,39 @@ class ResPartner(models.Model):
 
     def _credit_dunning_blocks_orders(self):
         """Whether an open invoice of this customer is at a dunning level that blocks new orders
-        (called by the sales credit check)."""
+        (called by the sales credit check on every confirmation: one indexed query, driven by
+        the few invoices that carry a blocking level)."""
         self.ensure_one()
-        # sudo: the sales credit check runs for salespeople without access to invoices
-        return bool(
-            self.env["account.move"]
-            .sudo()
-            .search_count(
-                [
-                    ("commercial_partner_id", "=", self.commercial_partner_id.id),
-                    ("company_id", "=", self.env.company.id),
-                    ("state", "=", "posted"),
-                    ("move_type", "=", "out_invoice"),
-                    ("payment_state", "in", ("not_paid", "partial")),
-                    ("credit_dunning_level_id.block_orders", "=", True),
-                ],
-                limit=1,
+        self.env["account.move"].flush_model(
+            [
+                "credit_dunning_level_id",
+                "commercial_partner_id",
+                "company_id",
+                "state",
+                "move_type",
+                "payment_state",
+            ]
+        )
+        self.env["credit.dunning.level"].flush_model(["block_orders"])
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT 1
+              FROM account_move m
+             WHERE m.credit_dunning_level_id = ANY(
+                       ARRAY(SELECT id FROM credit_dunning_level WHERE block_orders))
+               AND m.commercial_partner_id = %(partner_id)s
+               AND m.company_id = %(company_id)s
+               AND m.state = 'posted'
+               AND m.move_type = 'out_invoice'
+               AND m.payment_state IN ('not_paid', 'partial')
+             LIMIT 1
+                """,
+                partner_id=self.commercial_partner_id.id,
+                company_id=self.env.company.id,
             )
         )
+        return bool(self.env.cr.fetchone())
 
     def _refresh_credit_dunning_count(self):
         """Store the number of validated dunning letters per customer in the current company."""

@@ -307,117 +307,16 @@ class SaleOrder(models.Model):
         then sees the first order in the exposure)."""
         self.ensure_one()
         order = self.with_company(self.company_id)
-        company = order.company_id
         partner = order.partner_id.commercial_partner_id
         if lock:
             self.env.cr.execute(
                 SQL("UPDATE res_partner SET write_date = write_date WHERE id = %s", partner.id)
             )
         exposure = partner._get_credit_exposure(exclude_orders=order._origin)
-        currency = company.currency_id
         amount = order._credit_amount_company()
-        profile = partner.sudo()
-        rating = profile.credit_rating_id
-        failures = []
-
-        def fmt(value):
-            return format_amount(self.env, value, currency)
-
-        if profile.credit_hold:
-            failures.append(
-                {
-                    "rule": "hold",
-                    "message": _(
-                        "%(customer)s is on credit hold: %(reason)s",
-                        customer=partner.display_name,
-                        reason=profile.credit_hold_reason or "",
-                    ),
-                }
-            )
-        limit = exposure["limit"]
-        if limit is None and company.credit_no_limit_policy == "no_credit":
-            limit = 0.0
-        if limit is not None:
-            counted = exposure["receivable"]
-            if company.credit_count_draft_invoices:
-                counted += exposure["draft_invoices"]
-            if company.credit_count_uninvoiced_orders:
-                counted += exposure["uninvoiced_orders"]
-            allowed = limit * (1 + (company.credit_limit_tolerance or 0.0) / 100.0)
-            # paid in advance (checked last: reading the payments costs queries)
-            if currency.compare_amounts(counted + amount, allowed) > 0 and not order._credit_is_prepaid():
-                failures.append(
-                    {
-                        "rule": "limit",
-                        "message": _(
-                            "Exposure %(exposure)s plus this order %(amount)s = %(total)s exceeds the credit "
-                            "limit of %(limit)s (available: %(available)s).",
-                            exposure=fmt(counted),
-                            amount=fmt(amount),
-                            total=fmt(counted + amount),
-                            limit=fmt(limit),
-                            available=fmt(limit - counted),
-                        ),
-                    }
-                )
-        if rating:
-            tolerance_days, tolerance_amount = rating.overdue_tolerance_days, rating.overdue_tolerance_amount
-        else:
-            tolerance_days = company.credit_overdue_tolerance_days
-            tolerance_amount = company.credit_overdue_tolerance_amount or None
-        if exposure["overdue"] > 0 and (
-            exposure["overdue_days"] > tolerance_days
-            or (
-                tolerance_amount is not None
-                and currency.compare_amounts(exposure["overdue"], tolerance_amount) > 0
-            )
-        ):
-            failures.append(
-                {
-                    "rule": "overdue",
-                    "message": _(
-                        "Overdue items of %(amount)s, the oldest %(days)s days overdue, are beyond "
-                        "the tolerance of %(tol_days)s days / %(tol_amount)s.",
-                        amount=fmt(exposure["overdue"]),
-                        days=exposure["overdue_days"],
-                        tol_days=tolerance_days,
-                        tol_amount=fmt(tolerance_amount) if tolerance_amount is not None else _("any amount"),
-                    ),
-                }
-            )
-        if rating.payment_term_id and order.payment_term_id != rating.payment_term_id:
-            failures.append(
-                {
-                    "rule": "payment_term",
-                    "message": _(
-                        "Rating %(rating)s requires the payment term %(term)s.",
-                        rating=rating.display_name,
-                        term=rating.payment_term_id.display_name,
-                    ),
-                }
-            )
-        if (
-            company.credit_new_customer_check
-            and currency.compare_amounts(amount, company.credit_new_customer_amount) > 0
-            and not partner._credit_has_done_check()
-        ):
-            failures.append(
-                {
-                    "rule": "new_customer",
-                    "message": _(
-                        "Orders above %(amount)s for a customer without a completed credit check "
-                        "need a check first.",
-                        amount=fmt(company.credit_new_customer_amount),
-                    ),
-                }
-            )
-        if hasattr(partner, "_credit_dunning_blocks_orders") and partner._credit_dunning_blocks_orders():
-            failures.append(
-                {
-                    "rule": "dunning",
-                    "message": _("The customer has invoices at a dunning level that blocks new orders."),
-                }
-            )
+        failures = partner._credit_rule_failures(
+            exposure, amount, order.payment_term_id, is_prepaid=order._credit_is_prepaid
+        )
         return {
             "failures": failures,
             "released": order._credit_release_valid(),
