@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 # Server-side sentinel: only the dunning run (and the managers' reset) write the dunning level,
 # date and flat-fee flag of an invoice; RPC callers cannot forge this object.
@@ -49,6 +49,18 @@ class AccountMove(models.Model):
         tracking=True,
         help="Dunning resumes by itself on this date.",
     )
+
+    # === FIELDS: credit check on posting === #
+    credit_block_state = fields.Selection(
+        [("released", "Credit Released")],
+        string="Credit Status",
+        copy=False,
+        readonly=True,
+        tracking=True,
+        help="A Credit Manager released this invoice: posting it skips the credit check.",
+    )
+    credit_decision_ids = fields.One2many("credit.decision", "move_id", string="Credit Decisions")
+    credit_check_invoice = fields.Boolean(related="company_id.credit_check_invoice")
 
     # === CONSTRAINTS === #
     @api.constrains("credit_dunning_pause", "credit_dunning_pause_reason")
@@ -153,3 +165,87 @@ class AccountMove(models.Model):
                     reason=reason,
                 )
             )
+
+    # === CREDIT CHECK ON POSTING === #
+    def _post(self, soft=True):
+        to_check = self.filtered(
+            lambda m: m.move_type == "out_invoice"
+            and m.state == "draft"
+            and m.company_id.credit_check_invoice
+            and m.credit_block_state != "released"
+        )
+        for move in to_check:
+            check = move._credit_check()
+            if check["failures"]:
+                lines = [_("%(invoice)s cannot be posted (credit control):", invoice=move.display_name)]
+                lines += ["- " + failure["message"] for failure in check["failures"]]
+                lines.append(_("A Credit Manager can release the invoice (Release Credit on the invoice)."))
+                raise UserError("\n".join(lines))
+        return super()._post(soft=soft)
+
+    def _credit_check(self):
+        """The credit rules for posting this customer invoice, in its company."""
+        self.ensure_one()
+        move = self.with_company(self.company_id)
+        partner = move.commercial_partner_id
+        exposure = partner._get_credit_exposure(exclude_moves=move)
+        amount = abs(move.amount_total_signed)
+        prepayment_term = move.company_id.credit_prepayment_term_id
+
+        def is_prepaid():
+            return bool(prepayment_term) and move.invoice_payment_term_id == prepayment_term
+
+        failures = partner._credit_rule_failures(
+            exposure, amount, move.invoice_payment_term_id, is_prepaid=is_prepaid
+        )
+        return {
+            "failures": failures,
+            "released": move.credit_block_state == "released",
+            "exposure": exposure,
+            "amount": amount,
+        }
+
+    def _credit_release(self, reason):
+        """A Credit Manager lets this draft invoice be posted despite the credit rules."""
+        self.ensure_one()
+        if not self.env.user.has_group("credit_control.credit_control_group_manager"):
+            raise AccessError(_("Only a Credit Manager can release a credit block."))
+        if not (reason or "").strip():
+            raise UserError(_("A release needs a reason."))
+        if self.state != "draft" or self.move_type != "out_invoice":
+            raise UserError(_("Only draft customer invoices can be released."))
+        check = self._credit_check()
+        self.sudo().credit_block_state = "released"
+        exposure = check["exposure"]
+        # sudo: the audit trail is written for the manager, never edited afterwards
+        self.env["credit.decision"].sudo().create(
+            {
+                "decision_type": "release",
+                "move_id": self.id,
+                "partner_id": self.commercial_partner_id.id,
+                "company_id": self.company_id.id,
+                "rule": check["failures"][0]["rule"] if check["failures"] else False,
+                "rules_text": "\n".join(f["message"] for f in check["failures"]) or False,
+                "exposure": exposure["total"],
+                "credit_limit": exposure["limit"] or 0.0,
+                "amount": check["amount"],
+                "overdue_amount": exposure["overdue"],
+                "overdue_days": exposure["overdue_days"],
+                "user_id": self.env.user.id,
+                "reason": reason,
+            }
+        )
+        message = _("Credit release by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
+        self.message_post(body=message)
+        return True
+
+    def action_open_credit_release_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Credit Release"),
+            "res_model": "credit.order.release",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_move_id": self.id, "default_mode": "release"},
+        }

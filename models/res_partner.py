@@ -462,13 +462,15 @@ class ResPartner(models.Model):
     def _credit_review_lead_days(self):
         return self.env.company.credit_review_lead_days or 30
 
-    def _get_credit_exposure(self, exclude_orders=None):
+    def _get_credit_exposure(self, exclude_orders=None, exclude_moves=None):
         """Exposure of this customer (its commercial partner and all contacts) in the current
         company, in company currency. See :meth:`_get_credit_exposures` for the keys."""
         self.ensure_one()
-        return self._get_credit_exposures(exclude_orders=exclude_orders)[self.commercial_partner_id.id]
+        return self._get_credit_exposures(exclude_orders=exclude_orders, exclude_moves=exclude_moves)[
+            self.commercial_partner_id.id
+        ]
 
-    def _get_credit_exposures(self, exclude_orders=None):
+    def _get_credit_exposures(self, exclude_orders=None, exclude_moves=None):
         """Exposure per commercial partner id of ``self``, in the current company's currency.
 
         Set-based: three aggregate queries (posted receivables, draft invoices, uninvoiced sale
@@ -485,6 +487,7 @@ class ResPartner(models.Model):
         commercial = self.commercial_partner_id
         partner_ids = tuple(commercial.ids) or (0,)
         exclude_order_ids = tuple(exclude_orders.ids) if exclude_orders else (0,)
+        exclude_move_ids = tuple(exclude_moves.ids) if exclude_moves else (0,)
         buckets = {}  # (partner_id, key) -> {currency_id: amount}
 
         def add(partner_id, key, currency_id, amount):
@@ -564,9 +567,11 @@ class ResPartner(models.Model):
                AND m.company_id = %(company_id)s
                AND m.state = 'draft'
                AND m.move_type IN ('out_invoice', 'out_refund')
+               AND m.id NOT IN %(exclude_move_ids)s
                AND l.display_type = 'product'
           GROUP BY m.commercial_partner_id, m.currency_id
             """,
+                exclude_move_ids=exclude_move_ids,
                 partner_ids=partner_ids,
                 company_id=company.id,
             )

@@ -312,3 +312,37 @@ class TestSaleCreditCheck(CreditControlCommon):
         # lock, 3 aggregates, currency rates, customer profile (+ dunning level, when present)
         self.assertLessEqual(counts[0], 8)
         self.assertEqual(counts[0], counts[1])
+
+
+@tagged("post_install", "-at_install")
+class TestInvoiceCreditCheck(CreditControlCommon):
+    def test_invoice_posting_check_and_release(self):
+        self.company.credit_check_invoice = True
+        self._set_limit(self.customer, 1000.0)
+        self._invoice(800.0, term=self.term_30)
+        invoice = self._invoice(300.0, term=self.term_30, post=False)
+        with self.assertRaises(UserError) as error:
+            invoice.action_post()
+        self.assertIn("exceeds the credit limit", str(error.exception))
+        self.assertEqual(invoice.state, "draft")
+        with self.assertRaises(AccessError):
+            invoice.with_user(self.collector)._credit_release("please")
+        with self.assertRaises(UserError):
+            invoice.with_user(self.credit_manager)._credit_release("")
+        self.env["credit.order.release"].with_user(self.credit_manager).create(
+            {"move_id": invoice.id, "reason": "Paid by cheque on delivery"}
+        ).action_apply()
+        invoice.action_post()
+        self.assertEqual(invoice.state, "posted")
+        decision = invoice.credit_decision_ids
+        self.assertEqual(decision.decision_type, "release")
+        self.assertEqual(decision.amount, 300.0)
+        self.assertEqual(decision.exposure, 800.0, "the invoice itself is not counted twice")
+
+    def test_invoice_check_off_by_default_and_within_limit(self):
+        self._set_limit(self.customer, 100.0)
+        self._invoice(500.0, term=self.term_30)  # the setting is off: posts
+        self.company.credit_check_invoice = True
+        self._set_limit(self.customer, 10000.0)
+        self._invoice(500.0, term=self.term_30)
+        self.assertEqual(self.customer._get_credit_exposure()["receivable"], 1000.0)

@@ -7,7 +7,8 @@ class CreditOrderRelease(models.TransientModel):
     _name = "credit.order.release"
     _description = "Credit Release of an Order"
 
-    order_id = fields.Many2one("sale.order", required=True, readonly=True)
+    order_id = fields.Many2one("sale.order", readonly=True)
+    move_id = fields.Many2one("account.move", string="Invoice", readonly=True)
     mode = fields.Selection(
         [("release", "Release"), ("override", "Confirm with Override")], required=True, default="release"
     )
@@ -17,7 +18,9 @@ class CreditOrderRelease(models.TransientModel):
 
     def action_apply(self):
         self.ensure_one()
-        if self.mode == "override":
+        if self.move_id:
+            self.move_id._credit_release(self.reason)
+        elif self.mode == "override":
             self.order_id._credit_override_confirm(self.reason)
         else:
             self.order_id._credit_release(self.reason, self.date_end)
