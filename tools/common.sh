@@ -8,7 +8,10 @@ LOCAL="$ROOT/.local"
 ODOO_SRC=${ODOO_SRC:-/opt/odoo18}
 VENV="$LOCAL/venv"
 PY="$VENV/bin/python"
-ADDONS_LINK_DIR="$LOCAL/addons"
+# Odoo knows a module by its folder name, so the checkout is linked as .../addons/credit_control.
+# The link lives outside the checkout: inside it, tools that walk the module folder and follow
+# links (Odoo's translation export) would walk into the link again and again.
+ADDONS_LINK_DIR="${CC_ADDONS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/credit_control/$(printf %s "$ROOT" | sha1sum | cut -c1-12)/addons}"
 MODULE_LINK="$ADDONS_LINK_DIR/credit_control"
 
 die() { echo "ERROR: $*" >&2; exit 2; }
@@ -65,7 +68,6 @@ ensure_venv() {
     echo "$want" >"$stamp"
 }
 
-# Odoo knows a module by its folder name: expose the checkout as .local/addons/credit_control.
 ensure_addons_link() {
     mkdir -p "$ADDONS_LINK_DIR"
     if [ "$(readlink "$MODULE_LINK" 2>/dev/null)" != "$ROOT" ]; then
