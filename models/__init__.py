@@ -11,3 +11,5 @@ from . import credit_dunning_run
 from . import credit_dunning_letter
 from . import credit_dunning_line
 from . import account_move
+from . import credit_check
+from . import credit_limit_request

@@ -8,3 +8,5 @@ from . import test_base_rate
 from . import test_dunning
 from . import test_sale_credit_tour
 from . import test_dunning_letter
+from . import test_credit_check
+from . import test_credit_limit_request

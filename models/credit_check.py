@@ -1,0 +1,646 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+from stdnum import exceptions as stdnum_exceptions
+from stdnum import iban as stdnum_iban
+from stdnum import lei as stdnum_lei
+from stdnum.de import handelsregisternummer
+from stdnum.eu import vat as stdnum_eu_vat
+from stdnum.util import get_cc_module
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import format_amount, format_date
+
+from .res_partner import CREDIT_PROFILE_WRITE
+
+# Server-side sentinel: only the decision methods of this model (approval, expiry, cancel) may
+# write the decision fields. RPC callers cannot forge this object.
+CREDIT_CHECK_DECISION = object()
+
+# Written by the decision methods only, never through a plain write.
+DECISION_FIELDS = frozenset({"state", "decided_by_id", "decision_date"})
+
+# Chatter bookkeeping that anyone with access may update on a decided check.
+THREAD_FIELDS = frozenset({"message_main_attachment_id", "activity_ids", "message_follower_ids"})
+
+# Kinds of check that come with a score by default.
+SCORED_KINDS = ("internal", "bureau", "insurer")
+
+# EU VAT prefixes that differ from the ISO country code.
+VAT_PREFIX_COUNTRY = {"EL": "GR", "XI": "GB"}
+
+
+class _IdentifierIssue(str):
+    """An issue text, as opposed to the compact number stdnum's ``validate`` returns."""
+
+
+def responsible_credit_manager(env, partner, company, *fallbacks):
+    """The user who should act on a customer's credit profile in ``company``: the customer's
+    credit manager, else the first active one of ``fallbacks``, else any Credit Manager of the
+    company (lowest id, so the choice is stable)."""
+    # sudo: the caller may be a salesperson or the scheduler; only the user is looked up
+    manager = partner.with_company(company).sudo().credit_manager_id
+    for user in (manager, *fallbacks):
+        if user and user.active and not user.share and company in user.company_ids:
+            return user
+    group = env.ref("credit_control.credit_control_group_manager")
+    return (
+        env["res.users"]
+        .sudo()
+        .search(
+            [("groups_id", "in", group.ids), ("company_ids", "in", company.ids), ("share", "=", False)],
+            order="id",
+            limit=1,
+        )
+    )
+
+
+class CreditCheck(models.Model):
+    _name = "credit.check"
+    _description = "Credit Check"
+    _inherit = ["mail.thread.main.attachment", "mail.activity.mixin"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    # === FIELDS === #
+    name = fields.Char(
+        string="Reference", required=True, readonly=True, copy=False, default=lambda self: _("New")
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+        readonly=True,
+        help="The commercial entity of the customer: contacts are replaced by their company.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
+    kind = fields.Selection(
+        [
+            ("internal", "Internal Assessment"),
+            ("bureau", "Credit Bureau"),
+            ("insurer", "Credit Insurer"),
+            ("bank", "Bank Reference"),
+            ("trade", "Trade References"),
+        ],
+        required=True,
+        default="bureau",
+        tracking=True,
+    )
+    provider_name = fields.Char(string="Provider", help="E.g. Creditreform, SCHUFA, Allianz Trade, the bank.")
+    provider_ref = fields.Char(string="Provider Reference", help="Report or enquiry number of the provider.")
+
+    # score
+    has_score = fields.Boolean(
+        string="Scored",
+        default=True,
+        help="The provider gave a score. Bank and trade references usually do not: then choose the "
+        "rating by hand.",
+    )
+    provider_score = fields.Float(digits=(16, 2))
+    score_scale_min = fields.Float(string="Scale From", default=0.0, digits=(16, 2))
+    score_scale_max = fields.Float(string="Scale To", default=100.0, digits=(16, 2))
+    score_lower_is_better = fields.Boolean(
+        string="Lower Is Better",
+        help="On for indices where a low value means a low risk, e.g. the Creditreform index "
+        "(100 = excellent, 600 = default).",
+    )
+    score_normalized = fields.Integer(
+        string="Score (0-100)",
+        compute="_compute_score_normalized",
+        store=True,
+        help="The provider score on the module's scale: 0 = highest risk, 100 = lowest risk. "
+        "Without a provider score, the middle of the chosen rating's range.",
+    )
+    rating_id = fields.Many2one(
+        "credit.rating",
+        string="Risk Rating",
+        compute="_compute_rating_id",
+        store=True,
+        readonly=False,
+        tracking=True,
+        check_company=True,
+        help="Proposed from the score and the rating classes of the company; may be changed.",
+    )
+    recommended_limit = fields.Monetary(
+        currency_field="currency_id", help="Limit recommended by the provider."
+    )
+
+    # decision
+    has_approved_limit = fields.Boolean(
+        string="Set Credit Limit",
+        compute="_compute_has_approved_limit",
+        store=True,
+        readonly=False,
+        help="The approved limit becomes the customer's credit limit (0 = prepayment only).",
+    )
+    approved_limit = fields.Monetary(currency_field="currency_id", tracking=True)
+    decided_by_id = fields.Many2one(
+        "res.users", string="Decided By", readonly=True, copy=False, tracking=True
+    )
+    decision_date = fields.Date(readonly=True, copy=False)
+    date_end = fields.Date(
+        string="Valid Until", tracking=True, help="The check expires after this day and should be renewed."
+    )
+    note = fields.Html(string="Notes")
+    state = fields.Selection(
+        [("draft", "Draft"), ("done", "Done"), ("expired", "Expired"), ("cancel", "Cancelled")],
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index=True,
+    )
+
+    # identifiers of the customer
+    identifier_issues = fields.Html(
+        compute="_compute_identifier_issues",
+        sanitize=False,
+        help="VAT number, commercial register number, LEI and IBANs of the customer that fail validation.",
+    )
+    identifiers_valid = fields.Boolean(compute="_compute_identifier_issues")
+
+    # === COMPUTE === #
+    @api.depends(
+        "has_score",
+        "provider_score",
+        "score_scale_min",
+        "score_scale_max",
+        "score_lower_is_better",
+        "rating_id.score_min",
+        "rating_id.score_max",
+    )
+    def _compute_score_normalized(self):
+        for check in self:
+            if check.has_score:
+                check.score_normalized = check._normalize_score()
+            elif check.rating_id:
+                check.score_normalized = (check.rating_id.score_min + check.rating_id.score_max) // 2
+            else:
+                check.score_normalized = 0
+
+    @api.depends(
+        "has_score",
+        "provider_score",
+        "score_scale_min",
+        "score_scale_max",
+        "score_lower_is_better",
+        "company_id",
+    )
+    def _compute_rating_id(self):
+        ratings = self.env["credit.rating"]
+        for check in self:
+            if check.has_score and check.score_scale_max > check.score_scale_min:
+                check.rating_id = ratings._for_score(check._normalize_score(), company=check.company_id)
+            else:
+                check.rating_id = check.rating_id
+
+    @api.depends("approved_limit")
+    def _compute_has_approved_limit(self):
+        for check in self:
+            check.has_approved_limit = check.has_approved_limit or bool(check.approved_limit)
+
+    @api.depends(
+        "partner_id.vat",
+        "partner_id.company_registry",
+        "partner_id.country_id",
+        "partner_id.bank_ids.acc_number",
+    )
+    def _compute_identifier_issues(self):
+        for check in self:
+            issues = check._get_identifier_issues()
+            check.identifiers_valid = not issues
+            check.identifier_issues = (
+                Markup("<ul class='mb-0'>%s</ul>")
+                % Markup("").join(
+                    Markup("<li><strong>%s</strong> %s: %s</li>") % (label, value, reason)
+                    for label, value, reason in issues
+                )
+                if issues
+                else False
+            )
+
+    # === CONSTRAINTS === #
+    @api.constrains("has_score", "provider_score", "score_scale_min", "score_scale_max")
+    def _check_score(self):
+        for check in self.filtered("has_score"):
+            if check.score_scale_min >= check.score_scale_max:
+                raise ValidationError(
+                    _(
+                        "The score scale of credit check %(check)s must start below its end.",
+                        check=check.display_name,
+                    )
+                )
+            if not check.score_scale_min <= check.provider_score <= check.score_scale_max:
+                raise ValidationError(
+                    _(
+                        "The score %(score)s of credit check %(check)s lies outside its scale "
+                        "%(min)s to %(max)s.",
+                        score=check.provider_score,
+                        check=check.display_name,
+                        min=check.score_scale_min,
+                        max=check.score_scale_max,
+                    )
+                )
+
+    @api.constrains("date", "date_end")
+    def _check_date_end(self):
+        for check in self:
+            if check.date_end and check.date and check.date_end <= check.date:
+                raise ValidationError(
+                    _(
+                        "Credit check %(check)s must be valid until a day after its date %(date)s.",
+                        check=check.display_name,
+                        date=format_date(self.env, check.date),
+                    )
+                )
+
+    @api.constrains("approved_limit", "recommended_limit")
+    def _check_limits(self):
+        for check in self:
+            if check.approved_limit < 0 or check.recommended_limit < 0:
+                raise ValidationError(
+                    _("The limits of credit check %(check)s cannot be negative.", check=check.display_name)
+                )
+
+    # === ONCHANGE === #
+    @api.onchange("kind")
+    def _onchange_kind(self):
+        self.has_score = self.kind in SCORED_KINDS
+
+    # === CRUD === #
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = self.env["res.partner"]
+        for vals in vals_list:
+            self._check_decision_write(vals)
+            if vals.get("partner_id"):
+                vals["partner_id"] = partners.browse(vals["partner_id"]).commercial_partner_id.id
+            if "has_score" not in vals:
+                vals["has_score"] = vals.get("kind", self._fields["kind"].default(self)) in SCORED_KINDS
+            if vals.get("name", _("New")) == _("New"):
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(
+                    "credit.check"
+                ) or _("New")
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_decision_write(vals)
+        if (
+            self.env.context.get("credit_check_decision") is not CREDIT_CHECK_DECISION
+            and not set(vals) <= THREAD_FIELDS
+        ):
+            decided = self.filtered(lambda check: check.state != "draft")
+            if decided and not self._is_credit_manager():
+                raise AccessError(
+                    _(
+                        "Only Credit Managers may change a credit check that is no longer a draft "
+                        "(%(checks)s).",
+                        checks=", ".join(decided.mapped("display_name")),
+                    )
+                )
+        if vals.get("partner_id"):
+            vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_decided(self):
+        decided = self.filtered(lambda check: check.state in ("done", "expired"))
+        if decided:
+            raise UserError(
+                _(
+                    "Credit checks that were decided document a credit decision and cannot be "
+                    "deleted: %(checks)s. Cancel them instead.",
+                    checks=", ".join(decided.mapped("display_name")),
+                )
+            )
+
+    # === ACTIONS === #
+    def action_done(self):
+        """Approve the checks (Credit Managers only) and apply the latest one to the customer."""
+        self._check_credit_manager()
+        if any(check.state != "draft" for check in self):
+            raise UserError(_("Only draft credit checks can be approved."))
+        today = fields.Date.context_today(self)
+        for check in self:
+            if not check.has_score and not check.rating_id:
+                raise UserError(
+                    _(
+                        "Credit check %(check)s has no score: choose the risk rating it results in.",
+                        check=check.display_name,
+                    )
+                )
+            if check.date_end and check.date_end < today:
+                raise UserError(
+                    _(
+                        "Credit check %(check)s expired on %(date)s: set a later end of validity.",
+                        check=check.display_name,
+                        date=format_date(self.env, check.date_end),
+                    )
+                )
+        self._write_decision({"state": "done", "decided_by_id": self.env.uid, "decision_date": today})
+        self._apply_latest_to_partners()
+        return True
+
+    def action_cancel(self):
+        """Cancel draft checks (credit team) or withdraw decided ones (Credit Managers). A customer's
+        profile set by a withdrawn check stays as it is until changed."""
+        if any(check.state != "draft" for check in self):
+            self._check_credit_manager()
+        self._write_decision({"state": "cancel"})
+        return True
+
+    def action_draft(self):
+        if any(check.state != "cancel" for check in self):
+            raise UserError(_("Only cancelled credit checks can be reset to draft."))
+        self._write_decision({"state": "draft", "decided_by_id": False, "decision_date": False})
+        return True
+
+    # === BUSINESS METHODS === #
+    @api.model
+    def _latest_valid_check(self, partner, company=None):
+        """The latest done credit check of ``partner`` in ``company`` that has not expired."""
+        company = company or self.env.company
+        today = fields.Date.context_today(self)
+        return self.search(
+            [
+                ("partner_id", "=", partner.commercial_partner_id.id),
+                ("company_id", "=", company.id),
+                ("state", "=", "done"),
+                "|",
+                ("date_end", "=", False),
+                ("date_end", ">=", today),
+            ],
+            limit=1,
+        )
+
+    def _apply_latest_to_partners(self):
+        """Let each customer's latest valid check (if among ``self``) set its rating and limit."""
+        for partner, company in {(check.partner_id, check.company_id) for check in self}:
+            latest = self._latest_valid_check(partner, company)
+            if latest in self:
+                latest._apply_to_partner()
+
+    def _apply_to_partner(self):
+        self.ensure_one()
+        partner = self.partner_id.with_company(self.company_id)
+        vals = {
+            "credit_score": self.score_normalized,
+            "credit_rating_source": "check",
+            "credit_rating_date": self.decision_date or self.date,
+        }
+        changes = [_("score %(score)s", score=self.score_normalized)]
+        if self.rating_id:
+            vals["credit_rating_id"] = self.rating_id.id
+            changes.insert(0, _("rating %(rating)s", rating=self.rating_id.display_name))
+        if self.has_approved_limit:
+            vals.update(
+                credit_limit=self.approved_limit, credit_limit_set=True, credit_limit_date_end=self.date_end
+            )
+            limit = format_amount(self.env, self.approved_limit, self.currency_id)
+            changes.append(
+                _(
+                    "credit limit %(limit)s valid until %(date)s",
+                    limit=limit,
+                    date=format_date(self.env, self.date_end),
+                )
+                if self.date_end
+                else _("credit limit %(limit)s", limit=limit)
+            )
+        # the caller verified that the user is a Credit Manager
+        partner.with_context(credit_profile_write=CREDIT_PROFILE_WRITE).write(vals)
+        origin = dict(self._fields["kind"]._description_selection(self.env))[self.kind]
+        if self.provider_name:
+            origin = _("%(kind)s, %(provider)s", kind=origin, provider=self.provider_name)
+        partner.message_post(
+            body=_(
+                "Credit check %(check)s (%(origin)s) set the %(changes)s.",
+                check=self.name,
+                origin=origin,
+                changes=", ".join(changes),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _action_expire(self):
+        self._write_decision({"state": "expired"})
+
+    def _write_decision(self, vals):
+        return self.with_context(credit_check_decision=CREDIT_CHECK_DECISION).write(vals)
+
+    def _check_decision_write(self, vals):
+        if not DECISION_FIELDS.intersection(vals) or self.env.su:
+            return
+        if self.env.context.get("credit_check_decision") is CREDIT_CHECK_DECISION:
+            return
+        if (
+            vals.get("state", "draft") == "draft"
+            and not vals.get("decided_by_id")
+            and not vals.get("decision_date")
+        ):
+            return
+        raise AccessError(_("Credit checks are approved, cancelled and expired only through their buttons."))
+
+    def _is_credit_manager(self):
+        return self.env.su or self.env.user.has_group("credit_control.credit_control_group_manager")
+
+    def _check_credit_manager(self):
+        if not self._is_credit_manager():
+            raise AccessError(_("Only Credit Managers may approve or withdraw credit checks."))
+
+    def _normalize_score(self):
+        """The provider score on a 0-100 scale, 100 = lowest risk."""
+        self.ensure_one()
+        span = self.score_scale_max - self.score_scale_min
+        if span <= 0:
+            return 0
+        ratio = (self.provider_score - self.score_scale_min) / span
+        if self.score_lower_is_better:
+            ratio = 1.0 - ratio
+        return int(round(max(0.0, min(1.0, ratio)) * 100))
+
+    # --- identifiers --- #
+    def _get_partner_identifiers(self):
+        """(label, value, validator) of every identifier of the customer worth validating.
+        A validator raises a stdnum ``ValidationError`` or returns an issue text (or None)."""
+        self.ensure_one()
+        partner = self.partner_id
+        if not partner:
+            return []
+        country = (partner.country_id.code or "").upper()
+        identifiers = []
+        if partner.vat:
+            identifiers.append((_("VAT"), partner.vat, lambda value: self._validate_vat(value, country)))
+        if partner.company_registry and country == "DE":
+            identifiers.append(
+                (_("Commercial Register"), partner.company_registry, handelsregisternummer.validate)
+            )
+        if "lei" in partner._fields and partner.lei:
+            identifiers.append((_("LEI"), partner.lei, stdnum_lei.validate))
+        for bank in partner.bank_ids:
+            number = (bank.acc_number or "").strip()
+            # account numbers that do not start with a country code are not IBANs
+            if number[:2].isalpha():
+                identifiers.append((_("IBAN"), number, stdnum_iban.validate))
+        return identifiers
+
+    def _get_identifier_issues(self):
+        """(label, value, reason) for each invalid identifier of the customer. Never raises on odd
+        input: empty values are skipped, anything stdnum rejects is reported."""
+        issues = []
+        for label, value, validator in self._get_partner_identifiers():
+            value = (value or "").strip()
+            if not any(char.isalnum() for char in value):
+                continue
+            try:
+                result = validator(value)
+            except stdnum_exceptions.ValidationError as error:
+                result = self._identifier_error_message(error)
+            except (TypeError, ValueError) as error:
+                result = _IdentifierIssue(str(error))
+            # stdnum's validate returns the compact number: only issues are _IdentifierIssue
+            if isinstance(result, _IdentifierIssue):
+                issues.append((label, value, str(result)))
+        return issues
+
+    def _validate_vat(self, value, country):
+        prefix = "".join(char for char in value.upper() if char.isalnum())[:2]
+        if prefix.isalpha() and (prefix.lower() in stdnum_eu_vat.MEMBER_STATES or prefix == "EL"):
+            stdnum_eu_vat.validate(value)
+            prefix_country = VAT_PREFIX_COUNTRY.get(prefix, prefix)
+            if country and prefix_country != country and not (country == "GB" and prefix == "XI"):
+                return _IdentifierIssue(
+                    _(
+                        "the country prefix %(prefix)s does not match the customer's country %(country)s",
+                        prefix=prefix,
+                        country=country,
+                    )
+                )
+            return None
+        module = get_cc_module(country.lower(), "vat") if country.isalpha() else None
+        if module is None:
+            if prefix.isalpha():
+                return _IdentifierIssue(_("unknown country prefix %(prefix)s", prefix=prefix))
+            return None  # no country to check a number without a prefix against
+        module.validate(value)
+        return None
+
+    @api.model
+    def _identifier_error_message(self, error):
+        messages = {
+            stdnum_exceptions.InvalidChecksum: _("wrong check digit"),
+            stdnum_exceptions.InvalidLength: _("wrong length"),
+            stdnum_exceptions.InvalidFormat: _("wrong format"),
+            stdnum_exceptions.InvalidComponent: _("unknown or invalid part (country code, court, bank)"),
+        }
+        for error_class, message in messages.items():
+            if isinstance(error, error_class):
+                return _IdentifierIssue(message)
+        return _IdentifierIssue(str(error))
+
+    # --- scheduled review --- #
+    @api.model
+    def _cron_review_checks(self, batch_size=200):
+        """Expire done checks past their end of validity and open review activities for the
+        credit managers of customers whose check or limit ends within the review lead time."""
+        # sudo: the review spans every company, whatever the companies of the user running the job
+        checks = self.sudo()
+        today = fields.Date.context_today(self)
+        expire_domain = [("state", "=", "done"), ("date_end", "<", today)]
+        to_expire = checks.search(expire_domain, limit=batch_size)
+        to_expire._action_expire()
+        reviews = checks._get_due_reviews(today)
+        scheduled = checks._schedule_reviews(reviews[:batch_size])
+        self.env["ir.cron"]._notify_progress(
+            done=len(to_expire) + scheduled,
+            remaining=checks.search_count(expire_domain) + max(0, len(reviews) - batch_size),
+        )
+
+    @api.model
+    def _get_due_reviews(self, today):
+        """[(partner, company, review date, reasons, fallback user)] of customers whose latest
+        check or credit limit ends within the review lead time and have no open review."""
+        due = defaultdict(list)  # (partner id, company id) -> [(date, reason, fallback user)]
+        for company in self.env["res.company"].search([]):
+            horizon = today + timedelta(days=company.credit_review_lead_days or 30)
+            checks = self.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "done"),
+                    ("date_end", ">=", today),
+                    ("date_end", "<=", horizon),
+                ]
+            )
+            for check in checks:
+                if self._latest_valid_check(check.partner_id, company) == check:
+                    reason = _(
+                        "Credit check %(check)s expires on %(date)s.",
+                        check=check.name,
+                        date=format_date(self.env, check.date_end),
+                    )
+                    due[check.partner_id.id, company.id].append((check.date_end, reason, check.decided_by_id))
+            partners = (
+                self.env["res.partner"]
+                .with_company(company)
+                .search(
+                    [
+                        ("credit_limit_set", "=", True),
+                        ("credit_limit_date_end", ">=", today),
+                        ("credit_limit_date_end", "<=", horizon),
+                    ]
+                )
+            )
+            for partner in partners.commercial_partner_id:
+                date_end = partner.credit_limit_date_end
+                reason = _("The credit limit ends on %(date)s.", date=format_date(self.env, date_end))
+                due[partner.id, company.id].append((date_end, reason, self.env["res.users"]))
+        reviews = []
+        for (partner_id, company_id), entries in due.items():
+            partner = self.env["res.partner"].browse(partner_id)
+            company = self.env["res.company"].browse(company_id)
+            date = min(entry[0] for entry in entries)
+            if self._has_open_review(partner, date):
+                continue
+            fallback = next((entry[2] for entry in entries if entry[2]), self.env["res.users"])
+            reviews.append((partner, company, date, [entry[1] for entry in entries], fallback))
+        reviews.sort(key=lambda review: (review[2], review[0].id))
+        return reviews
+
+    @api.model
+    def _has_open_review(self, partner, date):
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        return bool(
+            self.env["mail.activity"].search_count(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "=", partner.id),
+                    ("activity_type_id", "=", todo.id),
+                    ("automated", "=", True),
+                    ("date_deadline", "=", date),
+                ],
+                limit=1,
+            )
+        )
+
+    @api.model
+    def _schedule_reviews(self, reviews):
+        for partner, company, date, reasons, fallback in reviews:
+            user = responsible_credit_manager(self.env, partner, company, fallback)
+            partner.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=date,
+                summary=_("Credit review due"),
+                note=Markup("<p>%s</p>") % Markup("<br/>").join(escape(reason) for reason in reasons),
+                user_id=user.id or self.env.uid,
+            )
+        return len(reviews)
