@@ -70,7 +70,7 @@ class CreditDunningLetter(models.Model):
     email_error = fields.Text(string="E-mail Error", compute="_compute_email_state", store=True)
     email_message_id = fields.Many2one("mail.message", string="E-mail Message", readonly=True, copy=False)
     letter_state = fields.Selection(LETTER_STATES, default="none", required=True, string="Letter Delivery")
-    activity_id = fields.Many2one("mail.activity", string="Phone Call", readonly=True, copy=False)
+    activity_id = fields.Many2one("mail.activity", string="Phone Call Activity", readonly=True, copy=False)
     attachment_id = fields.Many2one("ir.attachment", string="PDF", readonly=True, copy=False)
     previous_letter_ids = fields.Many2many(
         "credit.dunning.letter",

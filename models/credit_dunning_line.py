@@ -37,7 +37,7 @@ class CreditDunningLine(models.Model):
         compute="_compute_is_escalation", help="The invoice moves to a new level with this letter."
     )
     currency_id = fields.Many2one("res.currency", required=True)
-    company_currency_id = fields.Many2one(related="company_id.currency_id")
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
     date_invoice = fields.Date(string="Invoice Date")
     date_due = fields.Date(string="Due Date")
     days_overdue = fields.Integer()

@@ -32,8 +32,10 @@ class ResCompany(models.Model):
     )
     credit_overdue_tolerance_days = fields.Integer(
         string="Tolerated Days Overdue",
-        default=60,
-        help="For customers without a rating: oldest overdue item tolerated before orders are blocked.",
+        default=0,
+        help="For customers without a rating: oldest overdue item tolerated before orders are "
+        "blocked. 0 (with no tolerated amount either) = unrated customers are not blocked for "
+        "overdue items; the nightly scorecard rates every customer.",
     )
     credit_overdue_tolerance_amount = fields.Monetary(
         string="Tolerated Overdue Amount",

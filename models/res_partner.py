@@ -234,6 +234,9 @@ class ResPartner(models.Model):
     credit_behaviour_date = fields.Date(
         string="Behaviour Updated On", company_dependent=True, groups=CREDIT_READ_GROUPS
     )
+    credit_decision_count = fields.Integer(
+        string="Credit Decisions", compute="_compute_credit_decision_count", groups=CREDIT_READ_GROUPS
+    )
     credit_scorecard_html = fields.Html(
         string="Scorecard",
         compute="_compute_credit_scorecard_html",
@@ -336,6 +339,15 @@ class ResPartner(models.Model):
             ("commercial_partner_id.credit_limit_date_end", "<=", horizon),
         ]
         return domain if (operator == "=") == value else ["!", *domain]
+
+    def _compute_credit_decision_count(self):
+        counts = dict(
+            self.env["credit.decision"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.credit_decision_count = counts.get(partner.commercial_partner_id, 0)
 
     @api.depends_context("company")
     def _compute_credit_scorecard_html(self):
@@ -722,16 +734,22 @@ class ResPartner(models.Model):
                         ),
                     }
                 )
+        check_overdue = True
         if rating:
             tolerance_days, tolerance_amount = rating.overdue_tolerance_days, rating.overdue_tolerance_amount
         else:
             tolerance_days = company.credit_overdue_tolerance_days
             tolerance_amount = company.credit_overdue_tolerance_amount or None
-        if exposure["overdue"] > 0 and (
-            exposure["overdue_days"] > tolerance_days
-            or (
-                tolerance_amount is not None
-                and currency.compare_amounts(exposure["overdue"], tolerance_amount) > 0
+            check_overdue = bool(tolerance_days or tolerance_amount)
+        if (
+            check_overdue
+            and exposure["overdue"] > 0
+            and (
+                exposure["overdue_days"] > tolerance_days
+                or (
+                    tolerance_amount is not None
+                    and currency.compare_amounts(exposure["overdue"], tolerance_amount) > 0
+                )
             )
         ):
             failures.append(
@@ -1039,6 +1057,13 @@ class ResPartner(models.Model):
             partner.with_context(credit_profile_write=CREDIT_PROFILE_WRITE).write(vals)
 
     # === ACTIONS === #
+    def action_view_credit_decisions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_decision_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
+
     def action_view_credit_exposure_items(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_account_moves_all_a")

@@ -87,12 +87,17 @@ class TestSaleCreditCheck(CreditControlCommon):
         self.assertIn("45 days", str(error.exception))
 
     def test_overdue_without_rating_uses_company_tolerance(self):
+        self._invoice(100.0, days_ago=400)
+        self._order(10.0).action_confirm()  # by default unrated customers are not blocked
         self.company.credit_overdue_tolerance_days = 60
-        self._invoice(100.0, days_ago=50)
-        self._order(10.0).action_confirm()
-        self._invoice(100.0, days_ago=61)
         with self.assertRaises(UserError):
             self._order(10.0).action_confirm()
+        self.company.credit_overdue_tolerance_days = 500
+        self._order(10.0).action_confirm()
+        self.company.write({"credit_overdue_tolerance_days": 0, "credit_overdue_tolerance_amount": 50.0})
+        with self.assertRaises(UserError) as error:
+            self._order(10.0).action_confirm()
+        self.assertIn("100.00", str(error.exception))
 
     def test_rating_requires_payment_term(self):
         rating_e = self.env.ref("credit_control.credit_rating_e")
@@ -213,6 +218,10 @@ class TestSaleCreditCheck(CreditControlCommon):
         release = order.credit_decision_ids.filtered(lambda d: d.decision_type == "release")
         self.assertEqual(release.reason, "Bank guarantee received")
         self.assertEqual(release.user_id, self.credit_manager)
+        # the customer links to its decisions
+        self.assertEqual(self.contact.credit_decision_count, 3)
+        action = self.customer.action_view_credit_decisions()
+        self.assertEqual(self.env["credit.decision"].search(action["domain"]), order.credit_decision_ids)
 
     def test_release_needs_reason_and_does_not_cover_growth(self):
         self._set_limit(self.customer, 100.0)
