@@ -75,7 +75,6 @@ class CreditCheck(models.Model):
         index=True,
         tracking=True,
         check_company=True,
-        readonly=True,
         help="The commercial entity of the customer: contacts are replaced by their company.",
     )
     company_id = fields.Many2one(

@@ -3,7 +3,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import CreditControlCommon
 
@@ -158,6 +158,24 @@ class TestCreditCheck(CreditControlCommon):
         check.with_user(self.credit_manager).action_done()
         self.assertEqual(self._profile().credit_rating_id, self.rating_c)
         self.assertEqual(self._profile().credit_score, 49)
+
+    def test_form_proposes_rating_and_toggles_score(self):
+        with Form(self.env["credit.check"].with_user(self.collector)) as form:
+            form.partner_id = self.contact
+            form.score_scale_min = 100
+            form.score_scale_max = 600
+            form.score_lower_is_better = True
+            form.provider_score = 150
+            self.assertEqual(form.score_normalized, 90)
+            self.assertEqual(form.rating_id, self.rating_a)
+            form.approved_limit = 8000
+            self.assertTrue(form.has_approved_limit)
+            form.kind = "trade"
+            self.assertFalse(form.has_score)
+            form.rating_id = self.rating_b
+        check = form.record
+        self.assertEqual(check.partner_id, self.customer)
+        self.assertEqual(check.score_normalized, 69, "the middle of B (60-79)")
 
     def test_manual_rating_overrides_proposal(self):
         check = self._check(provider_score=90, rating_id=self.rating_c.id)

@@ -38,6 +38,8 @@ class TestCreditLimitRequest(CreditControlCommon):
 
         request.with_user(self.sales_user).action_submit()
         self.assertEqual(request.state, "submitted")
+        self.assertFalse(request.with_user(self.sales_user).can_decide)
+        self.assertTrue(request.with_user(self.credit_manager).can_decide)
         review = self._open_activities(request, self.credit_manager)
         self.assertEqual(len(review), 1, "the customer's credit manager is asked to decide")
         self.assertEqual(review.activity_type_id, self.todo)
