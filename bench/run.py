@@ -136,6 +136,20 @@ class Context:
 
     def prepare(self):
         """Records some paths need, made before any measured savepoint (kept for all runs)."""
+        if "credit.dunning.level" in self.env.registry:
+            # the default dunning levels are loaded for the main company only: give the benchmark
+            # company the same scale, or the proposal would have nothing to do
+            levels = self.env["credit.dunning.level"]
+            if not levels.search_count([("company_id", "=", self.env.company.id)]):
+                main_levels = levels.sudo().search(
+                    [("company_id", "=", self.env.ref("base.main_company").id)]
+                )
+                for level in main_levels:
+                    level.copy({"company_id": self.env.company.id, "name": level.name})
+            proposal = self.env["credit.dunning.run"]._prepare_proposal(
+                self.env.company, self.env.cr.now().date()
+            )
+            print("dunning proposal: %d letters" % len(proposal))
         if hasattr(self.env.registry["sale.order"], "_credit_check"):
             # measure the order that passes (the one action_confirm goes on to confirm): a limit
             # above the exposure and a generous overdue tolerance for the two customers
