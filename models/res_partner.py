@@ -234,6 +234,10 @@ class ResPartner(models.Model):
     credit_behaviour_date = fields.Date(
         string="Behaviour Updated On", company_dependent=True, groups=CREDIT_READ_GROUPS
     )
+    credit_check_ids = fields.One2many("credit.check", "partner_id", string="Credit Checks")
+    credit_check_count = fields.Integer(
+        string="Credit Checks", compute="_compute_credit_check_count", groups=CREDIT_READ_GROUPS
+    )
     credit_decision_count = fields.Integer(
         string="Credit Decisions", compute="_compute_credit_decision_count", groups=CREDIT_READ_GROUPS
     )
@@ -339,6 +343,23 @@ class ResPartner(models.Model):
             ("commercial_partner_id.credit_limit_date_end", "<=", horizon),
         ]
         return domain if (operator == "=") == value else ["!", *domain]
+
+    def _compute_credit_check_count(self):
+        # sudo: the count is shown to salespeople, who may not read the checks themselves
+        counts = dict(
+            self.env["credit.check"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "in", self.env.companies.ids),
+                ],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.credit_check_count = counts.get(partner.commercial_partner_id.sudo(), 0)
 
     def _compute_credit_decision_count(self):
         counts = dict(
@@ -1057,6 +1078,18 @@ class ResPartner(models.Model):
             partner.with_context(credit_profile_write=CREDIT_PROFILE_WRITE).write(vals)
 
     # === ACTIONS === #
+    def action_view_credit_checks(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_check_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_request_credit_limit(self):
+        """Sales: ask the credit team for a new limit on this customer."""
+        self.ensure_one()
+        return self.env["credit.limit.request"].action_new_for_partner(self)
+
     def action_view_credit_decisions(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_decision_action")

@@ -159,3 +159,32 @@ class TestPaymentBehaviour(CreditControlCommon):
         self._invoice(900.0, days_ago=200)
         self.customer.action_refresh_credit_profile()
         self.assertEqual(self.customer.credit_rating_id, rating_a)
+
+
+@tagged("post_install", "-at_install")
+class TestCreditProfileLinks(CreditControlCommon):
+    def test_sales_user_requests_a_limit_from_the_customer(self):
+        action = self.contact.with_user(self.sales_user).action_request_credit_limit()
+        self.assertEqual(action["res_model"], "credit.limit.request")
+        self.assertEqual(action["context"]["default_partner_id"], self.customer.id)
+        request = (
+            self.env["credit.limit.request"]
+            .with_user(self.sales_user)
+            .with_context(**action["context"])
+            .create({"amount_requested": 5000.0, "reason": "Framework contract signed"})
+        )
+        self.assertEqual(request.partner_id, self.customer)
+
+    def test_check_count_on_the_customer(self):
+        self.assertEqual(self.customer.credit_check_count, 0)
+        self.env["credit.check"].create(
+            {
+                "partner_id": self.contact.id,
+                "kind": "internal",
+                "rating_id": self.env.ref("credit_control.credit_rating_b").id,
+            }
+        )
+        self.customer.invalidate_recordset(["credit_check_count"])
+        self.assertEqual(self.customer.with_user(self.sales_user).credit_check_count, 1)
+        action = self.customer.action_view_credit_checks()
+        self.assertEqual(self.env["credit.check"].search(action["domain"]).partner_id, self.customer)
