@@ -42,6 +42,7 @@
         "views/sale_order_views.xml",
         "wizards/credit_order_block_views.xml",
         "wizards/credit_order_release_views.xml",
+        "wizards/credit_profile_update_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -20,7 +20,7 @@ class CreditDunningLine(models.Model):
         "account.move", string="Document", required=True, index=True, ondelete="cascade", check_company=True
     )
     line_type = fields.Selection(
-        [("invoice", "Invoice"), ("credit", "Credit")],
+        [("invoice", "Invoice"), ("credit", "Credit Note or Payment")],
         required=True,
         default="invoice",
         help="Credits (credit notes, payments not yet matched) are shown and netted in the letter.",

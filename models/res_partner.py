@@ -1085,6 +1085,18 @@ class ResPartner(models.Model):
         action["context"] = {"default_partner_id": self.commercial_partner_id.id}
         return action
 
+    def action_open_credit_profile_update(self):
+        """Credit Manager: change limit, hold or rating with a reason for the chatter."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Change Credit Profile"),
+            "res_model": "credit.profile.update",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
     def action_request_credit_limit(self):
         """Sales: ask the credit team for a new limit on this customer."""
         self.ensure_one()

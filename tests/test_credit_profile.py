@@ -188,3 +188,43 @@ class TestCreditProfileLinks(CreditControlCommon):
         self.assertEqual(self.customer.with_user(self.sales_user).credit_check_count, 1)
         action = self.customer.action_view_credit_checks()
         self.assertEqual(self.env["credit.check"].search(action["domain"]).partner_id, self.customer)
+
+
+@tagged("post_install", "-at_install")
+class TestCreditProfileUpdate(CreditControlCommon):
+    @classmethod
+    def default_env_context(cls):
+        return {}
+
+    def test_manager_changes_limit_with_reason(self):
+        wizard = (
+            self.env["credit.profile.update"]
+            .with_user(self.credit_manager)
+            .with_context(default_partner_id=self.contact.id)
+            .create({"reason": "Annual accounts 2025 reviewed"})
+        )
+        self.assertEqual(wizard.partner_id, self.customer)
+        wizard.write(
+            {
+                "credit_limit_set": True,
+                "credit_limit": 20000.0,
+                "credit_rating_id": self.env.ref("credit_control.credit_rating_b").id,
+            }
+        )
+        wizard.action_apply()
+        self.assertEqual(self.customer.credit_limit, 20000.0)
+        self.assertEqual(self.customer.credit_rating_source, "manual")
+        self.assertIn("Annual accounts 2025 reviewed", self.customer.message_ids[0].body)
+        self.env.cr.precommit.run()
+        tracked = self.customer.message_ids.tracking_value_ids.field_id.mapped("name")
+        self.assertIn("credit_limit", tracked)
+
+    def test_others_cannot_use_it(self):
+        wizard = (
+            self.env["credit.profile.update"]
+            .with_context(default_partner_id=self.customer.id)
+            .create({"reason": "x", "credit_limit_set": True, "credit_limit": 1.0})
+        )
+        with self.assertRaises(AccessError):
+            wizard.with_user(self.collector).action_apply()
+        self.assertFalse(self.customer.credit_limit_set)

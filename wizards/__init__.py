@@ -2,3 +2,4 @@ from . import credit_order_block
 from . import credit_order_release
 from . import credit_dunning_run_create
 from . import credit_dunning_pause
+from . import credit_profile_update
