@@ -216,25 +216,7 @@ class AccountMove(models.Model):
             raise UserError(_("Only draft customer invoices can be released."))
         check = self._credit_check()
         self.sudo().credit_block_state = "released"
-        exposure = check["exposure"]
-        # sudo: the audit trail is written for the manager, never edited afterwards
-        self.env["credit.decision"].sudo().create(
-            {
-                "decision_type": "release",
-                "move_id": self.id,
-                "partner_id": self.commercial_partner_id.id,
-                "company_id": self.company_id.id,
-                "rule": check["failures"][0]["rule"] if check["failures"] else False,
-                "rules_text": "\n".join(f["message"] for f in check["failures"]) or False,
-                "exposure": exposure["total"],
-                "credit_limit": exposure["limit"] or 0.0,
-                "amount": check["amount"],
-                "overdue_amount": exposure["overdue"],
-                "overdue_days": exposure["overdue_days"],
-                "user_id": self.env.user.id,
-                "reason": reason,
-            }
-        )
+        self.env["credit.decision"]._record("release", check, self, reason=reason)
         message = _("Credit release by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
         self.message_post(body=message)
         return True

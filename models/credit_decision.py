@@ -63,6 +63,33 @@ class CreditDecision(models.Model):
                 document.display_name or decision.partner_id.display_name,
             )
 
+    @api.model
+    def _record(self, decision_type, check, document, reason=None, date_end=False):
+        """Write the decision on ``document`` (a sale order or an invoice) with the figures of
+        ``check`` (the result of the document's ``_credit_check``)."""
+        exposure = check["exposure"]
+        failures = check["failures"]
+        # sudo: the audit trail is written for every user, read by managers and auditors
+        return self.sudo().create(
+            {
+                "decision_type": decision_type,
+                "order_id": document.id if document._name == "sale.order" else False,
+                "move_id": document.id if document._name == "account.move" else False,
+                "partner_id": document.partner_id.commercial_partner_id.id,
+                "company_id": document.company_id.id,
+                "rule": failures[0]["rule"] if failures else False,
+                "rules_text": "\n".join(f["message"] for f in failures) or False,
+                "exposure": exposure["total"],
+                "credit_limit": exposure["limit"] or 0.0,
+                "amount": check["amount"],
+                "overdue_amount": exposure["overdue"],
+                "overdue_days": exposure["overdue_days"],
+                "user_id": self.env.user.id,
+                "reason": reason or False,
+                "date_end": date_end or False,
+            }
+        )
+
     def write(self, vals):
         if vals:
             raise UserError(_("Credit decisions are an audit trail and cannot be changed."))

@@ -342,28 +342,6 @@ class SaleOrder(models.Model):
         self.message_post(body=message)
 
     def _credit_log_decision(self, decision_type, check, reason=None, date_end=False):
-        exposure = check["exposure"]
-        failures = check["failures"]
-        # sudo: the audit trail is written for every user, read by managers and auditors
-        return (
-            self.env["credit.decision"]
-            .sudo()
-            .create(
-                {
-                    "decision_type": decision_type,
-                    "order_id": self.id,
-                    "partner_id": self.partner_id.commercial_partner_id.id,
-                    "company_id": self.company_id.id,
-                    "rule": failures[0]["rule"] if failures else False,
-                    "rules_text": "\n".join(f["message"] for f in failures) or False,
-                    "exposure": exposure["total"],
-                    "credit_limit": exposure["limit"] or 0.0,
-                    "amount": check["amount"],
-                    "overdue_amount": exposure["overdue"],
-                    "overdue_days": exposure["overdue_days"],
-                    "user_id": self.env.user.id,
-                    "reason": reason or False,
-                    "date_end": date_end or False,
-                }
-            )
+        return self.env["credit.decision"]._record(
+            decision_type, check, self, reason=reason, date_end=date_end
         )
