@@ -40,7 +40,7 @@ cat <<MSG
   (a salesperson: login demo / password demo)       Ctrl-C stops Odoo and the database.
 
 MSG
-odoo_bin -c "$CONF" -d "$DB" --log-level=warn &
+"$PY" "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" --log-level=warn &  # not via a function: $! is Odoo itself
 echo $! >"$PIDFILE"
 trap 'kill $(cat "$PIDFILE") 2>/dev/null; wait; rm -f "$PIDFILE"; pg_stop' EXIT INT TERM
 wait
