@@ -82,6 +82,14 @@ PATHS = [
         notes="partners._refresh_payment_behaviour() on every customer (writes; rolled back per run)",
     ),
     BenchPath(
+        "scorecard rating refresh, all customers",
+        lambda c: c.partners(c.customer_ids)._refresh_credit_rating(),
+        max_ms=30000,
+        requires=("res.partner._refresh_credit_rating",),
+        runs=3,
+        notes="the nightly rating step after the behaviour refresh: scorecards of every customer, set-based",
+    ),
+    BenchPath(
         "dunning proposal, all customers",
         lambda c: len(c.env["credit.dunning.run"]._prepare_proposal(c.env.company, c.env.cr.now().date())),
         max_ms=5000,

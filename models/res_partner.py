@@ -965,50 +965,31 @@ class ResPartner(models.Model):
     def _get_credit_scorecard(self):
         """The internal score (0-100, 100 = lowest risk) with each factor's contribution."""
         self.ensure_one()
-        partner = self.commercial_partner_id
-        exposure = partner._get_credit_exposure()
-        first_invoice = (
-            self.env["account.move"]
+        return self._get_credit_scorecards()[self.commercial_partner_id.id]
+
+    def _get_credit_scorecards(self):
+        """Scorecards per commercial partner id, set-based: one exposure computation, one
+        aggregate for the first invoice dates and one search of the valid credit checks."""
+        partners = self.commercial_partner_id
+        today = fields.Date.context_today(self)
+        exposures = partners._get_credit_exposures()
+        # sudo: the scorecard is shown to salespeople, who may not read invoices
+        first_dates = {
+            partner.id: first_date
+            for partner, first_date in self.env["account.move"]
             .sudo()
-            .search(
+            ._read_group(
                 [
-                    ("commercial_partner_id", "=", partner.id),
+                    ("commercial_partner_id", "in", partners.ids),
                     ("company_id", "=", self.env.company.id),
                     ("move_type", "=", "out_invoice"),
                     ("state", "=", "posted"),
                 ],
-                order="invoice_date",
-                limit=1,
+                ["commercial_partner_id"],
+                ["invoice_date:min"],
             )
-        )
-        check_score = partner._credit_external_score()
-        months = 0
-        if first_invoice.invoice_date:
-            delta = relativedelta(fields.Date.context_today(self), first_invoice.invoice_date)
-            months = delta.years * 12 + delta.months
-        overdue_share = (
-            100.0 * exposure["overdue"] / exposure["receivable"] if exposure["receivable"] > 0 else 0.0
-        )
-        usage = exposure["usage"]
-        values = {
-            "behaviour": (
-                partner.credit_avg_days_late,
-                _linear_points(partner.credit_avg_days_late, 0, 60),
-                _("%(days).1f days", days=partner.credit_avg_days_late),
-            ),
-            "overdue": (overdue_share, _linear_points(overdue_share, 0, 50), "%.0f %%" % overdue_share),
-            "usage": (
-                usage,
-                50.0 if usage is None else _linear_points(usage, 50, 120),
-                _("no limit") if usage is None else "%.0f %%" % usage,
-            ),
-            "relationship": (months, _linear_points(months, 36, 0), _("%(months)s months", months=months)),
-            "external": (
-                check_score,
-                50.0 if check_score is None else float(check_score),
-                _("none") if check_score is None else str(check_score),
-            ),
         }
+        check_scores = partners._credit_external_scores()
         labels = {
             "behaviour": _("Payment behaviour (weighted days late)"),
             "overdue": _("Overdue share of receivables"),
@@ -1016,31 +997,77 @@ class ResPartner(models.Model):
             "relationship": _("Age of the relationship"),
             "external": _("External credit check"),
         }
-        factors = []
-        for key, _label, weight in SCORECARD_FACTORS:
-            _raw, points, shown = values[key]
-            factors.append(
+        cards = {}
+        for partner in partners:
+            exposure = exposures[partner.id]
+            check_score = check_scores.get(partner.id)
+            months = 0
+            if first_dates.get(partner.id):
+                delta = relativedelta(today, first_dates[partner.id])
+                months = delta.years * 12 + delta.months
+            overdue_share = (
+                100.0 * exposure["overdue"] / exposure["receivable"] if exposure["receivable"] > 0 else 0.0
+            )
+            usage = exposure["usage"]
+            days_late = partner.credit_avg_days_late
+            values = {
+                "behaviour": (_linear_points(days_late, 0, 60), _("%(days).1f days", days=days_late)),
+                "overdue": (_linear_points(overdue_share, 0, 50), "%.0f %%" % overdue_share),
+                "usage": (
+                    50.0 if usage is None else _linear_points(usage, 50, 120),
+                    _("no limit") if usage is None else "%.0f %%" % usage,
+                ),
+                "relationship": (_linear_points(months, 36, 0), _("%(months)s months", months=months)),
+                "external": (
+                    50.0 if check_score is None else float(check_score),
+                    _("none") if check_score is None else str(check_score),
+                ),
+            }
+            factors = [
                 {
                     "key": key,
                     "label": labels[key],
-                    "value": shown,
-                    "points": points,
+                    "value": values[key][1],
+                    "points": values[key][0],
                     "weight": weight,
-                    "contribution": points * weight / 100.0,
+                    "contribution": values[key][0] * weight / 100.0,
                 }
-            )
-        score = int(round(sum(f["contribution"] for f in factors)))
-        return {"score": score, "factors": factors}
+                for key, _label, weight in SCORECARD_FACTORS
+            ]
+            cards[partner.id] = {
+                "score": int(round(sum(f["contribution"] for f in factors))),
+                "factors": factors,
+            }
+        return cards
 
     def _credit_external_score(self):
         """Normalised score (0-100) of the latest done, unexpired credit check, if any."""
+        return self._credit_external_scores().get(self.commercial_partner_id.id)
+
+    def _credit_external_scores(self):
+        """Normalised score of the latest done, unexpired credit check per commercial partner id
+        (one search for all), in the current company."""
         if "credit.check" not in self.env:
-            return None
-        checks = self.env["credit.check"].sudo()
-        if not hasattr(checks, "_latest_valid_check"):
-            return None
-        check = checks._latest_valid_check(self.commercial_partner_id)
-        return check.score_normalized if check else None
+            return {}
+        today = fields.Date.context_today(self)
+        checks = (
+            self.env["credit.check"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                    ("state", "=", "done"),
+                    "|",
+                    ("date_end", "=", False),
+                    ("date_end", ">=", today),
+                ]
+            )
+        )
+        scores = {}
+        for check in checks:  # ordered newest first
+            scores.setdefault(check.partner_id.id, check.score_normalized)
+        return scores
 
     def _credit_has_done_check(self):
         """Whether a completed credit check exists for this customer in the current company."""
@@ -1064,18 +1091,24 @@ class ResPartner(models.Model):
         hand or a valid credit check decided it."""
         today = fields.Date.context_today(self)
         ratings = self.env["credit.rating"]
-        for partner in self.commercial_partner_id:
-            source = partner.credit_rating_source
-            if source == "manual":
-                continue
-            if source == "check" and partner._credit_external_score() is not None:
-                continue
-            score = partner._get_credit_scorecard()["score"]
-            rating = ratings._for_score(score)
+        partners = self.commercial_partner_id
+        check_scores = partners._credit_external_scores()
+        to_rate = partners.filtered(
+            lambda p: p.credit_rating_source != "manual"
+            and not (p.credit_rating_source == "check" and p.id in check_scores)
+        )
+        cards = to_rate._get_credit_scorecards()
+        writer = to_rate.with_context(credit_profile_write=CREDIT_PROFILE_WRITE)
+        rating_for = {}  # score -> rating: one search per distinct score at most
+        for partner in writer:
+            score = cards[partner.id]["score"]
+            if score not in rating_for:
+                rating_for[score] = ratings._for_score(score)
+            rating = rating_for[score]
             vals = {"credit_score": score, "credit_rating_source": "scorecard", "credit_rating_date": today}
             if rating and rating != partner.credit_rating_id:
                 vals["credit_rating_id"] = rating.id
-            partner.with_context(credit_profile_write=CREDIT_PROFILE_WRITE).write(vals)
+            partner.write(vals)
 
     # === ACTIONS === #
     def action_view_credit_checks(self):
