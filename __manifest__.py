@@ -43,6 +43,7 @@
         "wizards/credit_order_block_views.xml",
         "wizards/credit_order_release_views.xml",
         "wizards/credit_profile_update_views.xml",
+        "reports/credit_aging_report_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

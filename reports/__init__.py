@@ -1,1 +1,2 @@
 from . import credit_dunning_letter_report
+from . import credit_aging_report

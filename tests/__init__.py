@@ -10,3 +10,4 @@ from . import test_sale_credit_tour
 from . import test_dunning_letter
 from . import test_credit_check
 from . import test_credit_limit_request
+from . import test_credit_aging

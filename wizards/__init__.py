@@ -3,3 +3,4 @@ from . import credit_order_release
 from . import credit_dunning_run_create
 from . import credit_dunning_pause
 from . import credit_profile_update
+from . import credit_aging_open

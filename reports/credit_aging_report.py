@@ -1,0 +1,157 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+BUCKETS = [
+    ("not_due", "Not Due"),
+    ("1_30", "1-30 Days"),
+    ("31_60", "31-60 Days"),
+    ("61_90", "61-90 Days"),
+    ("91_180", "91-180 Days"),
+    ("180_plus", "Over 180 Days"),
+]
+
+
+class CreditAgingReport(models.Model):
+    """Open receivable items as of a date (``aging_date`` in the context, default today), with
+    the amount still open at that date: only reconciliations dated on or before it count."""
+
+    _name = "credit.aging.report"
+    _description = "Receivables Aging"
+    _auto = False
+    _order = "date_maturity, id"
+    _rec_name = "move_name"
+
+    aging_date = fields.Date(string="As Of", readonly=True)
+    move_line_id = fields.Many2one("account.move.line", string="Journal Item", readonly=True)
+    move_id = fields.Many2one("account.move", string="Document", readonly=True)
+    move_name = fields.Char(string="Number", readonly=True)
+    date = fields.Date(readonly=True)
+    date_maturity = fields.Date(string="Due Date", readonly=True)
+    days_overdue = fields.Integer(readonly=True, aggregator="max")
+    bucket = fields.Selection(BUCKETS, readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    country_id = fields.Many2one("res.country", string="Country", readonly=True)
+    industry_id = fields.Many2one("res.partner.industry", string="Industry", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", string="Company Currency", readonly=True)
+    amount_open = fields.Monetary(string="Open", readonly=True, aggregator="sum")
+    amount_not_due = fields.Monetary(string="Not Due", readonly=True, aggregator="sum")
+    amount_1_30 = fields.Monetary(string="1-30", readonly=True, aggregator="sum")
+    amount_31_60 = fields.Monetary(string="31-60", readonly=True, aggregator="sum")
+    amount_61_90 = fields.Monetary(string="61-90", readonly=True, aggregator="sum")
+    amount_91_180 = fields.Monetary(string="91-180", readonly=True, aggregator="sum")
+    amount_180_plus = fields.Monetary(string="> 180", readonly=True, aggregator="sum")
+
+    @api.model
+    def _aging_date(self):
+        return fields.Date.to_date(self.env.context.get("aging_date")) or fields.Date.context_today(self)
+
+    @property
+    def _table_query(self):
+        as_of = self._aging_date()
+        days = SQL("(%(as_of)s::date - COALESCE(l.date_maturity, l.date))", as_of=as_of)
+        open_amount = SQL(
+            """l.balance
+               - COALESCE((SELECT SUM(pr.amount) FROM account_partial_reconcile pr
+                            WHERE pr.debit_move_id = l.id AND pr.max_date <= %(as_of)s), 0)
+               + COALESCE((SELECT SUM(pr.amount) FROM account_partial_reconcile pr
+                            WHERE pr.credit_move_id = l.id AND pr.max_date <= %(as_of)s), 0)""",
+            as_of=as_of,
+        )
+
+        def bucket_amount(condition):
+            return SQL("CASE WHEN %s THEN open_items.amount_open ELSE 0 END", condition)
+
+        return SQL(
+            """
+            SELECT open_items.*,
+                   CASE WHEN open_items.days_overdue <= 0 THEN 'not_due'
+                        WHEN open_items.days_overdue <= 30 THEN '1_30'
+                        WHEN open_items.days_overdue <= 60 THEN '31_60'
+                        WHEN open_items.days_overdue <= 90 THEN '61_90'
+                        WHEN open_items.days_overdue <= 180 THEN '91_180'
+                        ELSE '180_plus' END AS bucket,
+                   %(not_due)s AS amount_not_due,
+                   %(b1)s AS amount_1_30,
+                   %(b2)s AS amount_31_60,
+                   %(b3)s AS amount_61_90,
+                   %(b4)s AS amount_91_180,
+                   %(b5)s AS amount_180_plus
+              FROM (
+                SELECT l.id AS id,
+                       l.id AS move_line_id,
+                       l.move_id,
+                       l.move_name,
+                       l.date,
+                       l.date_maturity,
+                       %(as_of)s::date AS aging_date,
+                       GREATEST(%(days)s, 0) AS days_overdue,
+                       p.commercial_partner_id AS partner_id,
+                       cp.user_id,
+                       cp.country_id,
+                       cp.industry_id,
+                       l.company_id,
+                       l.company_currency_id AS currency_id,
+                       %(open_amount)s AS amount_open,
+                       %(days)s AS raw_days
+                  FROM account_move_line l
+                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                  JOIN res_partner p ON p.id = l.partner_id
+                  JOIN res_partner cp ON cp.id = p.commercial_partner_id
+                 WHERE l.parent_state = 'posted'
+                   AND l.date <= %(as_of)s
+                   AND (NOT l.reconciled OR EXISTS (
+                        SELECT 1 FROM account_partial_reconcile pr
+                         WHERE (pr.debit_move_id = l.id OR pr.credit_move_id = l.id)
+                           AND pr.max_date > %(as_of)s))
+              ) open_items
+             WHERE open_items.amount_open <> 0
+            """,
+            as_of=as_of,
+            days=days,
+            open_amount=open_amount,
+            not_due=bucket_amount(SQL("open_items.raw_days <= 0")),
+            b1=bucket_amount(SQL("open_items.raw_days BETWEEN 1 AND 30")),
+            b2=bucket_amount(SQL("open_items.raw_days BETWEEN 31 AND 60")),
+            b3=bucket_amount(SQL("open_items.raw_days BETWEEN 61 AND 90")),
+            b4=bucket_amount(SQL("open_items.raw_days BETWEEN 91 AND 180")),
+            b5=bucket_amount(SQL("open_items.raw_days > 180")),
+        )
+
+    @api.model
+    def _get_aging(self, as_of, domain=None):
+        """The aging rows as of ``as_of``. Rows are journal items, so the same ids come back for
+        another date: the model's cache is cleared first, or values of the previous date would
+        be read."""
+        self.invalidate_model()
+        return self.with_context(aging_date=fields.Date.to_string(fields.Date.to_date(as_of))).search(
+            domain or []
+        )
+
+    @api.model
+    def _check_aging_date(self, as_of):
+        """Bad input gets a clear error: no aging in the future or before the first entry."""
+        today = fields.Date.context_today(self)
+        if as_of > today:
+            raise UserError(_("The aging cannot be computed for a future date (%(date)s).", date=as_of))
+        first = self.env["account.move.line"].search(
+            [("company_id", "in", self.env.companies.ids), ("parent_state", "=", "posted")],
+            order="date",
+            limit=1,
+        )
+        if not first or as_of < first.date:
+            raise UserError(
+                _("There are no journal entries on or before %(date)s: choose a later date.", date=as_of)
+            )
+        return True
+
+    @api.model
+    def action_open(self, as_of=None):
+        as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
+        self._check_aging_date(as_of)
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_aging_report_action")
+        action["context"] = {"aging_date": fields.Date.to_string(as_of)}
+        action["display_name"] = _("Aging as of %(date)s", date=as_of)
+        return action
