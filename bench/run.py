@@ -90,6 +90,17 @@ PATHS = [
         notes="the nightly rating step after the behaviour refresh: scorecards of every customer, set-based",
     ),
     BenchPath(
+        "aging by customer, as of today",
+        lambda c: c.env["credit.aging.report"]._read_group(
+            [],
+            ["partner_id"],
+            ["amount_not_due:sum", "amount_1_30:sum", "amount_180_plus:sum", "amount_open:sum"],
+        ),
+        max_ms=2000,
+        requires=("credit.aging.report._get_aging",),
+        notes="the aging pivot grouped by customer over the whole ledger",
+    ),
+    BenchPath(
         "dunning proposal, all customers",
         lambda c: len(c.env["credit.dunning.run"]._prepare_proposal(c.env.company, c.env.cr.now().date())),
         max_ms=5000,
