@@ -228,3 +228,16 @@ class TestCreditProfileUpdate(CreditControlCommon):
         with self.assertRaises(AccessError):
             wizard.with_user(self.collector).action_apply()
         self.assertFalse(self.customer.credit_limit_set)
+
+
+@tagged("post_install", "-at_install")
+class TestCreditProfileGerman(CreditControlCommon):
+    def test_german_terms(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["credit_control"], ["de_DE"], overwrite=True)
+        self.sales_user.lang = "de_DE"
+        rating_a = self.env.ref("credit_control.credit_rating_a").with_context(lang="de_DE")
+        self.assertEqual(rating_a.name, "Sehr niedriges Risiko")
+        with self.assertRaises(AccessError) as error:
+            self.customer.with_user(self.sales_user).with_context(lang="de_DE").write({"credit_limit": 1.0})
+        self.assertIn("Nur Kreditmanager", str(error.exception))
