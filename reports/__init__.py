@@ -1,2 +1,3 @@
 from . import credit_dunning_letter_report
 from . import credit_aging_report
+from . import credit_aging_xlsx

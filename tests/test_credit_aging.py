@@ -1,4 +1,7 @@
+import io
 from datetime import timedelta
+
+import openpyxl
 
 from odoo import Command, fields
 from odoo.exceptions import UserError
@@ -100,3 +103,30 @@ class TestCreditAging(CreditControlCommon):
             self.env["credit.aging.report"].action_open("1990-01-01")
         action = self.env["credit.aging.open"].create({"aging_date": self.today}).action_open()
         self.assertEqual(action["context"]["aging_date"], fields.Date.to_string(self.today))
+
+
+@tagged("post_install", "-at_install")
+class TestCreditAgingXlsx(CreditControlCommon):
+    def test_xlsx_values_and_formats(self):
+        self._invoice(1000.0, days_ago=45)
+        self._invoice(200.0, days_ago=5, term=self.term_30)
+        other = self.env["res.partner"].create({"name": "Zeta KG", "is_company": True})
+        self._invoice(300.0, partner=other, days_ago=200)
+        content = self.env["credit.aging.xlsx"]._generate(self.today)
+        sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+        self.assertEqual(sheet.freeze_panes, "B4")
+        self.assertEqual(sheet["A3"].value, "Customer")
+        self.assertEqual(sheet["C3"].value, "1-30 Days")
+        rows = {sheet.cell(r, 1).value: [sheet.cell(r, c).value for c in range(2, 9)] for r in range(4, 6)}
+        self.assertEqual(rows["Muster GmbH"], [200.0, 0, 1000.0, 0, 0, 0, 1200.0])
+        self.assertEqual(rows["Zeta KG"], [0, 0, 0, 0, 0, 300.0, 300.0])
+        self.assertEqual(sheet["A6"].value, "Total")
+        self.assertEqual(sheet["H6"].value, 1500.0)
+        self.assertIn("#,##0.00", sheet["D4"].number_format)
+        self.assertTrue(sheet.auto_filter.ref.startswith("A3"))
+        action = self.env["credit.aging.open"].create({"aging_date": self.today}).action_export_xlsx()
+        self.assertEqual(action["type"], "ir.actions.act_url")
+
+    def test_xlsx_bad_date(self):
+        with self.assertRaises(UserError):
+            self.env["credit.aging.xlsx"]._generate(self.today + timedelta(days=3))

@@ -12,3 +12,7 @@ class CreditAgingOpen(models.TransientModel):
     def action_open(self):
         self.ensure_one()
         return self.env["credit.aging.report"].action_open(self.aging_date)
+
+    def action_export_xlsx(self):
+        self.ensure_one()
+        return self.env["credit.aging.xlsx"].action_download(self.aging_date)
