@@ -131,6 +131,18 @@ class CreditAgingReport(models.Model):
         )
 
     @api.model
+    def _get_aging_totals(self, as_of, domain=None):
+        """Sums of the open amount and of each bucket as of ``as_of`` in the current company."""
+        measures = ["amount_open"] + ["amount_%s" % key for key, _label in BUCKETS]
+        report = self.with_context(aging_date=fields.Date.to_string(fields.Date.to_date(as_of)))
+        sums = report._read_group(
+            [("company_id", "=", self.env.company.id)] + (domain or []),
+            [],
+            ["%s:sum" % name for name in measures],
+        )[0]
+        return {name: value or 0.0 for name, value in zip(measures, sums, strict=True)}
+
+    @api.model
     def _check_aging_date(self, as_of):
         """Bad input gets a clear error: no aging in the future or before the first entry."""
         today = fields.Date.context_today(self)

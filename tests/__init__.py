@@ -11,3 +11,4 @@ from . import test_dunning_letter
 from . import test_credit_check
 from . import test_credit_limit_request
 from . import test_credit_aging
+from . import test_credit_kpi
