@@ -2,3 +2,4 @@ from . import credit_dunning_letter_report
 from . import credit_aging_report
 from . import credit_aging_xlsx
 from . import credit_kpi
+from . import credit_forecast
