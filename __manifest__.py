@@ -44,6 +44,7 @@
         "wizards/credit_order_release_views.xml",
         "wizards/credit_profile_update_views.xml",
         "reports/credit_aging_report_views.xml",
+        "wizards/credit_kpi_month_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

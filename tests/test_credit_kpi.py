@@ -76,3 +76,11 @@ class TestCreditKpi(CreditControlCommon):
         # end of January: 3,000 open, all overdue, DSO = 3,000 / 3,000 x 31
         self.assertAlmostEqual(months[0]["dso"], 31.0)
         self.assertAlmostEqual(months[0]["overdue_share"], 100.0)
+
+    def test_screens(self):
+        action = self.env["credit.kpi.month"].with_user(self.collector).action_open()
+        months = self.env["credit.kpi.month"].search(action["domain"])
+        self.assertEqual(len(months), 12)
+        action = self.env["credit.forecast.period"].with_user(self.collector).action_open()
+        periods = self.env["credit.forecast.period"].search(action["domain"])
+        self.assertEqual(len(periods), 19)

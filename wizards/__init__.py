@@ -4,3 +4,5 @@ from . import credit_dunning_run_create
 from . import credit_dunning_pause
 from . import credit_profile_update
 from . import credit_aging_open
+from . import credit_kpi_month
+from . import credit_forecast_period

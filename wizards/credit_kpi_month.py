@@ -1,0 +1,34 @@
+from odoo import _, api, fields, models
+
+
+class CreditKpiMonth(models.TransientModel):
+    """One month of receivables KPIs, computed when the list is opened (Reporting → KPIs)."""
+
+    _name = "credit.kpi.month"
+    _description = "Receivables KPIs of a Month"
+    _order = "month desc"
+
+    month = fields.Date(readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    credit_sales = fields.Monetary(readonly=True)
+    receivables = fields.Monetary(readonly=True)
+    current = fields.Monetary(string="Not Due", readonly=True)
+    overdue = fields.Monetary(readonly=True)
+    dso = fields.Float(string="DSO (Countback)", digits=(16, 1), readonly=True)
+    best_dso = fields.Float(string="Best Possible DSO", digits=(16, 1), readonly=True)
+    add = fields.Float(string="Average Days Delinquent", digits=(16, 1), readonly=True)
+    cei = fields.Float(string="CEI (%)", digits=(16, 1), readonly=True)
+    overdue_share = fields.Float(string="Overdue Share (%)", digits=(16, 1), readonly=True)
+
+    @api.model
+    def action_open(self):
+        months = self.env["credit.kpi"]._compute_last_months(12)
+        records = self.create([dict(month, company_id=self.env.company.id) for month in months])
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Receivables KPIs"),
+            "res_model": self._name,
+            "view_mode": "list,graph",
+            "domain": [("id", "in", records.ids)],
+        }
