@@ -29,3 +29,12 @@ class ResConfigSettings(models.TransientModel):
     credit_prepayment_term_id = fields.Many2one(
         related="company_id.credit_prepayment_term_id", readonly=False
     )
+    credit_escalation_credit_level_id = fields.Many2one(
+        related="company_id.credit_escalation_credit_level_id", readonly=False
+    )
+    credit_escalation_agency_level_id = fields.Many2one(
+        related="company_id.credit_escalation_agency_level_id", readonly=False
+    )
+    credit_limitation_horizon_days = fields.Integer(
+        related="company_id.credit_limitation_horizon_days", readonly=False
+    )
