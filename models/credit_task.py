@@ -125,7 +125,7 @@ class CreditTask(models.Model):
         ``links`` are field values of this model (order_id, move_ids, dispute_id, promise_id,
         payment_plan_id, dunning_letter_id, limit_request_id, handover_id, date_deadline,
         priority, description). An open task of the same type, origin and customer for the same
-        linked record is returned instead of opening a second one. Runs as superuser: the
+        linked record (and team) is returned instead of opening a second one. Runs as superuser: the
         caller may be a salesperson or the scheduler; the task belongs to ``user`` (default:
         the customer's credit manager for the credit team, the salesperson for sales)."""
         company = company or self.env.company
@@ -136,6 +136,7 @@ class CreditTask(models.Model):
             ("origin", "=", origin),
             ("partner_id", "=", partner.id),
             ("company_id", "=", company.id),
+            ("team", "=", team),
             ("is_open", "=", True),
         ]
         for key in (

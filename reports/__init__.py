@@ -4,3 +4,4 @@ from . import credit_aging_xlsx
 from . import credit_kpi
 from . import credit_forecast
 from . import credit_partner_escalation
+from . import credit_agency_case_xlsx

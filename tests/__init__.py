@@ -13,3 +13,7 @@ from . import test_credit_limit_request
 from . import test_credit_aging
 from . import test_credit_kpi
 from . import test_credit_forecast
+from . import test_credit_task
+from . import test_credit_escalation
+from . import test_credit_agency
+from . import test_limitation
