@@ -134,6 +134,24 @@ PATHS = [
         requires=("res.partner.credit_over_limit",),
         notes="search([('credit_over_limit', '=', True)]), report only",
     ),
+    BenchPath(
+        "limitation watch, whole ledger",
+        lambda c: len(c.env["account.move.line"]._credit_limitation_items(c.env.company, horizon_days=1500)),
+        max_ms=1000,
+        max_queries=5,
+        requires=("account.move.line._credit_limitation_items",),
+        notes="account.move.line._credit_limitation_items(company, horizon_days=1500): every open "
+        "item of the ledger falls within the horizon (worst case), one query",
+    ),
+    BenchPath(
+        "escalation level and owner, all customers",
+        lambda c: c.partners(c.customer_ids).read(["credit_escalation_level_id", "credit_escalation_owner"]),
+        max_ms=500,
+        max_queries=10,
+        requires=("res.partner.credit_escalation_level_id",),
+        notes="read of the escalation level and case owner (credit.partner.escalation SQL view) "
+        "for every customer",
+    ),
 ]
 
 

@@ -1343,7 +1343,11 @@ class ResPartner(models.Model):
         return True
 
     # === FIELDS: collaboration tasks and escalation (credit_collab) === #
-    credit_task_count = fields.Integer(string="Open Tasks", compute="_compute_credit_task_count")
+    credit_task_count = fields.Integer(
+        string="Open Tasks",
+        compute="_compute_credit_task_count",
+        groups="sales_team.group_sale_salesman,credit_control.credit_control_group_user",
+    )
     credit_escalation_manual_level_id = fields.Many2one(
         "credit.dunning.level",
         string="Manual Escalation Level",
@@ -1380,22 +1384,22 @@ class ResPartner(models.Model):
         # the user's own access decides what is counted (salespeople: their own tasks)
         counts = dict(
             self.env["credit.task"]._read_group(
-                [("partner_id", "in", self.commercial_partner_id.ids), ("is_open", "=", True)],
+                [("partner_id", "in", self.commercial_partner_id._origin.ids), ("is_open", "=", True)],
                 ["partner_id"],
                 ["__count"],
             )
         )
         for partner in self:
-            partner.credit_task_count = counts.get(partner.commercial_partner_id, 0)
+            partner.credit_task_count = counts.get(partner.commercial_partner_id._origin, 0)
 
     @api.depends_context("company")
     def _compute_credit_escalation(self):
         rows = self.env["credit.partner.escalation"]._escalation_by_partner(
-            self.commercial_partner_id.ids, self.env.company
+            self.commercial_partner_id._origin.ids, self.env.company
         )
         Level = self.env["credit.dunning.level"]
         for partner in self:
-            row = rows.get(partner.commercial_partner_id.id)
+            row = rows.get(partner.commercial_partner_id._origin.id)
             partner.credit_escalation_level_id = Level.browse(row["level_id"]) if row else False
             partner.credit_escalation_owner = row["owner"] if row else "sales"
 

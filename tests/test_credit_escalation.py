@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .dunning_common import DunningCommon
 
@@ -135,3 +135,19 @@ class TestCreditEscalation(DunningCommon):
         self.assertEqual(self._escalation(), (self.env["credit.dunning.level"], "agency"))
         handover.action_return()
         self.assertEqual(self._escalation()[1], "sales")
+
+    def test_invoicing_user_reads_owner_and_level(self):
+        user = new_test_user(
+            self.env, "cc_invoice_only", groups="account.group_account_invoice", company_id=self.company.id
+        )
+        invoice = self._invoice(100.0, days_ago=40)
+        self._set_level(invoice, self.second, days_ago=1)
+        partner = self.customer.with_company(self.company).with_user(user)
+        values = partner.read(["credit_escalation_level_id", "credit_escalation_owner"])[0]
+        self.assertEqual(values["credit_escalation_owner"], "credit")
+        self.assertEqual(values["credit_escalation_level_id"][0], self.second.id)
+        self.assertNotIn("credit_task_count", partner.fields_get(), "no task access, no task counter")
+        # a customer being created in the form (new record) computes without a query error
+        new = self.env["res.partner"].with_company(self.company).new({"name": "Neu GmbH", "is_company": True})
+        self.assertEqual(new.credit_escalation_owner, "sales")
+        self.assertFalse(new.credit_escalation_level_id)
