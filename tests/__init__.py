@@ -17,3 +17,4 @@ from . import test_credit_task
 from . import test_credit_escalation
 from . import test_credit_agency
 from . import test_limitation
+from . import test_credit_task_tour
