@@ -2,6 +2,9 @@ from collections import defaultdict
 
 from odoo import api, models
 
+# the SEPA credit transfer QR code ("GiroCode") of Odoo's account_qr_code_sepa module
+SEPA_QR_METHOD = "sct_qr"
+
 
 class ReportDunningLetter(models.AbstractModel):
     _name = "report.credit_control.report_dunning_letter"
@@ -51,6 +54,7 @@ class ReportDunningLetter(models.AbstractModel):
             if name
         )
         return {
+            "qr_code": self._get_qr_code(letter, bank, total_list, references),
             "invoice_lines": lines.filtered(lambda line: line.line_type == "invoice"),
             "credit_lines": lines.filtered(lambda line: line.line_type == "credit"),
             "totals": total_list,
@@ -58,6 +62,7 @@ class ReportDunningLetter(models.AbstractModel):
             "bank": bank,
             "payment_reference": references,
             "previous_letters": letter.previous_letter_ids[:5],
+            "charge_invoices": letter.charge_move_ids.filtered(lambda move: move.state == "posted"),
             "sender_line": " · ".join(
                 part
                 for part in (
@@ -68,3 +73,25 @@ class ReportDunningLetter(models.AbstractModel):
                 if part
             ),
         }
+
+    @api.model
+    def _get_qr_code(self, letter, bank, totals, reference):
+        """A SEPA payment QR code (data URI) for the letter's EUR total, made by Odoo's own
+        ``res.partner.bank`` QR API, when the SEPA QR module is installed, the company shows QR
+        codes (Invoicing settings) and its account qualifies (a SEPA IBAN); else None."""
+        if not bank or not letter.company_id.qr_code:
+            return None
+        if SEPA_QR_METHOD not in dict(bank.get_available_qr_methods_in_sequence()):
+            return None
+        total = next((t for t in totals if t["currency"].name == "EUR" and t["total"] > 0), None)
+        if not total:
+            return None
+        return bank.build_qr_code_base64(
+            total["total"],
+            reference[:140],
+            None,
+            total["currency"],
+            letter.partner_id,
+            qr_method=SEPA_QR_METHOD,
+            silent_errors=True,
+        )

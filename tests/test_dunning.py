@@ -22,11 +22,55 @@ class TestDunningLevels(DunningCommon):
 
     def test_levels_per_company_do_not_interfere(self):
         other = self.setup_other_company(name="Zweite GmbH")["company"]
-        # same days in another company are fine
+        defaults = self.level_model.search([("company_id", "=", other.id)])
+        # same days in another company are fine, and its own order is still checked
         level = self.level_model.create(
-            {"company_id": other.id, "name": "Reminder", "sequence": 50, "days": 1}
+            {"company_id": other.id, "name": "Last", "sequence": 90, "days": defaults[-1].days + 1}
         )
         self.assertEqual(level.company_id, other)
+        with self.assertRaises(ValidationError):
+            self.level_model.create({"company_id": other.id, "name": "Early", "sequence": 95, "days": 1})
+
+    def test_new_company_gets_default_levels(self):
+        main_levels = self.level_model.sudo().search(
+            [("company_id", "=", self.env.ref("base.main_company").id)]
+        )
+        other = self.setup_other_company(name="Zweite GmbH")["company"]
+        levels = self.level_model.search([("company_id", "=", other.id)])
+        self.assertEqual(
+            levels.mapped("name"),
+            [
+                "Payment Reminder",
+                "First Dunning Letter",
+                "Second Dunning Letter",
+                "Final Dunning Letter",
+                "Handover to Collection Agency",
+            ],
+        )
+        self.assertEqual(levels.mapped("days"), main_levels.mapped("days"))
+        self.assertEqual(levels.mapped("fee"), [0.0, 0.0, 2.5, 2.5, 0.0])
+        self.assertEqual(levels.mapped("block_orders"), [False, False, False, True, True])
+        self.assertEqual(levels[-1].is_collection, True)
+        self.assertNotEqual(levels.ids, main_levels.ids)
+        # German names and texts travel with the copies
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["credit_control"], ["de_DE"])
+        other_2 = self.setup_other_company(name="Dritte GmbH")["company"]
+        german = self.level_model.with_context(lang="de_DE").search([("company_id", "=", other_2.id)])
+        self.assertEqual(german[0].name, "Zahlungserinnerung")
+        self.assertEqual(german.mapped("name"), main_levels.with_context(lang="de_DE").mapped("name"))
+        # a company keeps its own scale: no second set, not even from the install hook
+        self.env["res.company"].search([])._credit_dunning_create_default_levels()
+        self.assertEqual(self.level_model.search_count([("company_id", "=", other.id)]), 5)
+        self.assertEqual(self.level_model.search_count([("company_id", "=", self.company.id)]), 4)
+
+    def test_install_hook_gives_existing_companies_levels(self):
+        from odoo.addons.credit_control import post_init_hook
+
+        other = self.setup_other_company(name="Alt GmbH")["company"]
+        self.level_model.search([("company_id", "=", other.id)]).unlink()
+        post_init_hook(self.env)
+        self.assertEqual(self.level_model.search_count([("company_id", "=", other.id)]), 5)
 
     def test_only_managers_configure_levels(self):
         with self.assertRaises(AccessError):
