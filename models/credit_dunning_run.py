@@ -328,6 +328,8 @@ class CreditDunningRun(models.Model):
     def _create_runs(self, company, date, partners=None, levels=None, min_amount=0.0, automatic=False):
         """Create the proposal (a draft run with its letters and lines); returns the run, or an
         empty recordset when nothing is to be dunned."""
+        # before reading anything: only who may create runs proposes them (collectors, managers)
+        self.check_access("create")
         proposals = self._prepare_proposal(company, date, partners, levels, min_amount, automatic)
         if not proposals:
             return self.browse()
