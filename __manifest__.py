@@ -49,6 +49,7 @@
     "demo": [
         "demo/credit_control_demo.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "assets": {
         "web.assets_tests": [
             "credit_control/static/tests/tours/**/*",

@@ -5,7 +5,12 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 # date and flat-fee flag of an invoice; RPC callers cannot forge this object.
 DUNNING_WRITE = object()
 DUNNING_PROTECTED_FIELDS = frozenset(
-    {"credit_dunning_level_id", "credit_dunning_date", "credit_dunning_flat_fee_charged"}
+    {
+        "credit_dunning_level_id",
+        "credit_dunning_date",
+        "credit_dunning_flat_fee_charged",
+        "credit_dunning_interest_date",
+    }
 )
 
 
@@ -35,6 +40,22 @@ class AccountMove(models.Model):
         readonly=True,
         copy=False,
         help="The 40 EUR flat fee of §288(5) BGB was claimed for this invoice.",
+    )
+    credit_dunning_interest_date = fields.Date(
+        string="Interest Invoiced Until",
+        readonly=True,
+        copy=False,
+        help="Default interest up to this date was invoiced with a dunning charge invoice; later "
+        "letters charge interest from the next day on.",
+    )
+    credit_dunning_charge_letter_id = fields.Many2one(
+        "credit.dunning.letter",
+        string="Dunning Charges Of",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="This invoice claims the interest and fees of this dunning letter. It is never charged "
+        "interest or the flat fee itself (§289 BGB: no interest on interest).",
     )
     credit_dunning_pause = fields.Boolean(
         string="Dunning Paused",
@@ -173,6 +194,8 @@ class AccountMove(models.Model):
             and m.state == "draft"
             and m.company_id.credit_check_invoice
             and m.credit_block_state != "released"
+            # the interest and fees of a dunning letter are a claim, not a sale on credit
+            and not m.credit_dunning_charge_letter_id
         )
         for move in to_check:
             check = move._credit_check()
