@@ -45,6 +45,7 @@
         "wizards/credit_profile_update_views.xml",
         "reports/credit_aging_report_views.xml",
         "wizards/credit_kpi_month_views.xml",
+        "reports/credit_xlsx_export_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",
