@@ -45,6 +45,10 @@
         "wizards/credit_profile_update_views.xml",
         "reports/credit_aging_report_views.xml",
         "wizards/credit_kpi_month_views.xml",
+        "reports/credit_xlsx_export_views.xml",
+        "reports/credit_statement_templates.xml",
+        "reports/credit_partner_templates.xml",
+        "reports/credit_customer_reports.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -3,3 +3,9 @@ from . import credit_aging_report
 from . import credit_aging_xlsx
 from . import credit_kpi
 from . import credit_forecast
+from . import credit_xlsx_writer
+from . import credit_exposure_xlsx
+from . import credit_dunning_run_xlsx
+from . import credit_forecast_xlsx
+from . import credit_statement_report
+from . import credit_partner_report
