@@ -45,11 +45,15 @@
         "wizards/credit_profile_update_views.xml",
         "reports/credit_aging_report_views.xml",
         "wizards/credit_kpi_month_views.xml",
+        "views/credit_dashboard_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "credit_control/static/src/**/*",
+        ],
         "web.assets_tests": [
             "credit_control/static/tests/tours/**/*",
         ],

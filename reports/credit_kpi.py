@@ -140,7 +140,8 @@ class CreditKpi(models.AbstractModel):
     # === WRITE-OFFS === #
     @api.model
     def _write_offs_by_month(self, date_from, date_to):
-        """{first day of month: receivables written off}, company currency, net of reversals.
+        """{first day of month: (receivables written off, ids of the write-off entries)}, company
+        currency, net of reversals.
 
         A write-off is (a) a journal entry (not an invoice, credit note, payment or bank statement
         line) that credits a customer's receivable against a loss account: the receivable amount
@@ -165,7 +166,7 @@ class CreditKpi(models.AbstractModel):
             SQL(
                 """
             WITH moves AS (
-                SELECT m.date,
+                SELECT m.id, m.date,
                        (m.origin_payment_id IS NOT NULL OR m.statement_line_id IS NOT NULL) AS is_payment,
                        SUM(-l.balance) FILTER (WHERE a.account_type = 'asset_receivable'
                                                  AND l.partner_id IS NOT NULL) AS receivable_credit,
@@ -181,7 +182,8 @@ class CreditKpi(models.AbstractModel):
               GROUP BY m.id
             )
             SELECT date_trunc('month', date)::date,
-                   SUM(CASE WHEN is_payment THEN loss ELSE receivable_credit END)
+                   SUM(CASE WHEN is_payment THEN loss ELSE receivable_credit END),
+                   ARRAY_AGG(id)
               FROM moves
              WHERE loss <> 0 AND receivable_credit <> 0
           GROUP BY 1
@@ -194,7 +196,9 @@ class CreditKpi(models.AbstractModel):
                 exchange_journal=company.currency_exchange_journal_id.id or None,
             )
         )
-        return {month: company.currency_id.round(amount or 0.0) for month, amount in rows}
+        return {
+            month: (company.currency_id.round(amount or 0.0), move_ids) for month, amount, move_ids in rows
+        }
 
     # === DUNNING === #
     @api.model
@@ -330,8 +334,9 @@ class CreditKpi(models.AbstractModel):
 
     # === THE KPIs === #
     @api.model
-    def _compute_months(self, month_starts, today=None):
-        """One KPI dict per month of ``month_starts`` (first days of months, ascending)."""
+    def _compute_months(self, month_starts, today=None, over_limit_now=None):
+        """One KPI dict per month of ``month_starts`` (first days of months, ascending).
+        ``over_limit_now``: the number of customers over their limit now, when the caller has it."""
         today = fields.Date.to_date(today) or fields.Date.context_today(self)
         month_starts = [fields.Date.to_date(start).replace(day=1) for start in month_starts]
         first, last = month_starts[0], month_starts[-1] + relativedelta(day=31)
@@ -358,10 +363,10 @@ class CreditKpi(models.AbstractModel):
             levels = dunning.get(start, [])
             dunned = sum(level["dunned"] for level in levels)
             paid = sum(level["paid"] for level in levels)
-            written_off = write_offs.get(start, 0.0)
+            written_off, write_off_move_ids = write_offs.get(start, (0.0, []))
             blocked_count, blocked_amount = blocked.get(start, (0, 0.0))
             if start == current_month:
-                over = len(self._customers_over_limit_now())
+                over = len(self._customers_over_limit_now()) if over_limit_now is None else over_limit_now
             else:
                 over = over_limit.get(start, 0)
             result.append(
@@ -381,6 +386,7 @@ class CreditKpi(models.AbstractModel):
                     if closing["total"]
                     else 0.0,
                     "write_off": written_off,
+                    "write_off_move_ids": write_off_move_ids,
                     "write_off_ratio": 100.0 * written_off / sales if sales > 0 else 0.0,
                     "dunned_amount": dunned,
                     "dunned_paid": paid,
