@@ -46,6 +46,7 @@
         "reports/credit_aging_report_views.xml",
         "wizards/credit_kpi_month_views.xml",
         "views/credit_dashboard_views.xml",
+        "views/credit_collection_target_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -13,3 +13,4 @@ from . import credit_dunning_line
 from . import account_move
 from . import credit_check
 from . import credit_limit_request
+from . import credit_collection_target
