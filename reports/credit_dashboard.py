@@ -6,7 +6,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
-from odoo.tools.misc import formatLang
+from odoo.tools.misc import format_date, formatLang
 
 from .credit_aging_report import BUCKETS
 
@@ -91,6 +91,7 @@ class CreditDashboard(models.AbstractModel):
                     "previous": before,
                     "previous_display": self._format(before, unit),
                     "delta": delta,
+                    "delta_display": ("+" if delta > 0 else "") + self._format(delta, unit),
                     "trend": "up" if delta > 0.0005 else "down" if delta < -0.0005 else "flat",
                     "good": (delta < 0) if better == "lower" else (delta > 0),
                     "action": self._kpi_action(key, month, current, over_ids),
@@ -334,7 +335,7 @@ class CreditDashboard(models.AbstractModel):
 
     @api.model
     def _month_label(self, month):
-        return fields.Date.to_string(month)[:7]
+        return format_date(self.env, month, date_format="MMMM yyyy")
 
     @api.model
     def _utc_range(self, date_from, date_to):

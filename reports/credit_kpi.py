@@ -116,7 +116,9 @@ class CreditKpi(models.AbstractModel):
     @api.model
     def _dso_countback(self, month_end, receivables, months=24, sales_by_month=None):
         """Walk back month by month from ``month_end``: while the remaining receivables cover a
-        month's credit sales, add its days; then the rest over that month's sales times its days."""
+        month's credit sales, add its days; then the rest over that month's sales times its days.
+        ``month_end`` may be a day within the month (the current month to date): that month
+        counts with its days up to it."""
         start = month_end.replace(day=1)
         if sales_by_month is None:
             sales_by_month = self._credit_sales_by_month(start - relativedelta(months=months - 1), month_end)
@@ -125,6 +127,8 @@ class CreditKpi(models.AbstractModel):
             if remaining <= 0:
                 break
             days = calendar.monthrange(start.year, start.month)[1]
+            if start == month_end.replace(day=1):
+                days = month_end.day
             sales = sales_by_month.get(start, 0.0)
             if sales <= 0:
                 dso += days  # a month without sales: the receivables are older
@@ -340,7 +344,8 @@ class CreditKpi(models.AbstractModel):
         today = fields.Date.to_date(today) or fields.Date.context_today(self)
         month_starts = [fields.Date.to_date(start).replace(day=1) for start in month_starts]
         first, last = month_starts[0], month_starts[-1] + relativedelta(day=31)
-        ends = {start: start + relativedelta(day=31) for start in month_starts}
+        # the current month counts up to today: receivables as of today, its days so far
+        ends = {start: min(start + relativedelta(day=31), max(today, start)) for start in month_starts}
         receivables = self._receivables_at(
             [start - relativedelta(days=1) for start in month_starts] + list(ends.values())
         )

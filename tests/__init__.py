@@ -15,3 +15,4 @@ from . import test_credit_kpi
 from . import test_credit_forecast
 from . import test_credit_dashboard
 from . import test_credit_collection_target
+from . import test_credit_dashboard_tour

@@ -61,6 +61,16 @@ class TestCreditKpi(KpiCommon):
         self.assertAlmostEqual(kpi["cei"], 25.0)
         self.assertAlmostEqual(kpi["overdue_share"], 66.667, places=3)
 
+    def test_current_month_to_date(self):
+        """The current month counts up to today (2025-03-20): receivables 2,000 (Jan) + 2,000 (Feb,
+        the 2025-03-25 payment is still to come) + 1,500 (Mar) = 5,500, not due 1,500 (Mar).
+        DSO: 5,500 - 1,500 (March, 20 days so far) = 4,000; - 2,000 (Feb, 28) = 2,000;
+        2,000 / 3,000 x 31 = 20.667 -> 68.667. Best possible DSO 1,500 / 1,500 x 20 = 20."""
+        kpi = self.env["credit.kpi"]._compute_month(date(2025, 3, 31), today=date(2025, 3, 20))
+        self.assertEqual((kpi["receivables"], kpi["current"], kpi["overdue"]), (5500.0, 1500.0, 4000.0))
+        self.assertAlmostEqual(kpi["dso"], 68.667, places=3)
+        self.assertAlmostEqual(kpi["best_dso"], 20.0)
+
     def test_month_without_sales_no_division_by_zero(self):
         kpi = self.env["credit.kpi"]._compute_month(date(2025, 4, 30))
         self.assertEqual(kpi["credit_sales"], 0.0)
