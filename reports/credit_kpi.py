@@ -25,9 +25,11 @@ class CreditKpi(models.AbstractModel):
     @api.model
     def _receivables_at(self, dates):
         """{date: {"total", "current", "overdue"}} of the receivables open at the end of each of
-        ``dates``, as the aging (:class:`credit.aging.report`) computes them: the account balance
-        up to the date, and the part not yet due (only reconciliations dated on or before the date
-        count). One query for all dates: lines and partials are first summed per (date, due date)."""
+        ``dates``, as the aging (:class:`credit.aging.report`) computes them (only reconciliations
+        dated on or before the date count): total = the receivable balance up to the date;
+        overdue = the open amount of the debit items (invoices) due before the date; current =
+        total - overdue (not yet due items, less unallocated credits: a credit is never overdue).
+        One query for all dates: lines and partials are first summed per (date, due date)."""
         dates = sorted(set(dates))
         if not dates:
             return {}
@@ -41,32 +43,27 @@ class CreditKpi(models.AbstractModel):
             SQL(
                 """
             WITH lines AS (
-                SELECT l.date, COALESCE(l.date_maturity, l.date) AS due, SUM(l.balance) AS amount
+                SELECT l.date, COALESCE(l.date_maturity, l.date) AS due, l.balance > 0 AS is_debit,
+                       SUM(l.balance) AS amount
                   FROM account_move_line l
                   JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
                  WHERE l.company_id = %(company_id)s AND l.parent_state = 'posted'
                    AND l.partner_id IS NOT NULL AND l.date <= %(last)s
-              GROUP BY 1, 2
-            ), partials AS (
-                -- a partial reduces the open amount of its debit line and raises that of its credit line
-                SELECT pr.max_date, COALESCE(l.date_maturity, l.date) AS due, -SUM(pr.amount) AS amount
+              GROUP BY 1, 2, 3
+            ), debit_partials AS (
+                -- a partial reduces the open amount of its debit line
+                SELECT pr.max_date, COALESCE(l.date_maturity, l.date) AS due, SUM(pr.amount) AS amount
                   FROM account_partial_reconcile pr
                   JOIN account_move_line l ON l.id = pr.debit_move_id
                   JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
                  WHERE l.company_id = %(company_id)s AND l.partner_id IS NOT NULL AND pr.max_date <= %(last)s
-              GROUP BY 1, 2
-             UNION ALL
-                SELECT pr.max_date, COALESCE(l.date_maturity, l.date) AS due, SUM(pr.amount) AS amount
-                  FROM account_partial_reconcile pr
-                  JOIN account_move_line l ON l.id = pr.credit_move_id
-                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
-                 WHERE l.company_id = %(company_id)s AND l.partner_id IS NOT NULL AND pr.max_date <= %(last)s
+                   AND l.balance > 0
               GROUP BY 1, 2
             )
             SELECT e.d,
                    (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d),
-                   (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d AND due >= e.d)
-                   + (SELECT COALESCE(SUM(amount), 0) FROM partials WHERE max_date <= e.d AND due >= e.d)
+                   (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d AND due < e.d AND is_debit)
+                   - (SELECT COALESCE(SUM(amount), 0) FROM debit_partials WHERE max_date <= e.d AND due < e.d)
               FROM unnest(%(dates)s::date[]) AS e(d)
                 """,
                 company_id=self.env.company.id,
@@ -76,9 +73,9 @@ class CreditKpi(models.AbstractModel):
         )
         currency = self.env.company.currency_id
         result = {}
-        for day, total, current in rows:
-            total, current = currency.round(total), currency.round(current)
-            result[day] = {"total": total, "current": current, "overdue": currency.round(total - current)}
+        for day, total, overdue in rows:
+            total, overdue = currency.round(total), currency.round(overdue)
+            result[day] = {"total": total, "current": currency.round(total - overdue), "overdue": overdue}
         return result
 
     @api.model
@@ -363,7 +360,7 @@ class CreditKpi(models.AbstractModel):
             opening = receivables[start - relativedelta(days=1)]
             sales = sales_by_month.get(start, 0.0)
             dso = self._dso_countback(month_end, closing["total"], sales_by_month=sales_by_month)
-            best = closing["current"] / sales * days if sales else 0.0
+            best = closing["current"] / sales * days if sales > 0 else 0.0
             cei_base = opening["total"] + sales - closing["current"]
             levels = dunning.get(start, [])
             dunned = sum(level["dunned"] for level in levels)

@@ -71,6 +71,27 @@ class TestCreditKpi(KpiCommon):
         self.assertAlmostEqual(kpi["dso"], 68.667, places=3)
         self.assertAlmostEqual(kpi["best_dso"], 20.0)
 
+    def test_open_credit_is_never_overdue(self):
+        """An unallocated credit note of 500 dated 2025-03-05 (due at once): total 4,500 - 500 = 4,000,
+        overdue still 3,000 (only invoices are overdue), current 1,500 - 500 = 1,000. March credit
+        sales 1,500 - 500 = 1,000; best possible DSO 1,000 / 1,000 x 31 = 31."""
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_date": date(2025, 3, 5),
+                "invoice_payment_term_id": self.immediate.id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Goodwill", "price_unit": 500.0, "tax_ids": [Command.clear()]})
+                ],
+            }
+        )
+        refund.action_post()
+        kpi = self.env["credit.kpi"]._compute_month(date(2025, 3, 31))
+        self.assertEqual((kpi["receivables"], kpi["overdue"], kpi["current"]), (4000.0, 3000.0, 1000.0))
+        self.assertAlmostEqual(kpi["best_dso"], 31.0)
+        self.assertAlmostEqual(kpi["overdue_share"], 75.0)
+
     def test_month_without_sales_no_division_by_zero(self):
         kpi = self.env["credit.kpi"]._compute_month(date(2025, 4, 30))
         self.assertEqual(kpi["credit_sales"], 0.0)
