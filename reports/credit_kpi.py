@@ -333,6 +333,34 @@ class CreditKpi(models.AbstractModel):
         # sudo: the count is a KPI of the credit team; the exposure reads journal items
         return self.env["res.partner"].sudo().search([("credit_over_limit", "=", True)]).commercial_partner_id
 
+    # === PROMISES === #
+    @api.model
+    def _promises_by_month(self, date_from, date_to):
+        """{first day of month: (kept, broken)}: promises to pay of the company due (promised
+        date) in the month, by outcome. Promises still open are not decided yet and do not count."""
+        if "credit.promise" not in self.env:
+            return {}
+        # sudo: the rate is a KPI of the credit team, whoever owns the promises
+        groups = (
+            self.env["credit.promise"]
+            .sudo()
+            ._read_group(
+                [
+                    ("company_id", "=", self.env.company.id),
+                    ("date_promised", ">=", date_from),
+                    ("date_promised", "<=", date_to),
+                    ("state", "in", ("kept", "broken")),
+                ],
+                ["date_promised:month", "state"],
+                ["__count"],
+            )
+        )
+        result = {}
+        for month, state, count in groups:
+            kept, broken = result.get(month, (0, 0))
+            result[month] = (kept + count, broken) if state == "kept" else (kept, broken + count)
+        return result
+
     # === THE KPIs === #
     @api.model
     def _compute_months(self, month_starts, today=None, over_limit_now=None):
@@ -351,6 +379,7 @@ class CreditKpi(models.AbstractModel):
         dunning = self._dunning_by_month(first, last)
         blocked = self._blocked_orders_by_month(first, last)
         over_limit = self._limit_customers_by_month(first, last)
+        promises = self._promises_by_month(first, last)
         current_month = today.replace(day=1)
         result = []
         for start in month_starts:
@@ -367,6 +396,7 @@ class CreditKpi(models.AbstractModel):
             paid = sum(level["paid"] for level in levels)
             written_off, write_off_move_ids = write_offs.get(start, (0.0, []))
             blocked_count, blocked_amount = blocked.get(start, (0, 0.0))
+            kept, broken = promises.get(start, (0, 0))
             if start == current_month:
                 over = len(self._customers_over_limit_now()) if over_limit_now is None else over_limit_now
             else:
@@ -397,6 +427,9 @@ class CreditKpi(models.AbstractModel):
                     "blocked_order_count": blocked_count,
                     "blocked_order_amount": blocked_amount,
                     "customers_over_limit": over,
+                    "promises_kept": kept,
+                    "promises_broken": broken,
+                    "promise_kept_rate": 100.0 * kept / (kept + broken) if kept + broken else 0.0,
                 }
             )
         return result
