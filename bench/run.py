@@ -209,28 +209,23 @@ class Context:
                 self.draft_order(partner_id)
 
     def collection_targets(self):
-        """120 targets (10 collectors x 12 months) with the customers spread over the collectors
-        (made once, outside the measured savepoints)."""
-        if "_targets" not in self.__dict__:
-            env = self.env(context=dict(self.env.context, tracking_disable=True))
-            users = env["res.users"].search([("share", "=", False)], limit=10)
-            for index, user in enumerate(users):
-                self.partners(self.customer_ids[index :: len(users)]).credit_manager_id = user
-            first = env.cr.now().date().replace(day=1)
-            months = [first - relativedelta(months=m) for m in range(12)]
-            self._targets = (
-                env["credit.collection.target"]
-                .create(
-                    [
-                        {"user_id": user.id, "month": month, "target_amount": 10000.0}
-                        for user in users
-                        for month in months
-                    ]
-                )
-                .ids
-            )
-            env.flush_all()
-        return self.env["credit.collection.target"].browse(self._targets)
+        """120 targets (10 collectors x 12 months) with the customers spread over the collectors;
+        made in the run's savepoint before the clock starts (rolled back with it)."""
+        env = self.env(context=dict(self.env.context, tracking_disable=True))
+        users = env["res.users"].search([("share", "=", False)], limit=10)
+        for index, user in enumerate(users):
+            self.partners(self.customer_ids[index :: len(users)]).credit_manager_id = user
+        first = env.cr.now().date().replace(day=1)
+        months = [first - relativedelta(months=m) for m in range(12)]
+        targets = env["credit.collection.target"].create(
+            [
+                {"user_id": user.id, "month": month, "target_amount": 10000.0}
+                for user in users
+                for month in months
+            ]
+        )
+        env.flush_all()
+        return self.env["credit.collection.target"].browse(targets.ids)
 
     @property
     def small_partner_id(self):

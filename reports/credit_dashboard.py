@@ -254,11 +254,17 @@ class CreditDashboard(models.AbstractModel):
     def _broken_promises(self):
         if "credit.promise" not in self.env:
             return False
-        domain = [("company_id", "=", self.env.company.id), ("state", "=", "broken")]
-        [(count, amount)] = self.env["credit.promise"]._read_group(domain, [], ["__count", "amount:sum"])
+        company = self.env.company
+        domain = [("company_id", "=", company.id), ("state", "=", "broken")]
+        groups = self.env["credit.promise"]._read_group(domain, ["currency_id"], ["__count", "amount:sum"])
+        today = fields.Date.context_today(self)
+        amount = sum(
+            currency._convert(total or 0.0, company.currency_id, company, today)
+            for currency, _c, total in groups
+        )
         return {
-            "count": count,
-            "amount_display": self._format(amount or 0.0, "amount"),
+            "count": sum(count for _currency, count, _total in groups),
+            "amount_display": self._format(amount, "amount"),
             "action": self._window(_("Broken Promises"), "credit.promise", domain),
         }
 
@@ -268,7 +274,7 @@ class CreditDashboard(models.AbstractModel):
             return False
         domain = [
             ("company_id", "=", self.env.company.id),
-            ("state", "not in", ("resolved", "cancel", "closed")),
+            ("state", "in", ("open", "progress")),
         ]
         [(count,)] = self.env["credit.dispute"]._read_group(domain, [], ["__count"])
         return {"count": count, "action": self._window(_("Open Disputes"), "credit.dispute", domain)}
@@ -278,7 +284,7 @@ class CreditDashboard(models.AbstractModel):
         if "credit.task" not in self.env:
             return False
         Task = self.env["credit.task"]
-        domain = [("company_id", "=", self.env.company.id), ("state", "not in", ("done", "cancel"))]
+        domain = [("company_id", "=", self.env.company.id), ("is_open", "=", True)]
         labels = dict(Task._fields["team"]._description_selection(self.env))
         counts = dict(Task._read_group(domain, ["team"], ["__count"]))
         return [

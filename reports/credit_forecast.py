@@ -64,7 +64,9 @@ class CreditForecast(models.AbstractModel):
         plan_moves = set(plans.move_ids.ids)
         covered = [
             (
-                line.currency_id._convert(line.amount - line.amount_paid, company.currency_id, company, today),
+                line.currency_id._convert(
+                    line.amount - line.amount_paid, company.currency_id, company, today
+                ),
                 line.date_due,
                 None,
                 line.partner_id.commercial_partner_id.id,

@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
@@ -65,6 +66,40 @@ class TestCreditDashboard(CreditControlCommon):
         bucket_31_60 = next(b for b in data["aging"]["buckets"] if b["key"] == "31_60")
         lines = self.env["credit.aging.report"].with_context(**bucket_31_60["action"]["context"])
         self.assertEqual(sum(lines.search(bucket_31_60["action"]["domain"]).mapped("amount_open")), 400.0)
+
+    def test_promises_disputes_tasks(self):
+        """Broken promises 250 + 150 = 400 (an open one does not count); disputes: one open, one in
+        progress, one resolved -> 2 open; open tasks: credit team 2 (a third is done), sales 1."""
+        invoice = self.env["account.move"].search([("partner_id", "=", self.customer.id)], limit=1)
+        common = {"partner_id": self.customer.id, "move_ids": [Command.set(invoice.ids)]}
+        self.env["credit.promise"].create(
+            [
+                dict(common, amount=250.0, date_promised=self.today, state="broken"),
+                dict(common, amount=150.0, date_promised=self.today, state="broken"),
+                dict(common, amount=999.0, date_promised=self.today, state="open"),
+            ]
+        )
+        self.env["credit.dispute"].create(
+            [dict(common, amount=10.0, state=state) for state in ("open", "progress", "resolved")]
+        )
+        tasks = self.env["credit.task"].create(
+            [
+                {"name": "Call", "partner_id": self.customer.id, "team": team}
+                for team in ("credit", "credit", "credit", "sales")
+            ]
+        )
+        tasks[2].action_done()
+        data = self.env["credit.dashboard"].with_user(self.collector).get_data()
+        self.assertEqual(data["promises"]["count"], 2)
+        self.assertIn("400", data["promises"]["amount_display"])
+        self.assertEqual(data["disputes"]["count"], 2)
+        self.assertEqual({team["team"]: team["count"] for team in data["tasks"]}, {"credit": 2, "sales": 1})
+        credit_team = next(team for team in data["tasks"] if team["team"] == "credit")
+        self.assertEqual(self.env["credit.task"].search(credit_team["action"]["domain"]), tasks[:2])
+        self.assertEqual(
+            sorted(self.env["credit.promise"].search(data["promises"]["action"]["domain"]).mapped("amount")),
+            [150.0, 250.0],
+        )
 
     def test_access(self):
         with self.assertRaises(AccessError):

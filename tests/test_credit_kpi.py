@@ -324,6 +324,37 @@ class TestCreditKpiCollections(KpiCommon):
         _may, june = self._months(today=date(2025, 6, 15))
         self.assertEqual(june["customers_over_limit"], 1)
 
+    def test_promise_kept_rate(self):
+        """Promises due in June 2025: 3 kept, 1 broken, 1 still open and 1 cancelled (neither
+        counts) -> 3 / (3 + 1) = 75 %. One kept promise due in July does not count for June.
+        May: no promise due -> 0 (no division by zero)."""
+        states = ["kept", "kept", "kept", "broken", "open", "cancel"]
+        self.env["credit.promise"].create(
+            [
+                {
+                    "partner_id": self.customer.id,
+                    "move_ids": [Command.set(self.inv_c.ids)],
+                    "amount": 100.0,
+                    "date_promised": date(2025, 6, 5 + index),
+                    "state": state,
+                }
+                for index, state in enumerate(states)
+            ]
+            + [
+                {
+                    "partner_id": self.customer.id,
+                    "move_ids": [Command.set(self.inv_c.ids)],
+                    "amount": 100.0,
+                    "date_promised": date(2025, 7, 1),
+                    "state": "kept",
+                }
+            ]
+        )
+        may, june = self._months()
+        self.assertEqual((june["promises_kept"], june["promises_broken"]), (3, 1))
+        self.assertAlmostEqual(june["promise_kept_rate"], 75.0)
+        self.assertEqual(may["promise_kept_rate"], 0.0)
+
     def test_receivables_agree_with_aging(self):
         kpi = self.env["credit.kpi"]
         for day in (date(2025, 5, 31), date(2025, 6, 15), date(2025, 6, 30), date(2025, 7, 31)):
