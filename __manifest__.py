@@ -49,12 +49,17 @@
         "reports/credit_statement_templates.xml",
         "reports/credit_partner_templates.xml",
         "reports/credit_customer_reports.xml",
+        "views/credit_dashboard_views.xml",
+        "views/credit_collection_target_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
     "assets": {
+        "web.assets_backend": [
+            "credit_control/static/src/**/*",
+        ],
         "web.assets_tests": [
             "credit_control/static/tests/tours/**/*",
         ],

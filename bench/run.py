@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
+
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 CREDIT_LIST_FIELDS = ["credit_exposure", "credit_overdue_amount", "credit_available"]
 
@@ -134,6 +136,35 @@ PATHS = [
         requires=("res.partner.credit_over_limit",),
         notes="search([('credit_over_limit', '=', True)]), report only",
     ),
+    BenchPath(
+        "KPIs, last 12 months",
+        lambda c: c.env["credit.kpi"]._compute_last_months(12),
+        max_ms=5000,
+        max_queries=20,
+        requires=("credit.kpi._compute_months",),
+        runs=3,
+        notes="credit.kpi._compute_last_months(12): every KPI of 12 months, one query per KPI "
+        "(receivables at the 24 month ends in one)",
+    ),
+    BenchPath(
+        "credit dashboard data",
+        lambda c: c.env["credit.dashboard"].get_data(),
+        max_ms=3000,
+        max_queries=30,
+        requires=("credit.dashboard.get_data",),
+        runs=3,
+        notes="credit.dashboard.get_data(): KPIs of this and last month, aging, top 10 exposures, "
+        "over limit, blocked orders, promises, disputes, tasks",
+    ),
+    BenchPath(
+        "collection targets refresh, 12 months x 10 collectors",
+        lambda c, targets: targets._refresh_collected(),
+        before=lambda c: c.collection_targets(),
+        max_ms=2000,
+        requires=("credit.collection.target._refresh_collected",),
+        runs=3,
+        notes="collected amounts of 120 targets (customers spread over 10 collectors), one query",
+    ),
 ]
 
 
@@ -176,6 +207,25 @@ class Context:
             for partner_id in (self.big_partner_id, self.small_partner_id):
                 self.partners(partner_id).write({"credit_limit": 1e12, "credit_limit_set": True})
                 self.draft_order(partner_id)
+
+    def collection_targets(self):
+        """120 targets (10 collectors x 12 months) with the customers spread over the collectors;
+        made in the run's savepoint before the clock starts (rolled back with it)."""
+        env = self.env(context=dict(self.env.context, tracking_disable=True))
+        users = env["res.users"].search([("share", "=", False)], limit=10)
+        for index, user in enumerate(users):
+            self.partners(self.customer_ids[index :: len(users)]).credit_manager_id = user
+        first = env.cr.now().date().replace(day=1)
+        months = [first - relativedelta(months=m) for m in range(12)]
+        targets = env["credit.collection.target"].create(
+            [
+                {"user_id": user.id, "month": month, "target_amount": 10000.0}
+                for user in users
+                for month in months
+            ]
+        )
+        env.flush_all()
+        return self.env["credit.collection.target"].browse(targets.ids)
 
     @property
     def small_partner_id(self):

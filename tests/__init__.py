@@ -15,3 +15,6 @@ from . import test_credit_kpi
 from . import test_credit_forecast
 from . import test_credit_xlsx
 from . import test_credit_reports
+from . import test_credit_dashboard
+from . import test_credit_collection_target
+from . import test_credit_dashboard_tour
