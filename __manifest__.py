@@ -45,6 +45,8 @@
         "wizards/credit_profile_update_views.xml",
         "reports/credit_aging_report_views.xml",
         "wizards/credit_kpi_month_views.xml",
+        "wizards/credit_worklist_promise_views.xml",
+        "reports/credit_worklist_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -3,3 +3,4 @@ from . import credit_aging_report
 from . import credit_aging_xlsx
 from . import credit_kpi
 from . import credit_forecast
+from . import credit_worklist

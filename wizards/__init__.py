@@ -6,3 +6,4 @@ from . import credit_profile_update
 from . import credit_aging_open
 from . import credit_kpi_month
 from . import credit_forecast_period
+from . import credit_worklist_promise
