@@ -51,6 +51,8 @@
         "reports/credit_customer_reports.xml",
         "views/credit_dashboard_views.xml",
         "views/credit_collection_target_views.xml",
+        "wizards/credit_worklist_promise_views.xml",
+        "reports/credit_worklist_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -25,6 +25,15 @@ from dateutil.relativedelta import relativedelta
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 CREDIT_LIST_FIELDS = ["credit_exposure", "credit_overdue_amount", "credit_available"]
+WORKLIST_FIELDS = [
+    "partner_id",
+    "priority",
+    "reasons",
+    "overdue_amount",
+    "days_overdue",
+    "rating_id",
+    "collector_id",
+]
 
 
 @dataclass
@@ -129,6 +138,23 @@ PATHS = [
         max_queries=8,
         requires=("sale.order._credit_check",),
         notes="the same for a customer with a handful of open items: the same query count",
+    ),
+    BenchPath(
+        "today's worklist, all customers",
+        lambda c: len(c.env["credit.worklist"].search([]).read(WORKLIST_FIELDS)),
+        max_ms=1000,
+        max_queries=15,
+        requires=("credit.worklist.priority",),
+        notes="credit.worklist search + read of every line (priority, points, reasons) over the ledger "
+        "with its promises, disputes and tasks",
+    ),
+    BenchPath(
+        "today's worklist, first page (80 lines)",
+        lambda c: len(c.env["credit.worklist"].search([], limit=80).read(WORKLIST_FIELDS)),
+        max_ms=1000,
+        max_queries=15,
+        requires=("credit.worklist.priority",),
+        notes="the list view's first page: the same query count as all lines",
     ),
     BenchPath(
         "search customers over their limit",

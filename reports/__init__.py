@@ -10,3 +10,4 @@ from . import credit_forecast_xlsx
 from . import credit_statement_report
 from . import credit_partner_report
 from . import credit_dashboard
+from . import credit_worklist

@@ -18,3 +18,4 @@ from . import test_credit_reports
 from . import test_credit_dashboard
 from . import test_credit_collection_target
 from . import test_credit_dashboard_tour
+from . import test_credit_worklist
