@@ -53,6 +53,12 @@
         "views/credit_collection_target_views.xml",
         "wizards/credit_worklist_promise_views.xml",
         "reports/credit_worklist_views.xml",
+        "views/credit_task_views.xml",
+        "data/credit_agency_handover_data.xml",
+        "views/credit_agency_handover_views.xml",
+        "reports/credit_agency_handover_templates.xml",
+        "reports/credit_partner_escalation_views.xml",
+        "views/account_move_line_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -166,7 +166,9 @@ class AccountMove(models.Model):
         """Hook: ids among ``move_ids`` that must not be dunned on ``date`` for a reason kept
         elsewhere (a dispute, a promise to pay, a payment plan). Called once per run for all
         candidate invoices: implementations must be set-based."""
-        return set()
+        blocked = set()
+        blocked |= self.env["credit.agency.handover"]._blocked_move_ids(move_ids)
+        return blocked
 
     def _credit_dunning_pause(self, reason, date_until=False):
         """Pause (with an end date) or exclude (without) these invoices from dunning, logged."""

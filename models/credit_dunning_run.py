@@ -526,14 +526,22 @@ class CreditDunningRun(models.Model):
         return contents
 
     def _schedule_calls(self, letters):
-        activity_type = self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False)
-        if not letters or not activity_type:
-            return
-        activities = self.env["mail.activity"].create(
-            [letter._prepare_activity(activity_type, self.date) for letter in letters]
-        )
-        for letter, activity in zip(letters, activities, strict=True):
-            letter.activity_id = activity
+        # a phone-call level opens a call task for the collector (credit.task, issue #7)
+        for letter in letters:
+            values = letter._prepare_activity(self.env["mail.activity.type"], self.date)
+            task = self.env["credit.task"]._create_auto(
+                "call",
+                "dunning_call",
+                letter.partner_id,
+                values["summary"],
+                company=self.company_id,
+                user=self.env["res.users"].browse(values["user_id"]),
+                dunning_letter_id=letter,
+                move_ids=letter.line_ids.move_id,
+                date_deadline=self.date,
+                description=values["note"],
+            )
+            letter.activity_id = task.activity_ids[:1]
 
     def _log_letters(self, letters):
         """Chatter: one note per customer and per invoice."""

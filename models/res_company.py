@@ -167,3 +167,61 @@ class ResCompany(models.Model):
         (Zahlungserinnerung … Übergabe an Inkasso): copies of the module's default levels,
         translations included."""
         return self.env["credit.dunning.level"]._create_default_levels(self)
+
+    # escalation policy and limitation watch (credit_collab)
+    credit_escalation_credit_level_id = fields.Many2one(
+        "credit.dunning.level",
+        string="Credit Team From Level",
+        help="From this escalation level on, the credit team owns the case instead of the "
+        "salesperson. Empty: cases stay with the salesperson until the agency level.",
+    )
+    credit_escalation_agency_level_id = fields.Many2one(
+        "credit.dunning.level",
+        string="Agency / Legal From Level",
+        help="From this escalation level on, the case goes to a collection agency or to court "
+        "(gerichtliches Mahnverfahren). Empty: only handed-over customers are agency cases.",
+    )
+    credit_limitation_horizon_days = fields.Integer(
+        string="Limitation Watch Horizon (Days)",
+        default=120,
+        help="Open items whose limitation period (§§195, 199 BGB) ends within this many days are "
+        "listed in the limitation watch.",
+    )
+
+    @api.constrains("credit_escalation_credit_level_id", "credit_escalation_agency_level_id")
+    def _check_credit_escalation_policy(self):
+        for company in self:
+            credit = company.credit_escalation_credit_level_id
+            agency = company.credit_escalation_agency_level_id
+            if (credit and credit.company_id != company) or (agency and agency.company_id != company):
+                raise ValidationError(
+                    _(
+                        "The escalation levels of %(company)s must be its own dunning levels.",
+                        company=company.name,
+                    )
+                )
+            if (
+                credit
+                and agency
+                and (credit.sequence, credit.days, credit.id)
+                > (
+                    agency.sequence,
+                    agency.days,
+                    agency.id,
+                )
+            ):
+                raise ValidationError(
+                    _(
+                        "In the escalation policy of %(company)s the agency level must not come "
+                        "before the credit team level.",
+                        company=company.name,
+                    )
+                )
+
+    @api.constrains("credit_limitation_horizon_days")
+    def _check_credit_limitation_horizon(self):
+        for company in self:
+            if company.credit_limitation_horizon_days < 0:
+                raise ValidationError(
+                    _("The limitation watch horizon of %(company)s cannot be negative.", company=company.name)
+                )

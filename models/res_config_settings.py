@@ -55,3 +55,12 @@ class ResConfigSettings(models.TransientModel):
         readonly=False,
         domain="[('account_type', 'in', ('income', 'income_other')), ('company_ids', 'in', company_id)]",
     )
+    credit_escalation_credit_level_id = fields.Many2one(
+        related="company_id.credit_escalation_credit_level_id", readonly=False
+    )
+    credit_escalation_agency_level_id = fields.Many2one(
+        related="company_id.credit_escalation_agency_level_id", readonly=False
+    )
+    credit_limitation_horizon_days = fields.Integer(
+        related="company_id.credit_limitation_horizon_days", readonly=False
+    )

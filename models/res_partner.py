@@ -30,6 +30,8 @@ PROTECTED_CREDIT_FIELDS = frozenset(
         "credit_insurance_policy",
         "credit_insured_limit",
         "credit_insurance_date_end",
+        "credit_escalation_manual_level_id",
+        "credit_escalation_reason",
     }
 )
 
@@ -485,6 +487,20 @@ class ResPartner(models.Model):
                 new=new.display_name if new else _("none"),
             )
             users = (partner.user_id | partner.credit_manager_id).filtered(lambda u: u.active and not u.share)
+            if old and new and new.score_min < old.score_min:
+                # a downgrade is a case for the credit team (credit.task, issue #7); the
+                # salesperson keeps the notice below
+                self.env["credit.task"]._create_auto(
+                    "review",
+                    "rating_downgrade",
+                    partner,
+                    summary,
+                    company=self.env.company,
+                    team="credit",
+                    date_deadline=fields.Date.context_today(self),
+                    priority="1",
+                )
+                users -= partner.credit_manager_id
             for user in users:
                 partner.sudo().activity_schedule(
                     activity_type_id=activity_type.id if activity_type else False,
@@ -1325,3 +1341,116 @@ class ResPartner(models.Model):
     def action_credit_dunning_resume(self):
         self._credit_dunning_resume()
         return True
+
+    # === FIELDS: collaboration tasks and escalation (credit_collab) === #
+    credit_task_count = fields.Integer(string="Open Tasks", compute="_compute_credit_task_count")
+    credit_escalation_manual_level_id = fields.Many2one(
+        "credit.dunning.level",
+        string="Manual Escalation Level",
+        company_dependent=True,
+        tracking=True,
+        groups=CREDIT_READ_GROUPS,
+        help="Set by a Credit Manager with a reason: replaces the level reached by dunning until "
+        "it is removed.",
+    )
+    credit_escalation_reason = fields.Char(
+        string="Escalation Reason", company_dependent=True, tracking=True, groups=CREDIT_READ_GROUPS
+    )
+    credit_escalation_level_id = fields.Many2one(
+        "credit.dunning.level",
+        string="Escalation Level",
+        compute="_compute_credit_escalation",
+        search="_search_credit_escalation_level_id",
+        groups=CREDIT_READ_GROUPS,
+        help="The manual escalation level if one is set, else the highest dunning level of the "
+        "customer's open invoices in the current company.",
+    )
+    credit_escalation_owner = fields.Selection(
+        [("sales", "Salesperson"), ("credit", "Credit Team"), ("agency", "Collection Agency / Legal")],
+        string="Case Owner",
+        compute="_compute_credit_escalation",
+        search="_search_credit_escalation_owner",
+        groups=CREDIT_READ_GROUPS,
+        help="Who works the case now, from the company's escalation policy: the salesperson below "
+        "the credit team level, the credit team from it, a collection agency or legal action from "
+        "the agency level or while invoices are handed over to an agency.",
+    )
+
+    def _compute_credit_task_count(self):
+        # the user's own access decides what is counted (salespeople: their own tasks)
+        counts = dict(
+            self.env["credit.task"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids), ("is_open", "=", True)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            partner.credit_task_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.depends_context("company")
+    def _compute_credit_escalation(self):
+        rows = self.env["credit.partner.escalation"]._escalation_by_partner(
+            self.commercial_partner_id.ids, self.env.company
+        )
+        Level = self.env["credit.dunning.level"]
+        for partner in self:
+            row = rows.get(partner.commercial_partner_id.id)
+            partner.credit_escalation_level_id = Level.browse(row["level_id"]) if row else False
+            partner.credit_escalation_owner = row["owner"] if row else "sales"
+
+    def _search_credit_escalation_level_id(self, operator, value):
+        return self._search_credit_escalation("level_id", operator, value)
+
+    def _search_credit_escalation_owner(self, operator, value):
+        return self._search_credit_escalation("owner", operator, value)
+
+    def _search_credit_escalation(self, field, operator, value):
+        Escalation = self.env["credit.partner.escalation"].sudo()
+        company_domain = [("company_id", "=", self.env.company.id)]
+        if field == "owner" and (
+            (operator in ("=", "in") and "sales" in (value if isinstance(value, list | tuple) else [value]))
+            or operator in ("!=", "not in")
+        ):
+            # "sales" is also every customer without escalation row: search the complement
+            values = value if isinstance(value, list | tuple) else [value]
+            wanted = set(values) if operator in ("=", "in") else {"sales", "credit", "agency"} - set(values)
+            others = {"credit", "agency"} - wanted
+            ids = Escalation.search(company_domain + [("owner", "in", list(others))]).partner_id.ids
+            if "sales" in wanted:
+                return [("commercial_partner_id", "not in", ids)]
+            return [("commercial_partner_id", "in", ids)]
+        if operator in ("=", "!=") and value is False:
+            ids = Escalation.search(company_domain + [("level_id", "!=", False)]).partner_id.ids
+            return [("commercial_partner_id", "not in" if operator == "=" else "in", ids)]
+        ids = Escalation.search(company_domain + [(field, operator, value)]).partner_id.ids
+        return [("commercial_partner_id", "in", ids)]
+
+    @api.constrains("credit_escalation_manual_level_id", "credit_escalation_reason")
+    def _check_credit_escalation_reason(self):
+        for partner in self:
+            level = partner.credit_escalation_manual_level_id
+            if level and not (partner.credit_escalation_reason or "").strip():
+                raise ValidationError(
+                    _(
+                        "Setting the escalation level of %(partner)s by hand needs a reason.",
+                        partner=partner.display_name,
+                    )
+                )
+            if level and level.company_id != self.env.company:
+                raise ValidationError(
+                    _(
+                        "The escalation level %(level)s belongs to another company.",
+                        level=level.display_name,
+                    )
+                )
+
+    def action_view_credit_tasks(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_task_action_partner")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {
+            "default_partner_id": self.commercial_partner_id.id,
+            "search_default_open": 1,
+        }
+        return action

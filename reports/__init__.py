@@ -11,3 +11,5 @@ from . import credit_statement_report
 from . import credit_partner_report
 from . import credit_dashboard
 from . import credit_worklist
+from . import credit_partner_escalation
+from . import credit_agency_case_xlsx

@@ -374,7 +374,11 @@ class TestDunningRun(DunningCommon):
         # the final level schedules a phone call for the collector
         letter = run.letter_ids
         self.assertTrue(letter.activity_id)
-        self.assertEqual(letter.activity_id.res_id, self.customer.id)
+        call_task = self.env["credit.task"].browse(letter.activity_id.res_id)
+        self.assertEqual(letter.activity_id.res_model, "credit.task")
+        self.assertEqual((call_task.task_type, call_task.origin), ("call", "dunning_call"))
+        self.assertEqual(call_task.partner_id, self.customer)
+        self.assertEqual(call_task.dunning_letter_id, letter)
         self._pay(invoice)
         self.assertFalse(customer._credit_dunning_blocks_orders())
 
