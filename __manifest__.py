@@ -45,6 +45,11 @@
         "wizards/credit_profile_update_views.xml",
         "reports/credit_aging_report_views.xml",
         "wizards/credit_kpi_month_views.xml",
+        "data/credit_collections_sequence_data.xml",
+        "views/credit_promise_views.xml",
+        "views/credit_dispute_views.xml",
+        "views/credit_payment_plan_views.xml",
+        "reports/credit_payment_plan_report.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

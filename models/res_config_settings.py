@@ -29,3 +29,5 @@ class ResConfigSettings(models.TransientModel):
     credit_prepayment_term_id = fields.Many2one(
         related="company_id.credit_prepayment_term_id", readonly=False
     )
+    credit_promise_grace_days = fields.Integer(related="company_id.credit_promise_grace_days", readonly=False)
+    credit_plan_grace_days = fields.Integer(related="company_id.credit_plan_grace_days", readonly=False)

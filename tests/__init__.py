@@ -13,3 +13,6 @@ from . import test_credit_limit_request
 from . import test_credit_aging
 from . import test_credit_kpi
 from . import test_credit_forecast
+from . import test_credit_promise
+from . import test_credit_dispute
+from . import test_credit_payment_plan
