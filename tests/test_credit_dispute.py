@@ -1,6 +1,8 @@
+import json
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from .collections_common import CollectionsCommon
 
@@ -147,3 +149,72 @@ class TestCreditDispute(CollectionsCommon):
         # salespeople cannot delete
         with self.assertRaises(AccessError):
             dispute.with_user(self.sales_user).unlink()
+
+    def test_open_dispute_from_invoice_form_as_salesperson(self):
+        action = self.invoice.with_user(self.sales_user).action_credit_open_dispute()
+        form = Form(self.Dispute.with_user(self.sales_user).with_context(action["context"]))
+        self.assertEqual(form.amount, 1000.0)
+        form.amount = 120.0
+        form.reason = "delivery"
+        dispute = form.save()
+        self.assertEqual(
+            (dispute.user_id, dispute.move_ids, dispute.state), (self.sales_user, self.invoice, "open")
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestCreditCollectionsRpc(CollectionsCommon, HttpCase):
+    """The same rules over JSON-RPC, as a plain salesperson."""
+
+    def _call(self, model, method, args, kwargs=None):
+        response = self.url_open(
+            "/web/dataset/call_kw",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        return response.json()
+
+    def test_salesperson_rpc(self):
+        self.authenticate("cc_sales", "cc_sales")
+        dispute = self._call(
+            "credit.dispute",
+            "create",
+            [{"partner_id": self.customer.id, "move_ids": [[6, 0, self.invoice.ids]], "amount": 100.0}],
+        )
+        self.assertIn("result", dispute, dispute)
+        dispute_ids = dispute["result"] if isinstance(dispute["result"], list) else [dispute["result"]]
+        self.assertEqual(self.Dispute.browse(dispute_ids).user_id, self.sales_user)
+        promise = self._call(
+            "credit.promise",
+            "create",
+            [
+                {
+                    "partner_id": self.customer.id,
+                    "move_ids": [[6, 0, self.invoice.ids]],
+                    "amount": 100.0,
+                    "date_promised": str(self.today),
+                }
+            ],
+        )
+        self.assertEqual(promise["error"]["data"]["name"], "odoo.exceptions.AccessError")
+        plan = self.Plan.create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [(6, 0, self.invoice.ids)],
+                "amount_total": 900.0,
+                "date_first": self._days(10),
+            }
+        )
+        activate = self._call("credit.payment.plan", "action_activate", [plan.ids])
+        self.assertEqual(activate["error"]["data"]["name"], "odoo.exceptions.AccessError")
+        self.assertEqual(plan.state, "draft")
+        self.authenticate("cc_sales_other", "cc_sales_other")
+        foreign = self._call("credit.dispute", "write", [dispute_ids, {"amount": 1.0}])
+        self.assertEqual(foreign["error"]["data"]["name"], "odoo.exceptions.AccessError")
+        self.assertEqual(self.Dispute.browse(dispute_ids).amount, 100.0)

@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .collections_common import CollectionsCommon
 
@@ -199,3 +199,15 @@ class TestCreditPromise(CollectionsCommon):
         )
         self.assertEqual((promise.move_ids, promise.amount), (self.invoice, 1000.0))
         self.assertEqual(promise.date_grace_end, self._days(2) + timedelta(days=3))
+
+    def test_record_promise_from_invoice_form(self):
+        action = self.invoice.with_user(self.collector).action_credit_record_promise()
+        self.assertEqual((action["res_model"], action["target"]), ("credit.promise", "new"))
+        form = Form(self.Promise.with_user(self.collector).with_context(action["context"]))
+        self.assertEqual(form.amount, 1000.0)
+        self.assertEqual(form.partner_id, self.customer)
+        form.amount = 400.0
+        form.date_promised = self._days(3)
+        form.channel = "email"
+        promise = form.save()
+        self.assertEqual((promise.move_ids, promise.amount, promise.state), (self.invoice, 400.0, "open"))
