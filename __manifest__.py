@@ -59,6 +59,11 @@
         "reports/credit_agency_handover_templates.xml",
         "reports/credit_partner_escalation_views.xml",
         "views/account_move_line_views.xml",
+        "data/credit_collections_sequence_data.xml",
+        "views/credit_promise_views.xml",
+        "views/credit_dispute_views.xml",
+        "views/credit_payment_plan_views.xml",
+        "reports/credit_payment_plan_report.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

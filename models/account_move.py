@@ -142,6 +142,31 @@ class AccountMove(models.Model):
         )
         return True
 
+    def action_credit_record_promise(self):
+        """Invoice form: record a promise to pay for this invoice (dialog)."""
+        return self._credit_collection_dialog(
+            "credit_control.credit_promise_action_new",
+            {"default_amount": sum(self.mapped("amount_residual"))},
+        )
+
+    def action_credit_open_dispute(self):
+        """Invoice form: open a dispute over this invoice (dialog)."""
+        return self._credit_collection_dialog(
+            "credit_control.credit_dispute_action_new",
+            {"default_amount": sum(self.mapped("amount_residual")) or sum(self.mapped("amount_total"))},
+        )
+
+    def _credit_collection_dialog(self, xmlid, context):
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["context"] = {
+            "default_partner_id": self.commercial_partner_id[:1].id,
+            "default_move_ids": self.ids,
+            "default_currency_id": self.currency_id[:1].id,
+            "default_company_id": self.company_id[:1].id,
+            **context,
+        }
+        return action
+
     def action_view_credit_dunning_letters(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_dunning_letter_action")
@@ -166,9 +191,32 @@ class AccountMove(models.Model):
         """Hook: ids among ``move_ids`` that must not be dunned on ``date`` for a reason kept
         elsewhere (a dispute, a promise to pay, a payment plan). Called once per run for all
         candidate invoices: implementations must be set-based."""
-        blocked = set()
-        blocked |= self.env["credit.agency.handover"]._blocked_move_ids(move_ids)
-        return blocked
+        return (
+            self._credit_blocked_by_promise(move_ids, date)
+            | self._credit_blocked_by_dispute(move_ids, date)
+            | self._credit_blocked_by_payment_plan(move_ids, date)
+            | self._credit_blocked_by_agency(move_ids, date)
+        )
+
+    @api.model
+    def _credit_blocked_by_agency(self, move_ids, date):
+        """Invoices handed over to a collection agency."""
+        return self.env["credit.agency.handover"]._blocked_move_ids(move_ids)
+
+    @api.model
+    def _credit_blocked_by_promise(self, move_ids, date):
+        """Invoices under an open promise to pay, up to the end of its grace period."""
+        return self.env["credit.promise"]._blocked_move_ids(move_ids, date)
+
+    @api.model
+    def _credit_blocked_by_dispute(self, move_ids, date):
+        """Invoices of an open or in-progress dispute."""
+        return self.env["credit.dispute"]._blocked_move_ids(move_ids, date)
+
+    @api.model
+    def _credit_blocked_by_payment_plan(self, move_ids, date):
+        """Invoices of an active payment plan without a missed instalment."""
+        return self.env["credit.payment.plan"]._blocked_move_ids(move_ids, date)
 
     def _credit_dunning_pause(self, reason, date_until=False):
         """Pause (with an end date) or exclude (without) these invoices from dunning, logged."""

@@ -53,6 +53,26 @@ class ResCompany(models.Model):
         help="Orders with this payment term are paid in advance and pass the limit check.",
     )
 
+    # collections (promises to pay, payment plans)
+    credit_promise_grace_days = fields.Integer(
+        string="Promise Grace Days",
+        default=3,
+        help="Days after the promised date that payments still keep a promise to pay.",
+    )
+    credit_plan_grace_days = fields.Integer(
+        string="Instalment Grace Days",
+        default=3,
+        help="Days an instalment of a payment plan may be overdue before it counts as missed.",
+    )
+
+    @api.constrains("credit_promise_grace_days", "credit_plan_grace_days")
+    def _check_credit_collection_grace_days(self):
+        for company in self:
+            if company.credit_promise_grace_days < 0 or company.credit_plan_grace_days < 0:
+                raise ValidationError(
+                    _("The grace days of %(company)s cannot be negative.", company=company.name)
+                )
+
     @api.constrains(
         "credit_limit_tolerance",
         "credit_overdue_tolerance_days",

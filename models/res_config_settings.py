@@ -64,3 +64,5 @@ class ResConfigSettings(models.TransientModel):
     credit_limitation_horizon_days = fields.Integer(
         related="company_id.credit_limitation_horizon_days", readonly=False
     )
+    credit_promise_grace_days = fields.Integer(related="company_id.credit_promise_grace_days", readonly=False)
+    credit_plan_grace_days = fields.Integer(related="company_id.credit_plan_grace_days", readonly=False)

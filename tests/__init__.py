@@ -23,3 +23,6 @@ from . import test_credit_task
 from . import test_credit_escalation
 from . import test_credit_agency
 from . import test_limitation
+from . import test_credit_promise
+from . import test_credit_dispute
+from . import test_credit_payment_plan
