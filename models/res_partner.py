@@ -1458,3 +1458,99 @@ class ResPartner(models.Model):
             "search_default_open": 1,
         }
         return action
+
+    # === COLLECTIONS: promises to pay, disputes, payment plans === #
+    credit_promise_kept_rate = fields.Float(
+        string="Promises Kept (%)",
+        compute="_compute_credit_promise_stats",
+        groups=CREDIT_READ_GROUPS,
+        digits=(16, 1),
+        help="Kept ÷ (kept + broken) promises to pay closed within the payment behaviour window.",
+    )
+    credit_promise_kept_count = fields.Integer(
+        string="Promises Kept", compute="_compute_credit_promise_stats", groups=CREDIT_READ_GROUPS
+    )
+    credit_promise_broken_count = fields.Integer(
+        string="Promises Broken", compute="_compute_credit_promise_stats", groups=CREDIT_READ_GROUPS
+    )
+    credit_promise_count = fields.Integer(
+        string="Promises to Pay", compute="_compute_credit_collection_counts", groups=CREDIT_READ_GROUPS
+    )
+    credit_dispute_count = fields.Integer(
+        string="Open Disputes", compute="_compute_credit_collection_counts", groups=CREDIT_READ_GROUPS
+    )
+    credit_payment_plan_count = fields.Integer(
+        string="Payment Plans", compute="_compute_credit_collection_counts", groups=CREDIT_READ_GROUPS
+    )
+
+    @api.depends_context("company")
+    def _compute_credit_promise_stats(self):
+        stats = self._get_credit_promise_stats()
+        for partner in self:
+            kept, broken = stats.get(partner.commercial_partner_id.id, (0, 0))
+            partner.credit_promise_kept_count = kept
+            partner.credit_promise_broken_count = broken
+            partner.credit_promise_kept_rate = 100.0 * kept / (kept + broken) if kept + broken else 0.0
+
+    def _get_credit_promise_stats(self):
+        """(kept, broken) promises per commercial partner id, closed in the payment behaviour
+        window of the current company: one aggregate query for all partners."""
+        months = self.env.company.credit_behaviour_months or 12
+        window_start = fields.Date.context_today(self) - relativedelta(months=months)
+        # sudo: the rate is part of the payment behaviour that salespeople and accountants read
+        groups = (
+            self.env["credit.promise"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                    ("state", "in", ("kept", "broken")),
+                    ("date_closed", ">=", window_start),
+                ],
+                ["partner_id", "state"],
+                ["__count"],
+            )
+        )
+        stats = {}
+        for partner, state, count in groups:
+            kept, broken = stats.get(partner.id, (0, 0))
+            stats[partner.id] = (kept + count, broken) if state == "kept" else (kept, broken + count)
+        return stats
+
+    @api.depends_context("company")
+    def _compute_credit_collection_counts(self):
+        partners = self.commercial_partner_id
+        company_domain = [("partner_id", "in", partners.ids), ("company_id", "in", self.env.companies.ids)]
+        # sudo: counts on the customer form; the buttons open what the user may read
+        counts = {}
+        for key, model, extra in (
+            ("promise", "credit.promise", [("state", "=", "open")]),
+            ("dispute", "credit.dispute", [("state", "in", ("open", "progress"))]),
+            ("plan", "credit.payment.plan", [("state", "in", ("draft", "active"))]),
+        ):
+            for partner, count in (
+                self.env[model].sudo()._read_group(company_domain + extra, ["partner_id"], ["__count"])
+            ):
+                counts[key, partner.id] = count
+        for partner in self:
+            pid = partner.commercial_partner_id.id
+            partner.credit_promise_count = counts.get(("promise", pid), 0)
+            partner.credit_dispute_count = counts.get(("dispute", pid), 0)
+            partner.credit_payment_plan_count = counts.get(("plan", pid), 0)
+
+    def _credit_collection_action(self, xmlid):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_view_credit_promises(self):
+        return self._credit_collection_action("credit_control.credit_promise_action")
+
+    def action_view_credit_disputes(self):
+        return self._credit_collection_action("credit_control.credit_dispute_action")
+
+    def action_view_credit_payment_plans(self):
+        return self._credit_collection_action("credit_control.credit_payment_plan_action")
