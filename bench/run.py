@@ -110,6 +110,18 @@ PATHS = [
         "every customer, set-based (query count independent of the number of invoices)",
     ),
     BenchPath(
+        "dunning validation, 100 letters with PDFs",
+        lambda c, run: run._action_validate(),
+        before=lambda c: c.dunning_run(100),
+        max_ms=15000,
+        requires=("credit.dunning.run._action_validate", "credit.dunning.run._render_letter_pdfs"),
+        runs=3,
+        warmup=0,
+        notes="credit.dunning.run._action_validate() on a proposal of 100 letters (made before the "
+        "clock starts): all PDFs in one wkhtmltopdf call, attachments, merged printable file, e-mails "
+        "queued, invoice levels, chatter",
+    ),
+    BenchPath(
         "order credit check, big partner (200 open orders)",
         lambda c, order: order._credit_check(lock=True),
         before=lambda c: c.draft_order(c.big_partner_id),
@@ -156,19 +168,12 @@ class Context:
     def prepare(self):
         """Records some paths need, made before any measured savepoint (kept for all runs)."""
         if "credit.dunning.level" in self.env.registry:
-            # the default dunning levels are loaded for the main company only: give the benchmark
-            # company the same scale, or the proposal would have nothing to do
-            levels = self.env["credit.dunning.level"]
-            if not levels.search_count([("company_id", "=", self.env.company.id)]):
-                main_levels = levels.sudo().search(
-                    [("company_id", "=", self.env.ref("base.main_company").id)]
-                )
-                for level in main_levels:
-                    level.copy({"company_id": self.env.company.id, "name": level.name})
+            # the benchmark company got the default dunning levels when it was created
             proposal = self.env["credit.dunning.run"]._prepare_proposal(
                 self.env.company, self.env.cr.now().date()
             )
             print("dunning proposal: %d letters" % len(proposal))
+            self.dunning_partner_ids = [letter["partner_id"] for letter in proposal[:100]]
         if hasattr(self.env.registry["sale.order"], "_credit_check"):
             # measure the order that passes (the one action_confirm goes on to confirm): a limit
             # above the exposure and a generous overdue tolerance for the two customers
@@ -176,6 +181,16 @@ class Context:
             for partner_id in (self.big_partner_id, self.small_partner_id):
                 self.partners(partner_id).write({"credit_limit": 1e12, "credit_limit_set": True})
                 self.draft_order(partner_id)
+
+    def dunning_run(self, count):
+        """A proposed dunning run with ``count`` letters (inside the measured savepoint)."""
+        partners = self.partners(self.dunning_partner_ids[:count])
+        run = self.env["credit.dunning.run"]._create_runs(
+            self.env.company, self.env.cr.now().date(), partners=partners
+        )
+        assert len(run.letter_ids) == len(partners), (len(run.letter_ids), len(partners))
+        self.env.flush_all()
+        return run
 
     @property
     def small_partner_id(self):

@@ -13,3 +13,4 @@ from . import test_credit_limit_request
 from . import test_credit_aging
 from . import test_credit_kpi
 from . import test_credit_forecast
+from . import test_dunning_tour
