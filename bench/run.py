@@ -173,7 +173,6 @@ class Context:
                 self.env.company, self.env.cr.now().date()
             )
             print("dunning proposal: %d letters" % len(proposal))
-            self.dunning_partner_ids = [letter["partner_id"] for letter in proposal[:100]]
         if hasattr(self.env.registry["sale.order"], "_credit_check"):
             # measure the order that passes (the one action_confirm goes on to confirm): a limit
             # above the exposure and a generous overdue tolerance for the two customers
@@ -183,11 +182,12 @@ class Context:
                 self.draft_order(partner_id)
 
     def dunning_run(self, count):
-        """A proposed dunning run with ``count`` letters (inside the measured savepoint)."""
-        partners = self.partners(self.dunning_partner_ids[:count])
-        run = self.env["credit.dunning.run"]._create_runs(
-            self.env.company, self.env.cr.now().date(), partners=partners
-        )
+        """A proposed dunning run with the first ``count`` letters of today's proposal (made in
+        the run's savepoint before the clock starts, rolled back with it)."""
+        runs, today = self.env["credit.dunning.run"], self.env.cr.now().date()
+        proposal = runs._prepare_proposal(self.env.company, today)
+        partners = self.partners([letter["partner_id"] for letter in proposal[:count]])
+        run = runs._create_runs(self.env.company, today, partners=partners)
         assert len(run.letter_ids) == len(partners), (len(run.letter_ids), len(partners))
         self.env.flush_all()
         return run

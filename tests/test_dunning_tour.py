@@ -22,7 +22,9 @@ class TestDunningTour(DunningCommon, HttpCase):
         # would wait for it: point them to a closed port (the PDF is made without the CSS)
         self.env["ir.config_parameter"].sudo().set_param("report.url", "http://127.0.0.1:9")
         self.start_tour(
-            "/odoo/action-credit_control.credit_dunning_run_action", "credit_dunning_run_tour", login="cc_collector"
+            "/odoo/action-credit_control.credit_dunning_run_action",
+            "credit_dunning_run_tour",
+            login="cc_collector",
         )
         # what the browser did, checked on the server
         run = self.run_model.search([("letter_ids.partner_id", "=", self.tour_customer.id)])
