@@ -272,7 +272,7 @@ class CreditDunningLetter(models.Model):
         invoices = self.env["account.move"].create(vals_list)
         invoices.action_post()
         for date, moves in interest_until.items():
-            moves.with_context(credit_dunning_write=DUNNING_WRITE).write(
+            moves.with_context(credit_dunning_write=DUNNING_WRITE, skip_invoice_sync=True).write(
                 {"credit_dunning_interest_date": date}
             )
         return invoices
