@@ -122,6 +122,18 @@ PATHS = [
         "every customer, set-based (query count independent of the number of invoices)",
     ),
     BenchPath(
+        "dunning validation, 100 letters with PDFs",
+        lambda c, run: run._action_validate(),
+        before=lambda c: c.dunning_run(100),
+        max_ms=15000,
+        requires=("credit.dunning.run._action_validate", "credit.dunning.run._render_letter_pdfs"),
+        runs=3,
+        warmup=0,
+        notes="credit.dunning.run._action_validate() on a proposal of 100 letters (made before the "
+        "clock starts): all PDFs in one wkhtmltopdf call, attachments, merged printable file, e-mails "
+        "queued, invoice levels, chatter",
+    ),
+    BenchPath(
         "order credit check, big partner (200 open orders)",
         lambda c, order: order._credit_check(lock=True),
         before=lambda c: c.draft_order(c.big_partner_id),
@@ -262,15 +274,7 @@ class Context:
     def prepare(self):
         """Records some paths need, made before any measured savepoint (kept for all runs)."""
         if "credit.dunning.level" in self.env.registry:
-            # the default dunning levels are loaded for the main company only: give the benchmark
-            # company the same scale, or the proposal would have nothing to do
-            levels = self.env["credit.dunning.level"]
-            if not levels.search_count([("company_id", "=", self.env.company.id)]):
-                main_levels = levels.sudo().search(
-                    [("company_id", "=", self.env.ref("base.main_company").id)]
-                )
-                for level in main_levels:
-                    level.copy({"company_id": self.env.company.id, "name": level.name})
+            # the benchmark company got the default dunning levels when it was created
             proposal = self.env["credit.dunning.run"]._prepare_proposal(
                 self.env.company, self.env.cr.now().date()
             )
@@ -344,6 +348,17 @@ class Context:
             "collections: %d promises, %d plans, %d open invoices"
             % (len(promises), len(plans), len(self.open_move_ids))
         )
+
+    def dunning_run(self, count):
+        """A proposed dunning run with the first ``count`` letters of today's proposal (made in
+        the run's savepoint before the clock starts, rolled back with it)."""
+        runs, today = self.env["credit.dunning.run"], self.env.cr.now().date()
+        proposal = runs._prepare_proposal(self.env.company, today)
+        partners = self.partners([letter["partner_id"] for letter in proposal[:count]])
+        run = runs._create_runs(self.env.company, today, partners=partners)
+        assert len(run.letter_ids) == len(partners), (len(run.letter_ids), len(partners))
+        self.env.flush_all()
+        return run
 
     @property
     def small_partner_id(self):

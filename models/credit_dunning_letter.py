@@ -272,7 +272,9 @@ class CreditDunningLetter(models.Model):
         invoices = self.env["account.move"].create(vals_list)
         invoices.action_post()
         for date, moves in interest_until.items():
-            moves.with_context(credit_dunning_write=DUNNING_WRITE).write({"credit_dunning_interest_date": date})
+            moves.with_context(credit_dunning_write=DUNNING_WRITE, skip_invoice_sync=True).write(
+                {"credit_dunning_interest_date": date}
+            )
         return invoices
 
     def _prepare_charge_invoice_vals(self, currency, lines):
@@ -356,7 +358,8 @@ class CreditDunningLetter(models.Model):
             "ref": lang_env._("Dunning charges on %(invoices)s", invoices=dunned)[:250],
             "narration": Markup("<p>%s</p>")
             % lang_env._(
-                "Interest and fees of our dunning letter (%(level)s) of %(date)s on the invoices %(invoices)s.",
+                "Interest and fees of our dunning letter (%(level)s) of %(date)s "
+                "on the invoices %(invoices)s.",
                 level=self.level_id.with_env(lang_env).name,
                 date=format_date(lang_env, date),
                 invoices=dunned,

@@ -73,7 +73,6 @@ class CreditDunningLevel(models.Model):
         help="The flat fee of §288(5) BGB, once per invoice, for business customers only.",
     )
     invoice_charges = fields.Boolean(
-        string="Invoice Charges",
         default=True,
         help="When the company invoices dunning charges (Settings), the interest and fees of this "
         "level's letters become a separate customer invoice on validation.",
@@ -125,7 +124,8 @@ class CreditDunningLevel(models.Model):
         # sudo: creating a company (or installing the module) sets up its scale for every user
         levels = self.sudo().with_context(active_test=False)
         with_levels = {
-            company.id for [company] in levels._read_group([("company_id", "in", companies.ids)], ["company_id"])
+            company.id
+            for [company] in levels._read_group([("company_id", "in", companies.ids)], ["company_id"])
         }
         templates = levels.browse()
         for xmlid in DEFAULT_LEVEL_XMLIDS:

@@ -27,3 +27,4 @@ from . import test_credit_task_tour
 from . import test_credit_promise
 from . import test_credit_dispute
 from . import test_credit_payment_plan
+from . import test_dunning_tour

@@ -124,6 +124,8 @@ class TestDunningLetterLong(DunningCommon, HttpCase):
         cls.invoices = cls.env["account.move"]
         for index in range(30):
             cls.invoices |= cls._invoice(100.0 + index, days_ago=10 + index)
+        # the oldest five reach the second letter: interest and fee columns as well
+        cls._set_level(cls.invoices[15:], cls.first, days_ago=14)
 
     def _pages(self, pdf):
         reader = PdfFileReader(io.BytesIO(pdf))
@@ -153,15 +155,19 @@ class TestDunningLetterLong(DunningCommon, HttpCase):
         return pages
 
     def test_two_pages_english(self):
-        pages = self._check_two_pages(["Invoice", "Due Date", "Days Overdue", "Open Amount"], "long_en.pdf")
+        pages = self._check_two_pages(
+            ["Invoice", "Due Date", "Days Overdue", "Open Amount", "Interest", "Fees"], "long_en.pdf"
+        )
         self.assertIn("Amount due", pages[1])
+        self.assertIn("Default interest (§288 BGB)", pages[1])
 
     def test_two_pages_german(self):
         self.env["res.lang"]._activate_lang("de_DE")
         self.env["ir.module.module"]._load_module_terms(["credit_control"], ["de_DE"])
         self.customer.lang = "de_DE"
         pages = self._check_two_pages(
-            ["Rechnung", "Fälligkeitsdatum", "Tage überfällig", "Offener Betrag"], "long_de.pdf"
+            ["Rechnung", "Fälligkeitsdatum", "Tage überfällig", "Offener Betrag", "Zinsen", "Gebühren"],
+            "long_de.pdf",
         )
         self.assertNotIn("Open Amount", " ".join(pages))
 
@@ -207,8 +213,22 @@ class TestDunningLetterQrCode(DunningCommon):
             if qr_method != "sct_qr":
                 raise NotImplementedError()
             calls.append((amount, currency.name, debtor_partner, free_communication))
-            value = "\n".join(["BCD", "002", "1", "SCT", "", "Company", self.sanitized_acc_number,
-                               f"EUR{amount}", "", "", free_communication or "", ""])
+            value = "\n".join(
+                [
+                    "BCD",
+                    "002",
+                    "1",
+                    "SCT",
+                    "",
+                    "Company",
+                    self.sanitized_acc_number,
+                    f"EUR{amount}",
+                    "",
+                    "",
+                    free_communication or "",
+                    "",
+                ]
+            )
             return {"barcode_type": "QR", "width": 128, "height": 128, "humanreadable": 1, "value": value}
 
         def barcode(self, barcode_type, value, **kwargs):
@@ -240,12 +260,12 @@ class TestDunningLetterQrCode(DunningCommon):
             self.company.qr_code = False
             self.assertNotIn('name="qr_code"', self._html(run.letter_ids))
             self.company.qr_code = True
-            run_usd = self.run_model._create_runs(
-                self.company, self.today, partners=self._usd_customer()
-            )
+            run_usd = self.run_model._create_runs(self.company, self.today, partners=self._usd_customer())
             self.assertNotIn('name="qr_code"', self._html(run_usd.letter_ids))
 
     def _usd_customer(self):
-        partner = self.env["res.partner"].create({"name": "Dollar Inc", "is_company": True, "email": "d@x.example"})
+        partner = self.env["res.partner"].create(
+            {"name": "Dollar Inc", "is_company": True, "email": "d@x.example"}
+        )
         self._invoice(500.0, partner=partner, days_ago=10)
         return partner
