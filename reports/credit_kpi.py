@@ -26,9 +26,10 @@ class CreditKpi(models.AbstractModel):
     def _receivables_at(self, dates):
         """{date: {"total", "current", "overdue"}} of the receivables open at the end of each of
         ``dates``, as the aging (:class:`credit.aging.report`) computes them (only reconciliations
-        dated on or before the date count): total = the receivable balance up to the date;
-        overdue = the open amount of the debit items (invoices) due before the date; current =
-        total - overdue (not yet due items, less unallocated credits: a credit is never overdue).
+        dated on or before the date count): total = the receivable balance up to the date (open
+        credits such as unallocated credit notes and payments reduce it); current / overdue = the
+        open amount of the debit items (invoices) not yet due / due before the date (a credit is
+        neither, so current + overdue = total + open credits).
         One query for all dates: lines and partials are first summed per (date, due date)."""
         dates = sorted(set(dates))
         if not dates:
@@ -62,6 +63,9 @@ class CreditKpi(models.AbstractModel):
             )
             SELECT e.d,
                    (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d),
+                   (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d AND due >= e.d AND is_debit)
+                   - (SELECT COALESCE(SUM(amount), 0) FROM debit_partials
+                       WHERE max_date <= e.d AND due >= e.d),
                    (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d AND due < e.d AND is_debit)
                    - (SELECT COALESCE(SUM(amount), 0) FROM debit_partials WHERE max_date <= e.d AND due < e.d)
               FROM unnest(%(dates)s::date[]) AS e(d)
@@ -73,9 +77,12 @@ class CreditKpi(models.AbstractModel):
         )
         currency = self.env.company.currency_id
         result = {}
-        for day, total, overdue in rows:
-            total, overdue = currency.round(total), currency.round(overdue)
-            result[day] = {"total": total, "current": currency.round(total - overdue), "overdue": overdue}
+        for day, total, current, overdue in rows:
+            result[day] = {
+                "total": currency.round(total),
+                "current": currency.round(current),
+                "overdue": currency.round(overdue),
+            }
         return result
 
     @api.model
@@ -391,6 +398,7 @@ class CreditKpi(models.AbstractModel):
             dso = self._dso_countback(month_end, closing["total"], sales_by_month=sales_by_month)
             best = closing["current"] / sales * days if sales > 0 else 0.0
             cei_base = opening["total"] + sales - closing["current"]
+            open_invoices = closing["current"] + closing["overdue"]
             levels = dunning.get(start, [])
             dunned = sum(level["dunned"] for level in levels)
             paid = sum(level["paid"] for level in levels)
@@ -414,9 +422,7 @@ class CreditKpi(models.AbstractModel):
                     "cei": 100.0 * (opening["total"] + sales - closing["total"]) / cei_base
                     if cei_base
                     else 0.0,
-                    "overdue_share": 100.0 * closing["overdue"] / closing["total"]
-                    if closing["total"]
-                    else 0.0,
+                    "overdue_share": 100.0 * closing["overdue"] / open_invoices if open_invoices > 0 else 0.0,
                     "write_off": written_off,
                     "write_off_move_ids": write_off_move_ids,
                     "write_off_ratio": 100.0 * written_off / sales if sales > 0 else 0.0,

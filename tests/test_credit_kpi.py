@@ -72,9 +72,10 @@ class TestCreditKpi(KpiCommon):
         self.assertAlmostEqual(kpi["best_dso"], 20.0)
 
     def test_open_credit_is_never_overdue(self):
-        """An unallocated credit note of 500 dated 2025-03-05 (due at once): total 4,500 - 500 = 4,000,
-        overdue still 3,000 (only invoices are overdue), current 1,500 - 500 = 1,000. March credit
-        sales 1,500 - 500 = 1,000; best possible DSO 1,000 / 1,000 x 31 = 31."""
+        """An unallocated credit note of 500 dated 2025-03-05 (due at once): total 4,500 - 500 = 4,000;
+        the open invoices are unchanged: overdue 3,000, current 1,500 (a credit is neither). March
+        credit sales 1,500 - 500 = 1,000; best possible DSO 1,500 / 1,000 x 31 = 46.5; overdue share
+        3,000 / (1,500 + 3,000) = 66.667 %."""
         refund = self.env["account.move"].create(
             {
                 "move_type": "out_refund",
@@ -88,9 +89,9 @@ class TestCreditKpi(KpiCommon):
         )
         refund.action_post()
         kpi = self.env["credit.kpi"]._compute_month(date(2025, 3, 31))
-        self.assertEqual((kpi["receivables"], kpi["overdue"], kpi["current"]), (4000.0, 3000.0, 1000.0))
-        self.assertAlmostEqual(kpi["best_dso"], 31.0)
-        self.assertAlmostEqual(kpi["overdue_share"], 75.0)
+        self.assertEqual((kpi["receivables"], kpi["overdue"], kpi["current"]), (4000.0, 3000.0, 1500.0))
+        self.assertAlmostEqual(kpi["best_dso"], 46.5)
+        self.assertAlmostEqual(kpi["overdue_share"], 66.667, places=3)
 
     def test_month_without_sales_no_division_by_zero(self):
         kpi = self.env["credit.kpi"]._compute_month(date(2025, 4, 30))
