@@ -178,7 +178,8 @@ class CreditDashboard(models.AbstractModel):
 
     @api.model
     def _aging(self, today):
-        totals = self.env["credit.aging.report"]._get_aging_totals(today)
+        buckets = self.env["credit.kpi"]._aging_buckets(today)
+        totals = {"amount_%s" % key: amount for key, amount in buckets.items()}
         total = totals["amount_open"]
         largest = max([totals["amount_%s" % key] for key, _label in BUCKETS] + [0.0])
         labels = dict(self.env["credit.aging.report"]._fields["bucket"]._description_selection(self.env))

@@ -130,3 +130,17 @@ class TestCreditDashboard(CreditControlCommon):
         with self.assertQueryCount(25):
             data = dashboard.get_data()
         self.assertEqual(len(data["top_exposures"]), 7)
+
+    def test_aging_bars_agree_with_aging_report(self):
+        """With a partial payment (300 of the 1,500) and an open credit note of 100 due in 10 days,
+        the dashboard's one-query buckets equal the aging report's, bucket by bucket."""
+        invoice = self.env["account.move"].search(
+            [("partner_id", "=", self.customer.id), ("amount_total", "=", 1500.0)], limit=1
+        )
+        self._pay(invoice, amount=300.0)
+        self._invoice(100.0, move_type="out_refund", term=self.env.ref("account.account_payment_term_15days"))
+        mine = self.env["credit.kpi"]._aging_buckets(self.today)
+        report = self.env["credit.aging.report"]._get_aging_totals(self.today)
+        for key, amount in mine.items():
+            self.assertAlmostEqual(amount, report["amount_%s" % key], msg=key)
+        self.assertEqual(mine["open"], 2200.0 - 300.0 - 100.0)
