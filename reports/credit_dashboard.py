@@ -58,7 +58,22 @@ class CreditDashboard(models.AbstractModel):
             "previous_month": self._month_label(previous["month"]),
             "kpis": self._kpi_cards(current, previous, over),
             "dunning_levels": [
-                dict(level, share_display=self._format(level["share"], "percent"))
+                dict(
+                    level,
+                    share_display=self._format(level["share"], "percent"),
+                    action=self._window(
+                        level["level"],
+                        "credit.dunning.line",
+                        [
+                            ("company_id", "=", self.env.company.id),
+                            ("letter_id.state", "=", "done"),
+                            ("line_type", "=", "invoice"),
+                            ("level_id", "=", level["level_id"]),
+                            ("dunning_date", ">=", this_month),
+                            ("dunning_date", "<=", this_month + relativedelta(day=31)),
+                        ],
+                    ),
+                )
                 for level in current["dunning_levels"]
             ],
             "aging": self._aging(today),

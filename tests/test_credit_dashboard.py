@@ -144,3 +144,43 @@ class TestCreditDashboard(CreditControlCommon):
         for key, amount in mine.items():
             self.assertAlmostEqual(amount, report["amount_%s" % key], msg=key)
         self.assertEqual(mine["open"], 2200.0 - 300.0 - 100.0)
+
+    def test_dunning_levels_open_their_lines(self):
+        """A validated letter of today at a level with the 400 overdue invoice: 400 dunned, nothing
+        paid yet (0 %); the level's action lists that line."""
+        level = self.env["credit.dunning.level"].create(
+            {"company_id": self.company.id, "sequence": 10, "name": "Payment Reminder", "days": 7}
+        )
+        invoice = self.env["account.move"].search(
+            [("partner_id", "=", self.customer.id), ("amount_total", "=", 400.0)], limit=1
+        )
+        run = self.env["credit.dunning.run"].create({"date": self.today, "company_id": self.company.id})
+        letter = self.env["credit.dunning.letter"].create(
+            {
+                "run_id": run.id,
+                "state": "done",
+                "partner_id": self.customer.id,
+                "recipient_id": self.customer.id,
+                "currency_id": self.currency.id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "move_id": invoice.id,
+                            "level_id": level.id,
+                            "currency_id": self.currency.id,
+                            "amount_residual": 400.0,
+                            "amount_residual_company": 400.0,
+                        }
+                    )
+                ],
+            }
+        )
+        data = self.env["credit.dashboard"].with_user(self.collector).get_data()
+        [row] = data["dunning_levels"]
+        self.assertEqual(
+            (row["level"], row["dunned"], row["paid"], row["share"]), ("Payment Reminder", 400.0, 0.0, 0.0)
+        )
+        self.assertEqual(
+            self.env["credit.dunning.line"].with_user(self.collector).search(row["action"]["domain"]),
+            letter.line_ids,
+        )
