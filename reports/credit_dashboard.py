@@ -186,9 +186,9 @@ class CreditDashboard(models.AbstractModel):
                 ],
             )
         if key in ("overdue_share", "add"):
-            return self._aging_action(
-                fields.Date.context_today(self), [("days_overdue", ">", 0)], _("Overdue")
-            )
+            # the open invoices past due: what the overdue share counts (credits are never overdue)
+            overdue = [("days_overdue", ">", 0), ("amount_open", ">", 0)]
+            return self._aging_action(fields.Date.context_today(self), overdue, _("Overdue Invoices"))
         return self._aging_action(fields.Date.context_today(self))
 
     @api.model

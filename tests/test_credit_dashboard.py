@@ -63,6 +63,11 @@ class TestCreditDashboard(CreditControlCommon):
                 model.search(action["domain"])  # no error, access granted
         over = self.env["res.partner"].search(data["over_limit"]["action"]["domain"])
         self.assertEqual(over, self.customer)
+        overdue = next(card for card in data["kpis"] if card["key"] == "overdue_share")["action"]
+        overdue_lines = (
+            self.env["credit.aging.report"].with_context(**overdue["context"]).search(overdue["domain"])
+        )
+        self.assertEqual(sum(overdue_lines.mapped("amount_open")), 700.0)  # 400 + 300: the overdue invoices
         bucket_31_60 = next(b for b in data["aging"]["buckets"] if b["key"] == "31_60")
         lines = self.env["credit.aging.report"].with_context(**bucket_31_60["action"]["context"])
         self.assertEqual(sum(lines.search(bucket_31_60["action"]["domain"]).mapped("amount_open")), 400.0)
