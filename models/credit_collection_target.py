@@ -117,24 +117,37 @@ class CreditCollectionTarget(models.Model):
         )
         self.env["res.partner"].flush_model(["credit_manager_id", "commercial_partner_id"])
         self.flush_recordset(["company_id", "user_id", "month"])
+        months = self.mapped("month")
+        # payments per customer, company and month first, then the targets of the customers' managers
         rows = self.env.execute_query(
             SQL(
                 """
-            SELECT t.id, COALESCE(SUM(pr.amount), 0)
+            WITH paid AS (
+                SELECT p.commercial_partner_id AS partner_id, il.company_id,
+                       date_trunc('month', pr.max_date)::date AS month, SUM(pr.amount) AS amount
+                  FROM account_partial_reconcile pr
+                  JOIN account_move_line il ON il.id = pr.debit_move_id
+                  JOIN account_account a ON a.id = il.account_id AND a.account_type = 'asset_receivable'
+                  JOIN res_partner p ON p.id = il.partner_id
+                  JOIN account_move_line pl ON pl.id = pr.credit_move_id
+                  JOIN account_move pm ON pm.id = pl.move_id
+                 WHERE il.company_id IN %(company_ids)s
+                   AND pr.max_date >= %(first)s AND pr.max_date < %(after)s
+                   AND (pm.origin_payment_id IS NOT NULL OR pm.statement_line_id IS NOT NULL)
+              GROUP BY 1, 2, 3
+            )
+            SELECT t.id, SUM(paid.amount)
               FROM credit_collection_target t
-              JOIN res_partner cp ON (cp.credit_manager_id ->> t.company_id::text)::int = t.user_id
-              JOIN res_partner p ON p.commercial_partner_id = cp.id
-              JOIN account_move_line il ON il.partner_id = p.id AND il.company_id = t.company_id
-              JOIN account_account a ON a.id = il.account_id AND a.account_type = 'asset_receivable'
-              JOIN account_partial_reconcile pr ON pr.debit_move_id = il.id
-              JOIN account_move_line pl ON pl.id = pr.credit_move_id
-              JOIN account_move pm ON pm.id = pl.move_id
+              JOIN paid ON paid.company_id = t.company_id AND paid.month = t.month
+              JOIN res_partner cp ON cp.id = paid.partner_id
+                                 AND (cp.credit_manager_id ->> t.company_id::text)::int = t.user_id
              WHERE t.id IN %(ids)s
-               AND pr.max_date >= t.month AND pr.max_date < t.month + interval '1 month'
-               AND (pm.origin_payment_id IS NOT NULL OR pm.statement_line_id IS NOT NULL)
           GROUP BY t.id
                 """,
                 ids=tuple(self.ids),
+                company_ids=tuple(self.company_id.ids),
+                first=min(months),
+                after=max(months) + relativedelta(months=1),
             )
         )
         collected = dict(rows)

@@ -58,7 +58,22 @@ class CreditDashboard(models.AbstractModel):
             "previous_month": self._month_label(previous["month"]),
             "kpis": self._kpi_cards(current, previous, over),
             "dunning_levels": [
-                dict(level, share_display=self._format(level["share"], "percent"))
+                dict(
+                    level,
+                    share_display=self._format(level["share"], "percent"),
+                    action=self._window(
+                        level["level"],
+                        "credit.dunning.line",
+                        [
+                            ("company_id", "=", self.env.company.id),
+                            ("letter_id.state", "=", "done"),
+                            ("line_type", "=", "invoice"),
+                            ("level_id", "=", level["level_id"]),
+                            ("dunning_date", ">=", this_month),
+                            ("dunning_date", "<=", this_month + relativedelta(day=31)),
+                        ],
+                    ),
+                )
                 for level in current["dunning_levels"]
             ],
             "aging": self._aging(today),
@@ -171,14 +186,15 @@ class CreditDashboard(models.AbstractModel):
                 ],
             )
         if key in ("overdue_share", "add"):
-            return self._aging_action(
-                fields.Date.context_today(self), [("days_overdue", ">", 0)], _("Overdue")
-            )
+            # the open invoices past due: what the overdue share counts (credits are never overdue)
+            overdue = [("days_overdue", ">", 0), ("amount_open", ">", 0)]
+            return self._aging_action(fields.Date.context_today(self), overdue, _("Overdue Invoices"))
         return self._aging_action(fields.Date.context_today(self))
 
     @api.model
     def _aging(self, today):
-        totals = self.env["credit.aging.report"]._get_aging_totals(today)
+        buckets = self.env["credit.kpi"]._aging_buckets(today)
+        totals = {"amount_%s" % key: amount for key, amount in buckets.items()}
         total = totals["amount_open"]
         largest = max([totals["amount_%s" % key] for key, _label in BUCKETS] + [0.0])
         labels = dict(self.env["credit.aging.report"]._fields["bucket"]._description_selection(self.env))

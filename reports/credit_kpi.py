@@ -6,6 +6,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .credit_aging_report import BUCKETS
+
 DUNNING_WINDOW_DAYS = 14
 # write-offs debit a loss account of one of these types (a cash discount account is excluded)
 LOSS_ACCOUNT_TYPES = ("expense", "expense_direct_cost")
@@ -26,9 +28,10 @@ class CreditKpi(models.AbstractModel):
     def _receivables_at(self, dates):
         """{date: {"total", "current", "overdue"}} of the receivables open at the end of each of
         ``dates``, as the aging (:class:`credit.aging.report`) computes them (only reconciliations
-        dated on or before the date count): total = the receivable balance up to the date;
-        overdue = the open amount of the debit items (invoices) due before the date; current =
-        total - overdue (not yet due items, less unallocated credits: a credit is never overdue).
+        dated on or before the date count): total = the receivable balance up to the date (open
+        credits such as unallocated credit notes and payments reduce it); current / overdue = the
+        open amount of the debit items (invoices) not yet due / due before the date (a credit is
+        neither, so current + overdue = total + open credits).
         One query for all dates: lines and partials are first summed per (date, due date)."""
         dates = sorted(set(dates))
         if not dates:
@@ -62,6 +65,9 @@ class CreditKpi(models.AbstractModel):
             )
             SELECT e.d,
                    (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d),
+                   (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d AND due >= e.d AND is_debit)
+                   - (SELECT COALESCE(SUM(amount), 0) FROM debit_partials
+                       WHERE max_date <= e.d AND due >= e.d),
                    (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d AND due < e.d AND is_debit)
                    - (SELECT COALESCE(SUM(amount), 0) FROM debit_partials WHERE max_date <= e.d AND due < e.d)
               FROM unnest(%(dates)s::date[]) AS e(d)
@@ -73,9 +79,73 @@ class CreditKpi(models.AbstractModel):
         )
         currency = self.env.company.currency_id
         result = {}
-        for day, total, overdue in rows:
-            total, overdue = currency.round(total), currency.round(overdue)
-            result[day] = {"total": total, "current": currency.round(total - overdue), "overdue": overdue}
+        for day, total, current, overdue in rows:
+            result[day] = {
+                "total": currency.round(total),
+                "current": currency.round(current),
+                "overdue": currency.round(overdue),
+            }
+        return result
+
+    @api.model
+    def _aging_buckets(self, as_of):
+        """{bucket key: open amount} of the receivables as of ``as_of``, bucketed by days past due
+        as the aging (:class:`credit.aging.report`) does — each item at its own due date, credits
+        included — but in one aggregate query (open amounts summed per due date first), for the
+        dashboard's bars. Keys: those of ``BUCKETS`` and ``open`` (the total)."""
+        as_of = fields.Date.to_date(as_of)
+        self.env["account.move.line"].flush_model(
+            ["balance", "date", "date_maturity", "parent_state", "partner_id", "account_id", "company_id"]
+        )
+        self.env["account.partial.reconcile"].flush_model(
+            ["amount", "max_date", "debit_move_id", "credit_move_id"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+            WITH open_by_due AS (
+                SELECT COALESCE(l.date_maturity, l.date) AS due, SUM(l.balance) AS amount
+                  FROM account_move_line l
+                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                 WHERE l.company_id = %(company_id)s AND l.parent_state = 'posted'
+                   AND l.partner_id IS NOT NULL AND l.date <= %(as_of)s
+              GROUP BY 1
+             UNION ALL
+                -- a partial reduces the open amount of its debit line and raises that of its credit line
+                SELECT COALESCE(l.date_maturity, l.date), -SUM(pr.amount)
+                  FROM account_partial_reconcile pr
+                  JOIN account_move_line l ON l.id = pr.debit_move_id
+                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                 WHERE l.company_id = %(company_id)s AND l.partner_id IS NOT NULL
+                   AND pr.max_date <= %(as_of)s
+              GROUP BY 1
+             UNION ALL
+                SELECT COALESCE(l.date_maturity, l.date), SUM(pr.amount)
+                  FROM account_partial_reconcile pr
+                  JOIN account_move_line l ON l.id = pr.credit_move_id
+                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                 WHERE l.company_id = %(company_id)s AND l.partner_id IS NOT NULL
+                   AND pr.max_date <= %(as_of)s
+              GROUP BY 1
+            )
+            SELECT CASE WHEN %(as_of)s::date - due <= 0 THEN 'not_due'
+                        WHEN %(as_of)s::date - due <= 30 THEN '1_30'
+                        WHEN %(as_of)s::date - due <= 60 THEN '31_60'
+                        WHEN %(as_of)s::date - due <= 90 THEN '61_90'
+                        WHEN %(as_of)s::date - due <= 180 THEN '91_180'
+                        ELSE '180_plus' END,
+                   SUM(amount)
+              FROM open_by_due
+          GROUP BY 1
+                """,
+                company_id=self.env.company.id,
+                as_of=as_of,
+            )
+        )
+        currency = self.env.company.currency_id
+        result = {key: 0.0 for key, _label in BUCKETS}
+        result.update({key: currency.round(amount or 0.0) for key, amount in rows})
+        result["open"] = currency.round(sum(result.values()))
         return result
 
     @api.model
@@ -391,6 +461,7 @@ class CreditKpi(models.AbstractModel):
             dso = self._dso_countback(month_end, closing["total"], sales_by_month=sales_by_month)
             best = closing["current"] / sales * days if sales > 0 else 0.0
             cei_base = opening["total"] + sales - closing["current"]
+            open_invoices = closing["current"] + closing["overdue"]
             levels = dunning.get(start, [])
             dunned = sum(level["dunned"] for level in levels)
             paid = sum(level["paid"] for level in levels)
@@ -414,9 +485,7 @@ class CreditKpi(models.AbstractModel):
                     "cei": 100.0 * (opening["total"] + sales - closing["total"]) / cei_base
                     if cei_base
                     else 0.0,
-                    "overdue_share": 100.0 * closing["overdue"] / closing["total"]
-                    if closing["total"]
-                    else 0.0,
+                    "overdue_share": 100.0 * closing["overdue"] / open_invoices if open_invoices > 0 else 0.0,
                     "write_off": written_off,
                     "write_off_move_ids": write_off_move_ids,
                     "write_off_ratio": 100.0 * written_off / sales if sales > 0 else 0.0,

@@ -63,13 +63,19 @@ class TestCreditDashboard(CreditControlCommon):
                 model.search(action["domain"])  # no error, access granted
         over = self.env["res.partner"].search(data["over_limit"]["action"]["domain"])
         self.assertEqual(over, self.customer)
+        overdue = next(card for card in data["kpis"] if card["key"] == "overdue_share")["action"]
+        overdue_lines = (
+            self.env["credit.aging.report"].with_context(**overdue["context"]).search(overdue["domain"])
+        )
+        self.assertEqual(sum(overdue_lines.mapped("amount_open")), 700.0)  # 400 + 300: the overdue invoices
         bucket_31_60 = next(b for b in data["aging"]["buckets"] if b["key"] == "31_60")
         lines = self.env["credit.aging.report"].with_context(**bucket_31_60["action"]["context"])
         self.assertEqual(sum(lines.search(bucket_31_60["action"]["domain"]).mapped("amount_open")), 400.0)
 
     def test_promises_disputes_tasks(self):
         """Broken promises 250 + 150 = 400 (an open one does not count); disputes: one open, one in
-        progress, one resolved -> 2 open; open tasks: credit team 2 (a third is done), sales 1."""
+        progress, one resolved -> 2 open; open tasks: credit team + 2 (a third is done), sales + 1
+        (besides the tasks the disputes opened themselves)."""
         invoice = self.env["account.move"].search([("partner_id", "=", self.customer.id)], limit=1)
         common = {"partner_id": self.customer.id, "move_ids": [Command.set(invoice.ids)]}
         self.env["credit.promise"].create(
@@ -82,6 +88,11 @@ class TestCreditDashboard(CreditControlCommon):
         self.env["credit.dispute"].create(
             [dict(common, amount=10.0, state=state) for state in ("open", "progress", "resolved")]
         )
+        before = dict(
+            self.env["credit.task"]._read_group(
+                [("company_id", "=", self.company.id), ("is_open", "=", True)], ["team"], ["__count"]
+            )
+        )  # disputes may open tasks of their own
         tasks = self.env["credit.task"].create(
             [
                 {"name": "Call", "partner_id": self.customer.id, "team": team}
@@ -93,9 +104,14 @@ class TestCreditDashboard(CreditControlCommon):
         self.assertEqual(data["promises"]["count"], 2)
         self.assertIn("400", data["promises"]["amount_display"])
         self.assertEqual(data["disputes"]["count"], 2)
-        self.assertEqual({team["team"]: team["count"] for team in data["tasks"]}, {"credit": 2, "sales": 1})
+        self.assertEqual(
+            {team["team"]: team["count"] for team in data["tasks"]},
+            {"credit": before.get("credit", 0) + 2, "sales": before.get("sales", 0) + 1},
+        )
         credit_team = next(team for team in data["tasks"] if team["team"] == "credit")
-        self.assertEqual(self.env["credit.task"].search(credit_team["action"]["domain"]), tasks[:2])
+        found = self.env["credit.task"].search(credit_team["action"]["domain"])
+        self.assertEqual(found & tasks, tasks[:2])
+        self.assertEqual(len(found), credit_team["count"])
         self.assertEqual(
             sorted(self.env["credit.promise"].search(data["promises"]["action"]["domain"]).mapped("amount")),
             [150.0, 250.0],
@@ -130,3 +146,60 @@ class TestCreditDashboard(CreditControlCommon):
         with self.assertQueryCount(25):
             data = dashboard.get_data()
         self.assertEqual(len(data["top_exposures"]), 7)
+
+    def test_aging_bars_agree_with_aging_report(self):
+        """With a partial payment (300 of the 1,500) and an open credit note of 100 due in 10 days,
+        the dashboard's one-query buckets equal the aging report's, bucket by bucket."""
+        invoice = self.env["account.move"].search(
+            [("partner_id", "=", self.customer.id), ("amount_total", "=", 1500.0)], limit=1
+        )
+        self._pay(invoice, amount=300.0)
+        self._invoice(100.0, move_type="out_refund", term=self.env.ref("account.account_payment_term_15days"))
+        mine = self.env["credit.kpi"]._aging_buckets(self.today)
+        report = self.env["credit.aging.report"]._get_aging_totals(self.today)
+        for key, amount in mine.items():
+            self.assertAlmostEqual(amount, report["amount_%s" % key], msg=key)
+        self.assertEqual(mine["open"], 2200.0 - 300.0 - 100.0)
+
+    def test_dunning_levels_open_their_lines(self):
+        """A validated letter of today at a level with the 400 overdue invoice: 400 dunned, nothing
+        paid yet (0 %); the level's action lists that line."""
+        self.env["credit.dunning.level"].with_context(active_test=False).search(
+            [("company_id", "=", self.company.id)]
+        ).unlink()
+        level = self.env["credit.dunning.level"].create(
+            {"company_id": self.company.id, "sequence": 10, "name": "Payment Reminder", "days": 7}
+        )
+        invoice = self.env["account.move"].search(
+            [("partner_id", "=", self.customer.id), ("amount_total", "=", 400.0)], limit=1
+        )
+        run = self.env["credit.dunning.run"].create({"date": self.today, "company_id": self.company.id})
+        letter = self.env["credit.dunning.letter"].create(
+            {
+                "run_id": run.id,
+                "state": "done",
+                "partner_id": self.customer.id,
+                "recipient_id": self.customer.id,
+                "currency_id": self.currency.id,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "move_id": invoice.id,
+                            "level_id": level.id,
+                            "currency_id": self.currency.id,
+                            "amount_residual": 400.0,
+                            "amount_residual_company": 400.0,
+                        }
+                    )
+                ],
+            }
+        )
+        data = self.env["credit.dashboard"].with_user(self.collector).get_data()
+        [row] = data["dunning_levels"]
+        self.assertEqual(
+            (row["level"], row["dunned"], row["paid"], row["share"]), ("Payment Reminder", 400.0, 0.0, 0.0)
+        )
+        self.assertEqual(
+            self.env["credit.dunning.line"].with_user(self.collector).search(row["action"]["domain"]),
+            letter.line_ids,
+        )

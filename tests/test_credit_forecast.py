@@ -86,9 +86,10 @@ class TestCreditForecast(CreditControlCommon):
                 Command.create({"date_due": today + timedelta(days=44), "amount": 300.0}),
             ],
         }
-        self.env["credit.payment.plan"].create(
-            [dict(plan_vals, state="active"), dict(plan_vals, state="cancel")]
-        )
+        active, cancelled = self.env["credit.payment.plan"].create([plan_vals, plan_vals])
+        # the states the plan workflow would reach (it also checks amounts, dunning, tasks)
+        active.sudo().state = "active"
+        cancelled.sudo().state = "cancel"
         weeks = self.env["credit.forecast"]._compute(today)["weeks"]
 
         def week(days):

@@ -1,5 +1,7 @@
 from datetime import date
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.tests import tagged
 
@@ -72,9 +74,10 @@ class TestCreditKpi(KpiCommon):
         self.assertAlmostEqual(kpi["best_dso"], 20.0)
 
     def test_open_credit_is_never_overdue(self):
-        """An unallocated credit note of 500 dated 2025-03-05 (due at once): total 4,500 - 500 = 4,000,
-        overdue still 3,000 (only invoices are overdue), current 1,500 - 500 = 1,000. March credit
-        sales 1,500 - 500 = 1,000; best possible DSO 1,000 / 1,000 x 31 = 31."""
+        """An unallocated credit note of 500 dated 2025-03-05 (due at once): total 4,500 - 500 = 4,000;
+        the open invoices are unchanged: overdue 3,000, current 1,500 (a credit is neither). March
+        credit sales 1,500 - 500 = 1,000; best possible DSO 1,500 / 1,000 x 31 = 46.5; overdue share
+        3,000 / (1,500 + 3,000) = 66.667 %."""
         refund = self.env["account.move"].create(
             {
                 "move_type": "out_refund",
@@ -88,9 +91,9 @@ class TestCreditKpi(KpiCommon):
         )
         refund.action_post()
         kpi = self.env["credit.kpi"]._compute_month(date(2025, 3, 31))
-        self.assertEqual((kpi["receivables"], kpi["overdue"], kpi["current"]), (4000.0, 3000.0, 1000.0))
-        self.assertAlmostEqual(kpi["best_dso"], 31.0)
-        self.assertAlmostEqual(kpi["overdue_share"], 75.0)
+        self.assertEqual((kpi["receivables"], kpi["overdue"], kpi["current"]), (4000.0, 3000.0, 1500.0))
+        self.assertAlmostEqual(kpi["best_dso"], 46.5)
+        self.assertAlmostEqual(kpi["overdue_share"], 66.667, places=3)
 
     def test_month_without_sales_no_division_by_zero(self):
         kpi = self.env["credit.kpi"]._compute_month(date(2025, 4, 30))
@@ -185,6 +188,10 @@ class TestCreditKpiCollections(KpiCommon):
         write_off.action_post()
         (write_off | cls.inv_b).line_ids.filtered(lambda line: line.account_id == cls.receivable).reconcile()
         # dunning
+        # the test levels replace the default scale a new company gets
+        cls.env["credit.dunning.level"].with_context(active_test=False).search(
+            [("company_id", "=", cls.company.id)]
+        ).unlink()
         cls.level_reminder, cls.level_first, cls.level_final = cls.env["credit.dunning.level"].create(
             [
                 {"company_id": cls.company.id, "sequence": 10, "name": "Payment Reminder", "days": 7},
@@ -329,11 +336,21 @@ class TestCreditKpiCollections(KpiCommon):
         counts) -> 3 / (3 + 1) = 75 %. One kept promise due in July does not count for June.
         May: no promise due -> 0 (no division by zero)."""
         states = ["kept", "kept", "kept", "broken", "open", "cancel"]
+        with freeze_time("2025-06-01"):  # an open promise cannot be dated in the past
+            self._promises(states)
+        may, june = self._months()
+        self.assertEqual((june["promises_kept"], june["promises_broken"]), (3, 1))
+        self.assertAlmostEqual(june["promise_kept_rate"], 75.0)
+        self.assertEqual(may["promise_kept_rate"], 0.0)
+
+    def _promises(self, states):
+        # an open invoice to promise on (July: no effect on the May and June figures)
+        invoice = self._dated_invoice(1000.0, date(2025, 7, 15), self.immediate)
         self.env["credit.promise"].create(
             [
                 {
                     "partner_id": self.customer.id,
-                    "move_ids": [Command.set(self.inv_c.ids)],
+                    "move_ids": [Command.set(invoice.ids)],
                     "amount": 100.0,
                     "date_promised": date(2025, 6, 5 + index),
                     "state": state,
@@ -343,17 +360,13 @@ class TestCreditKpiCollections(KpiCommon):
             + [
                 {
                     "partner_id": self.customer.id,
-                    "move_ids": [Command.set(self.inv_c.ids)],
+                    "move_ids": [Command.set(invoice.ids)],
                     "amount": 100.0,
                     "date_promised": date(2025, 7, 1),
                     "state": "kept",
                 }
             ]
         )
-        may, june = self._months()
-        self.assertEqual((june["promises_kept"], june["promises_broken"]), (3, 1))
-        self.assertAlmostEqual(june["promise_kept_rate"], 75.0)
-        self.assertEqual(may["promise_kept_rate"], 0.0)
 
     def test_receivables_agree_with_aging(self):
         kpi = self.env["credit.kpi"]

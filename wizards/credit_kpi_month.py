@@ -27,8 +27,8 @@ class CreditKpiMonth(models.TransientModel):
     dunning_effectiveness = fields.Float(string="Dunning Effectiveness (%)", digits=(16, 1), readonly=True)
     blocked_order_count = fields.Integer(string="Blocked Orders", readonly=True)
     blocked_order_amount = fields.Monetary(string="Blocked Amount", readonly=True)
-    promises_kept = fields.Integer(string="Promises Kept", readonly=True)
-    promises_broken = fields.Integer(string="Promises Broken", readonly=True)
+    promises_kept = fields.Integer(readonly=True)
+    promises_broken = fields.Integer(readonly=True)
     promise_kept_rate = fields.Float(string="Promise Kept Rate (%)", digits=(16, 1), readonly=True)
     customers_over_limit = fields.Integer(
         string="Customers over Limit",
