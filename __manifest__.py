@@ -47,6 +47,8 @@
         "wizards/credit_kpi_month_views.xml",
         "wizards/credit_worklist_promise_views.xml",
         "reports/credit_worklist_views.xml",
+        "reports/credit_problem_case_templates.xml",
+        "reports/credit_problem_case_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -29,3 +29,12 @@ class ResConfigSettings(models.TransientModel):
     credit_prepayment_term_id = fields.Many2one(
         related="company_id.credit_prepayment_term_id", readonly=False
     )
+    credit_problem_dispute_days = fields.Integer(
+        related="company_id.credit_problem_dispute_days", readonly=False
+    )
+    credit_problem_lookback_days = fields.Integer(
+        related="company_id.credit_problem_lookback_days", readonly=False
+    )
+    credit_problem_escalation_level = fields.Integer(
+        related="company_id.credit_problem_escalation_level", readonly=False
+    )

@@ -14,3 +14,4 @@ from . import test_credit_aging
 from . import test_credit_kpi
 from . import test_credit_forecast
 from . import test_credit_worklist
+from . import test_credit_problem_case

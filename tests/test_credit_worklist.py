@@ -6,14 +6,11 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import CreditControlCommon
-
-# the day the worklist is built for (context worklist_date): the ledger is dated around it
-T = date(2026, 11, 20)
+from .worklist_common import T, WorklistLedgerMixin
 
 
 @tagged("post_install", "-at_install")
-class TestCreditWorklist(CreditControlCommon):
+class TestCreditWorklist(WorklistLedgerMixin):
     """Ranking on a small crafted ledger (points per factor asserted), the promise recorded from
     a line, access and the query count."""
 
@@ -78,57 +75,6 @@ class TestCreditWorklist(CreditControlCommon):
         cls._wl_promise(cls.p["Phi"], phi_invoice, 2000.0, T + timedelta(days=5), "open")
         # Calm: an invoice not due yet
         cls._wl_invoice(cls.p["Calm"], 700.0, T - timedelta(days=5), term=cls.term_30)
-
-    @classmethod
-    def _wl_invoice(cls, partner, amount, invoice_date, term=None, company=None):
-        company = company or cls.company
-        move = (
-            cls.env["account.move"]
-            .with_company(company)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "company_id": company.id,
-                    "invoice_date": invoice_date,
-                    "date": invoice_date,
-                    "invoice_payment_term_id": (term or cls.immediate).id,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": "Goods",
-                                "quantity": 1,
-                                "price_unit": amount,
-                                "tax_ids": [Command.clear()],
-                            }
-                        )
-                    ],
-                }
-            )
-        )
-        move.action_post()
-        return move
-
-    @classmethod
-    def _wl_promise(cls, partner, moves, amount, date_promised, state, date_closed=None):
-        """A promise in any state and date: dates and state are set in SQL, whatever checks the
-        promise model makes when one is recorded (these are facts of the past)."""
-        promise = cls.env["credit.promise"].create(
-            {
-                "partner_id": partner.id,
-                "move_ids": [Command.set(moves.ids)],
-                "amount": amount,
-                "date_promised": fields.Date.today() + timedelta(days=30),
-            }
-        )
-        promise.flush_recordset()
-        cls.env.cr.execute(
-            "UPDATE credit_promise SET date_promised = %s, date_grace_end = %s + grace_days, state = %s, "
-            "date_closed = %s WHERE id = %s",
-            (date_promised, date_promised, state, date_closed, promise.id),
-        )
-        promise.invalidate_recordset()
-        return promise
 
     def _lines(self, worklist=None):
         worklist = self.Worklist if worklist is None else worklist
