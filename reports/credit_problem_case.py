@@ -50,7 +50,7 @@ class CreditProblemCase(models.Model):
     res_model = fields.Char(string="Source Model", readonly=True)
     res_id = fields.Integer(string="Source Record", readonly=True)
     facts = fields.Char(compute="_compute_texts")
-    next_step = fields.Char(string="Next Step", compute="_compute_texts")
+    next_step = fields.Char(compute="_compute_texts")
 
     # === SQL === #
     @api.model
@@ -254,9 +254,13 @@ class CreditProblemCase(models.Model):
 
     @api.model
     def search_fetch(self, domain, field_names, offset=0, limit=None, order=None):
-        # a live view: values cached by an earlier search (another day) must not be served again
+        # A live view whose ids come back every day: values cached by an earlier search (another
+        # day in the context, or before a change) must not be served again. Every column is
+        # fetched with the search itself, so that the view's query runs once, not once more
+        # for the fields read afterwards.
         self.invalidate_model()
-        return super().search_fetch(domain, field_names, offset=offset, limit=limit, order=order)
+        columns = [name for name, field in self._fields.items() if field.store and field.column_type]
+        return super().search_fetch(domain, columns, offset=offset, limit=limit, order=order)
 
     # === COMPUTE === #
     @api.depends_context("lang")
@@ -361,7 +365,9 @@ class CreditProblemCase(models.Model):
     def action_print_all(self):
         """The PDF of every current case (the list's header button)."""
         cases = self.search([])
-        return self.env.ref("credit_control.credit_problem_case_report_action").report_action(cases, config=False)
+        return self.env.ref("credit_control.credit_problem_case_report_action").report_action(
+            cases, config=False
+        )
 
     @api.model
     def action_export_xlsx(self):

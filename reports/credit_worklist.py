@@ -124,13 +124,15 @@ class CreditWorklist(models.Model):
                                 WHERE prl.move_id = l.move_id AND pr.state = 'open'
                                   AND pr.date_promised > %(today)s
                        ) AS is_promised
-                  FROM account_move_line l
-                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
-                  JOIN account_move m ON m.id = l.move_id
+                  FROM account_account a
+                  -- the unreconciled condition exactly as account's partial index on
+                  -- (account_id, partner_id) has it, so that the index is used
+                  JOIN account_move_line l ON l.account_id = a.id
+                       AND (l.reconciled IS NULL OR l.reconciled = false OR l.reconciled IS NOT true)
+                       AND l.parent_state = 'posted'
                   JOIN res_partner p ON p.id = l.partner_id
-                 WHERE l.company_id = %(company)s
-                   AND l.parent_state = 'posted'
-                   AND NOT l.reconciled
+                 WHERE a.account_type = 'asset_receivable'
+                   AND l.company_id = %(company)s
                    AND l.amount_residual > 0
             ),
             flagged AS (
@@ -267,7 +269,7 @@ class CreditWorklist(models.Model):
             company=company.id,
             company_key=company_key,
             currency=company.currency_id.id,
-            limitation_end=limitation_end_sql(SQL("COALESCE(m.invoice_date, l.date)")),
+            limitation_end=limitation_end_sql(SQL("COALESCE(l.invoice_date, l.date)")),
             broken=SQL(
                 """(pr.state = 'broken'
                     AND COALESCE(pr.date_closed, pr.date_grace_end) >= %(since)s)
@@ -433,10 +435,13 @@ class CreditWorklist(models.Model):
 
     @api.model
     def search_fetch(self, domain, field_names, offset=0, limit=None, order=None):
-        # a live view whose ids are customer ids: values cached from an earlier search (another
-        # day in the context, or before a promise was recorded) must not be served again
+        # A live view whose ids come back every day: values cached by an earlier search (another
+        # day in the context, or before a change) must not be served again. Every column is
+        # fetched with the search itself, so that the view's query runs once, not once more
+        # for the fields read afterwards.
         self.invalidate_model()
-        return super().search_fetch(domain, field_names, offset=offset, limit=limit, order=order)
+        columns = [name for name, field in self._fields.items() if field.store and field.column_type]
+        return super().search_fetch(domain, columns, offset=offset, limit=limit, order=order)
 
     @api.model
     def _flush_sources(self):
