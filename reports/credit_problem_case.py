@@ -95,20 +95,29 @@ class CreditProblemCase(models.Model):
         company_key = str(company.id)
         return SQL(
             """
-            WITH receivable AS (
-                SELECT p.commercial_partner_id AS partner_id,
-                       SUM(l.amount_residual) AS amount,
-                       COUNT(DISTINCT l.move_id) AS item_count,
-                       COUNT(DISTINCT l.move_id) FILTER (WHERE %(limitation_end)s <= %(horizon)s) AS limitation_count,
-                       SUM(l.amount_residual) FILTER (WHERE %(limitation_end)s <= %(horizon)s) AS limitation_amount,
-                       MIN(%(limitation_end)s) FILTER (WHERE %(limitation_end)s <= %(horizon)s) AS limitation_date
-                  FROM account_move_line l
-                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
-                  JOIN account_move m ON m.id = l.move_id
+            WITH open_lines AS (
+                SELECT p.commercial_partner_id AS partner_id, l.move_id, l.amount_residual,
+                       %(limitation_end)s AS limitation_end
+                  FROM account_account a
+                  JOIN account_move_line l ON l.account_id = a.id
+                       AND (l.reconciled IS NULL OR l.reconciled = false OR l.reconciled IS NOT true)
+                       AND l.parent_state = 'posted'
                   JOIN res_partner p ON p.id = l.partner_id
-                 WHERE l.company_id = %(company)s AND l.parent_state = 'posted'
-                   AND NOT l.reconciled AND l.amount_residual > 0
-              GROUP BY p.commercial_partner_id
+                 WHERE a.account_type = 'asset_receivable'
+                   AND l.company_id = %(company)s AND l.amount_residual > 0
+            ),
+            flagged_lines AS (
+                SELECT open_lines.*, limitation_end <= %(horizon)s AS is_near_limitation FROM open_lines
+            ),
+            receivable AS (
+                SELECT partner_id,
+                       SUM(amount_residual) AS amount,
+                       COUNT(DISTINCT move_id) AS item_count,
+                       COUNT(DISTINCT move_id) FILTER (WHERE is_near_limitation) AS limitation_count,
+                       SUM(amount_residual) FILTER (WHERE is_near_limitation) AS limitation_amount,
+                       MIN(limitation_end) FILTER (WHERE is_near_limitation) AS limitation_date
+                  FROM flagged_lines
+              GROUP BY partner_id
             ),
             levels AS (
                 SELECT id, name, ROW_NUMBER() OVER (ORDER BY sequence, days, id) AS rank
@@ -188,7 +197,8 @@ class CreditProblemCase(models.Model):
                  WHERE d.company_id = %(company)s AND d.state IN ('open', 'progress')
                    AND d.create_date::date <= %(dispute_since)s
                 UNION ALL
-                SELECT dg.partner_id * 10 + %(d_rating_downgrade)s, 'rating_downgrade', %(s_rating_downgrade)s,
+                SELECT dg.partner_id * 10 + %(d_rating_downgrade)s, 'rating_downgrade',
+                       %(s_rating_downgrade)s,
                        dg.partner_id,
                        COALESCE((cp.credit_manager_id ->> %(company_key)s)::int, cp.user_id),
                        COALESCE(r.amount, 0), NULL, r.item_count, dg.date, NULL, NULL, NULL,
@@ -231,7 +241,7 @@ class CreditProblemCase(models.Model):
             lookback=today - timedelta(days=settings["lookback_days"]),
             dispute_since=today - timedelta(days=settings["dispute_days"]),
             escalation_level=settings["escalation_level"],
-            limitation_end=limitation_end_sql(SQL("COALESCE(m.invoice_date, l.date)")),
+            limitation_end=limitation_end_sql(SQL("COALESCE(l.invoice_date, l.date)")),
             ol_ids=[row[0] for row in over_limit],
             ol_exposure=[row[1] for row in over_limit],
             ol_limit=[row[2] for row in over_limit],
@@ -242,7 +252,10 @@ class CreditProblemCase(models.Model):
     @api.model
     def _flush_sources(self):
         for model, names in (
-            ("account.move.line", ["amount_residual", "reconciled", "parent_state", "partner_id"]),
+            (
+                "account.move.line",
+                ["amount_residual", "reconciled", "parent_state", "partner_id", "invoice_date"],
+            ),
             ("account.move", ["invoice_date", "credit_dunning_level_id", "payment_state", "state"]),
             ("sale.order", ["credit_block_state", "state", "amount_total", "user_id"]),
             ("credit.promise", ["state", "date_closed", "date_grace_end", "amount", "user_id"]),
