@@ -15,3 +15,4 @@ from . import test_credit_kpi
 from . import test_credit_forecast
 from . import test_credit_worklist
 from . import test_credit_problem_case
+from . import test_collections_tour

@@ -1,0 +1,56 @@
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCollectionsTour(AccountTestInvoicingHttpCommon):
+    """Browser paths of the collections: a collector records a promise from the worklist."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.collector = new_test_user(
+            cls.env,
+            "cc_tour_collector",
+            groups="base.group_user,account.group_account_invoice,credit_control.credit_control_group_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.customer = cls.env["res.partner"].create({"name": "Tour Schuldner GmbH", "is_company": True})
+        today = fields.Date.today()
+        cls.invoice = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": cls.customer.id,
+                "invoice_date": today - timedelta(days=40),
+                "invoice_payment_term_id": cls.env.ref("account.account_payment_term_immediate").id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Goods", "quantity": 1, "price_unit": 25000.0, "tax_ids": [Command.clear()]}
+                    )
+                ],
+            }
+        )
+        cls.invoice.action_post()
+
+    def test_collector_records_promise_from_worklist(self):
+        top = self.env["credit.worklist"].with_user(self.collector).search([], limit=1)
+        self.assertEqual(top.partner_id, self.customer, "the tour opens the customer on top of the list")
+        self.start_tour(
+            "/odoo/action-credit_control.credit_worklist_action",
+            "credit_worklist_promise_tour",
+            login="cc_tour_collector",
+        )
+        promise = self.env["credit.promise"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(promise), 1)
+        self.assertEqual(
+            (promise.amount, promise.state, promise.channel, promise.user_id, promise.move_ids),
+            (400.0, "open", "phone", self.collector, self.invoice),
+        )
+        self.assertEqual(promise.date_promised, fields.Date.today())
+        self.assertEqual(promise.company_id, self.company)
