@@ -40,7 +40,7 @@ class CreditProblemCase(models.Model):
     amount = fields.Monetary(readonly=True, aggregator="sum")
     amount_ref = fields.Monetary(string="Reference Amount", readonly=True, aggregator=None)
     item_count = fields.Integer(string="Items", readonly=True)
-    date = fields.Date(string="Since", readonly=True)
+    date = fields.Date(readonly=True, help="Since when the case is open; for the limitation: its end.")
     date_ref = fields.Date(string="Reference Date", readonly=True)
     age_days = fields.Integer(string="Days", readonly=True, aggregator="max")
     reference = fields.Char(readonly=True)
@@ -351,7 +351,7 @@ class CreditProblemCase(models.Model):
         if kind == "limitation":
             return (
                 _t(
-                    "%(count)s items become time-barred on %(date)s",
+                    "Time-barred on %(date)s: %(count)s open items",
                     count=self.item_count,
                     date=day(self.date),
                 ),

@@ -18,7 +18,7 @@ class CreditProblemCaseXlsx(models.AbstractModel):
             {"header": _("Customer"), "key": "partner", "width": 32, "format": "text"},
             {"header": _("Reference"), "key": "reference", "width": 22, "format": "text"},
             {"header": _("Owner"), "key": "owner", "width": 22, "format": "text"},
-            {"header": _("Since"), "key": "date", "width": 12, "format": "date"},
+            {"header": _("Date"), "key": "date", "width": 12, "format": "date"},
             {"header": _("Days"), "key": "days", "width": 8, "format": "integer"},
             {"header": _("Amount"), "key": "amount", "width": 16, "format": "money"},
             {"header": _("Facts"), "key": "facts", "width": 44, "format": "text"},

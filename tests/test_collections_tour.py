@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.tests import new_test_user, tagged
+from odoo.tests import JsonRpcException, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
 
@@ -18,6 +18,13 @@ class TestCollectionsTour(AccountTestInvoicingHttpCommon):
             cls.env,
             "cc_tour_collector",
             groups="base.group_user,account.group_account_invoice,credit_control.credit_control_group_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.salesperson = new_test_user(
+            cls.env,
+            "cc_tour_salesperson",
+            groups="sales_team.group_sale_salesman",
             company_id=cls.company.id,
             company_ids=[Command.set(cls.company.ids)],
         )
@@ -54,3 +61,22 @@ class TestCollectionsTour(AccountTestInvoicingHttpCommon):
         )
         self.assertEqual(promise.date_promised, fields.Date.today())
         self.assertEqual(promise.company_id, self.company)
+
+    def test_worklist_and_problem_cases_over_rpc(self):
+        """Over JSON-RPC a collector reads both lists, a plain salesperson reads neither."""
+        call = {"args": [[]], "kwargs": {"fields": ["partner_id"]}, "method": "search_read"}
+        self.authenticate("cc_tour_collector", "cc_tour_collector")
+        rows = self.make_jsonrpc_request(
+            "/web/dataset/call_kw/credit.worklist/search_read", dict(call, model="credit.worklist")
+        )
+        self.assertEqual([row["partner_id"][0] for row in rows], [self.customer.id])
+        self.make_jsonrpc_request(
+            "/web/dataset/call_kw/credit.problem.case/search_read", dict(call, model="credit.problem.case")
+        )
+        self.authenticate("cc_tour_salesperson", "cc_tour_salesperson")
+        for model in ("credit.worklist", "credit.problem.case"):
+            with self.assertRaises(JsonRpcException) as error, self.assertLogs("odoo.http", "WARNING"):
+                self.make_jsonrpc_request(
+                    "/web/dataset/call_kw/%s/search_read" % model, dict(call, model=model)
+                )
+            self.assertIn("AccessError", str(error.exception))

@@ -201,7 +201,7 @@ class TestCreditProblemCase(WorklistLedgerMixin):
         headers = [cell.value for cell in sheet[3]]
         self.assertEqual(
             headers,
-            ["Case", "Customer", "Reference", "Owner", "Since", "Days", "Amount", "Facts", "Next Step"],
+            ["Case", "Customer", "Reference", "Owner", "Date", "Days", "Amount", "Facts", "Next Step"],
         )
         self.assertEqual(sheet.freeze_panes, "C4")
         self.assertEqual(sheet.auto_filter.ref.split(":")[0], "A3")
