@@ -3,6 +3,15 @@ from . import credit_aging_report
 from . import credit_aging_xlsx
 from . import credit_kpi
 from . import credit_forecast
+from . import credit_xlsx_writer
+from . import credit_exposure_xlsx
+from . import credit_dunning_run_xlsx
+from . import credit_forecast_xlsx
+from . import credit_statement_report
+from . import credit_partner_report
+from . import credit_dashboard
 from . import credit_worklist
 from . import credit_problem_case
 from . import credit_problem_case_xlsx
+from . import credit_partner_escalation
+from . import credit_agency_case_xlsx

@@ -34,6 +34,14 @@ class CreditAgingReport(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     country_id = fields.Many2one("res.country", string="Country", readonly=True)
     industry_id = fields.Many2one("res.partner.industry", string="Industry", readonly=True)
+    rating_id = fields.Many2one("credit.rating", string="Risk Rating", readonly=True)
+    dunning_level_id = fields.Many2one("credit.dunning.level", string="Document Dunning Level", readonly=True)
+    escalation_level_id = fields.Many2one(
+        "credit.dunning.level",
+        string="Escalation Level",
+        readonly=True,
+        help="Highest dunning level of the customer's open invoices in the item's company.",
+    )
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", string="Company Currency", readonly=True)
     amount_open = fields.Monetary(string="Open", readonly=True, aggregator="sum")
@@ -64,6 +72,21 @@ class CreditAgingReport(models.Model):
         def bucket_amount(condition):
             return SQL("CASE WHEN %s THEN open_items.amount_open ELSE 0 END", condition)
 
+        # escalation level: the highest level (sequence, days, id) of the customer's open
+        # invoices per company, as res.partner.credit_dunning_level_id computes it
+        escalation = SQL(
+            """
+            SELECT DISTINCT ON (m.commercial_partner_id, m.company_id)
+                   m.commercial_partner_id AS partner_id, m.company_id, m.credit_dunning_level_id AS level_id
+              FROM account_move m
+              JOIN credit_dunning_level dl ON dl.id = m.credit_dunning_level_id
+             WHERE m.credit_dunning_level_id IS NOT NULL
+               AND m.state = 'posted'
+               AND m.move_type = 'out_invoice'
+               AND m.payment_state IN ('not_paid', 'partial')
+          ORDER BY m.commercial_partner_id, m.company_id, dl.sequence DESC, dl.days DESC, dl.id DESC
+            """
+        )
         return SQL(
             """
             SELECT open_items.*,
@@ -92,6 +115,10 @@ class CreditAgingReport(models.Model):
                        cp.user_id,
                        cp.country_id,
                        cp.industry_id,
+                       -- company-dependent rating: the value of the item's company (jsonb by company id)
+                       (cp.credit_rating_id ->> l.company_id::text)::int AS rating_id,
+                       m.credit_dunning_level_id AS dunning_level_id,
+                       esc.level_id AS escalation_level_id,
                        l.company_id,
                        l.company_currency_id AS currency_id,
                        %(open_amount)s AS amount_open,
@@ -100,6 +127,8 @@ class CreditAgingReport(models.Model):
                   JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
                   JOIN res_partner p ON p.id = l.partner_id
                   JOIN res_partner cp ON cp.id = p.commercial_partner_id
+                  JOIN account_move m ON m.id = l.move_id
+             LEFT JOIN (%(escalation)s) esc ON esc.partner_id = cp.id AND esc.company_id = l.company_id
                  WHERE l.parent_state = 'posted'
                    AND l.date <= %(as_of)s
                    AND (NOT l.reconciled OR EXISTS (
@@ -110,6 +139,7 @@ class CreditAgingReport(models.Model):
              WHERE open_items.amount_open <> 0
             """,
             as_of=as_of,
+            escalation=escalation,
             days=days,
             open_amount=open_amount,
             not_due=bucket_amount(SQL("open_items.raw_days <= 0")),

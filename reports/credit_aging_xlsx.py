@@ -1,102 +1,122 @@
-import io
-
-import xlsxwriter
-
 from odoo import _, api, fields, models
 
 from .credit_aging_report import BUCKETS
 
+AGING_GROUPS = ("partner_id", "rating_id", "escalation_level_id", "user_id", "country_id", "industry_id")
+
 
 class CreditAgingXlsx(models.AbstractModel):
-    """The aging as an XLSX workbook: one row per customer with its buckets."""
+    """The aging as an XLSX workbook: one row per customer (or rating, escalation level, …) with
+    its buckets, optionally followed by a sheet with every open item."""
 
     _name = "credit.aging.xlsx"
     _description = "Receivables Aging Export (XLSX)"
 
-    def _columns(self):
-        columns = [{"header": _("Customer"), "key": "partner", "width": 40, "format": "text"}]
-        labels = dict(BUCKETS)
+    def _columns(self, group_by="partner_id"):
+        report = self.env["credit.aging.report"]
+        labels = dict(report._fields["bucket"]._description_selection(self.env))
+        header = (
+            _("Customer")
+            if group_by == "partner_id"
+            else report._fields[group_by]._description_string(self.env)
+        )
+        columns = [{"key": "group", "header": header, "width": 40}]
         for key, _label in BUCKETS:
-            columns.append(
-                {
-                    "header": labels[key] if key != "not_due" else _("Not Due"),
-                    "key": key,
-                    "width": 16,
-                    "format": "money",
-                }
-            )
-        columns.append({"header": _("Total"), "key": "total", "width": 18, "format": "money"})
+            columns.append({"key": key, "header": labels[key], "type": "money", "total": True})
+        columns.append({"key": "total", "header": _("Total"), "type": "money", "width": 18, "total": True})
         return columns
 
+    def _detail_columns(self):
+        model = "credit.aging.report"
+        return [
+            {"key": "move_name", "field": (model, "move_name"), "width": 22},
+            {"key": "partner_id", "field": (model, "partner_id"), "width": 36},
+            {"key": "date", "field": (model, "date"), "type": "date"},
+            {"key": "date_maturity", "field": (model, "date_maturity"), "type": "date"},
+            {"key": "days_overdue", "field": (model, "days_overdue"), "type": "integer"},
+            {"key": "bucket", "field": (model, "bucket"), "width": 16},
+            {"key": "rating", "field": (model, "rating_id"), "width": 14},
+            {"key": "escalation", "field": (model, "escalation_level_id"), "width": 18},
+            {"key": "amount_open", "field": (model, "amount_open"), "type": "money", "total": True},
+        ]
+
     @api.model
-    def _generate(self, as_of):
-        """XLSX bytes of the aging as of ``as_of`` in the current company, as the user may see it
-        (record rules of the aging report apply)."""
+    def _generate(self, as_of, group_by="partner_id", detail=False, company=None):
+        """XLSX bytes of the aging as of ``as_of`` in ``company`` (default: the current one), as
+        the user may see it: AccessError without read access to the aging or for a company that
+        is not one of the user's; record rules of the aging report apply."""
+        if group_by not in AGING_GROUPS:
+            raise ValueError("unknown aging grouping %r" % group_by)
+        writer = self.env["credit.xlsx.writer"]
+        company = writer._check_export_access("credit.aging.report", company)
+        self = self.with_company(company)
         as_of = fields.Date.to_date(as_of)
-        report = self.env["credit.aging.report"]
+        report = self.env["credit.aging.report"].with_company(company)
         report._check_aging_date(as_of)
-        rows = report.with_context(aging_date=fields.Date.to_string(as_of))._read_group(
-            [("company_id", "=", self.env.company.id)],
-            ["partner_id"],
-            ["amount_%s:sum" % key for key, _label in BUCKETS] + ["amount_open:sum"],
-            order="partner_id",
-        )
-        currency = self.env.company.currency_id
-        buffer = io.BytesIO()
-        workbook = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": True})
-        sheet = workbook.add_worksheet(_("Aging")[:31])
-        money = "#,##0.%s" % ("0" * currency.decimal_places) if currency.decimal_places else "#,##0"
-        formats = {
-            "title": workbook.add_format({"bold": True, "font_size": 13}),
-            "header": workbook.add_format(
-                {"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True}
-            ),
-            "text": workbook.add_format({}),
-            "money": workbook.add_format({"num_format": money}),
-            "total": workbook.add_format({"bold": True, "num_format": money, "top": 1}),
-        }
-        columns = self._columns()
+        report = report.with_context(aging_date=fields.Date.to_string(as_of))
+        self.env.flush_all()
+        measures = ["amount_%s:sum" % key for key, _label in BUCKETS] + ["amount_open:sum"]
+        groups = report._read_group([("company_id", "=", company.id)], [group_by], measures, order=group_by)
+        currency = company.currency_id
+        book = writer.with_company(company)._new_book(currency)
         title = _(
             "Receivables aging as of %(date)s, %(company)s (%(currency)s)",
             date=fields.Date.to_string(as_of),
-            company=self.env.company.name,
+            company=company.name,
             currency=currency.name,
         )
-        sheet.write(0, 0, title, formats["title"])
-        for col, column in enumerate(columns):
-            sheet.set_column(col, col, column["width"])
-            sheet.write(2, col, column["header"], formats["header"])
-        sheet.freeze_panes(3, 1)
-        totals = [0.0] * len(columns)
-        row = 3
-        for partner, *amounts in rows:
-            values = {"partner": partner.display_name, "total": amounts[-1]}
+        sheet = book.add_sheet(_("Aging"), self._columns(group_by), title=title)
+        for group, *amounts in groups:
+            values = {"group": group.display_name if group else _("None"), "total": amounts[-1]}
             values.update({key: amount for (key, _label), amount in zip(BUCKETS, amounts[:-1], strict=True)})
-            for col, column in enumerate(columns):
-                value = values[column["key"]]
-                sheet.write(row, col, value, formats[column["format"]])
-                if column["format"] == "money":
-                    totals[col] += value
-            row += 1
-        sheet.autofilter(2, 0, max(row - 1, 2), len(columns) - 1)
-        sheet.write(row, 0, _("Total"), formats["total"])
-        for col in range(1, len(columns)):
-            sheet.write(row, col, currency.round(totals[col]), formats["total"])
-        workbook.close()
-        return buffer.getvalue()
+            sheet.write_row(values)
+        sheet.write_total(_("Total"))
+        if detail:
+            self._write_detail(book, report, company, title)
+        return book.close()
+
+    def _write_detail(self, book, report, company, title):
+        """One row per open item, straight from the aging query (streamed, no records)."""
+        labels = dict(report._fields["bucket"]._description_selection(self.env))
+        sheet = book.add_sheet(_("Open Items"), self._detail_columns(), title=title)
+        query = report._search([("company_id", "=", company.id)], order="date_maturity, id")
+        rows = self.env.execute_query(
+            query.select(
+                "credit_aging_report.move_name",
+                "credit_aging_report.partner_id",
+                "credit_aging_report.date",
+                "credit_aging_report.date_maturity",
+                "credit_aging_report.days_overdue",
+                "credit_aging_report.bucket",
+                "credit_aging_report.rating_id",
+                "credit_aging_report.escalation_level_id",
+                "credit_aging_report.amount_open",
+            )
+        )
+        names = {}
+        for model, index in (("res.partner", 1), ("credit.rating", 6), ("credit.dunning.level", 7)):
+            records = self.env[model].browse({row[index] for row in rows if row[index]})
+            # sudo: names of the customers, ratings and levels of rows the user may already see
+            names[index] = {rec["id"]: rec["display_name"] for rec in records.sudo().read(["display_name"])}
+        for row in rows:
+            sheet.write_row(
+                [
+                    row[0],
+                    names[1].get(row[1]),
+                    row[2],
+                    row[3],
+                    row[4],
+                    labels.get(row[5]),
+                    names[6].get(row[6]),
+                    names[7].get(row[7]),
+                    row[8],
+                ]
+            )
+        sheet.write_total(_("Total"))
 
     @api.model
-    def action_download(self, as_of):
-        content = self._generate(as_of)
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": _("Aging %(date)s.xlsx", date=fields.Date.to_string(fields.Date.to_date(as_of))),
-                "raw": content,
-                "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            }
+    def action_download(self, as_of, group_by="partner_id", detail=False):
+        content = self._generate(as_of, group_by=group_by, detail=detail)
+        return self.env["credit.xlsx.writer"]._download_action(
+            content, _("Aging %(date)s.xlsx", date=fields.Date.to_string(fields.Date.to_date(as_of)))
         )
-        return {
-            "type": "ir.actions.act_url",
-            "url": "/web/content/%s?download=true" % attachment.id,
-            "target": "download",
-        }

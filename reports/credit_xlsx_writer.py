@@ -1,0 +1,300 @@
+"""One XLSX writer for every credit control export.
+
+Usage (from any model method)::
+
+    writer = self.env["credit.xlsx.writer"]
+    company = writer._check_export_access("credit.aging.report", company)  # AccessError if not allowed
+    book = writer.with_company(company)._new_book()
+    sheet = book.add_sheet(
+        _("Aging"),
+        [
+            {"key": "partner", "field": ("credit.aging.report", "partner_id"), "width": 40},
+            {"key": "amount", "header": _("Open"), "type": "money", "total": True},
+            {"key": "date_maturity", "field": ("credit.aging.report", "date_maturity"), "type": "date"},
+        ],
+        title=_("Receivables aging as of %(date)s", date=...),
+    )
+    for row in rows:                      # dicts (by column key) or sequences (in column order)
+        sheet.write_row(row)
+    sheet.write_total(_("Total"))         # sums of the columns with "total": True
+    return writer._download_action(book.close(), _("Aging.xlsx"))
+
+Columns: ``key`` (the row dict key), ``header`` (text) or ``field`` = (model, field name) whose
+string is translated into the user's language, ``type`` one of text (default), money (company
+currency of the environment, or ``currency`` given to ``add_sheet``), integer, float, percent
+(a value of 12.5 is shown as 12.5 %), date, datetime, ``width`` (characters), ``total``.
+Values: records are written as their display name, ``False``/``None`` as an empty cell.
+
+The workbook is streamed (xlsxwriter ``constant_memory``: a row is written out when the next one
+starts, so memory does not grow with the number of rows): rows go strictly top to bottom, one
+sheet after the other. Every sheet gets a title line, a bold header line that stays frozen, an
+autofilter over the data and the column widths.
+"""
+
+import io
+import re
+from datetime import date, datetime
+
+import xlsxwriter
+
+from odoo import _, api, models
+from odoo.exceptions import AccessError
+from odoo.models import BaseModel
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DEFAULT_WIDTHS = {
+    "text": 24,
+    "money": 16,
+    "integer": 10,
+    "float": 12,
+    "percent": 10,
+    "date": 12,
+    "datetime": 18,
+}
+_STRFTIME_TO_EXCEL = {
+    "%d": "dd",
+    "%m": "mm",
+    "%Y": "yyyy",
+    "%y": "yy",
+    "%b": "mmm",
+    "%B": "mmmm",
+    "%H": "hh",
+    "%I": "hh",
+    "%M": "mm",
+    "%S": "ss",
+    "%p": "AM/PM",
+    "%A": "dddd",
+    "%a": "ddd",
+}
+
+
+def excel_date_format(strftime_format):
+    """Odoo language date format (strftime) as an Excel number format: %d.%m.%Y → dd.mm.yyyy."""
+    return re.sub(
+        r"%[a-zA-Z]", lambda m: _STRFTIME_TO_EXCEL.get(m.group(0), ""), strftime_format or "%Y-%m-%d"
+    )
+
+
+def excel_money_format(currency):
+    """Number format with the currency's decimals and symbol: #,##0.00 "€" (or "$" #,##0.00)."""
+    number = "#,##0.%s" % ("0" * currency.decimal_places) if currency.decimal_places else "#,##0"
+    symbol = '"%s"' % (currency.symbol or currency.name).replace('"', "")
+    if currency.position == "before":
+        positive = "%s %s" % (symbol, number)
+        return "%s;-%s" % (positive, positive)
+    positive = "%s %s" % (number, symbol)
+    return "%s;-%s" % (positive, positive)
+
+
+class XlsxBook:
+    """A streamed workbook; ``add_sheet`` returns an :class:`XlsxSheet`, ``close`` the bytes."""
+
+    def __init__(self, env, currency, lang=None):
+        self.env = env
+        self.currency = currency
+        self.buffer = io.BytesIO()
+        # constant_memory streams rows to a temporary file (in_memory would turn it off)
+        self.workbook = xlsxwriter.Workbook(
+            self.buffer, {"constant_memory": True, "strings_to_numbers": False}
+        )
+        language = env["res.lang"]._lang_get(lang or env.lang or "en_US")
+        self.date_format = excel_date_format(language.date_format if language else "%Y-%m-%d")
+        self.time_format = excel_date_format(language.time_format if language else "%H:%M:%S")
+        self._formats = {}
+        self._sheet = None
+        self.sheet_names = set()
+
+    def format(self, kind, currency=None, bold=False):
+        """Cached cell format of a column type."""
+        currency = currency or self.currency
+        key = (kind, currency.id if kind == "money" else None, bold)
+        if key not in self._formats:
+            props = {"bold": True} if bold else {}
+            if kind == "money":
+                props["num_format"] = excel_money_format(currency)
+            elif kind == "integer":
+                props["num_format"] = "#,##0"
+            elif kind == "float":
+                props["num_format"] = "#,##0.00"
+            elif kind == "percent":
+                props["num_format"] = '0.0" %"'
+            elif kind == "date":
+                props["num_format"] = self.date_format
+            elif kind == "datetime":
+                props["num_format"] = "%s %s" % (self.date_format, self.time_format)
+            elif kind == "header":
+                props.update(
+                    {"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "top"}
+                )
+            elif kind == "title":
+                props.update({"bold": True, "font_size": 13})
+            if bold and kind not in ("header", "title"):
+                props["top"] = 1
+            self._formats[key] = self.workbook.add_format(props)
+        return self._formats[key]
+
+    def add_sheet(self, name, columns, title=None, subtitle=None, currency=None):
+        if self._sheet:
+            self._sheet.finish()
+        self._sheet = XlsxSheet(self, name, columns, title=title, subtitle=subtitle, currency=currency)
+        return self._sheet
+
+    def close(self):
+        if self._sheet:
+            self._sheet.finish()
+        if not self.workbook.worksheets():
+            self.workbook.add_worksheet()
+        self.workbook.close()
+        return self.buffer.getvalue()
+
+
+class XlsxSheet:
+    """One worksheet of an :class:`XlsxBook`: title, frozen header, rows, totals, autofilter."""
+
+    def __init__(self, book, name, columns, title=None, subtitle=None, currency=None):
+        self.book = book
+        env = book.env
+        # sheet names: at most 31 characters, without []:*?/\ and unique in the workbook
+        base = re.sub(r"[\[\]:*?/\\]", " ", name or "Sheet")[:31]
+        name, n = base, 1
+        while name.lower() in book.sheet_names:
+            n += 1
+            name = "%s (%d)" % (base[:26], n)
+        book.sheet_names.add(name.lower())
+        self.sheet = book.workbook.add_worksheet(name)
+        self.currency = currency or book.currency
+        self.columns = []
+        for column in columns:
+            column = dict(column)
+            column.setdefault("type", "text")
+            if "header" not in column:
+                model, field_name = column["field"]
+                column["header"] = env[model]._fields[field_name]._description_string(env)
+            column.setdefault("key", column.get("field", (None, column["header"]))[1])
+            column.setdefault("width", DEFAULT_WIDTHS.get(column["type"], 16))
+            column["cell_format"] = book.format(column["type"], self.currency)
+            self.columns.append(column)
+        self.totals = [0.0] * len(self.columns)
+        self.row = 0
+        if title:
+            self.sheet.write(self.row, 0, title, book.format("title"))
+            self.row += 1
+        if subtitle:
+            self.sheet.write(self.row, 0, subtitle)
+            self.row += 1
+        if title or subtitle:
+            self.row += 1
+        self.header_row = self.row
+        for col, column in enumerate(self.columns):
+            self.sheet.set_column(col, col, column["width"])
+            self.sheet.write_string(self.row, col, column["header"], book.format("header"))
+        self.row += 1
+        self.sheet.freeze_panes(self.row, 1 if len(self.columns) > 1 else 0)
+        self.last_data_row = self.header_row
+        self._finished = False
+
+    def _write_cell(self, col, column, value, cell_format=None):
+        cell_format = cell_format or column["cell_format"]
+        if value is None or value is False:
+            self.sheet.write_blank(self.row, col, None, cell_format)
+        elif isinstance(value, BaseModel):
+            self.sheet.write_string(self.row, col, ", ".join(value.mapped("display_name")), cell_format)
+        elif isinstance(value, datetime):
+            self.sheet.write_datetime(self.row, col, value, cell_format)
+        elif isinstance(value, date):
+            self.sheet.write_datetime(
+                self.row, col, datetime(value.year, value.month, value.day), cell_format
+            )
+        elif isinstance(value, bool):
+            self.sheet.write_boolean(self.row, col, value, cell_format)
+        elif isinstance(value, int | float):
+            self.sheet.write_number(self.row, col, value, cell_format)
+        else:
+            self.sheet.write_string(self.row, col, str(value), cell_format)
+
+    def write_row(self, values):
+        """Write one data row: a dict by column key or a sequence in column order."""
+        if isinstance(values, dict):
+            values = [values.get(column["key"]) for column in self.columns]
+        for col, (column, value) in enumerate(zip(self.columns, values, strict=False)):
+            self._write_cell(col, column, value)
+            if column.get("total") and isinstance(value, int | float) and not isinstance(value, bool):
+                self.totals[col] += value
+        self.last_data_row = self.row
+        self.row += 1
+
+    def write_rows(self, rows):
+        for values in rows:
+            self.write_row(values)
+
+    def write_total(self, label=None):
+        """A bold total line below the data with the sums of the columns marked ``total``."""
+        self._set_autofilter()
+        for col, column in enumerate(self.columns):
+            if column.get("total"):
+                value = self.totals[col]
+                if column["type"] == "money":
+                    value = self.currency.round(value)
+                self._write_cell(
+                    col, column, value, self.book.format(column["type"], self.currency, bold=True)
+                )
+            elif col == 0:
+                self._write_cell(col, column, label or _("Total"), self.book.format("text", bold=True))
+        self.row += 1
+
+    def _set_autofilter(self):
+        if not self._finished:
+            self.sheet.autofilter(
+                self.header_row, 0, max(self.last_data_row, self.header_row), len(self.columns) - 1
+            )
+            self._finished = True
+
+    def finish(self):
+        self._set_autofilter()
+
+
+class CreditXlsxWriter(models.AbstractModel):
+    """Entry point of the XLSX exports: access check, workbook in the company's currency and the
+    user's language, download action. See the module docstring for the API."""
+
+    _name = "credit.xlsx.writer"
+    _description = "Credit Control XLSX Writer"
+
+    @api.model
+    def _check_export_access(
+        self, model_name, company=None, group="credit_control.credit_control_group_user"
+    ):
+        """The company to export (default: the current one), after checking that the user is in
+        ``group`` (default: the credit team), may read ``model_name`` (ACL) and that the company
+        is one of the user's companies. AccessError otherwise."""
+        company = company or self.env.company
+        if isinstance(company, int):
+            company = self.env["res.company"].browse(company)
+        if not self.env.su and company not in self.env.user.company_ids:
+            raise AccessError(
+                _(
+                    "You may not export data of the company %(company)s: it is not one of your companies.",
+                    company=company.sudo().display_name,
+                )
+            )
+        if group and not self.env.su and not self.env.user.has_group(group):
+            raise AccessError(_("Only the credit team may export credit control data."))
+        self.env[model_name].check_access("read")
+        return company
+
+    @api.model
+    def _new_book(self, currency=None):
+        """A streamed :class:`XlsxBook` in the current company's currency and the user's language."""
+        return XlsxBook(self.env, currency or self.env.company.currency_id, lang=self.env.lang)
+
+    @api.model
+    def _download_action(self, content, filename):
+        """An action downloading ``content`` as ``filename`` (a private attachment of the user)."""
+        attachment = self.env["ir.attachment"].create(
+            {"name": filename, "raw": content, "mimetype": XLSX_MIMETYPE}
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": "/web/content/%s?download=true" % attachment.id,
+            "target": "download",
+        }

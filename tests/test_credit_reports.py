@@ -1,0 +1,170 @@
+import re
+import subprocess
+import tempfile
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+from odoo.tools import html2plaintext
+
+from .dunning_common import DunningCommon
+
+STATEMENT = "credit_control.report_credit_statement"
+CREDIT_REPORT = "credit_control.report_credit_partner"
+
+
+@tagged("post_install", "-at_install")
+class TestCreditReports(DunningCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.invoice = cls._invoice(1000.0, days_ago=100)
+        cls._pay(cls.invoice, amount=400.0, days_after_invoice=50)  # 50 days ago
+        cls.refund = cls._invoice(100.0, move_type="out_refund", days_ago=30)
+        cls.recent = cls._invoice(250.0, days_ago=5, term=cls.term_30)
+        cls.other_company = cls.setup_other_company(name="Zweite GmbH")["company"]
+        cls.reports = cls.env["ir.actions.report"]
+
+    def _html(self, report, partners, data=None, user=None):
+        reports = self.reports.with_user(user) if user else self.reports
+        return reports._render_qweb_html(report, partners.ids, data=data)[0].decode()
+
+    def _text(self, report, partners, data=None, user=None):
+        return re.sub(r"\s+", " ", html2plaintext(self._html(report, partners, data, user)))
+
+    def test_statement_as_of_a_date_with_running_balance(self):
+        as_of = self.today - timedelta(days=20)
+        values = self.env["report.credit_control.report_credit_statement"]._get_report_values(
+            self.customer.ids, {"date": fields.Date.to_string(as_of)}
+        )
+        statement = values["statements"][self.customer.id]
+        # the invoice after the partial payment, then the credit note; the recent invoice is later
+        self.assertEqual(
+            [(line["name"], line["amount"], line["balance"]) for line in statement["lines"]],
+            [(self.invoice.name, 600.0, 600.0), (self.refund.name, -100.0, 500.0)],
+        )
+        self.assertEqual(statement["total"], 500.0)
+        self.assertEqual(statement["overdue"], 600.0, "the credit note is not due (immediate term, 10 days)")
+        self.assertEqual(dict(statement["buckets"])["61_90"], 600.0)
+        text = self._text(STATEMENT, self.customer, {"date": fields.Date.to_string(as_of)})
+        self.assertIn("Account Statement as of", text)
+        self.assertIn(self.invoice.name, text)
+        self.assertNotIn(self.recent.name, text, "dated after the statement")
+        self.assertRegex(text, r"Balance due\s*\$?\s*500\.00")
+        # today: the invoice is still partly open, the recent invoice joins
+        today = self.env["report.credit_control.report_credit_statement"]._get_statements(
+            self.customer, self.today, self.company
+        )[self.customer.id]
+        self.assertEqual([line["balance"] for line in today["lines"]], [600.0, 500.0, 750.0])
+
+    def test_statement_in_the_customers_language_and_empty(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.customer.lang = "de_DE"
+        html = self._html(STATEMENT, self.customer)
+        self.assertIn(self.invoice.invoice_date.strftime("%d.%m.%Y"), html, "German date format")
+        nobody = self.env["res.partner"].create({"name": "Leer AG", "is_company": True})
+        self.assertIn("shows no open items", self._text(STATEMENT, nobody))
+
+    def test_statement_and_report_access(self):
+        with self.assertRaises(AccessError):
+            self._html(STATEMENT, self.customer, user=self.sales_user)
+        with self.assertRaises(AccessError):
+            self._html(CREDIT_REPORT, self.customer, user=self.sales_user)
+        self.assertIn(self.invoice.name, self._html(STATEMENT, self.customer, user=self.collector))
+        with self.assertRaisesRegex(AccessError, "not one of your companies"):
+            self._html(STATEMENT, self.customer, {"company_id": self.other_company.id}, user=self.collector)
+        with self.assertRaisesRegex(AccessError, "not one of your companies"):
+            self._html(
+                CREDIT_REPORT, self.customer, {"company_id": self.other_company.id}, user=self.collector
+            )
+        with self.assertRaises(UserError):
+            self._html(
+                STATEMENT, self.customer, {"date": fields.Date.to_string(self.today + timedelta(days=1))}
+            )
+        wizard = self.env["credit.statement.print"].create({"partner_ids": [(6, 0, self.contact.ids)]})
+        data = wizard._get_report_data()
+        self.assertEqual(data["partner_ids"], self.customer.ids, "contacts print their company")
+        self.assertTrue(wizard.action_print())
+        html = self.reports._render_qweb_html(STATEMENT, None, data=data)[0].decode()
+        self.assertIn(self.invoice.name, html)
+
+    def test_credit_report_sections(self):
+        rating = self.env["credit.rating"].search([("code", "=", "B")], limit=1)
+        self.customer.write({"credit_limit": 5000.0, "credit_limit_set": True})  # not tracked
+        self.env.cr.precommit.run()
+        partner = self.customer.with_env(self.env(context={}))  # with chatter tracking
+        partner.write({"credit_limit": 8000.0, "credit_rating_id": rating.id})
+        self.env.cr.precommit.run()
+        self.env["credit.check"].create(
+            {"partner_id": self.customer.id, "kind": "bureau", "provider_name": "Creditreform Test"}
+        )
+        self.env.flush_all()
+        text = self._text(CREDIT_REPORT, self.customer)
+        for title in (
+            "Rating and Limit",
+            "Scorecard",
+            "Exposure",
+            "Payment Behaviour",
+            "Credit Checks",
+            "Limit, Hold and Rating History",
+            "Dunning History",
+        ):
+            self.assertIn(title, text)
+        self.assertIn(rating.display_name, text)
+        self.assertIn("Creditreform Test", text)
+        self.assertIn("No dunning letters.", text)
+        values = self.env["report.credit_control.report_credit_partner"]._get_report_values(self.customer.ids)
+        report = values["report_values"][self.customer.id]
+        changes = [(c["field"], c["old"], c["new"]) for c in report["limit_history"]["changes"]]
+        money = self.currency.symbol + "\xa0%s"
+        self.assertEqual(
+            changes,
+            [
+                ("Credit Limit", money % "5,000.00", money % "8,000.00"),
+                ("Risk Rating", "", rating.display_name),
+            ],
+        )
+        self.assertIn(("Risk Rating", "", rating.display_name), changes)
+        self.assertEqual(report["exposure"]["exposure"]["total"], 750.0)
+        self.assertEqual(
+            report["rating"]["scorecard"]["score"], self.customer._get_credit_scorecard()["score"]
+        )
+        # messages stamped with a company belong to it (a customer without company has none:
+        # its history shows in every company, see the README notes)
+        messages = self.env["mail.message"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", self.customer.id)]
+        )
+        messages.sudo().record_company_id = self.company
+        other = self.env["report.credit_control.report_credit_partner"].with_company(self.other_company)
+        self.assertEqual(
+            other._section_limit_history(self.customer, self.other_company)[self.customer.id]["changes"], []
+        )
+
+    def test_credit_report_dunning_history(self):
+        run = self._propose()
+        letter = run.letter_ids.filtered(lambda lt: lt.partner_id == self.customer)
+        self.assertTrue(letter)
+        letter.state = "done"
+        report = self.env["report.credit_control.report_credit_partner"]
+        history = report._section_dunning(self.customer, self.company)[self.customer.id]
+        self.assertEqual(history["letters"], letter)
+        text = self._text(CREDIT_REPORT, self.customer)
+        self.assertIn(letter.level_id.name, text)
+
+    def test_statement_pdf(self):
+        """Rendered by wkhtmltopdf, read back with pdftotext."""
+        pdf = self.reports.with_context(force_report_rendering=True)._render_qweb_pdf(
+            STATEMENT, self.customer.ids
+        )[0]
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+            handle.write(pdf)
+            handle.flush()
+            text = subprocess.run(
+                ["pdftotext", "-layout", handle.name, "-"], capture_output=True, check=True
+            ).stdout
+        text = text.decode()
+        self.assertIn("Account Statement as of", text)
+        self.assertIn(self.invoice.name, text)
+        self.assertIn("750.00", text)
