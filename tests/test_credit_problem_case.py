@@ -100,12 +100,20 @@ class TestCreditProblemCase(WorklistLedgerMixin):
         cls.rating_b, cls.rating_d = rating_b, rating_d
         # escalation: an invoice at the third dunning level of the company's scale
         cls.escalated = Partner.create({"name": "Escalated GmbH", "is_company": True})
-        levels = cls.env["credit.dunning.level"].create(
-            [
-                {"name": name, "days": days, "company_id": cls.company.id, "sequence": seq}
-                for seq, (name, days) in enumerate((("First", 10), ("Second", 24), ("Third", 38)))
-            ]
+        # the company's own scale (default levels of a new company), or three levels made here
+        levels = cls.env["credit.dunning.level"].search(
+            [("company_id", "=", cls.company.id)], order="sequence, days, id"
         )
+        if len(levels) < 4:
+            levels.active = False
+            levels = cls.env["credit.dunning.level"].create(
+                [
+                    {"name": name, "days": days, "company_id": cls.company.id, "sequence": seq}
+                    for seq, (name, days) in enumerate(
+                        (("First", 10), ("Second", 24), ("Third", 38), ("Last", 52))
+                    )
+                ]
+            )
         cls.levels = levels
         inv_e = cls._wl_invoice(cls.escalated, 3000.0, T - timedelta(days=60))
         inv_e2 = cls._wl_invoice(cls.escalated, 1000.0, T - timedelta(days=20))
@@ -154,7 +162,7 @@ class TestCreditProblemCase(WorklistLedgerMixin):
         self.assertEqual(down.user_id, self.credit_manager)
         self.assertNotIn(("rating_downgrade", self.up), cases)
         esc = cases[("escalation", self.escalated)]
-        self.assertEqual((esc.reference, esc.item_count, esc.amount), ("Third", 3, 4000.0))
+        self.assertEqual((esc.reference, esc.item_count, esc.amount), (self.levels[2].name, 3, 4000.0))
         self.assertIn("collection agency", esc.next_step)
         lim = cases[("limitation", self.old)]
         self.assertEqual((lim.date, lim.amount, lim.item_count), (date(2026, 12, 31), 250.0, 1))
