@@ -272,7 +272,9 @@ class CreditDunningLetter(models.Model):
         invoices = self.env["account.move"].create(vals_list)
         invoices.action_post()
         for date, moves in interest_until.items():
-            moves.with_context(credit_dunning_write=DUNNING_WRITE).write({"credit_dunning_interest_date": date})
+            moves.with_context(credit_dunning_write=DUNNING_WRITE).write(
+                {"credit_dunning_interest_date": date}
+            )
         return invoices
 
     def _prepare_charge_invoice_vals(self, currency, lines):

@@ -125,7 +125,8 @@ class CreditDunningLevel(models.Model):
         # sudo: creating a company (or installing the module) sets up its scale for every user
         levels = self.sudo().with_context(active_test=False)
         with_levels = {
-            company.id for [company] in levels._read_group([("company_id", "in", companies.ids)], ["company_id"])
+            company.id
+            for [company] in levels._read_group([("company_id", "in", companies.ids)], ["company_id"])
         }
         templates = levels.browse()
         for xmlid in DEFAULT_LEVEL_XMLIDS:

@@ -28,12 +28,15 @@ class TestCollectionsTour(AccountTestInvoicingHttpCommon):
             company_id=cls.company.id,
             company_ids=[Command.set(cls.company.ids)],
         )
-        cls.customer = cls.env["res.partner"].create({"name": "Tour Schuldner GmbH", "is_company": True})
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Tour Schuldner GmbH", "is_company": True, "user_id": cls.salesperson.id}
+        )
         today = fields.Date.today()
         cls.invoice = cls.env["account.move"].create(
             {
                 "move_type": "out_invoice",
                 "partner_id": cls.customer.id,
+                "invoice_user_id": cls.salesperson.id,  # the salesperson's own customer and invoice
                 "invoice_date": today - timedelta(days=40),
                 "invoice_payment_term_id": cls.env.ref("account.account_payment_term_immediate").id,
                 "invoice_line_ids": [
@@ -61,6 +64,32 @@ class TestCollectionsTour(AccountTestInvoicingHttpCommon):
         )
         self.assertEqual(promise.date_promised, fields.Date.today())
         self.assertEqual(promise.company_id, self.company)
+
+    def test_salesperson_resolves_dispute_task(self):
+        dispute = self.env["credit.dispute"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(self.invoice.ids)],
+                "amount": 5000.0,
+                "reason": "delivery",
+                "user_id": self.salesperson.id,
+                "collector_id": self.collector.id,
+            }
+        )
+        task = self.env["credit.task"].search([("dispute_id", "=", dispute.id)])
+        self.assertEqual(
+            (task.task_type, task.team, task.user_id, task.is_open),
+            ("dispute", "sales", self.salesperson, True),
+        )
+        self.start_tour("/odoo/credit-my-tasks", "credit_dispute_task_tour", login="cc_tour_salesperson")
+        self.assertEqual(dispute.state, "resolved")
+        self.assertIn("warehouse", dispute.resolution)
+        self.assertEqual(task.stage, "done")
+        self.assertFalse(task.is_open)
+        self.assertEqual(dispute.date_closed, fields.Date.today())
+        # the collector is told
+        self.assertTrue(dispute.activity_ids.filtered(lambda a: a.user_id == self.collector))
+        self.assertIn("resolved", self.invoice.message_ids[0].body)
 
     def test_worklist_and_problem_cases_over_rpc(self):
         """Over JSON-RPC a collector reads both lists, a plain salesperson reads neither."""

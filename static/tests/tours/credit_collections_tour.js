@@ -56,3 +56,42 @@ registry.category("web_tour.tours").add("credit_worklist_promise_tour", {
         },
     ],
 });
+
+/**
+ * A salesperson opens its credit tasks, opens the dispute task of its customer, goes to the
+ * dispute and resolves it with a description of the settlement (no credit note needed).
+ * Started by tests/test_collections_tour.py, which checks dispute and task on the server.
+ */
+registry.category("web_tour.tours").add("credit_dispute_task_tour", {
+    url: "/odoo/credit-my-tasks",
+    steps: () => [
+        {
+            content: "Open the dispute task",
+            trigger: ".o_kanban_record:contains(Resolve dispute)",
+            run: "click",
+        },
+        {
+            content: "The task is about the customer's dispute",
+            trigger: ".o_form_view .o_field_widget[name=task_type]:contains(Resolve Dispute)",
+        },
+        {
+            content: "Go to the dispute",
+            trigger: ".o_form_view button[name=action_open_linked]",
+            run: "click",
+        },
+        {
+            content: "Describe how it was settled",
+            trigger: ".o_form_view .o_field_widget[name=resolution] textarea",
+            run: "edit Delivery confirmed by the customer's warehouse, the invoice stands.",
+        },
+        {
+            content: "Resolve the dispute",
+            trigger: ".o_form_view .o_form_statusbar button[name=action_resolve]",
+            run: "click",
+        },
+        {
+            content: "The dispute is resolved",
+            trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains(Resolved)",
+        },
+    ],
+});
