@@ -125,15 +125,17 @@ class CreditProblemCase(models.Model):
                  WHERE company_id = %(company)s AND active
             ),
             escalated AS (
-                SELECT DISTINCT ON (m.commercial_partner_id)
-                       m.commercial_partner_id AS partner_id, lv.id AS level_id, lv.rank,
+                -- the customer's escalation level (a Credit Manager's manual level, else the
+                -- highest dunning level of its open invoices), ranked in the company's scale
+                SELECT e.partner_id, lv.id AS level_id, lv.rank,
                        COALESCE(lv.name ->> %(lang)s, lv.name ->> 'en_US') AS level_name,
-                       m.credit_dunning_date
-                  FROM account_move m
-                  JOIN levels lv ON lv.id = m.credit_dunning_level_id
-                 WHERE m.company_id = %(company)s AND m.state = 'posted' AND m.move_type = 'out_invoice'
-                   AND m.payment_state IN ('not_paid', 'partial')
-              ORDER BY m.commercial_partner_id, lv.rank DESC, m.credit_dunning_date
+                       (SELECT MAX(m.credit_dunning_date) FROM account_move m
+                         WHERE m.commercial_partner_id = e.partner_id AND m.company_id = %(company)s
+                           AND m.state = 'posted' AND m.credit_dunning_level_id IS NOT NULL
+                       ) AS credit_dunning_date
+                  FROM (%(escalation)s) e
+                  JOIN levels lv ON lv.id = e.level_id
+                 WHERE e.company_id = %(company)s
             ),
             downgrades AS (
                 SELECT DISTINCT ON (msg.res_id)
@@ -241,6 +243,7 @@ class CreditProblemCase(models.Model):
             lookback=today - timedelta(days=settings["lookback_days"]),
             dispute_since=today - timedelta(days=settings["dispute_days"]),
             escalation_level=settings["escalation_level"],
+            escalation=self.env["credit.partner.escalation"]._table_query,
             limitation_end=limitation_end_sql(SQL("COALESCE(l.invoice_date, l.date)")),
             ol_ids=[row[0] for row in over_limit],
             ol_exposure=[row[1] for row in over_limit],
@@ -260,7 +263,11 @@ class CreditProblemCase(models.Model):
             ("sale.order", ["credit_block_state", "state", "amount_total", "user_id"]),
             ("credit.promise", ["state", "date_closed", "date_grace_end", "amount", "user_id"]),
             ("credit.dispute", ["state", "amount", "user_id"]),
-            ("res.partner", ["credit_rating_id", "credit_manager_id", "user_id"]),
+            (
+                "res.partner",
+                ["credit_rating_id", "credit_manager_id", "user_id", "credit_escalation_manual_level_id"],
+            ),
+            ("credit.agency.handover", ["state", "partner_id"]),
             ("mail.tracking.value", ["old_value_integer", "new_value_integer"]),
         ):
             self.env[model].flush_model(names)

@@ -178,6 +178,16 @@ class TestCreditProblemCase(WorklistLedgerMixin):
         self.assertNotIn(("escalation", self.escalated), cases)
         self.company.credit_problem_escalation_level = 1
         self.assertIn(("escalation", self.escalated), self._cases())
+        # a Credit Manager's manual escalation level counts like a dunning level
+        self.company.credit_problem_escalation_level = 4
+        self.old.write(
+            {
+                "credit_escalation_manual_level_id": self.levels[3].id,
+                "credit_escalation_reason": "Insolvency rumours",
+            }
+        )
+        manual = self._cases()[("escalation", self.old)]
+        self.assertEqual((manual.reference, manual.item_count), (self.levels[3].name, 4))
         # 40 days later: the promise broke more than 30 days before, the downgrade is old
         later = self._cases(
             self.Cases.with_context(problem_date=fields.Date.to_string(T + timedelta(days=40)))
