@@ -6,8 +6,9 @@ from odoo.tools import SQL, format_amount, format_date
 # Priority of a worklist line: points per factor (all integers). The line's priority is their
 # sum (at most 180); the list is ordered by it. Amounts in company currency.
 WORKLIST_POINTS = {
-    # overdue amount: 1 point per full 250 overdue (disputed items and items under an open
-    # promise that is not due yet do not count), at most 40
+    # overdue amount: 1 point per full 250 overdue (items of open disputes, items under an open
+    # promise that is not due yet and items handed over to a collection agency do not count),
+    # at most 40
     "overdue_per": 250,
     "overdue_max": 40,
     # days overdue of the oldest overdue item: 1 point per full 3 days, at most 30
@@ -123,7 +124,11 @@ class CreditWorklist(models.Model):
                                  JOIN credit_promise pr ON pr.id = prl.promise_id
                                 WHERE prl.move_id = l.move_id AND pr.state = 'open'
                                   AND pr.date_promised > %(today)s
-                       ) AS is_promised
+                       ) AS is_promised,
+                       EXISTS (SELECT 1 FROM credit_agency_handover_account_move_rel hr
+                                 JOIN credit_agency_handover h ON h.id = hr.handover_id
+                                WHERE hr.move_id = l.move_id AND h.state = 'handed_over'
+                       ) AS is_handed_over
                   FROM account_account a
                   -- the unreconciled condition exactly as account's partial index on
                   -- (account_id, partner_id) has it, so that the index is used
@@ -137,7 +142,7 @@ class CreditWorklist(models.Model):
             ),
             flagged AS (
                 SELECT items.*,
-                       is_overdue AND NOT is_disputed AND NOT is_promised AS is_chased,
+                       is_overdue AND NOT is_disputed AND NOT is_promised AND NOT is_handed_over AS is_chased,
                        limitation_end <= %(horizon)s AS is_near_limitation
                   FROM items
             ),
@@ -466,6 +471,7 @@ class CreditWorklist(models.Model):
             ),
             ("credit.dispute", ["state", "move_ids", "partner_id"]),
             ("credit.payment.plan", ["partner_id"]),
+            ("credit.agency.handover", ["state", "move_ids"]),
             ("credit.task", ["is_open", "date_deadline", "partner_id"]),
             ("mail.activity", ["date_deadline", "res_model", "res_id", "active"]),
         ):

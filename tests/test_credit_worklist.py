@@ -135,6 +135,22 @@ class TestCreditWorklist(WorklistLedgerMixin):
         by_name, _lines = self._lines(earlier)
         self.assertEqual((by_name["Delta"].points_limitation, by_name["Delta"].date_limitation), (0, False))
 
+    def test_items_handed_over_to_agency_are_not_chased(self):
+        agency = self.env["res.partner"].create({"name": "Inkasso Nord GmbH", "is_company": True})
+        handover = self.env["credit.agency.handover"].create(
+            {
+                "partner_id": self.p["Alpha"].id,
+                "agency_id": agency.id,
+                "move_ids": [Command.set(self.alpha_invoices[:2].ids)],
+            }
+        )
+        handover.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE credit_agency_handover SET state = 'handed_over' WHERE id = %s", (handover.id,)
+        )
+        by_name, _lines = self._lines()
+        self.assertEqual((by_name["Alpha"].overdue_amount, by_name["Alpha"].overdue_count), (1000.0, 1))
+
     def test_line_shows_items_promises_disputes_tasks(self):
         by_name, _lines = self._lines()
         gamma, eps = by_name["Gamma"], by_name["Epsilon"]
