@@ -346,7 +346,7 @@ class CreditWorklist(models.Model):
         if self.task_due_count or self.activity_due_count:
             reasons.append(
                 _t(
-                    "Follow-ups due since %(date)s (%(tasks)s tasks, %(activities)s activities): "
+                    "Follow-ups due since %(date)s: tasks %(tasks)s, activities %(activities)s: "
                     "%(points)s points",
                     date=format_date(self.env, self.date_followup),
                     tasks=self.task_due_count,
@@ -357,7 +357,7 @@ class CreditWorklist(models.Model):
         if self.limitation_count:
             reasons.append(
                 _t(
-                    "%(count)s items (%(amount)s) become time-barred on %(date)s: %(points)s points",
+                    "Time-barred on %(date)s: %(count)s open items (%(amount)s): %(points)s points",
                     count=self.limitation_count,
                     amount=money(self.limitation_amount),
                     date=format_date(self.env, self.date_limitation),

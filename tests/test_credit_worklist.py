@@ -122,7 +122,8 @@ class TestCreditWorklist(WorklistLedgerMixin):
         self.assertIn("Promise broken yesterday", by_name["Beta"].reasons)
         self.assertIn("Risk rating X", by_name["Beta"].reasons)
         self.assertIn("due today", by_name["Epsilon"].reasons)
-        self.assertIn("time-barred on 12/31/2026", delta.reasons)
+        self.assertIn("Time-barred on 12/31/2026: 1 open items", delta.reasons)
+        self.assertIn("Follow-ups due since", alpha.reasons)
         self.assertIn("disputed (not counted)", gamma.reasons)
 
     def test_limitation_horizon_and_broken_promise_window(self):
