@@ -53,6 +53,8 @@
         "views/credit_collection_target_views.xml",
         "wizards/credit_worklist_promise_views.xml",
         "reports/credit_worklist_views.xml",
+        "reports/credit_problem_case_templates.xml",
+        "reports/credit_problem_case_views.xml",
         "views/credit_task_views.xml",
         "data/credit_agency_handover_data.xml",
         "views/credit_agency_handover_views.xml",

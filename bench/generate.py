@@ -1353,7 +1353,8 @@ class Generator:
             SELECT DISTINCT ON (m.commercial_partner_id) m.id, m.commercial_partner_id, m.amount_residual
               FROM account_move m
              WHERE m.company_id = %s AND m.move_type = 'out_invoice' AND m.state = 'posted'
-               AND m.payment_state = 'not_paid' AND m.invoice_date_due < %s AND m.currency_id = %s
+               AND m.payment_state IN ('not_paid', 'partial') AND m.invoice_date_due < %s
+               AND m.currency_id = %s
           ORDER BY m.commercial_partner_id, m.invoice_date_due, m.id
             """,
             (company.id, self.today, company.currency_id.id),
@@ -1363,7 +1364,7 @@ class Generator:
         promise_vals, promise_dates, dispute_vals, task_vals = [], [], [], []
         for move_id, partner_id, residual in rows:
             draw = rng.random()
-            if draw < 0.2:
+            if draw < 0.5:
                 kind = rng.choice(["today", "later", "broken"])
                 promise_vals.append(
                     {
@@ -1375,7 +1376,7 @@ class Generator:
                     }
                 )
                 promise_dates.append(kind)
-            elif draw < 0.3:
+            elif draw < 0.75:
                 dispute_vals.append(
                     {
                         "partner_id": partner_id,
@@ -1385,7 +1386,7 @@ class Generator:
                         "reason": rng.choice(["price", "quality", "delivery"]),
                     }
                 )
-            if rng.random() < 0.1:
+            if rng.random() < 0.2:
                 task_vals.append(
                     {
                         "name": "Call about the overdue invoice",

@@ -320,7 +320,10 @@ class CreditDispute(models.Model):
                 partner_ids=collector.partner_id.ids if collector else [],
                 subtype_xmlid="mail.mt_comment",
             )
-            dispute.move_ids.sudo().message_post(body=body)
+            # sudo before reading the invoices: a salesperson may not read those of other
+            # salespeople, and message_post takes one record at a time
+            for move in dispute.sudo().move_ids:
+                move.message_post(body=body)
             if collector and collector.active and not collector.share:
                 dispute.sudo().activity_schedule(
                     "mail.mail_activity_data_todo",

@@ -222,7 +222,8 @@ class CreditPromise(models.Model):
                 date=promise.date_promised,
                 ref=promise.name,
             )
-            promise.move_ids.sudo().message_post(body=body)
+            for move in promise.move_ids.sudo():  # message_post needs one record at a time
+                move.message_post(body=body)
         return promises
 
     def write(self, vals):

@@ -16,6 +16,24 @@ class ResCompany(models.Model):
         help="Days before a credit check or limit expires that a review activity is opened.",
     )
 
+    # weekly problem-case list (Jour fixe)
+    credit_problem_dispute_days = fields.Integer(
+        string="Disputes Open Longer Than (Days)",
+        default=14,
+        help="Open disputes older than this are problem cases of the weekly meeting.",
+    )
+    credit_problem_lookback_days = fields.Integer(
+        string="Problem Cases Look Back (Days)",
+        default=30,
+        help="Broken promises and rating downgrades of this many past days are problem cases.",
+    )
+    credit_problem_escalation_level = fields.Integer(
+        string="Problem Case From Dunning Level",
+        default=3,
+        help="Customers with an open invoice at this dunning level (1 = the first level of the "
+        "company's scale) or a later one are problem cases.",
+    )
+
     # sales credit check
     credit_check_sale = fields.Boolean(string="Check Orders on Confirmation", default=True)
     credit_check_invoice = fields.Boolean(string="Check Invoices on Posting", default=False)
@@ -93,6 +111,23 @@ class ResCompany(models.Model):
                 raise ValidationError(
                     _(
                         "Credit check tolerances and amounts of %(company)s cannot be negative.",
+                        company=company.name,
+                    )
+                )
+
+    @api.constrains(
+        "credit_problem_dispute_days", "credit_problem_lookback_days", "credit_problem_escalation_level"
+    )
+    def _check_credit_problem_settings(self):
+        for company in self:
+            if (
+                min(company.credit_problem_dispute_days, company.credit_problem_lookback_days) < 0
+                or company.credit_problem_escalation_level < 1
+            ):
+                raise ValidationError(
+                    _(
+                        "The problem-case settings of %(company)s cannot be negative, and the "
+                        "escalation starts at dunning level 1 or later.",
                         company=company.name,
                     )
                 )

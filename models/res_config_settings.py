@@ -66,3 +66,12 @@ class ResConfigSettings(models.TransientModel):
     )
     credit_promise_grace_days = fields.Integer(related="company_id.credit_promise_grace_days", readonly=False)
     credit_plan_grace_days = fields.Integer(related="company_id.credit_plan_grace_days", readonly=False)
+    credit_problem_dispute_days = fields.Integer(
+        related="company_id.credit_problem_dispute_days", readonly=False
+    )
+    credit_problem_lookback_days = fields.Integer(
+        related="company_id.credit_problem_lookback_days", readonly=False
+    )
+    credit_problem_escalation_level = fields.Integer(
+        related="company_id.credit_problem_escalation_level", readonly=False
+    )

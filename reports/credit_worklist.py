@@ -6,8 +6,9 @@ from odoo.tools import SQL, format_amount, format_date
 # Priority of a worklist line: points per factor (all integers). The line's priority is their
 # sum (at most 180); the list is ordered by it. Amounts in company currency.
 WORKLIST_POINTS = {
-    # overdue amount: 1 point per full 250 overdue (disputed items and items under an open
-    # promise that is not due yet do not count), at most 40
+    # overdue amount: 1 point per full 250 overdue (items of open disputes, items under an open
+    # promise that is not due yet and items handed over to a collection agency do not count),
+    # at most 40
     "overdue_per": 250,
     "overdue_max": 40,
     # days overdue of the oldest overdue item: 1 point per full 3 days, at most 30
@@ -123,19 +124,25 @@ class CreditWorklist(models.Model):
                                  JOIN credit_promise pr ON pr.id = prl.promise_id
                                 WHERE prl.move_id = l.move_id AND pr.state = 'open'
                                   AND pr.date_promised > %(today)s
-                       ) AS is_promised
-                  FROM account_move_line l
-                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
-                  JOIN account_move m ON m.id = l.move_id
+                       ) AS is_promised,
+                       EXISTS (SELECT 1 FROM credit_agency_handover_account_move_rel hr
+                                 JOIN credit_agency_handover h ON h.id = hr.handover_id
+                                WHERE hr.move_id = l.move_id AND h.state = 'handed_over'
+                       ) AS is_handed_over
+                  FROM account_account a
+                  -- the unreconciled condition exactly as account's partial index on
+                  -- (account_id, partner_id) has it, so that the index is used
+                  JOIN account_move_line l ON l.account_id = a.id
+                       AND (l.reconciled IS NULL OR l.reconciled = false OR l.reconciled IS NOT true)
+                       AND l.parent_state = 'posted'
                   JOIN res_partner p ON p.id = l.partner_id
-                 WHERE l.company_id = %(company)s
-                   AND l.parent_state = 'posted'
-                   AND NOT l.reconciled
+                 WHERE a.account_type = 'asset_receivable'
+                   AND l.company_id = %(company)s
                    AND l.amount_residual > 0
             ),
             flagged AS (
                 SELECT items.*,
-                       is_overdue AND NOT is_disputed AND NOT is_promised AS is_chased,
+                       is_overdue AND NOT is_disputed AND NOT is_promised AND NOT is_handed_over AS is_chased,
                        limitation_end <= %(horizon)s AS is_near_limitation
                   FROM items
             ),
@@ -267,7 +274,7 @@ class CreditWorklist(models.Model):
             company=company.id,
             company_key=company_key,
             currency=company.currency_id.id,
-            limitation_end=limitation_end_sql(SQL("COALESCE(m.invoice_date, l.date)")),
+            limitation_end=limitation_end_sql(SQL("COALESCE(l.invoice_date, l.date)")),
             broken=SQL(
                 """(pr.state = 'broken'
                     AND COALESCE(pr.date_closed, pr.date_grace_end) >= %(since)s)
@@ -339,7 +346,7 @@ class CreditWorklist(models.Model):
         if self.task_due_count or self.activity_due_count:
             reasons.append(
                 _t(
-                    "Follow-ups due since %(date)s (%(tasks)s tasks, %(activities)s activities): "
+                    "Follow-ups due since %(date)s: tasks %(tasks)s, activities %(activities)s: "
                     "%(points)s points",
                     date=format_date(self.env, self.date_followup),
                     tasks=self.task_due_count,
@@ -350,7 +357,7 @@ class CreditWorklist(models.Model):
         if self.limitation_count:
             reasons.append(
                 _t(
-                    "%(count)s items (%(amount)s) become time-barred on %(date)s: %(points)s points",
+                    "Time-barred on %(date)s: %(count)s open items (%(amount)s): %(points)s points",
                     count=self.limitation_count,
                     amount=money(self.limitation_amount),
                     date=format_date(self.env, self.date_limitation),
@@ -433,10 +440,13 @@ class CreditWorklist(models.Model):
 
     @api.model
     def search_fetch(self, domain, field_names, offset=0, limit=None, order=None):
-        # a live view whose ids are customer ids: values cached from an earlier search (another
-        # day in the context, or before a promise was recorded) must not be served again
+        # A live view whose ids come back every day: values cached by an earlier search (another
+        # day in the context, or before a change) must not be served again. Every column is
+        # fetched with the search itself, so that the view's query runs once, not once more
+        # for the fields read afterwards.
         self.invalidate_model()
-        return super().search_fetch(domain, field_names, offset=offset, limit=limit, order=order)
+        columns = [name for name, field in self._fields.items() if field.store and field.column_type]
+        return super().search_fetch(domain, columns, offset=offset, limit=limit, order=order)
 
     @api.model
     def _flush_sources(self):
@@ -461,6 +471,7 @@ class CreditWorklist(models.Model):
             ),
             ("credit.dispute", ["state", "move_ids", "partner_id"]),
             ("credit.payment.plan", ["partner_id"]),
+            ("credit.agency.handover", ["state", "move_ids"]),
             ("credit.task", ["is_open", "date_deadline", "partner_id"]),
             ("mail.activity", ["date_deadline", "res_model", "res_id", "active"]),
         ):

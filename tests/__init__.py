@@ -19,6 +19,8 @@ from . import test_credit_dashboard
 from . import test_credit_collection_target
 from . import test_credit_dashboard_tour
 from . import test_credit_worklist
+from . import test_credit_problem_case
+from . import test_collections_tour
 from . import test_credit_task
 from . import test_credit_escalation
 from . import test_credit_agency

@@ -6,14 +6,11 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import CreditControlCommon
-
-# the day the worklist is built for (context worklist_date): the ledger is dated around it
-T = date(2026, 11, 20)
+from .worklist_common import T, WorklistLedgerMixin
 
 
 @tagged("post_install", "-at_install")
-class TestCreditWorklist(CreditControlCommon):
+class TestCreditWorklist(WorklistLedgerMixin):
     """Ranking on a small crafted ledger (points per factor asserted), the promise recorded from
     a line, access and the query count."""
 
@@ -79,57 +76,6 @@ class TestCreditWorklist(CreditControlCommon):
         # Calm: an invoice not due yet
         cls._wl_invoice(cls.p["Calm"], 700.0, T - timedelta(days=5), term=cls.term_30)
 
-    @classmethod
-    def _wl_invoice(cls, partner, amount, invoice_date, term=None, company=None):
-        company = company or cls.company
-        move = (
-            cls.env["account.move"]
-            .with_company(company)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "company_id": company.id,
-                    "invoice_date": invoice_date,
-                    "date": invoice_date,
-                    "invoice_payment_term_id": (term or cls.immediate).id,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": "Goods",
-                                "quantity": 1,
-                                "price_unit": amount,
-                                "tax_ids": [Command.clear()],
-                            }
-                        )
-                    ],
-                }
-            )
-        )
-        move.action_post()
-        return move
-
-    @classmethod
-    def _wl_promise(cls, partner, moves, amount, date_promised, state, date_closed=None):
-        """A promise in any state and date: dates and state are set in SQL, whatever checks the
-        promise model makes when one is recorded (these are facts of the past)."""
-        promise = cls.env["credit.promise"].create(
-            {
-                "partner_id": partner.id,
-                "move_ids": [Command.set(moves.ids)],
-                "amount": amount,
-                "date_promised": fields.Date.today() + timedelta(days=30),
-            }
-        )
-        promise.flush_recordset()
-        cls.env.cr.execute(
-            "UPDATE credit_promise SET date_promised = %s, date_grace_end = %s + grace_days, state = %s, "
-            "date_closed = %s WHERE id = %s",
-            (date_promised, date_promised, state, date_closed, promise.id),
-        )
-        promise.invalidate_recordset()
-        return promise
-
     def _lines(self, worklist=None):
         worklist = self.Worklist if worklist is None else worklist
         lines = worklist.search([("partner_id", "in", [p.id for p in self.p.values()])])
@@ -176,7 +122,8 @@ class TestCreditWorklist(CreditControlCommon):
         self.assertIn("Promise broken yesterday", by_name["Beta"].reasons)
         self.assertIn("Risk rating X", by_name["Beta"].reasons)
         self.assertIn("due today", by_name["Epsilon"].reasons)
-        self.assertIn("time-barred on 12/31/2026", delta.reasons)
+        self.assertIn("Time-barred on 12/31/2026: 1 open items", delta.reasons)
+        self.assertIn("Follow-ups due since", alpha.reasons)
         self.assertIn("disputed (not counted)", gamma.reasons)
 
     def test_limitation_horizon_and_broken_promise_window(self):
@@ -188,6 +135,22 @@ class TestCreditWorklist(CreditControlCommon):
         earlier = self.Worklist.with_context(worklist_date="2025-12-02")
         by_name, _lines = self._lines(earlier)
         self.assertEqual((by_name["Delta"].points_limitation, by_name["Delta"].date_limitation), (0, False))
+
+    def test_items_handed_over_to_agency_are_not_chased(self):
+        agency = self.env["res.partner"].create({"name": "Inkasso Nord GmbH", "is_company": True})
+        handover = self.env["credit.agency.handover"].create(
+            {
+                "partner_id": self.p["Alpha"].id,
+                "agency_id": agency.id,
+                "move_ids": [Command.set(self.alpha_invoices[:2].ids)],
+            }
+        )
+        handover.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE credit_agency_handover SET state = 'handed_over' WHERE id = %s", (handover.id,)
+        )
+        by_name, _lines = self._lines()
+        self.assertEqual((by_name["Alpha"].overdue_amount, by_name["Alpha"].overdue_count), (1000.0, 1))
 
     def test_line_shows_items_promises_disputes_tasks(self):
         by_name, _lines = self._lines()
