@@ -101,6 +101,13 @@ def parse_args(argv=None):
     g.add_argument(
         "--unreconciled-payments", type=float, default=0.05, help="unallocated payments per customer"
     )
+    g.add_argument(
+        "--history-invoices",
+        type=int,
+        default=75000,
+        help="paid one-line invoices of the two years before the main ledger (volume for the aging "
+        "as of a past date: each adds two or three receivable lines)",
+    )
     args = p.parse_args(argv)
     if not args.name_only and not (args.config and args.database):
         p.error("-c and -d are required (or --name-only)")
@@ -120,6 +127,7 @@ DATA_KEYS = (
     "big_partner_items",
     "credit_note_share",
     "unreconciled_payments",
+    "history_invoices",
 )
 
 
@@ -647,6 +655,22 @@ class Generator:
                 amount,
                 None,
             )
+        # history: small paid invoices of the two years before the main ledger (drawn last, so
+        # the main ledger stays the same; numbered in date order below)
+        history_start = start - timedelta(days=730)
+        history = sorted(
+            (
+                (history_start + timedelta(days=rng.randint(0, 729)), rng.choice(self.customers))
+                for _i in range(args.history_invoices)
+            ),
+            key=lambda plan: plan[0],
+        )
+        for inv_date, customer in history:
+            move = self.make_invoice(
+                self.ccs[0], self.pick_partner(customer), inv_date, customer["term_id"], False, 1, 1
+            )
+            self.settle(move, "paid", customer)
+        self.stats["history_invoices"] = len(history)
         self.number_moves()
 
     def pick_partner(self, customer):
@@ -941,6 +965,7 @@ class Generator:
                 "credit_notes": sum(1 for m in self.moves if m.move_type == "out_refund"),
                 "payments": len(self.payments),
                 "move_lines": len(lines),
+                "receivable_lines": sum(1 for ln in lines if ln.account_id == ln.move.cc.receivable),
                 "partial_reconciles": len(self.partials),
                 "full_reconciles": self.full_reconciles,
                 "big_partner_id": self.big_partner.id,
