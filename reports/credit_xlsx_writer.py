@@ -239,7 +239,9 @@ class XlsxSheet:
                     col, column, value, self.book.format(column["type"], self.currency, bold=True)
                 )
             elif col == 0:
-                self._write_cell(col, column, label or _("Total"), self.book.format("text", bold=True))
+                self._write_cell(
+                    col, column, label or self.book.env._("Total"), self.book.format("text", bold=True)
+                )
         self.row += 1
 
     def _set_autofilter(self):
