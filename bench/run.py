@@ -18,6 +18,7 @@ import statistics
 import sys
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -370,6 +371,22 @@ def measure(env, ctx, path, runs):
             timings.append(elapsed)
             queries.append(count)
             peaks.append(memory.extra)
+    if path.max_mb is not None:
+        # one more run under tracemalloc: the peak of Python allocations during the call, which
+        # does not depend on memory the process had already freed (and RSS would reuse)
+        cr.execute("SAVEPOINT bench_run")
+        env.invalidate_all()
+        prepared = path.before(ctx) if path.before else None
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        result = path.call(ctx, prepared) if path.before else path.call(ctx)
+        ctx.last_py_peak_mb = (tracemalloc.get_traced_memory()[1] - base) / 1024.0 / 1024.0
+        tracemalloc.stop()
+        del result, prepared
+        env.clear()
+        cr.execute("ROLLBACK TO SAVEPOINT bench_run")
+        peaks.append(ctx.last_py_peak_mb)
     ctx.last_peak_mb = max(peaks)
     return statistics.median(timings), max(queries), timings
 
@@ -492,6 +509,7 @@ def main(argv=None):
                     )
                     if path.max_mb is not None:
                         row["peak_extra_mb"] = round(ctx.last_peak_mb, 1)
+                        row["python_peak_mb"] = round(ctx.last_py_peak_mb, 1)
             rows.append(row)
             memory = " (peak +%.1f MB)" % row["peak_extra_mb"] if "peak_extra_mb" in row else ""
             print("  %-44s %s%s" % (path.name, row["status"], memory), flush=True)
