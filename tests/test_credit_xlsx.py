@@ -187,6 +187,10 @@ class TestCreditExports(DunningCommon):
                 self.env[model].with_user(self.sales_user)._generate(*args)
         with self.assertRaises(AccessError):
             self.env["credit.aging.xlsx"].with_user(self.sales_user).action_download(self.today)
+        with self.assertRaises(AccessError):  # the public methods, as RPC calls them
+            self.env["credit.exposure.xlsx"].with_user(self.sales_user).action_download(self.customer.ids)
+        with self.assertRaises(AccessError):
+            self.env["credit.dunning.run.xlsx"].with_user(self.sales_user).action_download(self._propose().id)
         # a collector exports, but not for a company that is not one of theirs
         collector = self.env["credit.aging.xlsx"].with_user(self.collector)
         self.assertTrue(collector._generate(self.today))
