@@ -368,6 +368,8 @@ class Generator:
         if not self.args.no_check:
             self.self_check()
             timer.step("self-check")
+        self.create_collections()
+        timer.step("promises, disputes, tasks (ORM)")
         self.stats.update(
             {
                 "template_name": template_name(self.args),
@@ -1403,6 +1405,89 @@ class Generator:
         moves._compute_payment_state()
         moves._compute_invoice_date_due()
         payments._compute_reconciliation_status()
+
+    def create_collections(self):
+        """Promises to pay (open: due today or later; broken), disputes and collaboration tasks on
+        open overdue invoices of the first company, for the worklist and the problem-case list.
+        Made through the ORM with a future date, then dated in SQL: they are facts of the past."""
+        if "credit.promise" not in self.env.registry:
+            return
+        company = self.ccs[0].company
+        rows = self._query(
+            """
+            SELECT DISTINCT ON (m.commercial_partner_id) m.id, m.commercial_partner_id, m.amount_residual
+              FROM account_move m
+             WHERE m.company_id = %s AND m.move_type = 'out_invoice' AND m.state = 'posted'
+               AND m.payment_state = 'not_paid' AND m.invoice_date_due < %s AND m.currency_id = %s
+          ORDER BY m.commercial_partner_id, m.invoice_date_due, m.id
+            """,
+            (company.id, self.today, company.currency_id.id),
+        )
+        rng = random.Random(self.args.seed + 7)
+        later = self.today + timedelta(days=30)
+        promise_vals, promise_dates, dispute_vals, task_vals = [], [], [], []
+        for move_id, partner_id, residual in rows:
+            draw = rng.random()
+            if draw < 0.2:
+                kind = rng.choice(["today", "later", "broken"])
+                promise_vals.append(
+                    {
+                        "partner_id": partner_id,
+                        "company_id": company.id,
+                        "move_ids": [(6, 0, [move_id])],
+                        "amount": round(residual / 2, 2),
+                        "date_promised": later,
+                    }
+                )
+                promise_dates.append(kind)
+            elif draw < 0.3:
+                dispute_vals.append(
+                    {
+                        "partner_id": partner_id,
+                        "company_id": company.id,
+                        "move_ids": [(6, 0, [move_id])],
+                        "amount": round(residual / 3, 2),
+                        "reason": rng.choice(["price", "quality", "delivery"]),
+                    }
+                )
+            if rng.random() < 0.1:
+                task_vals.append(
+                    {
+                        "name": "Call about the overdue invoice",
+                        "task_type": "call",
+                        "partner_id": partner_id,
+                        "company_id": company.id,
+                        "date_deadline": self.today - timedelta(days=rng.randint(0, 10)),
+                    }
+                )
+        env = self.env(context=dict(self.env.context, tracking_disable=True, mail_create_nolog=True))
+        promises = env["credit.promise"].with_company(company).create(promise_vals)
+        for promise, kind in zip(promises, promise_dates, strict=True):
+            if kind == "today":
+                values = (self.today, "open", None)
+            elif kind == "later":
+                values = (self.today + timedelta(days=rng.randint(1, 14)), "open", None)
+            else:
+                values = (
+                    self.today - timedelta(days=rng.randint(5, 20)),
+                    "broken",
+                    self.today - timedelta(days=2),
+                )
+            self.cr.execute(
+                "UPDATE credit_promise SET date_promised = %s, date_grace_end = %s::date + grace_days,"
+                " state = %s, date_closed = %s WHERE id = %s",
+                (values[0], values[0], values[1], values[2], promise.id),
+            )
+        disputes = env["credit.dispute"].with_company(company).create(dispute_vals)
+        self.cr.execute(
+            "UPDATE credit_dispute SET create_date = create_date - interval '20 days' WHERE id = ANY(%s)",
+            (disputes.ids[::2],),
+        )
+        env["credit.task"].with_company(company).create(task_vals)
+        self.env.invalidate_all()
+        self.stats.update(
+            {"promises": len(promise_vals), "disputes": len(dispute_vals), "tasks": len(task_vals)}
+        )
 
     def _query(self, sql_text, params=None):
         self.cr.execute(sql_text, params or {})

@@ -25,8 +25,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
+
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 CREDIT_LIST_FIELDS = ["credit_exposure", "credit_overdue_amount", "credit_available"]
+WORKLIST_FIELDS = [
+    "partner_id",
+    "priority",
+    "reasons",
+    "overdue_amount",
+    "days_overdue",
+    "rating_id",
+    "collector_id",
+]
 
 
 @dataclass
@@ -181,10 +192,86 @@ PATHS = [
         notes="the aging export with the sheet of open items (one row per item), as a user downloads it",
     ),
     BenchPath(
+        "today's worklist, all customers",
+        lambda c: len(c.env["credit.worklist"].search([]).read(WORKLIST_FIELDS)),
+        max_ms=1000,
+        max_queries=15,
+        requires=("credit.worklist.priority",),
+        notes="credit.worklist search + read of every line (priority, points, reasons) over the ledger "
+        "with its promises, disputes and tasks",
+    ),
+    BenchPath(
+        "today's worklist, first page (80 lines)",
+        lambda c: len(c.env["credit.worklist"].search([], limit=80).read(WORKLIST_FIELDS)),
+        max_ms=1000,
+        max_queries=15,
+        requires=("credit.worklist.priority",),
+        notes="the list view's first page: the same query count as all lines",
+    ),
+    BenchPath(
         "search customers over their limit",
         lambda c: len(c.env["res.partner"].search([("credit_over_limit", "=", True)])),
         requires=("res.partner.credit_over_limit",),
         notes="search([('credit_over_limit', '=', True)]), report only",
+    ),
+    BenchPath(
+        "KPIs, last 12 months",
+        lambda c: c.env["credit.kpi"]._compute_last_months(12),
+        max_ms=5000,
+        max_queries=20,
+        requires=("credit.kpi._compute_months",),
+        runs=3,
+        notes="credit.kpi._compute_last_months(12): every KPI of 12 months, one query per KPI "
+        "(receivables at the 24 month ends in one)",
+    ),
+    BenchPath(
+        "credit dashboard data",
+        lambda c: c.env["credit.dashboard"].get_data(),
+        max_ms=3000,
+        max_queries=30,
+        requires=("credit.dashboard.get_data",),
+        runs=3,
+        notes="credit.dashboard.get_data(): KPIs of this and last month, aging, top 10 exposures, "
+        "over limit, blocked orders, promises, disputes, tasks",
+    ),
+    BenchPath(
+        "collection targets refresh, 12 months x 10 collectors",
+        lambda c, targets: targets._refresh_collected(),
+        before=lambda c: c.collection_targets(),
+        max_ms=2000,
+        requires=("credit.collection.target._refresh_collected",),
+        runs=3,
+        notes="collected amounts of 120 targets (customers spread over 10 collectors), one query",
+    ),
+    BenchPath(
+        "dunning hook: promises, disputes, plans",
+        lambda c: len(
+            c.env["account.move"]._credit_dunning_blocked_move_ids(c.open_move_ids, c.env.cr.now().date())
+        ),
+        max_ms=500,
+        max_queries=10,
+        requires=("credit.promise._blocked_move_ids", "credit.payment.plan._blocked_move_ids"),
+        notes="account.move._credit_dunning_blocked_move_ids(every open invoice, today) with 500 open "
+        "promises, 100 open disputes and 100 active payment plans of 6 instalments",
+    ),
+    BenchPath(
+        "payment plan instalments, 100 active plans",
+        lambda c: c.env["credit.payment.plan"].browse(c.plan_ids)._refresh_instalments(c.env.cr.now().date()),
+        max_ms=2000,
+        max_queries=20,
+        requires=("credit.payment.plan._refresh_instalments",),
+        notes="the nightly instalment refresh: one aggregate query for all plans, oldest-first allocation",
+    ),
+    BenchPath(
+        "promises broken, 500 open promises",
+        lambda c: c.env["credit.promise"]
+        .browse(c.promise_ids)
+        ._update_state(c.env.cr.now().date() + timedelta(days=4)),
+        max_ms=30000,
+        runs=3,
+        requires=("credit.promise._update_state",),
+        notes="the nightly promise check when every promise broke: one aggregate query, then per "
+        "promise a call task (credit.task._create_auto) and chatter notes (report only for the queries)",
     ),
 ]
 
@@ -221,6 +308,8 @@ class Context:
                 self.env.company, self.env.cr.now().date()
             )
             print("dunning proposal: %d letters" % len(proposal))
+        if hasattr(self.env.registry.get("credit.payment.plan"), "_refresh_instalments"):
+            self._prepare_collections()
         if hasattr(self.env.registry["sale.order"], "_credit_check"):
             # measure the order that passes (the one action_confirm goes on to confirm): a limit
             # above the exposure and a generous overdue tolerance for the two customers
@@ -264,6 +353,66 @@ class Context:
         content = book.close()
         self.__dict__["xlsx_size"] = len(content)
         return content
+
+    def collection_targets(self):
+        """120 targets (10 collectors x 12 months) with the customers spread over the collectors;
+        made in the run's savepoint before the clock starts (rolled back with it)."""
+        env = self.env(context=dict(self.env.context, tracking_disable=True))
+        users = env["res.users"].search([("share", "=", False)], limit=10)
+        for index, user in enumerate(users):
+            self.partners(self.customer_ids[index :: len(users)]).credit_manager_id = user
+        first = env.cr.now().date().replace(day=1)
+        months = [first - relativedelta(months=m) for m in range(12)]
+        targets = env["credit.collection.target"].create(
+            [
+                {"user_id": user.id, "month": month, "target_amount": 10000.0}
+                for user in users
+                for month in months
+            ]
+        )
+        env.flush_all()
+        return self.env["credit.collection.target"].browse(targets.ids)
+
+    def _prepare_collections(self):
+        """500 open promises, 100 open disputes and 100 active payment plans on open invoices."""
+        env = self.env(context=dict(self.env.context, tracking_disable=True, mail_notrack=True))
+        today = env.cr.now().date()
+        domain = [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("company_id", "=", env.company.id),
+        ]
+        moves = env["account.move"].search(
+            domain + [("payment_state", "=", "not_paid")], order="id", limit=700
+        )
+
+        def vals(move):
+            return {
+                "partner_id": move.commercial_partner_id.id,
+                "move_ids": [(6, 0, move.ids)],
+                "currency_id": move.currency_id.id,
+            }
+
+        promises = env["credit.promise"].create(
+            [{**vals(m), "amount": m.amount_residual, "date_promised": today} for m in moves[:500]]
+        )
+        env["credit.dispute"].create([{**vals(m), "amount": m.amount_total} for m in moves[500:600]])
+        plans = env["credit.payment.plan"].create(
+            [
+                {**vals(m), "amount_total": m.amount_residual, "instalment_count": 6, "date_first": today}
+                for m in moves[600:700]
+            ]
+        )
+        plans.action_activate()
+        env.flush_all()
+        self.promise_ids, self.plan_ids = promises.ids, plans.ids
+        self.open_move_ids = (
+            env["account.move"].search(domain + [("payment_state", "in", ("not_paid", "partial"))]).ids
+        )
+        print(
+            "collections: %d promises, %d plans, %d open invoices"
+            % (len(promises), len(plans), len(self.open_move_ids))
+        )
 
     @property
     def small_partner_id(self):

@@ -13,3 +13,10 @@ from . import credit_dunning_line
 from . import account_move
 from . import credit_check
 from . import credit_limit_request
+from . import credit_collection_target
+from . import credit_task
+from . import credit_promise
+from . import credit_dispute
+from . import credit_payment_plan
+from . import credit_payment_plan_line
+from . import credit_agency_handover

@@ -5,7 +5,12 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 # date and flat-fee flag of an invoice; RPC callers cannot forge this object.
 DUNNING_WRITE = object()
 DUNNING_PROTECTED_FIELDS = frozenset(
-    {"credit_dunning_level_id", "credit_dunning_date", "credit_dunning_flat_fee_charged"}
+    {
+        "credit_dunning_level_id",
+        "credit_dunning_date",
+        "credit_dunning_flat_fee_charged",
+        "credit_dunning_interest_date",
+    }
 )
 
 
@@ -35,6 +40,22 @@ class AccountMove(models.Model):
         readonly=True,
         copy=False,
         help="The 40 EUR flat fee of §288(5) BGB was claimed for this invoice.",
+    )
+    credit_dunning_interest_date = fields.Date(
+        string="Interest Invoiced Until",
+        readonly=True,
+        copy=False,
+        help="Default interest up to this date was invoiced with a dunning charge invoice; later "
+        "letters charge interest from the next day on.",
+    )
+    credit_dunning_charge_letter_id = fields.Many2one(
+        "credit.dunning.letter",
+        string="Dunning Charges Of",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="This invoice claims the interest and fees of this dunning letter. It is never charged "
+        "interest or the flat fee itself (§289 BGB: no interest on interest).",
     )
     credit_dunning_pause = fields.Boolean(
         string="Dunning Paused",
@@ -121,6 +142,31 @@ class AccountMove(models.Model):
         )
         return True
 
+    def action_credit_record_promise(self):
+        """Invoice form: record a promise to pay for this invoice (dialog)."""
+        return self._credit_collection_dialog(
+            "credit_control.credit_promise_action_new",
+            {"default_amount": sum(self.mapped("amount_residual"))},
+        )
+
+    def action_credit_open_dispute(self):
+        """Invoice form: open a dispute over this invoice (dialog)."""
+        return self._credit_collection_dialog(
+            "credit_control.credit_dispute_action_new",
+            {"default_amount": sum(self.mapped("amount_residual")) or sum(self.mapped("amount_total"))},
+        )
+
+    def _credit_collection_dialog(self, xmlid, context):
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["context"] = {
+            "default_partner_id": self.commercial_partner_id[:1].id,
+            "default_move_ids": self.ids,
+            "default_currency_id": self.currency_id[:1].id,
+            "default_company_id": self.company_id[:1].id,
+            **context,
+        }
+        return action
+
     def action_view_credit_dunning_letters(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_dunning_letter_action")
@@ -145,7 +191,32 @@ class AccountMove(models.Model):
         """Hook: ids among ``move_ids`` that must not be dunned on ``date`` for a reason kept
         elsewhere (a dispute, a promise to pay, a payment plan). Called once per run for all
         candidate invoices: implementations must be set-based."""
-        return set()
+        return (
+            self._credit_blocked_by_promise(move_ids, date)
+            | self._credit_blocked_by_dispute(move_ids, date)
+            | self._credit_blocked_by_payment_plan(move_ids, date)
+            | self._credit_blocked_by_agency(move_ids, date)
+        )
+
+    @api.model
+    def _credit_blocked_by_agency(self, move_ids, date):
+        """Invoices handed over to a collection agency."""
+        return self.env["credit.agency.handover"]._blocked_move_ids(move_ids)
+
+    @api.model
+    def _credit_blocked_by_promise(self, move_ids, date):
+        """Invoices under an open promise to pay, up to the end of its grace period."""
+        return self.env["credit.promise"]._blocked_move_ids(move_ids, date)
+
+    @api.model
+    def _credit_blocked_by_dispute(self, move_ids, date):
+        """Invoices of an open or in-progress dispute."""
+        return self.env["credit.dispute"]._blocked_move_ids(move_ids, date)
+
+    @api.model
+    def _credit_blocked_by_payment_plan(self, move_ids, date):
+        """Invoices of an active payment plan without a missed instalment."""
+        return self.env["credit.payment.plan"]._blocked_move_ids(move_ids, date)
 
     def _credit_dunning_pause(self, reason, date_until=False):
         """Pause (with an end date) or exclude (without) these invoices from dunning, logged."""
@@ -173,6 +244,8 @@ class AccountMove(models.Model):
             and m.state == "draft"
             and m.company_id.credit_check_invoice
             and m.credit_block_state != "released"
+            # the interest and fees of a dunning letter are a claim, not a sale on credit
+            and not m.credit_dunning_charge_letter_id
         )
         for move in to_check:
             check = move._credit_check()

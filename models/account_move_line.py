@@ -1,9 +1,127 @@
-from odoo import models
+from datetime import date as Date
+from datetime import timedelta
+
+from odoo import _, api, fields, models
 from odoo.tools import SQL
+
+# Regular limitation period (§195 BGB): three years, from the end of the year in which the claim
+# arose (§199 (1) BGB). The claim of an invoice arises with the invoice (its date's year).
+LIMITATION_YEARS = 3
+
+
+def limitation_end(origin):
+    """Last day of the limitation period of a claim that arose on ``origin`` (a date)."""
+    return Date(origin.year + LIMITATION_YEARS, 12, 31) if origin else False
 
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
+
+    credit_limitation_date = fields.Date(
+        string="Limitation Ends",
+        compute="_compute_credit_limitation_date",
+        help="End of the regular limitation period (§§195, 199 BGB): 31 December of the third "
+        "year after the year of the invoice date. Court dunning or an acknowledgement of the "
+        "debt before then keeps the claim alive.",
+    )
+
+    @api.depends("move_id.invoice_date", "date")
+    def _compute_credit_limitation_date(self):
+        for line in self:
+            line.credit_limitation_date = limitation_end(line.move_id.invoice_date or line.date)
+
+    @api.model
+    def _credit_limitation_items(self, company, horizon_days=None, date=None):
+        """Open receivable items of ``company`` whose limitation period ends within
+        ``horizon_days`` (default: the company's setting, 120 days) from ``date`` (default
+        today), oldest end first. One query over the open-item index, whatever the ledger size.
+
+        Returns a list of dicts: ``move_line_id``, ``move_id``, ``partner_id`` (commercial
+        partner), ``date_origin`` (invoice date), ``date_limitation``, ``days_left``,
+        ``amount_residual`` (company currency)."""
+        date = fields.Date.to_date(date) or fields.Date.context_today(self)
+        if horizon_days is None:
+            horizon_days = company.credit_limitation_horizon_days
+        date_end = date + timedelta(days=max(horizon_days or 0, 0))
+        self.env["account.move.line"].flush_model(
+            [
+                "reconciled",
+                "parent_state",
+                "amount_residual",
+                "account_id",
+                "partner_id",
+                "company_id",
+                "date",
+            ]
+        )
+        self.env["account.move"].flush_model(["invoice_date"])
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT l.id, l.move_id, p.commercial_partner_id, x.origin,
+                   make_date(EXTRACT(YEAR FROM x.origin)::int + %(years)s, 12, 31) AS date_limitation,
+                   l.amount_residual
+              FROM account_move_line l
+              JOIN account_move m ON m.id = l.move_id
+              JOIN account_account a ON a.id = l.account_id
+              JOIN res_partner p ON p.id = l.partner_id
+             CROSS JOIN LATERAL (SELECT COALESCE(m.invoice_date, l.date) AS origin) x
+             WHERE NOT l.reconciled
+               AND l.parent_state = 'posted'
+               AND l.amount_residual > 0
+               AND a.account_type = 'asset_receivable'
+               AND l.company_id = %(company_id)s
+               AND x.origin >= make_date(%(year_from)s, 1, 1)
+               AND x.origin < make_date(%(year_to)s + 1, 1, 1)
+             ORDER BY date_limitation, p.commercial_partner_id, x.origin, l.id
+                """,
+                years=LIMITATION_YEARS,
+                company_id=company.id,
+                # the end date lies in [date, date_end] iff the origin's year does, shifted
+                year_from=date.year - LIMITATION_YEARS,
+                year_to=date_end.year - LIMITATION_YEARS,
+            )
+        )
+        items = []
+        for line_id, move_id, partner_id, origin, date_limitation, residual in self.env.cr.fetchall():
+            if not (date <= date_limitation <= date_end):
+                continue
+            items.append(
+                {
+                    "move_line_id": line_id,
+                    "move_id": move_id,
+                    "partner_id": partner_id,
+                    "date_origin": origin,
+                    "date_limitation": date_limitation,
+                    "days_left": (date_limitation - date).days,
+                    "amount_residual": residual,
+                }
+            )
+        return items
+
+    @api.model
+    def action_credit_limitation_watch(self):
+        """Window action: the open items whose limitation ends within the company's horizon."""
+        company = self.env.company
+        items = self._credit_limitation_items(company)
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Limitation Watch"),
+            "res_model": "account.move.line",
+            "view_mode": "list,form",
+            "views": [
+                (self.env.ref("credit_control.account_move_line_view_list_limitation").id, "list"),
+                (False, "form"),
+            ],
+            "domain": [("id", "in", [item["move_line_id"] for item in items])],
+            "context": {"create": False, "search_default_group_by_partner": 0},
+            "help": _(
+                "<p>No open item lapses within %(days)s days.</p><p>Items appear here when their "
+                "limitation period (31 December of the third year after the invoice year) ends "
+                "within the horizon set in the Settings.</p>",
+                days=company.credit_limitation_horizon_days,
+            ),
+        }
 
     def init(self):
         result = super().init()

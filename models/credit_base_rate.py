@@ -4,9 +4,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_round
 
-# §288(1) and (2) BGB: default interest is the base rate plus these percentage points.
-INTEREST_MARGIN_BUSINESS = 9.0
-INTEREST_MARGIN_CONSUMER = 5.0
+# §288(1) and (2) BGB: default interest is the base rate plus 9 percentage points for businesses
+# and 5 for consumers: per company in credit_interest_points_business / _consumer.
 # Day-count convention: actual days / 365 (also in leap years), as German courts compute
 # default interest ("act/365"); interest runs from the day after the due date up to and
 # including the end date.
@@ -68,23 +67,26 @@ class CreditBaseRate(models.Model):
     @api.model
     def statutory_interest(self, amount, due_date, until_date, business=True, company=None, currency=None):
         """Default interest of §288 BGB on ``amount`` from the day after ``due_date`` up to and
-        including ``until_date``: base rate + 9 percentage points (``business``) or + 5 (consumer),
-        day by day, switching rate at each base-rate change; actual days / 365. Returned in the
-        amount's currency (``currency``, else the company's), rounded to the cent."""
+        including ``until_date``: base rate + the company's points for businesses (``business``,
+        9 by default) or for consumers (5 by default), day by day, switching rate at each
+        base-rate change; actual days / 365. Returned in the amount's currency (``currency``,
+        else the company's), rounded to the cent."""
         company = company or self.env.company
         currency = currency or company.currency_id
         if not amount or not due_date or not until_date or until_date <= due_date:
             return 0.0
         periods = self._get_rate_periods(due_date + timedelta(days=1), until_date)
-        return self._interest_for_periods(periods, amount, due_date, until_date, business, currency)
+        return self._interest_for_periods(periods, amount, due_date, until_date, business, currency, company)
 
     @api.model
-    def _interest_for_periods(self, periods, amount, due_date, until_date, business, currency):
+    def _interest_for_periods(self, periods, amount, due_date, until_date, business, currency, company):
         """Interest from ``_get_rate_periods`` periods (which may cover more than the interest
         period: a dunning run loads them once for all its invoices)."""
         if not amount or not due_date or not until_date or until_date <= due_date:
             return 0.0
-        margin = INTEREST_MARGIN_BUSINESS if business else INTEREST_MARGIN_CONSUMER
+        margin = (
+            company.credit_interest_points_business if business else company.credit_interest_points_consumer
+        )
         start = due_date + timedelta(days=1)
         if not periods or periods[0][0] > start:
             raise ValidationError(
@@ -95,6 +97,7 @@ class CreditBaseRate(models.Model):
             first, last = max(first, start), min(last, until_date)
             if first <= last:
                 days = (last - first).days + 1
-                interest += amount * (base_rate + margin) / 100.0 * days / DAYS_PER_YEAR
-        # a negative base rate never makes the total rate negative: -0.88 + 5 > 0
+                # a negative base rate never makes the total rate negative with the legal points
+                # (-0.88 + 5 > 0); with fewer points configured the rate stops at 0
+                interest += amount * max(base_rate + margin, 0.0) / 100.0 * days / DAYS_PER_YEAR
         return float_round(interest, precision_rounding=currency.rounding)

@@ -608,7 +608,7 @@ class CreditCheck(models.Model):
             partner = self.env["res.partner"].browse(partner_id)
             company = self.env["res.company"].browse(company_id)
             date = min(entry[0] for entry in entries)
-            if self._has_open_review(partner, date):
+            if self._has_open_review(partner, date, company):
                 continue
             fallback = next((entry[2] for entry in entries if entry[2]), self.env["res.users"])
             reviews.append((partner, company, date, [entry[1] for entry in entries], fallback))
@@ -616,16 +616,17 @@ class CreditCheck(models.Model):
         return reviews
 
     @api.model
-    def _has_open_review(self, partner, date):
-        todo = self.env.ref("mail.mail_activity_data_todo")
+    def _has_open_review(self, partner, date, company=None):
         return bool(
-            self.env["mail.activity"].search_count(
+            self.env["credit.task"]
+            .sudo()
+            .search_count(
                 [
-                    ("res_model", "=", "res.partner"),
-                    ("res_id", "=", partner.id),
-                    ("activity_type_id", "=", todo.id),
-                    ("automated", "=", True),
-                    ("date_deadline", "=", date),
+                    ("partner_id", "=", partner.id),
+                    ("task_type", "=", "review"),
+                    ("origin", "=", "review_due"),
+                    ("company_id", "=", (company or self.env.company).id),
+                    ("is_open", "=", True),
                 ],
                 limit=1,
             )
@@ -633,13 +634,18 @@ class CreditCheck(models.Model):
 
     @api.model
     def _schedule_reviews(self, reviews):
+        # a review coming due is a task of the credit team (credit.task, issue #7)
         for partner, company, date, reasons, fallback in reviews:
             user = responsible_credit_manager(self.env, partner, company, fallback)
-            partner.activity_schedule(
-                "mail.mail_activity_data_todo",
+            self.env["credit.task"]._create_auto(
+                "review",
+                "review_due",
+                partner,
+                _("Credit review due"),
+                company=company,
+                team="credit",
+                user=user or self.env.user,
                 date_deadline=date,
-                summary=_("Credit review due"),
-                note=Markup("<p>%s</p>") % Markup("<br/>").join(escape(reason) for reason in reasons),
-                user_id=user.id or self.env.uid,
+                description=Markup("<p>%s</p>") % Markup("<br/>").join(escape(reason) for reason in reasons),
             )
         return len(reviews)

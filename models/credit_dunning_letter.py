@@ -1,7 +1,12 @@
+from collections import defaultdict
+
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date, formatLang
+
+from .account_move import DUNNING_WRITE
 
 EMAIL_STATES = [
     ("none", "Not Sent"),
@@ -72,6 +77,15 @@ class CreditDunningLetter(models.Model):
     letter_state = fields.Selection(LETTER_STATES, default="none", required=True, string="Letter Delivery")
     activity_id = fields.Many2one("mail.activity", string="Phone Call Activity", readonly=True, copy=False)
     attachment_id = fields.Many2one("ir.attachment", string="PDF", readonly=True, copy=False)
+    charge_move_ids = fields.One2many(
+        "account.move",
+        "credit_dunning_charge_letter_id",
+        string="Charge Invoices",
+        readonly=True,
+        help="Customer invoices claiming the interest and fees of this letter (when the company "
+        "invoices dunning charges).",
+    )
+    charge_move_count = fields.Integer(compute="_compute_charge_move_count")
     previous_letter_ids = fields.Many2many(
         "credit.dunning.letter",
         relation="credit_dunning_letter_previous_rel",
@@ -138,6 +152,11 @@ class CreditDunningLetter(models.Model):
                 letter.email_state = "queued"
                 letter.email_error = False
 
+    @api.depends("charge_move_ids")
+    def _compute_charge_move_count(self):
+        for letter in self:
+            letter.charge_move_count = len(letter.charge_move_ids)
+
     @api.depends("partner_id", "company_id", "dunning_date")
     def _compute_previous_letter_ids(self):
         letters = self.search([("partner_id", "in", self.partner_id.ids), ("state", "=", "done")])
@@ -163,6 +182,17 @@ class CreditDunningLetter(models.Model):
     def action_mark_printed(self):
         self.filtered(lambda letter: letter.letter_state == "to_print").letter_state = "printed"
         return True
+
+    def action_view_charge_moves(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = [("id", "in", self.charge_move_ids.ids)]
+        action["context"] = {"create": False, "default_move_type": "out_invoice"}
+        if len(self.charge_move_ids) == 1:
+            action.update(
+                views=[(self.env.ref("account.view_move_form").id, "form")], res_id=self.charge_move_ids.id
+            )
+        return action
 
     def action_print(self):
         return self.env.ref("credit_control.credit_dunning_letter_report_action").report_action(self)
@@ -211,6 +241,129 @@ class CreditDunningLetter(models.Model):
                 mail_auto_delete=False,
             )
             letter.email_message_id = message
+
+    def _create_charge_invoices(self):
+        """Invoice the interest and fees of these letters: per letter and currency one posted
+        customer invoice, without taxes (default interest and dunning costs are damages, not a
+        supply: no VAT), due at once, a line per charge naming the dunned invoice, the dunned
+        invoices in its reference and narration. Only for companies that invoice charges and
+        letters whose level does; the invoiced interest periods are remembered on the dunned
+        invoices so that later letters charge only the days after them. Returns the invoices."""
+        vals_list = []
+        interest_until = defaultdict(lambda: self.env["account.move"])
+        for letter in self:
+            company = letter.company_id
+            if not company.credit_dunning_invoice_charges or not letter.level_id.invoice_charges:
+                continue
+            by_currency = defaultdict(list)
+            for line in letter.line_ids:
+                if line.line_type == "invoice" and (line.interest_amount or line.flat_fee_amount):
+                    by_currency[line.currency_id].append(line)
+            if letter.fee_amount:
+                # the letter's fee alone makes an invoice too
+                by_currency.setdefault(letter.currency_id, [])
+            for currency, lines in by_currency.items():
+                vals_list.append(letter._prepare_charge_invoice_vals(currency, lines))
+                for line in lines:
+                    if line.interest_amount:
+                        interest_until[letter.dunning_date] |= line.move_id
+        if not vals_list:
+            return self.env["account.move"]
+        invoices = self.env["account.move"].create(vals_list)
+        invoices.action_post()
+        for date, moves in interest_until.items():
+            moves.with_context(credit_dunning_write=DUNNING_WRITE).write({"credit_dunning_interest_date": date})
+        return invoices
+
+    def _prepare_charge_invoice_vals(self, currency, lines):
+        self.ensure_one()
+        company = self.company_id
+        journal = company.credit_dunning_charge_journal_id or self.env["account.journal"].search(
+            [("type", "=", "sale"), *self.env["account.journal"]._check_company_domain(company)], limit=1
+        )
+        if not journal:
+            raise UserError(
+                _("%(company)s has no sales journal for the dunning charge invoices.", company=company.name)
+            )
+        interest_account = company.credit_dunning_interest_account_id or journal.default_account_id
+        fee_account = company.credit_dunning_fee_account_id or journal.default_account_id
+        date = self.dunning_date
+        invoice_lines = []
+
+        def charge_line(name, amount, account):
+            return fields.Command.create(
+                {
+                    "name": name,
+                    "quantity": 1.0,
+                    "price_unit": amount,
+                    "account_id": account.id,
+                    "tax_ids": [fields.Command.clear()],
+                }
+            )
+
+        lang_env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
+        for line in lines:
+            invoice = line.move_id.name
+            if line.interest_amount:
+                invoice_lines.append(
+                    charge_line(
+                        lang_env._(
+                            "Default interest (§288 BGB) on %(invoice)s, open %(amount)s, "
+                            "%(date_from)s to %(date_to)s",
+                            invoice=invoice,
+                            amount=formatLang(lang_env, line.amount_residual, currency_obj=line.currency_id),
+                            date_from=format_date(lang_env, line.interest_date_from or line.date_due),
+                            date_to=format_date(lang_env, date),
+                        ),
+                        line.interest_amount,
+                        interest_account,
+                    )
+                )
+            if line.flat_fee_amount:
+                invoice_lines.append(
+                    charge_line(
+                        lang_env._("Flat fee (§288(5) BGB) on %(invoice)s", invoice=invoice),
+                        line.flat_fee_amount,
+                        fee_account,
+                    )
+                )
+        if self.fee_amount and currency == self.currency_id:
+            invoice_lines.append(
+                charge_line(
+                    lang_env._(
+                        "Dunning fee: %(level)s of %(date)s",
+                        level=self.level_id.with_env(lang_env).name,
+                        date=format_date(lang_env, date),
+                    ),
+                    self.fee_amount,
+                    fee_account,
+                )
+            )
+        dunned = ", ".join(line.move_id.name for line in lines) or ", ".join(
+            self.line_ids.filtered(lambda ln: ln.line_type == "invoice").move_id.mapped("name")
+        )
+        return {
+            "move_type": "out_invoice",
+            "partner_id": self.partner_id.id,
+            "company_id": company.id,
+            "journal_id": journal.id,
+            "currency_id": currency.id,
+            "invoice_date": date,
+            "date": date,
+            "invoice_date_due": date,
+            "invoice_payment_term_id": False,
+            "invoice_origin": self.run_id.name,
+            "ref": lang_env._("Dunning charges on %(invoices)s", invoices=dunned)[:250],
+            "narration": Markup("<p>%s</p>")
+            % lang_env._(
+                "Interest and fees of our dunning letter (%(level)s) of %(date)s on the invoices %(invoices)s.",
+                level=self.level_id.with_env(lang_env).name,
+                date=format_date(lang_env, date),
+                invoices=dunned,
+            ),
+            "credit_dunning_charge_letter_id": self.id,
+            "invoice_line_ids": invoice_lines,
+        }
 
     def _prepare_activity(self, activity_type, date):
         self.ensure_one()

@@ -1,6 +1,16 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+# the module's default scale (data/credit_dunning_level_data.xml, main company): every other
+# company gets copies of these levels
+DEFAULT_LEVEL_XMLIDS = (
+    "credit_control.credit_dunning_level_reminder",
+    "credit_control.credit_dunning_level_first",
+    "credit_control.credit_dunning_level_second",
+    "credit_control.credit_dunning_level_final",
+    "credit_control.credit_dunning_level_collection",
+)
+
 
 class CreditDunningLevel(models.Model):
     _name = "credit.dunning.level"
@@ -62,6 +72,12 @@ class CreditDunningLevel(models.Model):
         string="Charge 40 EUR Flat Fee",
         help="The flat fee of §288(5) BGB, once per invoice, for business customers only.",
     )
+    invoice_charges = fields.Boolean(
+        string="Invoice Charges",
+        default=True,
+        help="When the company invoices dunning charges (Settings), the interest and fees of this "
+        "level's letters become a separate customer invoice on validation.",
+    )
     block_orders = fields.Boolean(
         string="Block New Orders", help="Customers with an invoice at this level get no new orders."
     )
@@ -102,6 +118,24 @@ class CreditDunningLevel(models.Model):
                 )
 
     # === BUSINESS METHODS === #
+    @api.model
+    def _create_default_levels(self, companies):
+        """Copies of the module's default levels (translations included) for each of
+        ``companies`` that has no dunning level yet, archived ones included. Returns them."""
+        # sudo: creating a company (or installing the module) sets up its scale for every user
+        levels = self.sudo().with_context(active_test=False)
+        with_levels = {
+            company.id for [company] in levels._read_group([("company_id", "in", companies.ids)], ["company_id"])
+        }
+        templates = levels.browse()
+        for xmlid in DEFAULT_LEVEL_XMLIDS:
+            templates |= self.env.ref(xmlid, raise_if_not_found=False) or levels.browse()
+        created = levels.browse()
+        for company in companies.filtered(lambda c: c.id not in with_levels):
+            for template in templates.filtered(lambda t, c=company: t.company_id != c):
+                created |= template.copy({"company_id": company.id, "active": template.active})
+        return created
+
     def _next_levels(self):
         """The active levels of this level's company after this one, in order."""
         self.ensure_one()

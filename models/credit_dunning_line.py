@@ -1,6 +1,6 @@
-from odoo import api, fields, models
+from datetime import timedelta
 
-FLAT_FEE_EUR = 40.0  # §288(5) BGB
+from odoo import api, fields, models
 
 
 class CreditDunningLine(models.Model):
@@ -60,7 +60,16 @@ class CreditDunningLine(models.Model):
         compute="_compute_charges",
         store=True,
         readonly=False,
-        help="40 EUR flat fee of §288(5) BGB, once per invoice, business customers only.",
+        help="Flat fee of §288(5) BGB (40 EUR by default, per company), once per invoice, business "
+        "customers only.",
+    )
+    interest_date_from = fields.Date(
+        string="Interest From",
+        compute="_compute_charges",
+        store=True,
+        readonly=False,
+        help="First day of the interest period: the day after the due date, or after the last day "
+        "whose interest was already invoiced.",
     )
 
     # === COMPUTE === #
@@ -77,13 +86,16 @@ class CreditDunningLine(models.Model):
         for line in self:
             level = line.level_id
             business = line.partner_id.is_company
-            if line.line_type != "invoice" or not level:
+            if line.line_type != "invoice" or not level or line.move_id.credit_dunning_charge_letter_id:
+                # no interest on interest (§289 BGB), no flat fee for a charge invoice
                 line.interest_amount = line.flat_fee_amount = 0.0
+                line.interest_date_from = False
                 continue
+            interest_due = max(line.date_due, line.move_id.credit_dunning_interest_date or line.date_due)
             line.interest_amount = (
                 base_rates.statutory_interest(
                     line.amount_residual,
-                    line.date_due,
+                    interest_due,
                     line.dunning_date,
                     business=business,
                     company=line.company_id,
@@ -92,6 +104,7 @@ class CreditDunningLine(models.Model):
                 if level.charge_interest
                 else 0.0
             )
+            line.interest_date_from = interest_due + timedelta(days=1) if line.interest_amount else False
             line.flat_fee_amount = (
                 line._flat_fee_in(line.currency_id, line.company_id, line.dunning_date)
                 if level.charge_flat_fee and business and not line.move_id.credit_dunning_flat_fee_charged
@@ -101,5 +114,10 @@ class CreditDunningLine(models.Model):
     # === TOOLING === #
     @api.model
     def _flat_fee_in(self, currency, company, date):
+        """The company's flat fee of §288(5) BGB (an amount in EUR) in ``currency``."""
+        if not company.credit_dunning_flat_fee:
+            return 0.0
         eur = self.env.ref("base.EUR")
-        return eur._convert(FLAT_FEE_EUR, currency, company, date or fields.Date.context_today(self))
+        return eur._convert(
+            company.credit_dunning_flat_fee, currency, company, date or fields.Date.context_today(self)
+        )

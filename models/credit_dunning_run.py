@@ -1,6 +1,7 @@
 import io
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 import lxml.html
 from markupsafe import Markup
@@ -157,6 +158,8 @@ class CreditDunningRun(models.Model):
                 "credit_dunning_pause",
                 "credit_dunning_pause_until",
                 "credit_dunning_flat_fee_charged",
+                "credit_dunning_interest_date",
+                "credit_dunning_charge_letter_id",
             ]
         )
         return self.env.execute_query_dict(
@@ -171,6 +174,8 @@ class CreditDunningRun(models.Model):
                    dun_move.credit_dunning_level_id AS level_id,
                    dun_move.credit_dunning_date AS dunning_date,
                    dun_move.credit_dunning_flat_fee_charged AS flat_fee_charged,
+                   dun_move.credit_dunning_interest_date AS interest_date,
+                   dun_move.credit_dunning_charge_letter_id IS NOT NULL AS is_charge,
                    COALESCE(dun_move.credit_dunning_pause, FALSE)
                        AND (dun_move.credit_dunning_pause_until IS NULL
                             OR dun_move.credit_dunning_pause_until > %(date)s) AS paused,
@@ -285,6 +290,8 @@ class CreditDunningRun(models.Model):
             "previous_level_id": row["level_id"],
             "level_id": row["level_id"],
             "flat_fee_charged": row["flat_fee_charged"],
+            "interest_date": row["interest_date"],
+            "is_charge": row["is_charge"],
         }
         if is_credit:
             values["level_id"] = values["previous_level_id"] = False
@@ -295,6 +302,10 @@ class CreditDunningRun(models.Model):
             or row["move_type"] not in ("out_invoice", "entry")
         ):
             return None
+        if row["is_charge"]:
+            # a charge invoice (interest and fees claimed by an earlier letter) is shown while
+            # overdue, never escalated, charged nothing
+            return values if days_overdue > 0 else None
         current = rank.get(row["level_id"], -1)
         next_level = all_levels[current + 1] if current + 1 < len(all_levels) else None
         if (
@@ -317,6 +328,8 @@ class CreditDunningRun(models.Model):
     def _create_runs(self, company, date, partners=None, levels=None, min_amount=0.0, automatic=False):
         """Create the proposal (a draft run with its letters and lines); returns the run, or an
         empty recordset when nothing is to be dunned."""
+        # before reading anything: only who may create runs proposes them (collectors, managers)
+        self.check_access("create")
         proposals = self._prepare_proposal(company, date, partners, levels, min_amount, automatic)
         if not proposals:
             return self.browse()
@@ -351,8 +364,8 @@ class CreditDunningRun(models.Model):
             periods = (
                 base_rates._get_rate_periods(min(earliest_due, date), date) if earliest_due < date else []
             )
-        eur = self.env.ref("base.EUR")
-        flat_fee = {currency: eur._convert(40.0, currency, company, date) for currency in currencies}
+        line_model = self.env["credit.dunning.line"]
+        flat_fee = {currency: line_model._flat_fee_in(currency, company, date) for currency in currencies}
         letter_vals, line_vals_per_letter = [], []
         for proposal in proposals:
             partner = partners.browse(proposal["partner_id"])
@@ -362,16 +375,28 @@ class CreditDunningRun(models.Model):
                 level = levels.browse(line["level_id"]) if line["level_id"] else levels.browse()
                 currency = currencies.browse(line["currency_id"])
                 flat_fee_charged = line.pop("flat_fee_charged")
+                is_charge = line.pop("is_charge")
+                # interest already invoiced up to a date runs on from the day after it
+                interest_due = max(line["date_due"], line.pop("interest_date") or line["date_due"])
                 escalates = line["level_id"] != line["previous_level_id"]
                 interest = fee = 0.0
-                if line["line_type"] == "invoice" and level:
+                interest_from = False
+                if line["line_type"] == "invoice" and level and not is_charge:
                     if level.charge_interest and periods is not None:
                         interest = base_rates._interest_for_periods(
-                            periods, line["amount_residual"], line["date_due"], date, business, currency
+                            periods, line["amount_residual"], interest_due, date, business, currency, company
                         )
+                        interest_from = interest_due + timedelta(days=1) if interest else False
                     if level.charge_flat_fee and business and not flat_fee_charged and escalates:
                         fee = flat_fee[currency]
-                lines_vals.append({**line, "interest_amount": interest, "flat_fee_amount": fee})
+                lines_vals.append(
+                    {
+                        **line,
+                        "interest_amount": interest,
+                        "interest_date_from": interest_from,
+                        "flat_fee_amount": fee,
+                    }
+                )
             line_currencies = {line["currency_id"] for line in lines_vals}
             currency = (
                 currencies.browse(line_currencies.pop()) if len(line_currencies) == 1 else company.currency_id
@@ -421,6 +446,8 @@ class CreditDunningRun(models.Model):
         escalations = lines.filtered("is_escalation")
         self._update_invoices(escalations)
         letters.state = "done"
+        # before rendering: the letters name their charge invoices
+        letters._create_charge_invoices()
         self._render_letters(letters)
         letters.filtered("channel_letter").letter_state = "to_print"
         emails = letters.filtered("channel_email")
@@ -499,14 +526,22 @@ class CreditDunningRun(models.Model):
         return contents
 
     def _schedule_calls(self, letters):
-        activity_type = self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False)
-        if not letters or not activity_type:
-            return
-        activities = self.env["mail.activity"].create(
-            [letter._prepare_activity(activity_type, self.date) for letter in letters]
-        )
-        for letter, activity in zip(letters, activities, strict=True):
-            letter.activity_id = activity
+        # a phone-call level opens a call task for the collector (credit.task, issue #7)
+        for letter in letters:
+            values = letter._prepare_activity(self.env["mail.activity.type"], self.date)
+            task = self.env["credit.task"]._create_auto(
+                "call",
+                "dunning_call",
+                letter.partner_id,
+                values["summary"],
+                company=self.company_id,
+                user=self.env["res.users"].browse(values["user_id"]),
+                dunning_letter_id=letter,
+                move_ids=letter.line_ids.move_id,
+                date_deadline=self.date,
+                description=values["note"],
+            )
+            letter.activity_id = task.activity_ids[:1]
 
     def _log_letters(self, letters):
         """Chatter: one note per customer and per invoice."""

@@ -1,3 +1,5 @@
+from markupsafe import Markup, escape
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_amount, format_date
@@ -239,16 +241,24 @@ class CreditLimitRequest(models.Model):
                 )
         self._write_decision({"state": "submitted"})
         for request in self:
+            # the decision is a task of the credit team (credit.task, issue #7)
             manager = responsible_credit_manager(self.env, request.partner_id, request.company_id)
-            request.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=_(
+            self.env["credit.task"]._create_auto(
+                "limit_request",
+                "limit_request",
+                request.partner_id,
+                _(
                     "Credit limit request: %(amount)s for %(partner)s",
                     amount=format_amount(self.env, request.amount_requested, request.currency_id),
                     partner=request.partner_id.display_name,
                 ),
-                note=request.reason,
-                user_id=manager.id or self.env.uid,
+                company=request.company_id,
+                team="credit",
+                user=manager or self.env.user,
+                limit_request_id=request,
+                order_id=request.order_id,
+                date_deadline=fields.Date.context_today(self),
+                description=Markup("<p>%s</p>") % escape(request.reason or ""),
             )
         return True
 
@@ -292,6 +302,7 @@ class CreditLimitRequest(models.Model):
             raise AccessError(_("Only the requester or a Credit Manager may cancel a limit request."))
         self._close_open_activities(_("Request cancelled."))
         self._write_decision({"state": "cancel"})
+        self.env["credit.task"]._close_auto(_("Request cancelled."), stage="cancel", limit_request_id=self)
         return True
 
     def action_draft(self):
@@ -340,6 +351,7 @@ class CreditLimitRequest(models.Model):
         """Close the open activities of the request and give the requester one with the outcome."""
         self.ensure_one()
         self._close_open_activities(summary)
+        self.env["credit.task"]._close_auto(summary, limit_request_id=self)
         self.activity_schedule(
             "mail.mail_activity_data_todo", summary=summary, user_id=self.requested_by_id.id
         )

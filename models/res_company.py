@@ -53,6 +53,26 @@ class ResCompany(models.Model):
         help="Orders with this payment term are paid in advance and pass the limit check.",
     )
 
+    # collections (promises to pay, payment plans)
+    credit_promise_grace_days = fields.Integer(
+        string="Promise Grace Days",
+        default=3,
+        help="Days after the promised date that payments still keep a promise to pay.",
+    )
+    credit_plan_grace_days = fields.Integer(
+        string="Instalment Grace Days",
+        default=3,
+        help="Days an instalment of a payment plan may be overdue before it counts as missed.",
+    )
+
+    @api.constrains("credit_promise_grace_days", "credit_plan_grace_days")
+    def _check_credit_collection_grace_days(self):
+        for company in self:
+            if company.credit_promise_grace_days < 0 or company.credit_plan_grace_days < 0:
+                raise ValidationError(
+                    _("The grace days of %(company)s cannot be negative.", company=company.name)
+                )
+
     @api.constrains(
         "credit_limit_tolerance",
         "credit_overdue_tolerance_days",
@@ -87,4 +107,141 @@ class ResCompany(models.Model):
                         "and the review lead time cannot be negative.",
                         company=company.name,
                     )
+                )
+
+    # === FIELDS: dunning (credit_dunning) === #
+    credit_interest_points_business = fields.Float(
+        string="Default Interest over Base Rate, Businesses (Points)",
+        default=9.0,
+        digits=(16, 2),
+        help="§288(2) BGB: default interest for business customers is the base rate plus this many "
+        "percentage points (9 by law).",
+    )
+    credit_interest_points_consumer = fields.Float(
+        string="Default Interest over Base Rate, Consumers (Points)",
+        default=5.0,
+        digits=(16, 2),
+        help="§288(1) BGB: default interest for consumers is the base rate plus this many "
+        "percentage points (5 by law).",
+    )
+    credit_dunning_flat_fee = fields.Float(
+        string="Default Flat Fee (EUR)",
+        default=40.0,
+        digits=(16, 2),
+        help="§288(5) BGB: flat fee in EUR charged once per invoice to business customers by the "
+        "levels that charge it (40 EUR by law, 0 = never). Converted into the invoice currency.",
+    )
+    credit_dunning_invoice_charges = fields.Boolean(
+        string="Invoice Dunning Charges",
+        help="On validation of a dunning run, interest and fees of the letters whose level invoices "
+        "charges become a separate posted customer invoice referencing the dunned invoices.",
+    )
+    credit_dunning_charge_journal_id = fields.Many2one(
+        "account.journal",
+        string="Dunning Charges Journal",
+        domain="[('type', '=', 'sale')]",
+        help="Sales journal of the charge invoices (the company's first sales journal when empty).",
+    )
+    credit_dunning_interest_account_id = fields.Many2one(
+        "account.account",
+        string="Default Interest Account",
+        domain="[('account_type', 'in', ('income', 'income_other'))]",
+        help="Income account of the interest lines (the journal's default account when empty).",
+    )
+    credit_dunning_fee_account_id = fields.Many2one(
+        "account.account",
+        string="Dunning Fee Account",
+        domain="[('account_type', 'in', ('income', 'income_other'))]",
+        help="Income account of the flat fee and dunning fee lines (the journal's default account "
+        "when empty).",
+    )
+
+    @api.constrains(
+        "credit_interest_points_business", "credit_interest_points_consumer", "credit_dunning_flat_fee"
+    )
+    def _check_credit_dunning_settings(self):
+        for company in self:
+            if (
+                min(
+                    company.credit_interest_points_business,
+                    company.credit_interest_points_consumer,
+                    company.credit_dunning_flat_fee,
+                )
+                < 0
+            ):
+                raise ValidationError(
+                    _(
+                        "Interest points and the flat fee of %(company)s cannot be negative.",
+                        company=company.name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._credit_dunning_create_default_levels()
+        return companies
+
+    def _credit_dunning_create_default_levels(self):
+        """Give each of these companies without dunning levels the default German scale
+        (Zahlungserinnerung … Übergabe an Inkasso): copies of the module's default levels,
+        translations included."""
+        return self.env["credit.dunning.level"]._create_default_levels(self)
+
+    # escalation policy and limitation watch (credit_collab)
+    credit_escalation_credit_level_id = fields.Many2one(
+        "credit.dunning.level",
+        string="Credit Team From Level",
+        help="From this escalation level on, the credit team owns the case instead of the "
+        "salesperson. Empty: cases stay with the salesperson until the agency level.",
+    )
+    credit_escalation_agency_level_id = fields.Many2one(
+        "credit.dunning.level",
+        string="Agency / Legal From Level",
+        help="From this escalation level on, the case goes to a collection agency or to court "
+        "(gerichtliches Mahnverfahren). Empty: only handed-over customers are agency cases.",
+    )
+    credit_limitation_horizon_days = fields.Integer(
+        string="Limitation Watch Horizon (Days)",
+        default=120,
+        help="Open items whose limitation period (§§195, 199 BGB) ends within this many days are "
+        "listed in the limitation watch.",
+    )
+
+    @api.constrains("credit_escalation_credit_level_id", "credit_escalation_agency_level_id")
+    def _check_credit_escalation_policy(self):
+        for company in self:
+            credit = company.credit_escalation_credit_level_id
+            agency = company.credit_escalation_agency_level_id
+            if (credit and credit.company_id != company) or (agency and agency.company_id != company):
+                raise ValidationError(
+                    _(
+                        "The escalation levels of %(company)s must be its own dunning levels.",
+                        company=company.name,
+                    )
+                )
+            if (
+                credit
+                and agency
+                and (credit.sequence, credit.days, credit.id)
+                > (
+                    agency.sequence,
+                    agency.days,
+                    agency.id,
+                )
+            ):
+                raise ValidationError(
+                    _(
+                        "In the escalation policy of %(company)s the agency level must not come "
+                        "before the credit team level.",
+                        company=company.name,
+                    )
+                )
+
+    @api.constrains("credit_limitation_horizon_days")
+    def _check_credit_limitation_horizon(self):
+        for company in self:
+            if company.credit_limitation_horizon_days < 0:
+                raise ValidationError(
+                    _("The limitation watch horizon of %(company)s cannot be negative.", company=company.name)
                 )

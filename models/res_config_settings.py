@@ -29,3 +29,40 @@ class ResConfigSettings(models.TransientModel):
     credit_prepayment_term_id = fields.Many2one(
         related="company_id.credit_prepayment_term_id", readonly=False
     )
+    # dunning (credit_dunning)
+    credit_interest_points_business = fields.Float(
+        related="company_id.credit_interest_points_business", readonly=False
+    )
+    credit_interest_points_consumer = fields.Float(
+        related="company_id.credit_interest_points_consumer", readonly=False
+    )
+    credit_dunning_flat_fee = fields.Float(related="company_id.credit_dunning_flat_fee", readonly=False)
+    credit_dunning_invoice_charges = fields.Boolean(
+        related="company_id.credit_dunning_invoice_charges", readonly=False
+    )
+    credit_dunning_charge_journal_id = fields.Many2one(
+        related="company_id.credit_dunning_charge_journal_id",
+        readonly=False,
+        domain="[('type', '=', 'sale'), ('company_id', '=', company_id)]",
+    )
+    credit_dunning_interest_account_id = fields.Many2one(
+        related="company_id.credit_dunning_interest_account_id",
+        readonly=False,
+        domain="[('account_type', 'in', ('income', 'income_other')), ('company_ids', 'in', company_id)]",
+    )
+    credit_dunning_fee_account_id = fields.Many2one(
+        related="company_id.credit_dunning_fee_account_id",
+        readonly=False,
+        domain="[('account_type', 'in', ('income', 'income_other')), ('company_ids', 'in', company_id)]",
+    )
+    credit_escalation_credit_level_id = fields.Many2one(
+        related="company_id.credit_escalation_credit_level_id", readonly=False
+    )
+    credit_escalation_agency_level_id = fields.Many2one(
+        related="company_id.credit_escalation_agency_level_id", readonly=False
+    )
+    credit_limitation_horizon_days = fields.Integer(
+        related="company_id.credit_limitation_horizon_days", readonly=False
+    )
+    credit_promise_grace_days = fields.Integer(related="company_id.credit_promise_grace_days", readonly=False)
+    credit_plan_grace_days = fields.Integer(related="company_id.credit_plan_grace_days", readonly=False)

@@ -172,10 +172,20 @@ class SaleOrder(models.Model):
                 block=order.credit_block_message or "",
                 note=note or "",
             )
-            if manager:
-                order.sudo().activity_schedule(
-                    "mail.mail_activity_data_todo", summary=summary, note=body, user_id=manager.id
-                )
+            # the release request is a task of the credit team (credit.task, issue #7)
+            self.env["credit.task"]._create_auto(
+                "release_request",
+                "release_request",
+                order.partner_id,
+                summary,
+                company=order.company_id,
+                team="credit",
+                user=manager or None,
+                order_id=order,
+                date_deadline=fields.Date.context_today(self),
+                priority="1",
+                description=Markup("<p>%s</p>") % escape(body).replace("\n", Markup("<br/>")),
+            )
             order._credit_write({"credit_block_state": "requested"})
             order._credit_log_decision("request", order._credit_check(), reason=note)
             order.message_post(body=body)
@@ -239,7 +249,7 @@ class SaleOrder(models.Model):
         self.partner_id.commercial_partner_id.sudo().message_post(
             body=_("%(order)s: %(message)s", order=self.name, message=message)
         )
-        self.activity_feedback(["mail.mail_activity_data_todo"], feedback=message)
+        self.env["credit.task"]._close_auto(message, order_id=self)
         return decision
 
     def _credit_override_confirm(self, reason):
@@ -250,12 +260,13 @@ class SaleOrder(models.Model):
             raise UserError(_("An override needs a reason."))
         check = self._credit_check()
         self._credit_log_decision("override", check, reason=reason)
-        self.message_post(
-            body=_(
-                "Confirmed by credit override of %(user)s: %(reason)s", user=self.env.user.name, reason=reason
-            )
+        message = _(
+            "Confirmed by credit override of %(user)s: %(reason)s", user=self.env.user.name, reason=reason
         )
-        return self.with_context(credit_override=CREDIT_OVERRIDE).action_confirm()
+        self.message_post(body=message)
+        result = self.with_context(credit_override=CREDIT_OVERRIDE).action_confirm()
+        self.env["credit.task"]._close_auto(message, order_id=self)
+        return result
 
     def _credit_check_manager(self):
         if not self.env.user.has_group("credit_control.credit_control_group_manager"):

@@ -9,3 +9,7 @@ from . import credit_dunning_run_xlsx
 from . import credit_forecast_xlsx
 from . import credit_statement_report
 from . import credit_partner_report
+from . import credit_dashboard
+from . import credit_worklist
+from . import credit_partner_escalation
+from . import credit_agency_case_xlsx

@@ -1,6 +1,18 @@
+import logging
 from collections import defaultdict
 
 from odoo import api, models
+from odoo.tools import format_date
+
+_logger = logging.getLogger(__name__)
+
+# the SEPA credit transfer QR code ("GiroCode") of Odoo's account_qr_code_sepa module
+SEPA_QR_METHOD = "sct_qr"
+# table rows per page: the first page also holds the window address, the title and the
+# introduction. The letter paginates itself (each page its own table with its header) because
+# wkhtmltopdf without patched Qt neither repeats a thead nor keeps rows whole at a page break.
+FIRST_PAGE_ROWS = 20
+NEXT_PAGE_ROWS = 32
 
 
 class ReportDunningLetter(models.AbstractModel):
@@ -50,7 +62,25 @@ class ReportDunningLetter(models.AbstractModel):
             for name in lines.filtered(lambda line: line.line_type == "invoice").move_id.mapped("name")
             if name
         )
+        if len(references) > 60:
+            # too many numbers for a transfer's reference (140 characters in SEPA): the customer
+            # and the letter identify the payment
+            lang_env = letter.with_context(
+                lang=letter.recipient_id.lang or letter.partner_id.lang or self.env.lang
+            ).env
+            references = lang_env._(
+                "Customer %(customer)s, letter of %(date)s",
+                customer=letter.partner_id.ref or letter.partner_id.name,
+                date=format_date(lang_env, letter.dunning_date),
+            )
+        invoice_lines = lines.filtered(lambda line: line.line_type == "invoice")
+        credit_lines = lines.filtered(lambda line: line.line_type == "credit")
+        rows = [("invoice", line) for line in invoice_lines]
+        if credit_lines:
+            rows += [("section", None)] + [("credit", line) for line in credit_lines]
         return {
+            "pages": self._paginate(rows),
+            "qr_code": self._get_qr_code(letter, bank, total_list, references),
             "invoice_lines": lines.filtered(lambda line: line.line_type == "invoice"),
             "credit_lines": lines.filtered(lambda line: line.line_type == "credit"),
             "totals": total_list,
@@ -58,6 +88,7 @@ class ReportDunningLetter(models.AbstractModel):
             "bank": bank,
             "payment_reference": references,
             "previous_letters": letter.previous_letter_ids[:5],
+            "charge_invoices": letter.charge_move_ids.filtered(lambda move: move.state == "posted"),
             "sender_line": " · ".join(
                 part
                 for part in (
@@ -68,3 +99,37 @@ class ReportDunningLetter(models.AbstractModel):
                 if part
             ),
         }
+
+    @api.model
+    def _paginate(self, rows):
+        """The table rows cut into pages: FIRST_PAGE_ROWS, then NEXT_PAGE_ROWS each."""
+        pages = [rows[:FIRST_PAGE_ROWS]]
+        for start in range(FIRST_PAGE_ROWS, len(rows), NEXT_PAGE_ROWS):
+            pages.append(rows[start : start + NEXT_PAGE_ROWS])
+        return pages
+
+    @api.model
+    def _get_qr_code(self, letter, bank, totals, reference):
+        """A SEPA payment QR code (data URI) for the letter's EUR total, made by Odoo's own
+        ``res.partner.bank`` QR API, when the SEPA QR module is installed, the company shows QR
+        codes (Invoicing settings) and its account qualifies (a SEPA IBAN); else None."""
+        if not bank or not letter.company_id.qr_code:
+            return None
+        if SEPA_QR_METHOD not in dict(bank.get_available_qr_methods_in_sequence()):
+            return None
+        total = next((t for t in totals if t["currency"].name == "EUR" and t["total"] > 0), None)
+        if not total:
+            return None
+        try:
+            return bank.build_qr_code_base64(
+                total["total"],
+                reference[:140],
+                None,
+                total["currency"],
+                letter.partner_id,
+                qr_method=SEPA_QR_METHOD,
+                silent_errors=True,
+            )
+        except Exception as error:  # noqa: BLE001 - a missing barcode backend must not stop the letter
+            _logger.warning("Dunning letter %s: no payment QR code (%s)", letter.id, error)
+            return None

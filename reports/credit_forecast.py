@@ -11,14 +11,20 @@ class CreditForecast(models.AbstractModel):
     payment date — due date plus the customer's weighted average days late (expected), plus
     nothing (best) or plus the customer's maximum days late (worst) — summed per week for the
     next 13 weeks and per month for the next six months. Items predicted before today count in
-    the first period."""
+    the first period.
+
+    Covered items: the invoices of an active payment plan come in as its unpaid instalments, at
+    each instalment's due date (best and expected; worst: plus the customer's maximum days late);
+    an open promise to pay moves the promised amount (at most what is open on its invoices) to
+    the promised date (best and expected; worst: the end of its grace period), the rest of those
+    invoices stays at its predicted date."""
 
     _name = "credit.forecast"
     _description = "Cash-in Forecast"
 
     @api.model
     def _open_items(self):
-        """(amount, due date, commercial partner id) of every open receivable item, one query."""
+        """(amount, due date, commercial partner id, move id) of every open receivable item, one query."""
         company = self.env.company
         self.env["account.move.line"].flush_model(
             ["amount_residual", "date_maturity", "reconciled", "parent_state", "partner_id", "account_id"]
@@ -26,7 +32,7 @@ class CreditForecast(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """
-            SELECT l.amount_residual, COALESCE(l.date_maturity, l.date), p.commercial_partner_id
+            SELECT l.amount_residual, COALESCE(l.date_maturity, l.date), p.commercial_partner_id, l.move_id
               FROM account_move_line l
               JOIN account_account a ON a.id = l.account_id
               JOIN res_partner p ON p.id = l.partner_id
@@ -42,10 +48,66 @@ class CreditForecast(models.AbstractModel):
         return self.env.cr.fetchall()
 
     @api.model
+    def _covered(self, items, today):
+        """Apply payment plans and promises to ``items`` (see the class): returns the items left
+        at their predicted dates and the covered amounts as (amount, best/expected date, worst
+        date or None for "plus the customer's maximum days late", commercial partner id)."""
+        if "credit.payment.plan" not in self.env:
+            return items, []
+        company = self.env.company
+        # sudo: the forecast covers every customer of the company, whoever owns the plan or promise
+        plans = (
+            self.env["credit.payment.plan"]
+            .sudo()
+            .search([("company_id", "=", company.id), ("state", "=", "active")])
+        )
+        plan_moves = set(plans.move_ids.ids)
+        covered = [
+            (
+                line.currency_id._convert(
+                    line.amount - line.amount_paid, company.currency_id, company, today
+                ),
+                line.date_due,
+                None,
+                line.partner_id.commercial_partner_id.id,
+            )
+            for line in plans.line_ids
+            if line.state != "paid" and line.currency_id.compare_amounts(line.amount, line.amount_paid) > 0
+        ]
+        remaining = [list(item) for item in items if item[3] not in plan_moves]
+        by_move = {}
+        for item in sorted(remaining, key=lambda item: item[1]):
+            by_move.setdefault(item[3], []).append(item)
+        promises = (
+            self.env["credit.promise"]
+            .sudo()
+            .search([("company_id", "=", company.id), ("state", "=", "open")], order="date_promised, id")
+        )
+        for promise in promises:
+            amount = promise.currency_id._convert(promise.amount, company.currency_id, company, today)
+            for item in (item for move in promise.move_ids for item in by_move.get(move.id, [])):
+                part = min(amount, item[0])
+                if part <= 0:
+                    continue
+                item[0] -= part
+                amount -= part
+                covered.append(
+                    (
+                        part,
+                        promise.date_promised,
+                        promise.date_grace_end,
+                        promise.partner_id.commercial_partner_id.id,
+                    )
+                )
+        return [tuple(item) for item in remaining if item[0]], covered
+
+    @api.model
     def _compute(self, today=None):
         today = fields.Date.to_date(today) or fields.Date.context_today(self)
-        items = self._open_items()
-        partners = self.env["res.partner"].browse({partner_id for _a, _d, partner_id in items})
+        items, covered = self._covered(self._open_items(), today)
+        partners = self.env["res.partner"].browse(
+            {item[2] for item in items} | {partner_id for _a, _d, _w, partner_id in covered}
+        )
         # sudo: stored behaviour of the customers, read for every item at once
         behaviour = {
             row["id"]: (row["credit_avg_days_late"] or 0.0, row["credit_max_days_late"] or 0)
@@ -66,10 +128,9 @@ class CreditForecast(models.AbstractModel):
             if 0 <= index < len(periods):
                 periods[index][key] += amount
 
-        for amount, due, partner_id in items:
-            avg_late, max_late = behaviour.get(partner_id, (0.0, 0))
-            for key, late in (("best", 0), ("expected", round(avg_late)), ("worst", max_late)):
-                paid_on = max(due + timedelta(days=late), today)
+        def add_all(amount, dates):
+            for key, day in dates.items():
+                paid_on = max(day, today)
                 add(weeks, (paid_on - week_start).days // 7, key, amount)
                 add(
                     months,
@@ -77,6 +138,20 @@ class CreditForecast(models.AbstractModel):
                     key,
                     amount,
                 )
+
+        for amount, due, partner_id, _move_id in items:
+            avg_late, max_late = behaviour.get(partner_id, (0.0, 0))
+            add_all(
+                amount,
+                {
+                    "best": due,
+                    "expected": due + timedelta(days=round(avg_late)),
+                    "worst": due + timedelta(days=max_late),
+                },
+            )
+        for amount, day, worst, partner_id in covered:
+            max_late = behaviour.get(partner_id, (0.0, 0))[1]
+            add_all(amount, {"best": day, "expected": day, "worst": worst or day + timedelta(days=max_late)})
         currency = self.env.company.currency_id
         for period in weeks + months:
             for key in ("best", "expected", "worst"):

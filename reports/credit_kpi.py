@@ -4,27 +4,91 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
+
+DUNNING_WINDOW_DAYS = 14
+# write-offs debit a loss account of one of these types (a cash discount account is excluded)
+LOSS_ACCOUNT_TYPES = ("expense", "expense_direct_cost")
 
 
 class CreditKpi(models.AbstractModel):
-    """Receivables KPIs of the current company for a month, computed from the ledger (the aging
-    as of a date and the posted customer invoices); definitions in the README."""
+    """Receivables KPIs of the current company per month, computed from the ledger and the
+    credit records (decisions, dunning letters, promises); definitions in the README.
+
+    Every KPI is computed for a whole range of months at once, one query per KPI (not one per
+    month, never one per invoice): :meth:`_compute_months`."""
 
     _name = "credit.kpi"
     _description = "Receivables KPIs"
 
+    # === RECEIVABLES AND SALES === #
+    @api.model
+    def _receivables_at(self, dates):
+        """{date: {"total", "current", "overdue"}} of the receivables open at the end of each of
+        ``dates``, as the aging (:class:`credit.aging.report`) computes them (only reconciliations
+        dated on or before the date count): total = the receivable balance up to the date;
+        overdue = the open amount of the debit items (invoices) due before the date; current =
+        total - overdue (not yet due items, less unallocated credits: a credit is never overdue).
+        One query for all dates: lines and partials are first summed per (date, due date)."""
+        dates = sorted(set(dates))
+        if not dates:
+            return {}
+        self.env["account.move.line"].flush_model(
+            ["balance", "date", "date_maturity", "parent_state", "partner_id", "account_id", "company_id"]
+        )
+        self.env["account.partial.reconcile"].flush_model(
+            ["amount", "max_date", "debit_move_id", "credit_move_id"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+            WITH lines AS (
+                SELECT l.date, COALESCE(l.date_maturity, l.date) AS due, l.balance > 0 AS is_debit,
+                       SUM(l.balance) AS amount
+                  FROM account_move_line l
+                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                 WHERE l.company_id = %(company_id)s AND l.parent_state = 'posted'
+                   AND l.partner_id IS NOT NULL AND l.date <= %(last)s
+              GROUP BY 1, 2, 3
+            ), debit_partials AS (
+                -- a partial reduces the open amount of its debit line
+                SELECT pr.max_date, COALESCE(l.date_maturity, l.date) AS due, SUM(pr.amount) AS amount
+                  FROM account_partial_reconcile pr
+                  JOIN account_move_line l ON l.id = pr.debit_move_id
+                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                 WHERE l.company_id = %(company_id)s AND l.partner_id IS NOT NULL AND pr.max_date <= %(last)s
+                   AND l.balance > 0
+              GROUP BY 1, 2
+            )
+            SELECT e.d,
+                   (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d),
+                   (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d AND due < e.d AND is_debit)
+                   - (SELECT COALESCE(SUM(amount), 0) FROM debit_partials WHERE max_date <= e.d AND due < e.d)
+              FROM unnest(%(dates)s::date[]) AS e(d)
+                """,
+                company_id=self.env.company.id,
+                last=dates[-1],
+                dates=dates,
+            )
+        )
+        currency = self.env.company.currency_id
+        result = {}
+        for day, total, overdue in rows:
+            total, overdue = currency.round(total), currency.round(overdue)
+            result[day] = {"total": total, "current": currency.round(total - overdue), "overdue": overdue}
+        return result
+
     @api.model
     def _receivables(self, as_of):
         """Total, current (not yet due) and overdue receivables open at the end of ``as_of``."""
-        groups = self.env["credit.aging.report"]._get_aging_totals(as_of)
-        total, current = groups["amount_open"], groups["amount_not_due"]
-        return {"total": total, "current": current, "overdue": total - current}
+        as_of = fields.Date.to_date(as_of)
+        return self._receivables_at([as_of])[as_of]
 
     @api.model
-    def _credit_sales(self, date_from, date_to):
-        """Customer invoices minus credit notes of the period, company currency."""
+    def _credit_sales_by_month(self, date_from, date_to):
+        """{first day of month: customer invoices minus credit notes}, company currency."""
         # sudo: KPIs are read by the credit team, not only by accountants
-        result = (
+        groups = (
             self.env["account.move"]
             .sudo()
             ._read_group(
@@ -35,28 +99,37 @@ class CreditKpi(models.AbstractModel):
                     ("invoice_date", ">=", date_from),
                     ("invoice_date", "<=", date_to),
                 ],
-                [],
+                ["invoice_date:month"],
                 ["amount_total_signed:sum"],
             )
         )
-        return result[0][0] or 0.0
+        return {month: amount or 0.0 for month, amount in groups}
 
     @api.model
-    def _dso_countback(self, month_end, receivables, months=24):
+    def _credit_sales(self, date_from, date_to):
+        """Customer invoices minus credit notes of the period, company currency."""
+        return sum(self._credit_sales_by_month(date_from, date_to).values())
+
+    @api.model
+    def _dso_countback(self, month_end, receivables, months=24, sales_by_month=None):
         """Walk back month by month from ``month_end``: while the remaining receivables cover a
-        month's credit sales, add its days; then the rest over that month's sales times its days."""
-        remaining, dso = receivables, 0.0
+        month's credit sales, add its days; then the rest over that month's sales times its days.
+        ``month_end`` may be a day within the month (the current month to date): that month
+        counts with its days up to it."""
         start = month_end.replace(day=1)
+        if sales_by_month is None:
+            sales_by_month = self._credit_sales_by_month(start - relativedelta(months=months - 1), month_end)
+        remaining, dso = receivables, 0.0
         for _step in range(months):
             if remaining <= 0:
                 break
             days = calendar.monthrange(start.year, start.month)[1]
-            sales = self._credit_sales(start, start + relativedelta(day=31))
+            if start == month_end.replace(day=1):
+                days = month_end.day
+            sales = sales_by_month.get(start, 0.0)
             if sales <= 0:
                 dso += days  # a month without sales: the receivables are older
-                start -= relativedelta(months=1)
-                continue
-            if remaining >= sales:
+            elif remaining >= sales:
                 dso += days
                 remaining -= sales
             else:
@@ -65,34 +138,310 @@ class CreditKpi(models.AbstractModel):
             start -= relativedelta(months=1)
         return dso
 
+    # === WRITE-OFFS === #
     @api.model
-    def _compute_month(self, month_end):
-        """KPIs of the month ending on ``month_end`` (a date, or any day of that month)."""
-        month_end = fields.Date.to_date(month_end) + relativedelta(day=31)
-        month_start = month_end.replace(day=1)
-        days = (month_end - month_start).days + 1
-        closing = self._receivables(month_end)
-        opening = self._receivables(month_start - relativedelta(days=1))
-        sales = self._credit_sales(month_start, month_end)
-        dso = self._dso_countback(month_end, closing["total"])
-        best = closing["current"] / sales * days if sales else 0.0
-        cei_base = opening["total"] + sales - closing["current"]
+    def _write_offs_by_month(self, date_from, date_to):
+        """{first day of month: (receivables written off, ids of the write-off entries)}, company
+        currency, net of reversals.
+
+        A write-off is (a) a journal entry (not an invoice, credit note, payment or bank statement
+        line) that credits a customer's receivable against a loss account: the receivable amount
+        it credits; or (b) the part of a customer payment booked to a loss account ("mark as fully
+        paid" with a write-off account): that loss line. Cash discounts (the company's cash
+        discount loss account), exchange differences and cash-basis tax entries are no write-offs;
+        credit notes neither (they already reduce the credit sales)."""
+        company = self.env.company
+        self.env["account.move.line"].flush_model(["balance", "account_id", "move_id", "partner_id"])
+        self.env["account.move"].flush_model(
+            [
+                "date",
+                "state",
+                "move_type",
+                "company_id",
+                "journal_id",
+                "origin_payment_id",
+                "statement_line_id",
+            ]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+            WITH moves AS (
+                SELECT m.id, m.date,
+                       (m.origin_payment_id IS NOT NULL OR m.statement_line_id IS NOT NULL) AS is_payment,
+                       SUM(-l.balance) FILTER (WHERE a.account_type = 'asset_receivable'
+                                                 AND l.partner_id IS NOT NULL) AS receivable_credit,
+                       SUM(l.balance) FILTER (WHERE a.account_type IN %(loss_types)s
+                                                AND l.account_id IS DISTINCT FROM %(discount)s) AS loss
+                  FROM account_move m
+                  JOIN account_move_line l ON l.move_id = m.id
+                  JOIN account_account a ON a.id = l.account_id
+                 WHERE m.company_id = %(company_id)s AND m.state = 'posted' AND m.move_type = 'entry'
+                   AND m.date BETWEEN %(date_from)s AND %(date_to)s
+                   AND m.tax_cash_basis_rec_id IS NULL
+                   AND m.journal_id IS DISTINCT FROM %(exchange_journal)s
+              GROUP BY m.id
+            )
+            SELECT date_trunc('month', date)::date,
+                   SUM(CASE WHEN is_payment THEN loss ELSE receivable_credit END),
+                   ARRAY_AGG(id)
+              FROM moves
+             WHERE loss <> 0 AND receivable_credit <> 0
+          GROUP BY 1
+                """,
+                company_id=company.id,
+                date_from=date_from,
+                date_to=date_to,
+                loss_types=LOSS_ACCOUNT_TYPES,
+                discount=company.account_journal_early_pay_discount_loss_account_id.id or None,
+                exchange_journal=company.currency_exchange_journal_id.id or None,
+            )
+        )
         return {
-            "month": month_start,
-            "credit_sales": sales,
-            "receivables": closing["total"],
-            "current": closing["current"],
-            "overdue": closing["overdue"],
-            "dso": dso,
-            "best_dso": best,
-            "add": dso - best,
-            "cei": 100.0 * (opening["total"] + sales - closing["total"]) / cei_base if cei_base else 0.0,
-            "overdue_share": 100.0 * closing["overdue"] / closing["total"] if closing["total"] else 0.0,
+            month: (company.currency_id.round(amount or 0.0), move_ids) for month, amount, move_ids in rows
         }
+
+    # === DUNNING === #
+    @api.model
+    def _dunning_by_month(self, date_from, date_to):
+        """{first day of month: [{"level_id", "level", "dunned", "paid", "share"}, …]}: the open
+        amount of the invoices in the company's validated dunning letters of the month, per level
+        the invoice reached with the letter, and how much of it customers paid (payments and bank
+        statement lines reconciled with the invoice, not credit notes) in the 14 days after the
+        letter's date (a payment on the letter's day was in the run already), at most the dunned
+        amount."""
+        self.env["credit.dunning.line"].flush_model(
+            ["letter_id", "move_id", "level_id", "line_type", "amount_residual_company"]
+        )
+        self.env["credit.dunning.letter"].flush_model(["state", "dunning_date", "company_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT date_trunc('month', letter.dunning_date)::date, dl.level_id,
+                   SUM(dl.amount_residual_company),
+                   SUM(LEAST(dl.amount_residual_company, COALESCE(paid.amount, 0)))
+              FROM credit_dunning_line dl
+              JOIN credit_dunning_letter letter ON letter.id = dl.letter_id
+              LEFT JOIN LATERAL (
+                    SELECT SUM(pr.amount) AS amount
+                      FROM account_move_line il
+                      JOIN account_account a ON a.id = il.account_id AND a.account_type = 'asset_receivable'
+                      JOIN account_partial_reconcile pr ON pr.debit_move_id = il.id
+                      JOIN account_move_line pl ON pl.id = pr.credit_move_id
+                      JOIN account_move pm ON pm.id = pl.move_id
+                     WHERE il.move_id = dl.move_id
+                       AND (pm.origin_payment_id IS NOT NULL OR pm.statement_line_id IS NOT NULL)
+                       AND pr.max_date > letter.dunning_date
+                       AND pr.max_date <= letter.dunning_date + %(window)s
+              ) paid ON TRUE
+             WHERE letter.company_id = %(company_id)s AND letter.state = 'done'
+               AND dl.line_type = 'invoice' AND dl.level_id IS NOT NULL
+               AND letter.dunning_date BETWEEN %(date_from)s AND %(date_to)s
+          GROUP BY 1, 2
+                """,
+                company_id=self.env.company.id,
+                date_from=date_from,
+                date_to=date_to,
+                window=DUNNING_WINDOW_DAYS,
+            )
+        )
+        levels = self.env["credit.dunning.level"].sudo().browse({row[1] for row in rows})
+        order = {level.id: (level.sequence, level.days, level.id) for level in levels}
+        names = {level.id: level.name for level in levels}
+        result = {}
+        for month, level_id, dunned, paid in sorted(rows, key=lambda row: (row[0], order[row[1]])):
+            result.setdefault(month, []).append(
+                {
+                    "level_id": level_id,
+                    "level": names[level_id],
+                    "dunned": dunned or 0.0,
+                    "paid": paid or 0.0,
+                    "share": 100.0 * paid / dunned if dunned else 0.0,
+                }
+            )
+        return result
+
+    # === CREDIT DECISIONS === #
+    @api.model
+    def _month_sql(self, column):
+        """The first day of the month of a UTC timestamp ``column`` in the user's time zone."""
+        return SQL(
+            "date_trunc('month', (%s AT TIME ZONE 'UTC') AT TIME ZONE %s)::date",
+            column,
+            self.env.context.get("tz") or self.env.user.tz or "UTC",
+        )
+
+    @api.model
+    def _decision_range(self, date_from, date_to):
+        return SQL(
+            "(d.create_date AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s >= %(date_from)s "
+            "AND (d.create_date AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s < %(date_to)s",
+            tz=self.env.context.get("tz") or self.env.user.tz or "UTC",
+            date_from=date_from,
+            date_to=date_to + relativedelta(days=1),
+        )
+
+    @api.model
+    def _blocked_orders_by_month(self, date_from, date_to):
+        """{first day of month: (count, amount)}: sale orders the credit check blocked in the
+        month (credit.decision of type "block"), each order once, with the largest amount it was
+        blocked with in that month (company currency)."""
+        self.env["credit.decision"].flush_model(
+            ["decision_type", "order_id", "amount", "company_id", "create_date"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT month, COUNT(*), SUM(amount)
+              FROM (SELECT %(month)s AS month, d.order_id, MAX(d.amount) AS amount
+                      FROM credit_decision d
+                     WHERE d.company_id = %(company_id)s AND d.decision_type = 'block'
+                       AND d.order_id IS NOT NULL AND %(range)s
+                  GROUP BY 1, 2) orders
+          GROUP BY 1
+                """,
+                month=self._month_sql(SQL("d.create_date")),
+                company_id=self.env.company.id,
+                range=self._decision_range(date_from, date_to),
+            )
+        )
+        return {month: (count, amount or 0.0) for month, count, amount in rows}
+
+    @api.model
+    def _limit_customers_by_month(self, date_from, date_to):
+        """{first day of month: number of customers a credit check found over their limit in the
+        month} (distinct customers of credit.decision records whose first rule was the limit)."""
+        self.env["credit.decision"].flush_model(["rule", "partner_id", "company_id", "create_date"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT %(month)s, COUNT(DISTINCT d.partner_id)
+              FROM credit_decision d
+             WHERE d.company_id = %(company_id)s AND d.rule = 'limit' AND %(range)s
+          GROUP BY 1
+                """,
+                month=self._month_sql(SQL("d.create_date")),
+                company_id=self.env.company.id,
+                range=self._decision_range(date_from, date_to),
+            )
+        )
+        return dict(rows)
+
+    @api.model
+    def _customers_over_limit_now(self):
+        """Commercial partners over their credit limit now (live exposure, current company)."""
+        # sudo: the count is a KPI of the credit team; the exposure reads journal items
+        return self.env["res.partner"].sudo().search([("credit_over_limit", "=", True)]).commercial_partner_id
+
+    # === PROMISES === #
+    @api.model
+    def _promises_by_month(self, date_from, date_to):
+        """{first day of month: (kept, broken)}: promises to pay of the company due (promised
+        date) in the month, by outcome. Promises still open are not decided yet and do not count."""
+        if "credit.promise" not in self.env:
+            return {}
+        # sudo: the rate is a KPI of the credit team, whoever owns the promises
+        groups = (
+            self.env["credit.promise"]
+            .sudo()
+            ._read_group(
+                [
+                    ("company_id", "=", self.env.company.id),
+                    ("date_promised", ">=", date_from),
+                    ("date_promised", "<=", date_to),
+                    ("state", "in", ("kept", "broken")),
+                ],
+                ["date_promised:month", "state"],
+                ["__count"],
+            )
+        )
+        result = {}
+        for month, state, count in groups:
+            kept, broken = result.get(month, (0, 0))
+            result[month] = (kept + count, broken) if state == "kept" else (kept, broken + count)
+        return result
+
+    # === THE KPIs === #
+    @api.model
+    def _compute_months(self, month_starts, today=None, over_limit_now=None):
+        """One KPI dict per month of ``month_starts`` (first days of months, ascending).
+        ``over_limit_now``: the number of customers over their limit now, when the caller has it."""
+        today = fields.Date.to_date(today) or fields.Date.context_today(self)
+        month_starts = [fields.Date.to_date(start).replace(day=1) for start in month_starts]
+        first, last = month_starts[0], month_starts[-1] + relativedelta(day=31)
+        # the current month counts up to today: receivables as of today, its days so far
+        ends = {start: min(start + relativedelta(day=31), max(today, start)) for start in month_starts}
+        receivables = self._receivables_at(
+            [start - relativedelta(days=1) for start in month_starts] + list(ends.values())
+        )
+        sales_by_month = self._credit_sales_by_month(first - relativedelta(months=23), last)
+        write_offs = self._write_offs_by_month(first, last)
+        dunning = self._dunning_by_month(first, last)
+        blocked = self._blocked_orders_by_month(first, last)
+        over_limit = self._limit_customers_by_month(first, last)
+        promises = self._promises_by_month(first, last)
+        current_month = today.replace(day=1)
+        result = []
+        for start in month_starts:
+            month_end = ends[start]
+            days = (month_end - start).days + 1
+            closing = receivables[month_end]
+            opening = receivables[start - relativedelta(days=1)]
+            sales = sales_by_month.get(start, 0.0)
+            dso = self._dso_countback(month_end, closing["total"], sales_by_month=sales_by_month)
+            best = closing["current"] / sales * days if sales > 0 else 0.0
+            cei_base = opening["total"] + sales - closing["current"]
+            levels = dunning.get(start, [])
+            dunned = sum(level["dunned"] for level in levels)
+            paid = sum(level["paid"] for level in levels)
+            written_off, write_off_move_ids = write_offs.get(start, (0.0, []))
+            blocked_count, blocked_amount = blocked.get(start, (0, 0.0))
+            kept, broken = promises.get(start, (0, 0))
+            if start == current_month:
+                over = len(self._customers_over_limit_now()) if over_limit_now is None else over_limit_now
+            else:
+                over = over_limit.get(start, 0)
+            result.append(
+                {
+                    "month": start,
+                    "credit_sales": sales,
+                    "receivables": closing["total"],
+                    "current": closing["current"],
+                    "overdue": closing["overdue"],
+                    "dso": dso,
+                    "best_dso": best,
+                    "add": dso - best,
+                    "cei": 100.0 * (opening["total"] + sales - closing["total"]) / cei_base
+                    if cei_base
+                    else 0.0,
+                    "overdue_share": 100.0 * closing["overdue"] / closing["total"]
+                    if closing["total"]
+                    else 0.0,
+                    "write_off": written_off,
+                    "write_off_move_ids": write_off_move_ids,
+                    "write_off_ratio": 100.0 * written_off / sales if sales > 0 else 0.0,
+                    "dunned_amount": dunned,
+                    "dunned_paid": paid,
+                    "dunning_effectiveness": 100.0 * paid / dunned if dunned else 0.0,
+                    "dunning_levels": levels,
+                    "blocked_order_count": blocked_count,
+                    "blocked_order_amount": blocked_amount,
+                    "customers_over_limit": over,
+                    "promises_kept": kept,
+                    "promises_broken": broken,
+                    "promise_kept_rate": 100.0 * kept / (kept + broken) if kept + broken else 0.0,
+                }
+            )
+        return result
+
+    @api.model
+    def _compute_month(self, month_end, today=None):
+        """KPIs of the month ending on ``month_end`` (a date, or any day of that month)."""
+        return self._compute_months([fields.Date.to_date(month_end)], today=today)[0]
 
     @api.model
     def _compute_last_months(self, months=12, today=None):
         """One KPI dict per month for the last ``months`` months, the current month last."""
         today = fields.Date.to_date(today) or fields.Date.context_today(self)
         first = date(today.year, today.month, 1) - relativedelta(months=months - 1)
-        return [self._compute_month(first + relativedelta(months=i)) for i in range(months)]
+        return self._compute_months([first + relativedelta(months=i) for i in range(months)], today=today)

@@ -15,3 +15,14 @@ from . import test_credit_kpi
 from . import test_credit_forecast
 from . import test_credit_xlsx
 from . import test_credit_reports
+from . import test_credit_dashboard
+from . import test_credit_collection_target
+from . import test_credit_dashboard_tour
+from . import test_credit_worklist
+from . import test_credit_task
+from . import test_credit_escalation
+from . import test_credit_agency
+from . import test_limitation
+from . import test_credit_promise
+from . import test_credit_dispute
+from . import test_credit_payment_plan

@@ -23,6 +23,10 @@ class DunningCommon(CreditControlCommon):
 
     @classmethod
     def _create_levels(cls, company):
+        """Four test levels for ``company``, replacing the default scale it got at creation."""
+        cls.env["credit.dunning.level"].with_context(active_test=False).search(
+            [("company_id", "=", company.id)]
+        ).unlink()
         common = {"company_id": company.id, "mail_template_id": cls.template.id}
         return cls.env["credit.dunning.level"].create(
             [

@@ -85,3 +85,59 @@ class TestBaseRate(CreditControlCommon):
             ),
             9.35,
         )
+
+    def test_interest_points_per_company(self):
+        # a company with 8 points for businesses, same period as above:
+        #   16.06.-30.06.2023: 15 days at 1.62 + 8 =  9.62 %: 1000 * 0.0962 * 15 / 365 = 3.953425
+        #   01.07.-15.07.2023: 15 days at 3.12 + 8 = 11.12 %: 1000 * 0.1112 * 15 / 365 = 4.569863
+        #   total 8.523288 -> 8.52
+        self.company.credit_interest_points_business = 8.0
+        interest = self.base_rate.statutory_interest(
+            1000.0, date(2023, 6, 15), date(2023, 7, 15), company=self.company, currency=self.eur
+        )
+        self.assertEqual(interest, 8.52)
+        # other companies keep the legal 9 points
+        other = self.setup_other_company(name="Zinsen GmbH")["company"]
+        self.assertEqual(other.credit_interest_points_business, 9.0)
+        self.assertEqual(
+            self.base_rate.statutory_interest(
+                1000.0, date(2023, 6, 15), date(2023, 7, 15), company=other, currency=self.eur
+            ),
+            9.35,
+        )
+        # the current company is the default
+        self.assertEqual(
+            self.base_rate.with_company(self.company).statutory_interest(
+                1000.0, date(2023, 6, 15), date(2023, 7, 15), currency=self.eur
+            ),
+            8.52,
+        )
+
+    def test_consumer_points_never_below_zero(self):
+        # 2,500.00 due 21 December 2022, until 10 January 2023, consumer, 0 points configured:
+        #   22.12.-31.12.2022: base rate -0.88 + 0 -> the rate stops at 0 %:             0.000000
+        #   01.01.-10.01.2023: 10 days at 1.62 %: 2500 * 0.0162 * 10 / 365 =            1.109589
+        #   total 1.109589 -> 1.11
+        self.company.credit_interest_points_consumer = 0.0
+        interest = self.base_rate.statutory_interest(
+            2500.0, date(2022, 12, 21), date(2023, 1, 10), business=False, company=self.company, currency=self.eur
+        )
+        self.assertEqual(interest, 1.11)
+
+    def test_company_settings_validated_and_protected(self):
+        with self.assertRaises(ValidationError):
+            self.company.credit_interest_points_business = -1.0
+        with self.assertRaises(ValidationError):
+            self.company.credit_dunning_flat_fee = -40.0
+        # collectors and credit managers do not change company settings; administrators do
+        for user in (self.collector, self.credit_manager, self.sales_user):
+            with self.assertRaises(AccessError):
+                self.company.with_user(user).write({"credit_interest_points_business": 1.0})
+            with self.assertRaises(AccessError):
+                self.env["res.config.settings"].with_user(user).create({"credit_dunning_flat_fee": 0.0})
+        settings = self.env["res.config.settings"].with_company(self.company).create(
+            {"credit_interest_points_consumer": 4.5, "credit_dunning_flat_fee": 35.0}
+        )
+        settings.execute()
+        self.assertEqual(self.company.credit_interest_points_consumer, 4.5)
+        self.assertEqual(self.company.credit_dunning_flat_fee, 35.0)

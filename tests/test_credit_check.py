@@ -34,14 +34,12 @@ class TestCreditCheck(CreditControlCommon):
         return (partner or self.customer).with_company(self.company)
 
     def _review_activities(self, partner=None):
-        return self.env["mail.activity"].search(
-            [
-                ("res_model", "=", "res.partner"),
-                ("res_id", "=", (partner or self.customer).id),
-                ("activity_type_id", "=", self.todo.id),
-                ("summary", "=", "Credit review due"),  # not the rating change notice
-            ]
+        # a review coming due is a credit task with a to-do activity for the assignee
+        tasks = self.env["credit.task"].search(
+            [("partner_id", "=", (partner or self.customer).id), ("origin", "=", "review_due")]
         )
+        self.assertTrue(all(task.task_type == "review" and task.team == "credit" for task in tasks))
+        return tasks.activity_ids.filtered(lambda a: a.activity_type_id == self.todo)
 
     # --- approval --- #
     def test_approval_sets_rating_and_limit(self):

@@ -1,5 +1,6 @@
 from datetime import date, timedelta
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import CreditControlCommon
@@ -31,3 +32,80 @@ class TestCreditForecast(CreditControlCommon):
         self.assertEqual(forecast["months"][0]["start"], date(today.year, today.month, 1))
         self.assertEqual(len(weeks), 13)
         self.assertEqual(len(forecast["months"]), 6)
+
+    def test_promise_and_payment_plan_dates(self):
+        """Customer paying 10 days late on average, at worst 30 (today = T, weeks from T's Monday):
+
+        - invoice X 1,000 due T+30 with an open promise of 400 on T+7 (grace 3 days): 400 at T+7
+          (best, expected), T+10 (worst); the other 600 at T+30 / T+40 / T+60
+        - invoice Y 900 (overdue) in an active payment plan of three instalments of 300 due T-16
+          (paid), T+14 and T+44: 300 at T+14 (best, expected; worst T+44) and 300 at T+44 (worst
+          T+74) -> Y itself is not forecast, its instalments are
+        - a broken promise and a cancelled plan change nothing
+        Totals: 600 + 400 + 300 + 300 = 1,600 in every scenario (all within 13 weeks).
+        """
+        self.customer.sudo().write({"credit_avg_days_late": 10.0, "credit_max_days_late": 30})
+        today = self.today
+        monday = today - timedelta(days=today.weekday())
+        invoice_x = self._invoice(1000.0, days_ago=0, term=self.term_30)
+        invoice_y = self._invoice(900.0, days_ago=40)
+        self.env["credit.promise"].create(
+            [
+                {
+                    "partner_id": self.customer.id,
+                    "move_ids": [Command.set(invoice_x.ids)],
+                    "amount": 400.0,
+                    "date_promised": today + timedelta(days=7),
+                    "grace_days": 3,
+                },
+                {
+                    "partner_id": self.customer.id,
+                    "move_ids": [Command.set(invoice_x.ids)],
+                    "amount": 1000.0,
+                    "date_promised": today - timedelta(days=20),
+                    "state": "broken",
+                },
+            ]
+        )
+        plan_vals = {
+            "partner_id": self.customer.id,
+            "move_ids": [Command.set(invoice_y.ids)],
+            "amount_total": 900.0,
+            "instalment_count": 3,
+            "date_first": today - timedelta(days=16),
+            "line_ids": [
+                Command.create(
+                    {
+                        "date_due": today - timedelta(days=16),
+                        "amount": 300.0,
+                        "amount_paid": 300.0,
+                        "state": "paid",
+                    }
+                ),
+                Command.create({"date_due": today + timedelta(days=14), "amount": 300.0}),
+                Command.create({"date_due": today + timedelta(days=44), "amount": 300.0}),
+            ],
+        }
+        self.env["credit.payment.plan"].create(
+            [dict(plan_vals, state="active"), dict(plan_vals, state="cancel")]
+        )
+        weeks = self.env["credit.forecast"]._compute(today)["weeks"]
+
+        def week(days):
+            return weeks[(today + timedelta(days=days) - monday).days // 7]
+
+        def amounts(key):
+            return {i: w[key] for i, w in enumerate(weeks) if w[key]}
+
+        def expect(pairs):
+            result = {}
+            for days, amount in pairs:
+                index = weeks.index(week(days))
+                result[index] = result.get(index, 0.0) + amount
+            return result
+
+        self.assertEqual(amounts("best"), expect([(7, 400.0), (30, 600.0), (14, 300.0), (44, 300.0)]))
+        self.assertEqual(amounts("expected"), expect([(7, 400.0), (40, 600.0), (14, 300.0), (44, 300.0)]))
+        self.assertEqual(amounts("worst"), expect([(10, 400.0), (60, 600.0), (44, 300.0), (74, 300.0)]))
+        for key in ("best", "expected", "worst"):
+            self.assertEqual(sum(w[key] for w in weeks), 1600.0, key)

@@ -27,6 +27,9 @@ class TestCreditLimitRequest(CreditControlCommon):
     def _open_activities(self, request, user):
         return request.activity_ids.filtered(lambda activity: activity.user_id == user)
 
+    def _task(self, request):
+        return self.env["credit.task"].search([("limit_request_id", "=", request.id)])
+
     def test_lifecycle_approve(self):
         request = self._request()
         self.assertEqual(request.partner_id, self.customer, "contacts are replaced by their company")
@@ -40,9 +43,17 @@ class TestCreditLimitRequest(CreditControlCommon):
         self.assertEqual(request.state, "submitted")
         self.assertFalse(request.with_user(self.sales_user).can_decide)
         self.assertTrue(request.with_user(self.credit_manager).can_decide)
-        review = self._open_activities(request, self.credit_manager)
-        self.assertEqual(len(review), 1, "the customer's credit manager is asked to decide")
+        task = self._task(request)
+        self.assertEqual(len(task), 1, "the customer's credit manager is asked to decide")
+        self.assertEqual((task.task_type, task.team, task.stage), ("limit_request", "credit", "new"))
+        self.assertEqual(task.user_id, self.credit_manager)
+        self.assertEqual(task.partner_id, self.customer)
+        review = task.activity_ids
+        self.assertEqual(review.user_id, self.credit_manager)
         self.assertEqual(review.activity_type_id, self.todo)
+        self.assertFalse(request.activity_ids, "no second mechanism: the task is the request's to-do")
+        with self.assertRaisesRegex(UserError, "still waits for a decision"):
+            task.with_user(self.credit_manager).action_done()
 
         request.with_user(self.credit_manager).write({"amount_approved": 4000})
         request.with_user(self.credit_manager).action_approve()
@@ -54,6 +65,9 @@ class TestCreditLimitRequest(CreditControlCommon):
         self.assertEqual(profile.credit_limit, 4000)
         self.assertTrue(profile.credit_limit_set)
         self.assertFalse(self._open_activities(request, self.credit_manager), "the review is closed")
+        self.assertEqual(task.stage, "done", "the decision closes the task")
+        self.assertFalse(task.activity_ids)
+        self.assertIn("approved", str(task.message_ids.mapped("body")))
         outcome = self._open_activities(request, self.sales_user)
         self.assertEqual(len(outcome), 1)
         self.assertIn("approved", outcome.summary)
@@ -64,8 +78,9 @@ class TestCreditLimitRequest(CreditControlCommon):
         request = self._request(partner_id=other.id, limit_date_end=self.today)
         self.assertFalse(request.current_limit_set)
         request.with_user(self.sales_user).action_submit()
-        self.assertEqual(len(request.activity_ids), 1)
-        manager = request.activity_ids.user_id
+        self.assertEqual(len(self._task(request)), 1)
+        manager = self._task(request).user_id
+        self.assertEqual(self._task(request).activity_ids.user_id, manager)
         self.assertTrue(manager.has_group("credit_control.credit_control_group_manager"))
         request.with_user(self.second_manager).action_approve()
         profile = other.with_company(self.company)
@@ -115,6 +130,7 @@ class TestCreditLimitRequest(CreditControlCommon):
         self.assertEqual(request.state, "rejected")
         self.assertEqual(self.customer.with_company(self.company).credit_limit, 1000)
         self.assertFalse(self._open_activities(request, self.credit_manager))
+        self.assertEqual(self._task(request).stage, "done")
         outcome = self._open_activities(request, self.sales_user)
         self.assertIn("Two invoices 60 days overdue", outcome.summary)
         with self.assertRaises(UserError):
@@ -128,6 +144,8 @@ class TestCreditLimitRequest(CreditControlCommon):
         request.with_user(self.sales_user).action_cancel()
         self.assertEqual(request.state, "cancel")
         self.assertFalse(request.activity_ids)
+        self.assertEqual(self._task(request).stage, "cancel")
+        self.assertFalse(self._task(request).activity_ids)
         request.with_user(self.sales_user).action_draft()
         self.assertEqual(request.state, "draft")
         with self.assertRaises(AccessError):

@@ -3,7 +3,9 @@ import os
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo.tests import tagged
+import qrcode
+
+from odoo.tests import HttpCase, tagged
 from odoo.tools.pdf import PdfFileReader
 
 from .dunning_common import DunningCommon
@@ -107,3 +109,143 @@ class TestDunningLetter(DunningCommon):
             )
         merged = PdfFileReader(io.BytesIO(run.attachment_id.raw))
         self.assertGreaterEqual(len(merged.pages), 5)
+
+
+@tagged("post_install", "-at_install")
+class TestDunningLetterLong(DunningCommon, HttpCase):
+    """A customer with 30 overdue invoices: the letter runs over two pages, the table header
+    repeated on the second. An HttpCase: wkhtmltopdf loads the report's CSS from the test
+    server, so the pages break as they do in production."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer.write({"street": "Hauptstraße 1", "zip": "10115", "city": "Berlin"})
+        cls.invoices = cls.env["account.move"]
+        for index in range(30):
+            cls.invoices |= cls._invoice(100.0 + index, days_ago=10 + index)
+
+    def _pages(self, pdf):
+        reader = PdfFileReader(io.BytesIO(pdf))
+        return [" ".join(page.extract_text().split()) for page in reader.pages]
+
+    def _check_two_pages(self, headers, name):
+        run = self._propose()
+        self.assertEqual(len(run.letter_ids.line_ids), 30)
+        run.action_validate()
+        pdf = run.letter_ids.attachment_id.raw
+        if os.environ.get("CC_DUNNING_PDF_DIR"):
+            with open(os.path.join(os.environ["CC_DUNNING_PDF_DIR"], name), "wb") as file:
+                file.write(pdf)
+        pages = self._pages(pdf)
+        self.assertEqual(len(pages), 2, "30 invoices make a two-page letter")
+        for number, text in enumerate(pages, start=1):
+            for header in headers:
+                self.assertIn(header, text, f"table header {header!r} on page {number}")
+        # every invoice printed once, some of them on the second page
+        all_text = " ".join(pages)
+        for invoice in self.invoices:
+            self.assertIn(invoice.name, all_text)
+        # oldest first: the most recent invoice is a row of the second page
+        self.assertIn(self.invoices[0].name, pages[1])
+        self.assertNotIn(self.invoices[0].name, pages[0])
+        self.assertIn(self.invoices[-1].name, pages[0])
+        return pages
+
+    def test_two_pages_english(self):
+        pages = self._check_two_pages(["Invoice", "Due Date", "Days Overdue", "Open Amount"], "long_en.pdf")
+        self.assertIn("Amount due", pages[1])
+
+    def test_two_pages_german(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["credit_control"], ["de_DE"])
+        self.customer.lang = "de_DE"
+        pages = self._check_two_pages(
+            ["Rechnung", "Fälligkeitsdatum", "Tage überfällig", "Offener Betrag"], "long_de.pdf"
+        )
+        self.assertNotIn("Open Amount", " ".join(pages))
+
+
+@tagged("post_install", "-at_install")
+class TestDunningLetterQrCode(DunningCommon):
+    """The SEPA payment QR code through Odoo's res.partner.bank QR API (account_qr_code_sepa)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.eur = cls.setup_other_currency("EUR")
+        cls.company.qr_code = True
+        cls.invoice = cls._invoice(1190.0, days_ago=10, currency=cls.eur)
+
+    def _html(self, letter):
+        return (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("credit_control.credit_dunning_letter_report_action", letter.ids)[0]
+            .decode()
+        )
+
+    def test_no_qr_code_without_sepa_module(self):
+        bank_model = type(self.env["res.partner.bank"])
+        with patch.object(bank_model, "_get_available_qr_methods", lambda self: []):
+            run = self._propose()
+            run.action_validate()
+            html = self._html(run.letter_ids)
+        self.assertNotIn('name="qr_code"', html)
+        self.assertIn("DE89370400440532013000", html)
+
+    def test_qr_code_with_sepa_method(self):
+        """Stand-in for account_qr_code_sepa (not installed in the test database): the method
+        and the payload the module produces; the letter calls Odoo's own build_qr_code_base64."""
+        bank_model = type(self.env["res.partner.bank"])
+        calls = []
+        available = bank_model._get_available_qr_methods
+
+        def methods(self):
+            return available(self) + [("sct_qr", "SEPA Credit Transfer QR", 20)]
+
+        def params(self, qr_method, amount, currency, debtor_partner, free_communication, structured):
+            if qr_method != "sct_qr":
+                raise NotImplementedError()
+            calls.append((amount, currency.name, debtor_partner, free_communication))
+            value = "\n".join(["BCD", "002", "1", "SCT", "", "Company", self.sanitized_acc_number,
+                               f"EUR{amount}", "", "", free_communication or "", ""])
+            return {"barcode_type": "QR", "width": 128, "height": 128, "humanreadable": 1, "value": value}
+
+        def barcode(self, barcode_type, value, **kwargs):
+            # reportlab's PNG backend is optional: draw the code with the qrcode library
+            image = qrcode.make(value, box_size=4, border=2)
+            stream = io.BytesIO()
+            image.save(stream, format="PNG")
+            return stream.getvalue()
+
+        with (
+            patch.object(bank_model, "_get_available_qr_methods", methods),
+            patch.object(bank_model, "_get_qr_code_generation_params", params),
+            patch.object(type(self.env["ir.actions.report"]), "barcode", barcode),
+        ):
+            run = self._propose()
+            run.action_validate()
+            html = self._html(run.letter_ids)
+            self.assertIn('name="qr_code"', html)
+            self.assertIn("data:image/png;base64,", html)
+            self.assertEqual(calls[-1][:3], (1190.0, "EUR", self.customer))
+            self.assertIn(self.invoice.name, calls[-1][3])
+            # the PDF carries the image
+            pdf = run.letter_ids.attachment_id.raw
+            self.assertIn(b"/Image", pdf)
+            if os.environ.get("CC_DUNNING_PDF_DIR"):
+                with open(os.path.join(os.environ["CC_DUNNING_PDF_DIR"], "letter_qr.pdf"), "wb") as file:
+                    file.write(pdf)
+            # no QR code when the company switched QR codes off, or for a total in another currency
+            self.company.qr_code = False
+            self.assertNotIn('name="qr_code"', self._html(run.letter_ids))
+            self.company.qr_code = True
+            run_usd = self.run_model._create_runs(
+                self.company, self.today, partners=self._usd_customer()
+            )
+            self.assertNotIn('name="qr_code"', self._html(run_usd.letter_ids))
+
+    def _usd_customer(self):
+        partner = self.env["res.partner"].create({"name": "Dollar Inc", "is_company": True, "email": "d@x.example"})
+        self._invoice(500.0, partner=partner, days_ago=10)
+        return partner

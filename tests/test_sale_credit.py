@@ -185,7 +185,7 @@ class TestSaleCreditCheck(CreditControlCommon):
         self.assertEqual(block.amount, 500.0)
         self.assertEqual(block.credit_limit, 100.0)
         self.assertEqual(block.user_id, self.sales_user)
-        # the salesperson asks for a release; the credit manager gets an activity
+        # the salesperson asks for a release; the credit manager gets a release task
         self.customer.credit_manager_id = self.credit_manager
         wizard = (
             self.env["credit.order.block"]
@@ -194,7 +194,14 @@ class TestSaleCreditCheck(CreditControlCommon):
         )
         wizard.action_request_release()
         self.assertEqual(order.credit_block_state, "requested")
-        self.assertIn(self.credit_manager, order.activity_ids.user_id)
+        task = self.env["credit.task"].search([("order_id", "=", order.id)])
+        self.assertEqual(len(task), 1)
+        self.assertEqual(
+            (task.task_type, task.origin, task.team), ("release_request", "release_request", "credit")
+        )
+        self.assertEqual(task.user_id, self.credit_manager)
+        self.assertIn(self.credit_manager, task.activity_ids.user_id)
+        self.assertTrue(task.is_open)
         # sales users cannot release, override or write the block fields
         with self.assertRaises(AccessError):
             order_as_sales._credit_release("I say so")
@@ -210,6 +217,9 @@ class TestSaleCreditCheck(CreditControlCommon):
             {"order_id": order.id, "mode": "release", "reason": "Bank guarantee received"}
         ).action_apply()
         self.assertEqual(order.credit_block_state, "released")
+        self.assertEqual(task.stage, "done", "the release closes the release task")
+        self.assertIn("Bank guarantee received", str(task.message_ids.mapped("body")))
+        self.assertFalse(task.activity_ids)
         order_as_sales.action_credit_confirm()
         self.assertEqual(order.state, "sale")
         self.assertFalse(order.credit_block_state)

@@ -42,9 +42,12 @@ class TestSaleCreditTour(HttpCase):
         self.start_tour(url, "credit_release_sales_request_tour", login="cc_tour_sales")
         self.assertEqual(order.state, "draft")
         self.assertEqual(order.credit_block_state, "requested")
-        self.assertTrue(order.activity_ids.filtered(lambda a: a.user_id == manager))
+        task = self.env["credit.task"].search([("order_id", "=", order.id)])
+        self.assertEqual(task.task_type, "release_request")
+        self.assertTrue(task.activity_ids.filtered(lambda a: a.user_id == manager))
         self.start_tour(url, "credit_release_manager_tour", login="cc_tour_manager")
         self.assertEqual(order.credit_block_state, "released")
+        self.assertEqual(task.stage, "done")
         self.start_tour(url, "credit_release_sales_confirm_tour", login="cc_tour_sales")
         self.assertEqual(order.state, "sale")
         self.assertEqual(

@@ -7,3 +7,4 @@ from . import credit_aging_open
 from . import credit_kpi_month
 from . import credit_forecast_period
 from . import credit_statement_print
+from . import credit_worklist_promise

@@ -1,0 +1,351 @@
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, format_amount
+
+from .credit_promise import check_collection_moves
+
+DISPUTE_REASONS = [
+    ("price", "Price"),
+    ("quantity", "Quantity"),
+    ("quality", "Quality"),
+    ("delivery", "Delivery"),
+    ("billing", "Billing Error"),
+    ("other", "Other"),
+]
+
+OPEN_DISPUTE_STATES = ("open", "progress")
+
+
+class CreditDispute(models.Model):
+    """Streitfall / Reklamation: a customer contests (part of) invoices. While open or in
+    progress, the invoices are not dunned; the disputed amount stays in the exposure.
+    Resolved (a credit note linked, or a resolution written) or rejected (with a reason)."""
+
+    _name = "credit.dispute"
+    _description = "Invoice Dispute"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "create_date desc, id desc"
+    _check_company_auto = True
+
+    # === FIELDS === #
+    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, tracking=True, check_company=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(
+        "res.currency", required=True, default=lambda self: self.env.company.currency_id
+    )
+    move_ids = fields.Many2many(
+        "account.move",
+        "credit_dispute_account_move_rel",
+        "dispute_id",
+        "move_id",
+        string="Invoices",
+        check_company=True,
+        required=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'),"
+        " ('commercial_partner_id', '=', partner_id), ('currency_id', '=', currency_id)]",
+    )
+    amount = fields.Monetary(string="Disputed Amount", required=True, tracking=True)
+    amount_invoiced = fields.Monetary(string="Invoiced Amount", compute="_compute_amount_invoiced")
+    reason = fields.Selection(DISPUTE_REASONS, required=True, default="other", tracking=True)
+    description = fields.Text()
+    user_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        tracking=True,
+        index=True,
+        help="Works the dispute; by default the invoice's salesperson.",
+    )
+    collector_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        tracking=True,
+        help="Notified when the dispute ends; by default the customer's credit manager.",
+    )
+    date_deadline = fields.Date(
+        string="Deadline",
+        tracking=True,
+        default=lambda self: fields.Date.context_today(self) + timedelta(days=14),
+    )
+    state = fields.Selection(
+        [("open", "Open"), ("progress", "In Progress"), ("resolved", "Resolved"), ("rejected", "Rejected")],
+        default="open",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
+    )
+    credit_note_id = fields.Many2one(
+        "account.move",
+        string="Credit Note",
+        check_company=True,
+        tracking=True,
+        domain="[('move_type', '=', 'out_refund'), ('commercial_partner_id', '=', partner_id),"
+        " ('state', '!=', 'cancel')]",
+    )
+    resolution = fields.Text(tracking=True, help="How the dispute was settled.")
+    rejection_reason = fields.Text(tracking=True)
+    date_closed = fields.Date(string="Closed On", readonly=True, copy=False)
+    task_ids = fields.One2many("credit.task", "dispute_id", string="Tasks")
+
+    # === COMPUTE === #
+    @api.depends("move_ids.amount_total")
+    def _compute_amount_invoiced(self):
+        for dispute in self:
+            dispute.amount_invoiced = sum(dispute.move_ids.sudo().mapped("amount_total"))
+
+    # === CONSTRAINTS === #
+    @api.constrains("amount", "move_ids", "partner_id", "currency_id", "company_id")
+    def _check_invoices_and_amount(self):
+        for dispute in self.filtered(lambda d: d.state in OPEN_DISPUTE_STATES):
+            moves = dispute.move_ids.sudo()
+            # same rules as a promise; a paid invoice may still be contested
+            check_collection_moves(dispute, moves, allow_paid=True)
+            invoiced = sum(moves.mapped("amount_total"))
+            if dispute.currency_id.compare_amounts(dispute.amount, 0.0) <= 0:
+                raise ValidationError(_("The disputed amount must be positive."))
+            if dispute.currency_id.compare_amounts(dispute.amount, invoiced) > 0:
+                raise ValidationError(
+                    _(
+                        "The disputed amount %(amount)s is more than the invoiced amount %(invoiced)s.",
+                        amount=format_amount(self.env, dispute.amount, dispute.currency_id),
+                        invoiced=format_amount(self.env, invoiced, dispute.currency_id),
+                    )
+                )
+
+    @api.constrains("credit_note_id", "partner_id")
+    def _check_credit_note(self):
+        for dispute in self.filtered("credit_note_id"):
+            note = dispute.credit_note_id.sudo()
+            if (
+                note.move_type != "out_refund"
+                or note.commercial_partner_id != dispute.partner_id.commercial_partner_id
+            ):
+                raise ValidationError(
+                    _(
+                        "The credit note must be a credit note of %(customer)s.",
+                        customer=dispute.partner_id.name,
+                    )
+                )
+
+    # === ONCHANGE === #
+    @api.onchange("move_ids")
+    def _onchange_move_ids(self):
+        moves = self.move_ids
+        if not moves:
+            return
+        if not self.partner_id:
+            self.partner_id = moves[0].commercial_partner_id
+        if len(moves.currency_id) == 1:
+            self.currency_id = moves.currency_id
+        if not self.amount:
+            self.amount = sum(moves.mapped("amount_residual"))
+        if not self.user_id:
+            self.user_id = moves[0].invoice_user_id
+
+    # === CRUD === #
+    @api.model_create_multi
+    def create(self, vals_list):
+        from .credit_check import responsible_credit_manager
+
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].sudo().next_by_code("credit.dispute") or "/"
+            partner = self.env["res.partner"].browse(vals.get("partner_id")).commercial_partner_id
+            if partner:
+                vals["partner_id"] = partner.id
+            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            if not vals.get("user_id"):
+                vals["user_id"] = self._default_owner(vals, partner).id
+            if not vals.get("collector_id") and partner:
+                vals["collector_id"] = responsible_credit_manager(self.env, partner, company).id
+        disputes = super().create(vals_list)
+        disputes._open_tasks()
+        for dispute in disputes:
+            dispute.move_ids.sudo().message_post(
+                body=_(
+                    "Dispute %(ref)s opened over %(amount)s: dunning pauses until it is closed.",
+                    ref=dispute.name,
+                    amount=format_amount(self.env, dispute.amount, dispute.currency_id),
+                )
+            )
+        return disputes
+
+    def _default_owner(self, vals, partner):
+        """The salesperson of the first invoice, else the customer's salesperson."""
+        move_ids = []
+        for command in vals.get("move_ids") or []:
+            if command[0] == fields.Command.SET:
+                move_ids += command[2]
+            elif command[0] == fields.Command.LINK:
+                move_ids.append(command[1])
+        moves = self.env["account.move"].sudo().browse(move_ids)
+        owner = moves[:1].invoice_user_id or partner.sudo().user_id
+        return owner if owner and owner.active and not owner.share else self.env["res.users"]
+
+    # === ACTIONS === #
+    def action_start(self):
+        self._check_state(("open",))
+        self.write({"state": "progress"})
+        return True
+
+    def action_resolve(self):
+        self._check_state(OPEN_DISPUTE_STATES)
+        for dispute in self:
+            if not dispute.credit_note_id:
+                dispute.credit_note_id = dispute._find_credit_note()
+            if not dispute.credit_note_id and not (dispute.resolution or "").strip():
+                raise UserError(
+                    _(
+                        "To resolve %(ref)s, link the credit note (Create Credit Note) or describe "
+                        "the resolution.",
+                        ref=dispute.name,
+                    )
+                )
+        self._close("resolved")
+        return True
+
+    def action_reject(self):
+        self._check_state(OPEN_DISPUTE_STATES)
+        for dispute in self:
+            if not (dispute.rejection_reason or "").strip():
+                raise UserError(_("Rejecting %(ref)s needs a reason.", ref=dispute.name))
+        self._close("rejected")
+        return True
+
+    def action_reopen(self):
+        self._check_state(("resolved", "rejected"))
+        self.write({"state": "open", "date_closed": False})
+        self._open_tasks()
+        return True
+
+    def action_create_credit_note(self):
+        """Odoo's reversal wizard on the disputed invoices; resolving links the credit note."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_view_account_move_reversal")
+        action["context"] = {
+            "active_model": "account.move",
+            "active_ids": self.move_ids.ids,
+            "default_reason": _("Dispute %(ref)s", ref=self.name),
+        }
+        return action
+
+    def action_view_credit_note(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "res_id": self.credit_note_id.id,
+            "view_mode": "form",
+        }
+
+    # === BUSINESS METHODS === #
+    def _check_state(self, allowed):
+        wrong = self.filtered(lambda d: d.state not in allowed)
+        if wrong:
+            raise UserError(
+                _("%(refs)s cannot do this in its current state.", refs=", ".join(wrong.mapped("name")))
+            )
+
+    def _find_credit_note(self):
+        """The newest credit note reversing one of the disputed invoices."""
+        return (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("move_type", "=", "out_refund"),
+                    ("reversed_entry_id", "in", self.move_ids.ids),
+                    ("state", "!=", "cancel"),
+                ],
+                order="id desc",
+                limit=1,
+            )
+        )
+
+    def _open_tasks(self):
+        Task = self.env["credit.task"]
+        for dispute in self:
+            Task._create_auto(
+                "dispute",
+                "dispute",
+                dispute.partner_id,
+                _("Resolve dispute %(ref)s", ref=dispute.name),
+                company=dispute.company_id,
+                team="sales",
+                user=dispute.user_id or None,
+                dispute_id=dispute,
+                move_ids=dispute.move_ids,
+                date_deadline=dispute.date_deadline,
+            )
+
+    def _close(self, state):
+        """End the disputes: close their tasks, resume dunning (the hook only shields open
+        disputes), tell the collector with a message and an activity."""
+        today = fields.Date.context_today(self)
+        self.write({"state": state, "date_closed": today})
+        # sudo: the owner may be a salesperson, who closes the task of its dispute
+        tasks = (
+            self.env["credit.task"].sudo().search([("dispute_id", "in", self.ids), ("is_open", "=", True)])
+        )
+        tasks.action_done()
+        for dispute in self:
+            if state == "resolved":
+                body = _(
+                    "Dispute %(ref)s resolved by %(user)s%(note)s. Dunning resumes.",
+                    ref=dispute.name,
+                    user=self.env.user.name,
+                    note=(
+                        _(" with credit note %(note)s", note=dispute.credit_note_id.sudo().name)
+                        if dispute.credit_note_id
+                        else ""
+                    ),
+                )
+            else:
+                body = _(
+                    "Dispute %(ref)s rejected by %(user)s: %(reason)s. Dunning resumes.",
+                    ref=dispute.name,
+                    user=self.env.user.name,
+                    reason=dispute.rejection_reason,
+                )
+            collector = dispute.collector_id
+            dispute.message_post(
+                body=body,
+                partner_ids=collector.partner_id.ids if collector else [],
+                subtype_xmlid="mail.mt_comment",
+            )
+            dispute.move_ids.sudo().message_post(body=body)
+            if collector and collector.active and not collector.share:
+                dispute.sudo().activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=_("Dispute %(ref)s closed: check the dunning", ref=dispute.name),
+                    note=body,
+                    user_id=collector.id,
+                )
+
+    @api.model
+    def _blocked_move_ids(self, move_ids, date):
+        """Invoices among ``move_ids`` with an open or in-progress dispute (one query)."""
+        if not move_ids:
+            return set()
+        self.flush_model(["state"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT DISTINCT rel.move_id
+              FROM credit_dispute_account_move_rel rel
+              JOIN credit_dispute d ON d.id = rel.dispute_id
+             WHERE rel.move_id IN %(move_ids)s
+               AND d.state IN %(states)s
+                """,
+                move_ids=tuple(move_ids),
+                states=OPEN_DISPUTE_STATES,
+            )
+        )
+        return {row[0] for row in rows}

@@ -1,0 +1,58 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+SCHEDULE_FIELDS = frozenset({"date_due", "amount", "amount_principal", "amount_interest", "plan_id"})
+
+
+class CreditPaymentPlanLine(models.Model):
+    """One instalment of a payment plan. Paid amount and state are set by the plan from the
+    payments reconciled on its invoices (oldest instalment first)."""
+
+    _name = "credit.payment.plan.line"
+    _description = "Payment Plan Instalment"
+    _order = "plan_id, date_due, sequence, id"
+
+    plan_id = fields.Many2one("credit.payment.plan", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="plan_id.company_id", store=True, index=True)
+    partner_id = fields.Many2one(related="plan_id.partner_id", store=True, index=True)
+    currency_id = fields.Many2one(related="plan_id.currency_id")
+    plan_state = fields.Selection(related="plan_id.state", string="Plan Status")
+    sequence = fields.Integer(default=10)
+    date_due = fields.Date(string="Due Date", required=True)
+    amount = fields.Monetary(required=True)
+    amount_principal = fields.Monetary(string="Principal")
+    amount_interest = fields.Monetary(string="Interest")
+    is_down_payment = fields.Boolean(string="Down Payment")
+    amount_paid = fields.Monetary(string="Paid", readonly=True)
+    state = fields.Selection(
+        [("due", "Due"), ("paid", "Paid"), ("partial", "Partially Paid"), ("overdue", "Overdue")],
+        default="due",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    missed_notified = fields.Boolean(
+        string="Escalated",
+        readonly=True,
+        copy=False,
+        help="The instalment was missed (overdue beyond the grace days) and escalated.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines._check_plan_editable()
+        return lines
+
+    def write(self, vals):
+        if SCHEDULE_FIELDS.intersection(vals):
+            self._check_plan_editable()
+        return super().write(vals)
+
+    def unlink(self):
+        self._check_plan_editable()
+        return super().unlink()
+
+    def _check_plan_editable(self):
+        if not self.env.su and self.filtered(lambda line: line.plan_id.state != "draft"):
+            raise UserError(_("The instalments of an agreed payment plan cannot be changed."))

@@ -1,0 +1,357 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL, format_amount
+
+
+def check_collection_moves(record, moves, allow_paid=False):
+    """The invoices of a promise, dispute or payment plan: posted customer invoices of its
+    customer, company and currency (shared by the three models)."""
+    if not moves:
+        raise ValidationError(record.env._("Select at least one invoice."))
+    customer = record.partner_id.commercial_partner_id
+    wrong_type = moves.filtered(lambda m: m.move_type != "out_invoice" or m.state != "posted")
+    if wrong_type:
+        raise ValidationError(
+            record.env._(
+                "Only posted customer invoices can be selected: %(moves)s",
+                moves=", ".join(wrong_type.mapped("display_name")),
+            )
+        )
+    foreign = moves.filtered(lambda m: m.commercial_partner_id != customer)
+    if foreign:
+        raise ValidationError(
+            record.env._(
+                "The invoices %(moves)s belong to another customer than %(customer)s.",
+                moves=", ".join(foreign.mapped("display_name")),
+                customer=customer.display_name,
+            )
+        )
+    other_company = moves.filtered(lambda m: m.company_id != record.company_id)
+    if other_company:
+        raise ValidationError(
+            record.env._(
+                "The invoices %(moves)s belong to another company than %(company)s.",
+                moves=", ".join(other_company.mapped("display_name")),
+                company=record.company_id.name,
+            )
+        )
+    other_currency = moves.filtered(lambda m: m.currency_id != record.currency_id)
+    if other_currency:
+        raise ValidationError(
+            record.env._(
+                "The invoices %(moves)s are not in %(currency)s.",
+                moves=", ".join(other_currency.mapped("display_name")),
+                currency=record.currency_id.name,
+            )
+        )
+    if not allow_paid:
+        paid = moves.filtered(lambda m: m.payment_state not in ("not_paid", "partial"))
+        if paid:
+            raise ValidationError(
+                record.env._(
+                    "The invoices %(moves)s are already paid.",
+                    moves=", ".join(paid.mapped("display_name")),
+                )
+            )
+
+
+class CreditPromise(models.Model):
+    """Zahlungsversprechen: the customer promises to pay an amount on open invoices by a date.
+
+    Open → kept or broken, decided from the payments reconciled on the promise's invoices: a
+    reconciliation counts when it is dated (``account.partial.reconcile.max_date``, the later of
+    the invoice's and the payment's date) on or after the day the promise was recorded
+    (``date_recorded``) and on or before ``date_grace_end`` (promised date + grace days).
+    Credit notes do not count as payment. The promise is kept as soon as those payments cover
+    the promised amount, broken when the grace period has passed without. An open promise
+    pauses the dunning of its invoices up to and including ``date_grace_end``."""
+
+    _name = "credit.promise"
+    _description = "Promise to Pay"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_promised desc, id desc"
+    _check_company_auto = True
+
+    # === FIELDS === #
+    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, tracking=True, check_company=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(
+        "res.currency", required=True, default=lambda self: self.env.company.currency_id
+    )
+    move_ids = fields.Many2many(
+        "account.move",
+        "credit_promise_account_move_rel",
+        "promise_id",
+        "move_id",
+        string="Invoices",
+        check_company=True,
+        required=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'),"
+        " ('payment_state', 'in', ('not_paid', 'partial')),"
+        " ('commercial_partner_id', '=', partner_id), ('currency_id', '=', currency_id)]",
+    )
+    amount = fields.Monetary(string="Promised Amount", required=True, tracking=True)
+    amount_open = fields.Monetary(
+        string="Open on Invoices", compute="_compute_amount_open", help="Open amount of the invoices now."
+    )
+    amount_paid = fields.Monetary(
+        string="Paid Since Promise",
+        compute="_compute_amount_paid",
+        help="Payments reconciled on the invoices dated from the day the promise was recorded "
+        "up to the end of the grace period.",
+    )
+    date_promised = fields.Date(string="Promised Date", required=True, tracking=True, index=True)
+    grace_days = fields.Integer(default=lambda self: self.env.company.credit_promise_grace_days)
+    date_grace_end = fields.Date(string="Kept If Paid By", compute="_compute_date_grace_end", store=True)
+    date_recorded = fields.Date(
+        string="Recorded On",
+        required=True,
+        readonly=True,
+        copy=False,
+        default=fields.Date.context_today,
+        help="Payments dated from this day on count towards the promise.",
+    )
+    channel = fields.Selection(
+        [
+            ("phone", "Phone"),
+            ("email", "E-mail"),
+            ("letter", "Letter"),
+            ("portal", "Portal"),
+            ("other", "Other"),
+        ],
+        string="Given By",
+        required=True,
+        default="phone",
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Recorded By", required=True, readonly=True, default=lambda self: self.env.user
+    )
+    state = fields.Selection(
+        [("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancel", "Cancelled")],
+        default="open",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
+    )
+    date_closed = fields.Date(string="Closed On", readonly=True, copy=False)
+    note = fields.Text()
+    task_ids = fields.One2many("credit.task", "promise_id", string="Tasks")
+
+    # === COMPUTE === #
+    @api.depends("date_promised", "grace_days")
+    def _compute_date_grace_end(self):
+        for promise in self:
+            promise.date_grace_end = promise.date_promised and fields.Date.add(
+                promise.date_promised, days=promise.grace_days or 0
+            )
+
+    @api.depends("move_ids.amount_residual")
+    def _compute_amount_open(self):
+        for promise in self:
+            promise.amount_open = sum(promise.move_ids.sudo().mapped("amount_residual"))
+
+    def _compute_amount_paid(self):
+        paid = self._get_paid_amounts()
+        for promise in self:
+            promise.amount_paid = paid.get(promise.id, 0.0)
+
+    # === CONSTRAINTS === #
+    @api.constrains("date_promised", "grace_days")
+    def _check_dates(self):
+        today = fields.Date.context_today(self)
+        for promise in self:
+            if promise.state == "open" and promise.date_promised < today:
+                raise ValidationError(
+                    _("A promise to pay cannot be dated in the past (%(date)s).", date=promise.date_promised)
+                )
+            if promise.grace_days < 0:
+                raise ValidationError(_("The grace days of a promise cannot be negative."))
+
+    @api.constrains("amount", "move_ids", "partner_id", "currency_id", "company_id")
+    def _check_invoices_and_amount(self):
+        for promise in self.filtered(lambda p: p.state == "open"):
+            # sudo: a collector without accounting rights checks the invoices it links
+            moves = promise.move_ids.sudo()
+            check_collection_moves(promise, moves)
+            open_amount = sum(moves.mapped("amount_residual"))
+            if promise.currency_id.compare_amounts(promise.amount, 0.0) <= 0:
+                raise ValidationError(_("The promised amount must be positive."))
+            if promise.currency_id.compare_amounts(promise.amount, open_amount) > 0:
+                raise ValidationError(
+                    _(
+                        "The promised amount %(amount)s is more than the open amount %(open)s of "
+                        "the invoices.",
+                        amount=format_amount(self.env, promise.amount, promise.currency_id),
+                        open=format_amount(self.env, open_amount, promise.currency_id),
+                    )
+                )
+
+    # === ONCHANGE === #
+    @api.onchange("move_ids")
+    def _onchange_move_ids(self):
+        moves = self.move_ids
+        if moves and not self.partner_id:
+            self.partner_id = moves[0].commercial_partner_id
+        if moves and len(moves.currency_id) == 1:
+            self.currency_id = moves.currency_id
+        if moves and not self.amount:
+            self.amount = sum(moves.mapped("amount_residual"))
+
+    # === CRUD === #
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_manage_rights()
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("credit.promise") or "/"
+            if vals.get("partner_id"):
+                vals["partner_id"] = (
+                    self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+                )
+        promises = super().create(vals_list)
+        for promise in promises:
+            body = _(
+                "Promise to pay %(amount)s by %(date)s recorded (%(ref)s).",
+                amount=format_amount(self.env, promise.amount, promise.currency_id),
+                date=promise.date_promised,
+                ref=promise.name,
+            )
+            promise.move_ids.sudo().message_post(body=body)
+        return promises
+
+    def write(self, vals):
+        self._check_manage_rights()
+        return super().write(vals)
+
+    def _check_manage_rights(self):
+        # the access rows already refuse salespeople; this message is clearer than theirs
+        if not self.env.su and not self.env.user.has_group("credit_control.credit_control_group_user"):
+            raise AccessError(_("Only the credit team records and changes promises to pay."))
+
+    # === ACTIONS === #
+    def action_cancel(self):
+        if self.filtered(lambda p: p.state != "open"):
+            raise UserError(_("Only open promises can be cancelled."))
+        self.write({"state": "cancel", "date_closed": fields.Date.context_today(self)})
+        return True
+
+    def action_check_now(self):
+        self._update_state(fields.Date.context_today(self))
+        return True
+
+    # === BUSINESS METHODS === #
+    def _get_paid_amounts(self):
+        """Payments (in the promise's currency) reconciled on each promise's invoices and dated
+        from ``date_recorded`` to ``date_grace_end``: one aggregate query for all promises."""
+        ids = [pid for pid in self.ids if isinstance(pid, int)]
+        if not ids:
+            return {}
+        self.flush_model(["date_recorded", "date_grace_end"])
+        self.env["account.move.line"].flush_model(["move_id", "display_type"])
+        self.env["account.partial.reconcile"].flush_model()
+        self.env["account.move"].flush_model(["move_type"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT rel.promise_id, SUM(pr.debit_amount_currency)
+              FROM credit_promise_account_move_rel rel
+              JOIN credit_promise p ON p.id = rel.promise_id
+              JOIN account_move_line il ON il.move_id = rel.move_id AND il.display_type = 'payment_term'
+              JOIN account_partial_reconcile pr ON pr.debit_move_id = il.id
+              JOIN account_move_line cl ON cl.id = pr.credit_move_id
+              JOIN account_move cm ON cm.id = cl.move_id
+             WHERE rel.promise_id IN %(ids)s
+               AND pr.max_date >= p.date_recorded
+               AND pr.max_date <= p.date_grace_end
+               AND cm.move_type != 'out_refund'
+          GROUP BY rel.promise_id
+                """,
+                ids=tuple(ids),
+            )
+        )
+        return dict(rows)
+
+    def _update_state(self, today):
+        """Mark the open promises among ``self`` kept (payments cover the amount) or broken
+        (the grace period ended before ``today`` without); one query for all."""
+        promises = self.filtered(lambda p: p.state == "open")
+        paid = promises._get_paid_amounts()
+        kept = promises.filtered(lambda p: p.currency_id.compare_amounts(paid.get(p.id, 0.0), p.amount) >= 0)
+        broken = (promises - kept).filtered(lambda p: p.date_grace_end < today)
+        # sudo: the scheduler and collectors close promises without further rights checks
+        if kept:
+            kept.sudo().write({"state": "kept", "date_closed": today})
+            for promise in kept:
+                promise.message_post(body=_("Promise kept: the payments cover the promised amount."))
+        if broken:
+            broken.sudo().write({"state": "broken", "date_closed": today})
+            broken._on_broken(paid)
+        return kept, broken
+
+    def _on_broken(self, paid):
+        """A broken promise: the dunning pause lifts (the hook only shields open promises), the
+        collector gets a call task, customer and invoices a note in their chatter."""
+        Task = self.env["credit.task"]
+        for promise in self:
+            message = _(
+                "Promise to pay %(ref)s broken: %(amount)s promised by %(date)s (grace until "
+                "%(grace)s), %(paid)s paid. Dunning resumes.",
+                ref=promise.name,
+                amount=format_amount(self.env, promise.amount, promise.currency_id),
+                date=promise.date_promised,
+                grace=promise.date_grace_end,
+                paid=format_amount(self.env, paid.get(promise.id, 0.0), promise.currency_id),
+            )
+            collector = promise.user_id if promise.user_id.active and not promise.user_id.share else None
+            Task._create_auto(
+                "call",
+                "promise_broken",
+                promise.partner_id,
+                _("Broken promise %(ref)s: call the customer", ref=promise.name),
+                company=promise.company_id,
+                user=collector,
+                promise_id=promise,
+                move_ids=promise.move_ids,
+                date_deadline=fields.Date.context_today(self),
+                priority="1",
+            )
+            promise.message_post(body=message)
+            promise.partner_id.sudo().message_post(body=message)
+            promise.move_ids.sudo().message_post(body=message)
+
+    @api.model
+    def _blocked_move_ids(self, move_ids, date):
+        """Invoices among ``move_ids`` under an open promise whose grace period has not ended
+        on ``date`` (one query)."""
+        if not move_ids:
+            return set()
+        self.flush_model(["state", "date_grace_end"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT DISTINCT rel.move_id
+              FROM credit_promise_account_move_rel rel
+              JOIN credit_promise p ON p.id = rel.promise_id
+             WHERE rel.move_id IN %(move_ids)s
+               AND p.state = 'open'
+               AND p.date_grace_end >= %(date)s
+                """,
+                move_ids=tuple(move_ids),
+                date=date,
+            )
+        )
+        return {row[0] for row in rows}
+
+    @api.model
+    def _cron_check_promises(self):
+        """Daily: mark open promises kept or broken, every company."""
+        today = fields.Date.context_today(self)
+        promises = self.sudo().search([("state", "=", "open")])
+        for company, company_promises in promises.grouped("company_id").items():
+            company_promises.with_company(company)._update_state(today)

@@ -1,0 +1,307 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+# Server-side sentinel: the processes that own a linked record close its task themselves.
+CREDIT_TASK_CLOSE = object()
+
+TASK_TYPES = [
+    ("credit_check", "Credit Check Needed"),
+    ("release_request", "Release Request"),
+    ("limit_request", "Limit Request"),
+    ("call", "Call Customer"),
+    ("dispute", "Resolve Dispute"),
+    ("documents", "Collect Documents"),
+    ("agency", "Collection Agency Handover"),
+    ("review", "Review"),
+]
+
+TASK_ORIGINS = [
+    ("manual", "Manual"),
+    ("release_request", "Blocked Order"),
+    ("limit_request", "Limit Request"),
+    ("dispute", "Dispute"),
+    ("promise_broken", "Broken Promise"),
+    ("instalment_missed", "Missed Instalment"),
+    ("dunning_call", "Dunning Level with Phone Call"),
+    ("review_due", "Review Coming Due"),
+    ("rating_downgrade", "Rating Downgrade"),
+    ("agency", "Collection Agency Handover"),
+]
+
+TASK_STAGES = [
+    ("new", "New"),
+    ("progress", "In Progress"),
+    ("wait_sales", "Waiting for Sales"),
+    ("wait_customer", "Waiting for Customer"),
+    ("done", "Done"),
+    ("cancel", "Cancelled"),
+]
+
+OPEN_STAGES = ("new", "progress", "wait_sales", "wait_customer")
+
+
+class CreditTask(models.Model):
+    """A case that sales and the credit team work together: one place for release and limit
+    requests, disputes, broken promises, calls, reviews and handovers."""
+
+    _name = "credit.task"
+    _description = "Credit Collaboration Task"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "priority desc, date_deadline asc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(string="Title", required=True, tracking=True)
+    task_type = fields.Selection(TASK_TYPES, string="Type", required=True, default="call", tracking=True)
+    origin = fields.Selection(TASK_ORIGINS, required=True, default="manual", readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, tracking=True, check_company=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Assigned To", index=True, tracking=True, default=lambda self: self.env.user
+    )
+    team = fields.Selection(
+        [("sales", "Sales"), ("credit", "Credit Team")], required=True, default="credit", tracking=True
+    )
+    stage = fields.Selection(
+        TASK_STAGES, required=True, default="new", tracking=True, index=True, group_expand=True
+    )
+    is_open = fields.Boolean(compute="_compute_is_open", store=True, index=True)
+    date_deadline = fields.Date(string="Deadline", tracking=True, index=True)
+    priority = fields.Selection(
+        [("0", "Normal"), ("1", "Important"), ("2", "Urgent")], default="0", tracking=True
+    )
+    description = fields.Html()
+    order_id = fields.Many2one("sale.order", string="Sales Order", check_company=True, index="btree_not_null")
+    move_ids = fields.Many2many(
+        "account.move",
+        "credit_task_account_move_rel",
+        "task_id",
+        "move_id",
+        string="Invoices",
+        check_company=True,
+    )
+    dunning_letter_id = fields.Many2one(
+        "credit.dunning.letter", string="Dunning Letter", check_company=True, index="btree_not_null"
+    )
+    limit_request_id = fields.Many2one(
+        "credit.limit.request", string="Limit Request", check_company=True, index="btree_not_null"
+    )
+    dispute_id = fields.Many2one(
+        "credit.dispute", string="Dispute", check_company=True, index="btree_not_null"
+    )
+    promise_id = fields.Many2one(
+        "credit.promise", string="Promise to Pay", check_company=True, index="btree_not_null"
+    )
+    payment_plan_id = fields.Many2one(
+        "credit.payment.plan", string="Payment Plan", check_company=True, index="btree_not_null"
+    )
+    handover_id = fields.Many2one(
+        "credit.agency.handover", string="Agency Handover", check_company=True, index="btree_not_null"
+    )
+    date_done = fields.Datetime(string="Closed On", readonly=True, copy=False)
+    color = fields.Integer(compute="_compute_color")
+    is_overdue = fields.Boolean(compute="_compute_color")
+
+    @api.depends("date_deadline", "is_open", "priority")
+    def _compute_color(self):
+        today = fields.Date.context_today(self)
+        for task in self:
+            task.is_overdue = bool(task.is_open and task.date_deadline and task.date_deadline < today)
+            task.color = 1 if task.is_overdue else (3 if task.priority == "2" and task.is_open else 0)
+
+    @api.depends("stage")
+    def _compute_is_open(self):
+        for task in self:
+            task.is_open = task.stage in OPEN_STAGES
+
+    @api.model
+    def _create_auto(self, task_type, origin, partner, name, company=None, team="credit", user=None, **links):
+        """The one entry point for tasks that other processes open (blocked orders, limit
+        requests, disputes, broken promises, dunning calls, reviews, rating downgrades).
+
+        ``links`` are field values of this model (order_id, move_ids, dispute_id, promise_id,
+        payment_plan_id, dunning_letter_id, limit_request_id, handover_id, date_deadline,
+        priority, description). An open task of the same type, origin and customer for the same
+        linked record (and team) is returned instead of opening a second one. Runs as superuser: the
+        caller may be a salesperson or the scheduler; the task belongs to ``user`` (default:
+        the customer's credit manager for the credit team, the salesperson for sales)."""
+        company = company or self.env.company
+        partner = partner.commercial_partner_id
+        Task = self.sudo().with_company(company)
+        domain = [
+            ("task_type", "=", task_type),
+            ("origin", "=", origin),
+            ("partner_id", "=", partner.id),
+            ("company_id", "=", company.id),
+            ("team", "=", team),
+            ("is_open", "=", True),
+        ]
+        for key in (
+            "order_id",
+            "dispute_id",
+            "promise_id",
+            "payment_plan_id",
+            "limit_request_id",
+            "dunning_letter_id",
+            "handover_id",
+        ):
+            if links.get(key):
+                domain.append((key, "=", getattr(links[key], "id", links[key])))
+        existing = Task.search(domain, limit=1)
+        if existing:
+            return existing
+        if user is None:
+            user = Task._default_assignee(partner, company, team)
+        vals = {
+            "task_type": task_type,
+            "origin": origin,
+            "partner_id": partner.id,
+            "company_id": company.id,
+            "name": name,
+            "team": team,
+            "user_id": user.id if user else False,
+        }
+        for key, value in links.items():
+            if key == "move_ids":
+                vals[key] = [fields.Command.set(getattr(value, "ids", value))]
+            else:
+                vals[key] = getattr(value, "id", value)
+        task = Task.create(vals)
+        if task.user_id:
+            task.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=task.date_deadline or fields.Date.context_today(task),
+                summary=name,
+                note=task.description or False,
+                user_id=task.user_id.id,
+            )
+        return task
+
+    @api.model
+    def _close_auto(self, message=None, stage="done", **links):
+        """Close the open tasks linked to a record whose process ended (an order released, a
+        limit request decided, a dispute resolved): ``links`` as in :meth:`_create_auto`
+        (``order_id=order``). The message goes into each task's chatter and closes its
+        activities. Runs as superuser; returns the closed tasks."""
+        domain = [("is_open", "=", True)]
+        for key, value in links.items():
+            domain.append((key, "in", getattr(value, "ids", [value])))
+        tasks = self.sudo().search(domain)
+        if not tasks:
+            return tasks
+        if message:
+            for task in tasks:
+                task.message_post(body=message, subtype_xmlid="mail.mt_note")
+        tasks.with_context(credit_task_close=CREDIT_TASK_CLOSE)._close(stage, message)
+        return tasks
+
+    def _close(self, stage, feedback=None):
+        self.write({"stage": stage})
+        if stage == "done":
+            self.activity_feedback(["mail.mail_activity_data_todo"], feedback=feedback or _("Task done."))
+        else:
+            self.activity_unlink(["mail.mail_activity_data_todo"])
+
+    def _default_assignee(self, partner, company, team):
+        from .credit_check import responsible_credit_manager
+
+        if team == "sales":
+            salesperson = partner.with_company(company).sudo().user_id
+            if salesperson and salesperson.active and not salesperson.share:
+                return salesperson
+        return responsible_credit_manager(self.env, partner, company)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("partner_id"):
+                partner = self.env["res.partner"].browse(vals["partner_id"])
+                vals["partner_id"] = partner.commercial_partner_id.id
+            if vals.get("stage") in ("done", "cancel"):
+                vals["date_done"] = fields.Datetime.now()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "stage" in vals:
+            closed = vals["stage"] in ("done", "cancel")
+            if vals["stage"] == "done":
+                self._check_can_close()
+            vals = dict(vals, date_done=fields.Datetime.now() if closed else False)
+        if vals.get("partner_id"):
+            vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+        return super().write(vals)
+
+    def _check_can_close(self):
+        """A task whose linked record still waits for its decision is closed by that decision
+        (releasing the order, deciding the limit request, resolving the dispute), not by hand:
+        otherwise the record would be left waiting without anybody's task."""
+        if self.env.context.get("credit_task_close") is CREDIT_TASK_CLOSE:
+            return
+        for task in self:
+            waiting = task._credit_waiting_record()
+            if waiting:
+                raise UserError(
+                    _(
+                        "Task %(task)s cannot be marked done while %(record)s still waits for a "
+                        "decision: decide it there (the task closes with it), or cancel the task.",
+                        task=task.display_name,
+                        record=waiting,
+                    )
+                )
+
+    def _credit_waiting_record(self):
+        """Display name of the linked record still waiting for a decision, or False."""
+        self.ensure_one()
+        task = self.sudo()
+        if task.task_type == "release_request" and task.order_id.credit_block_state == "requested":
+            if task.order_id.state in ("draft", "sent"):
+                return task.order_id.display_name
+        if task.task_type == "limit_request" and task.limit_request_id.state == "submitted":
+            return task.limit_request_id.display_name
+        if task.task_type == "dispute" and task.dispute_id.state in ("open", "progress"):
+            return task.dispute_id.display_name
+        return False
+
+    def action_done(self):
+        self._close("done")
+        return True
+
+    def action_cancel(self):
+        self._close("cancel")
+        return True
+
+    def action_reopen(self):
+        self.write({"stage": "progress"})
+        return True
+
+    def action_open_linked(self):
+        """Open the record this task is about (order, limit request, dispute, handover...)."""
+        self.ensure_one()
+        for field in (
+            "order_id",
+            "limit_request_id",
+            "dispute_id",
+            "promise_id",
+            "payment_plan_id",
+            "handover_id",
+            "dunning_letter_id",
+        ):
+            record = self[field]
+            if record:
+                return {
+                    "type": "ir.actions.act_window",
+                    "res_model": record._name,
+                    "res_id": record.id,
+                    "view_mode": "form",
+                    "views": [(False, "form")],
+                }
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }

@@ -1,0 +1,467 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL, format_amount, format_date
+
+# Priority of a worklist line: points per factor (all integers). The line's priority is their
+# sum (at most 180); the list is ordered by it. Amounts in company currency.
+WORKLIST_POINTS = {
+    # overdue amount: 1 point per full 250 overdue (disputed items and items under an open
+    # promise that is not due yet do not count), at most 40
+    "overdue_per": 250,
+    "overdue_max": 40,
+    # days overdue of the oldest overdue item: 1 point per full 3 days, at most 30
+    "days_per": 3,
+    "days_max": 30,
+    # risk rating: (100 - risk score) / 5, i.e. 0 (score 100) to 20 (score 0); unrated: 10
+    "rating_divisor": 5,
+    "rating_unrated": 10,
+    # an open promise to pay falls due today: 15
+    "promise_due": 15,
+    # a promise broken in the last 30 days (or open and past its grace period): 25
+    "promise_broken": 25,
+    "promise_broken_days": 30,
+    # follow-ups due (open credit tasks with a deadline today or earlier, activities due on the
+    # customer or its invoices): 10 each, at most 20
+    "followup_each": 10,
+    "followup_max": 20,
+    # open items whose limitation (Verjährung, §§195/199 BGB) ends within the horizon: 30
+    "limitation": 30,
+}
+LIMITATION_HORIZON_DEFAULT = 120
+
+
+def limitation_end_sql(date_sql):
+    """End of the regular limitation period of a claim that arose on ``date_sql``: three years
+    from the end of that year (§§195, 199 BGB), i.e. 31 December of year + 3."""
+    return SQL("make_date(EXTRACT(YEAR FROM %s)::int + 3, 12, 31)", date_sql)
+
+
+def limitation_horizon_days(company):
+    """The company's limitation horizon (days) when the setting exists, else 120."""
+    if "credit_limitation_horizon_days" in company._fields:
+        return company.credit_limitation_horizon_days or LIMITATION_HORIZON_DEFAULT
+    return LIMITATION_HORIZON_DEFAULT
+
+
+class CreditWorklist(models.Model):
+    """Today's worklist of the collectors: one line per customer of the current company with
+    something to do today, ranked by a priority in points (see ``WORKLIST_POINTS``)."""
+
+    _name = "credit.worklist"
+    _description = "Collector Worklist"
+    _auto = False
+    _order = "priority desc, overdue_amount desc, partner_id"
+    _rec_name = "partner_id"
+
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    collector_id = fields.Many2one("res.users", string="Credit Manager", readonly=True)
+    rating_id = fields.Many2one("credit.rating", string="Risk Rating", readonly=True)
+    score = fields.Integer(string="Risk Score", readonly=True, aggregator=None)
+    open_amount = fields.Monetary(string="Open", readonly=True)
+    overdue_amount = fields.Monetary(string="Overdue", readonly=True)
+    overdue_count = fields.Integer(string="Overdue Invoices", readonly=True)
+    days_overdue = fields.Integer(readonly=True, aggregator="max")
+    disputed_amount = fields.Monetary(string="Disputed", readonly=True)
+    promised_amount = fields.Monetary(string="Under Promise", readonly=True)
+    promise_due_count = fields.Integer(string="Promises Due Today", readonly=True)
+    promise_due_amount = fields.Monetary(string="Promised Today", readonly=True)
+    promise_broken_count = fields.Integer(string="Broken Promises", readonly=True)
+    date_promise_broken = fields.Date(string="Promise Broken On", readonly=True)
+    task_due_count = fields.Integer(string="Tasks Due", readonly=True)
+    activity_due_count = fields.Integer(string="Activities Due", readonly=True)
+    date_followup = fields.Date(string="Follow-up Due Since", readonly=True)
+    limitation_count = fields.Integer(string="Items Near Limitation", readonly=True)
+    limitation_amount = fields.Monetary(string="Amount Near Limitation", readonly=True)
+    date_limitation = fields.Date(string="Limitation Ends", readonly=True)
+    points_overdue = fields.Integer(string="Points: Overdue Amount", readonly=True)
+    points_days = fields.Integer(string="Points: Days Overdue", readonly=True)
+    points_rating = fields.Integer(string="Points: Risk Rating", readonly=True)
+    points_promise_due = fields.Integer(string="Points: Promise Due", readonly=True)
+    points_promise_broken = fields.Integer(string="Points: Promise Broken", readonly=True)
+    points_followup = fields.Integer(string="Points: Follow-ups", readonly=True)
+    points_limitation = fields.Integer(string="Points: Limitation", readonly=True)
+    priority = fields.Integer(readonly=True, aggregator="max")
+    reasons = fields.Text(compute="_compute_reasons", string="Why Today")
+    move_line_ids = fields.Many2many(
+        "account.move.line", compute="_compute_related_records", string="Open Items"
+    )
+    promise_ids = fields.Many2many("credit.promise", compute="_compute_related_records", string="Promises")
+    dispute_ids = fields.Many2many("credit.dispute", compute="_compute_related_records", string="Disputes")
+    task_ids = fields.Many2many("credit.task", compute="_compute_related_records", string="Open Tasks")
+
+    # === SQL === #
+    @api.model
+    def _worklist_date(self):
+        return fields.Date.to_date(self.env.context.get("worklist_date")) or fields.Date.context_today(self)
+
+    @property
+    def _table_query(self):
+        self._flush_sources()
+        company = self.env.company
+        today = self._worklist_date()
+        horizon = today + timedelta(days=limitation_horizon_days(company))
+        pts = WORKLIST_POINTS
+        company_key = str(company.id)
+        return SQL(
+            """
+            WITH items AS (
+                SELECT p.commercial_partner_id AS partner_id,
+                       l.move_id,
+                       l.amount_residual AS residual,
+                       l.date_maturity < %(today)s AS is_overdue,
+                       %(today)s::date - l.date_maturity AS days,
+                       %(limitation_end)s AS limitation_end,
+                       EXISTS (SELECT 1 FROM credit_dispute_account_move_rel dr
+                                 JOIN credit_dispute d ON d.id = dr.dispute_id
+                                WHERE dr.move_id = l.move_id AND d.state IN ('open', 'progress')
+                       ) AS is_disputed,
+                       EXISTS (SELECT 1 FROM credit_promise_account_move_rel prl
+                                 JOIN credit_promise pr ON pr.id = prl.promise_id
+                                WHERE prl.move_id = l.move_id AND pr.state = 'open'
+                                  AND pr.date_promised > %(today)s
+                       ) AS is_promised
+                  FROM account_move_line l
+                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                  JOIN account_move m ON m.id = l.move_id
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.company_id = %(company)s
+                   AND l.parent_state = 'posted'
+                   AND NOT l.reconciled
+                   AND l.amount_residual > 0
+            ),
+            flagged AS (
+                SELECT items.*,
+                       is_overdue AND NOT is_disputed AND NOT is_promised AS is_chased,
+                       limitation_end <= %(horizon)s AS is_near_limitation
+                  FROM items
+            ),
+            open_items AS (
+                SELECT partner_id,
+                       SUM(residual) AS open_amount,
+                       SUM(residual) FILTER (WHERE is_chased) AS overdue_amount,
+                       COUNT(DISTINCT move_id) FILTER (WHERE is_chased) AS overdue_count,
+                       MAX(days) FILTER (WHERE is_chased) AS days_overdue,
+                       SUM(residual) FILTER (WHERE is_disputed) AS disputed_amount,
+                       SUM(residual) FILTER (WHERE is_promised AND NOT is_disputed) AS promised_amount,
+                       COUNT(DISTINCT move_id) FILTER (WHERE is_near_limitation) AS limitation_count,
+                       SUM(residual) FILTER (WHERE is_near_limitation) AS limitation_amount,
+                       MIN(limitation_end) FILTER (WHERE is_near_limitation) AS date_limitation
+                  FROM flagged
+              GROUP BY partner_id
+            ),
+            promises AS (
+                SELECT p.commercial_partner_id AS partner_id,
+                       COUNT(*) FILTER (WHERE pr.state = 'open' AND pr.date_promised = %(today)s)
+                           AS promise_due_count,
+                       SUM(pr.amount) FILTER (WHERE pr.state = 'open' AND pr.date_promised = %(today)s)
+                           AS promise_due_amount,
+                       COUNT(*) FILTER (WHERE %(broken)s) AS promise_broken_count,
+                       MAX(COALESCE(pr.date_closed, pr.date_grace_end)) FILTER (WHERE %(broken)s)
+                           AS date_promise_broken
+                  FROM credit_promise pr
+                  JOIN res_partner p ON p.id = pr.partner_id
+                 WHERE pr.company_id = %(company)s AND pr.state IN ('open', 'broken')
+              GROUP BY p.commercial_partner_id
+            ),
+            tasks AS (
+                SELECT p.commercial_partner_id AS partner_id,
+                       COUNT(*) AS task_due_count,
+                       MIN(t.date_deadline) AS date_due
+                  FROM credit_task t
+                  JOIN res_partner p ON p.id = t.partner_id
+                 WHERE t.company_id = %(company)s AND t.is_open AND t.date_deadline <= %(today)s
+              GROUP BY p.commercial_partner_id
+            ),
+            activities AS (
+                -- activities due on the customer's invoices, promises, disputes and payment plans
+                -- of this company, and on the customer itself when it belongs to this company
+                SELECT COALESCE(m.commercial_partner_id, prp.commercial_partner_id,
+                                dp.commercial_partner_id, pp.commercial_partner_id,
+                                p.commercial_partner_id) AS partner_id,
+                       COUNT(*) AS activity_due_count,
+                       MIN(act.date_deadline) AS date_due
+                  FROM mail_activity act
+                  LEFT JOIN account_move m ON act.res_model = 'account.move' AND m.id = act.res_id
+                       AND m.company_id = %(company)s
+                  LEFT JOIN credit_promise pr ON act.res_model = 'credit.promise' AND pr.id = act.res_id
+                       AND pr.company_id = %(company)s
+                  LEFT JOIN res_partner prp ON prp.id = pr.partner_id
+                  LEFT JOIN credit_dispute d ON act.res_model = 'credit.dispute' AND d.id = act.res_id
+                       AND d.company_id = %(company)s
+                  LEFT JOIN res_partner dp ON dp.id = d.partner_id
+                  LEFT JOIN credit_payment_plan plan ON act.res_model = 'credit.payment.plan'
+                       AND plan.id = act.res_id AND plan.company_id = %(company)s
+                  LEFT JOIN res_partner pp ON pp.id = plan.partner_id
+                  LEFT JOIN res_partner p ON act.res_model = 'res.partner' AND p.id = act.res_id
+                       AND p.company_id = %(company)s
+                 WHERE act.res_model IN ('account.move', 'credit.promise', 'credit.dispute',
+                                         'credit.payment.plan', 'res.partner')
+                   AND act.active
+                   AND act.date_deadline <= %(today)s
+              GROUP BY 1
+            ),
+            customers AS (
+                SELECT partner_id FROM open_items WHERE overdue_amount > 0 OR limitation_count > 0
+                UNION SELECT partner_id FROM promises WHERE promise_due_count > 0 OR promise_broken_count > 0
+                UNION SELECT partner_id FROM tasks
+                UNION SELECT partner_id FROM activities WHERE partner_id IS NOT NULL
+            ),
+            facts AS (
+                SELECT c.partner_id,
+                       cp.user_id,
+                       (cp.credit_manager_id ->> %(company_key)s)::int AS collector_id,
+                       (cp.credit_rating_id ->> %(company_key)s)::int AS rating_id,
+                       (cp.credit_score ->> %(company_key)s)::int AS score,
+                       COALESCE(oi.open_amount, 0) AS open_amount,
+                       COALESCE(oi.overdue_amount, 0) AS overdue_amount,
+                       COALESCE(oi.overdue_count, 0) AS overdue_count,
+                       COALESCE(oi.days_overdue, 0) AS days_overdue,
+                       COALESCE(oi.disputed_amount, 0) AS disputed_amount,
+                       COALESCE(oi.promised_amount, 0) AS promised_amount,
+                       COALESCE(pr.promise_due_count, 0) AS promise_due_count,
+                       COALESCE(pr.promise_due_amount, 0) AS promise_due_amount,
+                       COALESCE(pr.promise_broken_count, 0) AS promise_broken_count,
+                       pr.date_promise_broken,
+                       COALESCE(t.task_due_count, 0) AS task_due_count,
+                       COALESCE(act.activity_due_count, 0) AS activity_due_count,
+                       LEAST(t.date_due, act.date_due) AS date_followup,
+                       COALESCE(oi.limitation_count, 0) AS limitation_count,
+                       COALESCE(oi.limitation_amount, 0) AS limitation_amount,
+                       oi.date_limitation
+                  FROM customers c
+                  JOIN res_partner cp ON cp.id = c.partner_id
+                  LEFT JOIN open_items oi ON oi.partner_id = c.partner_id
+                  LEFT JOIN promises pr ON pr.partner_id = c.partner_id
+                  LEFT JOIN tasks t ON t.partner_id = c.partner_id
+                  LEFT JOIN activities act ON act.partner_id = c.partner_id
+            ),
+            points AS (
+                SELECT facts.*,
+                       LEAST(%(overdue_max)s, FLOOR(overdue_amount / %(overdue_per)s))::int AS points_overdue,
+                       LEAST(%(days_max)s, days_overdue / %(days_per)s)::int AS points_days,
+                       CASE WHEN rating_id IS NULL THEN %(rating_unrated)s
+                            ELSE ROUND((100 - LEAST(GREATEST(COALESCE(score, 0), 0), 100))::numeric
+                                       / %(rating_divisor)s) END::int AS points_rating,
+                       CASE WHEN promise_due_count > 0 THEN %(promise_due)s ELSE 0 END AS points_promise_due,
+                       CASE WHEN promise_broken_count > 0 THEN %(promise_broken)s ELSE 0 END
+                           AS points_promise_broken,
+                       LEAST(%(followup_max)s, %(followup_each)s * (task_due_count + activity_due_count))::int
+                           AS points_followup,
+                       CASE WHEN limitation_count > 0 THEN %(limitation)s ELSE 0 END AS points_limitation
+                  FROM facts
+            )
+            SELECT points.partner_id AS id,
+                   %(company)s AS company_id,
+                   %(currency)s AS currency_id,
+                   points.*,
+                   points_overdue + points_days + points_rating + points_promise_due
+                       + points_promise_broken + points_followup + points_limitation AS priority
+              FROM points
+            """,
+            today=today,
+            horizon=horizon,
+            company=company.id,
+            company_key=company_key,
+            currency=company.currency_id.id,
+            limitation_end=limitation_end_sql(SQL("COALESCE(m.invoice_date, l.date)")),
+            broken=SQL(
+                """(pr.state = 'broken'
+                    AND COALESCE(pr.date_closed, pr.date_grace_end) >= %(since)s)
+                   OR (pr.state = 'open' AND pr.date_grace_end < %(today)s)""",
+                since=today - timedelta(days=pts["promise_broken_days"]),
+                today=today,
+            ),
+            **{key: value for key, value in pts.items() if key != "promise_broken_days"},
+        )
+
+    # === COMPUTE === #
+    @api.depends_context("company", "lang")
+    def _compute_reasons(self):
+        today = self._worklist_date()
+        for line in self:
+            line.reasons = "\n".join(line._get_reasons(today))
+
+    def _get_reasons(self, today):
+        """The facts behind the points of this line, as short sentences for the collector."""
+        self.ensure_one()
+        _t = self.env._
+        currency = self.currency_id or self.env.company.currency_id
+
+        def money(value):
+            return format_amount(self.env, value, currency)
+
+        def ago(date):
+            days = (today - date).days
+            if days <= 0:
+                return _t("today")
+            if days == 1:
+                return _t("yesterday")
+            return _t("%(days)s days ago", days=days)
+
+        reasons = []
+        if self.overdue_count:
+            reasons.append(
+                _t(
+                    "%(count)s invoices %(days)s days overdue (%(amount)s): %(points)s points",
+                    count=self.overdue_count,
+                    days=self.days_overdue,
+                    amount=money(self.overdue_amount),
+                    points=self.points_overdue + self.points_days,
+                )
+                if self.overdue_count > 1
+                else _t(
+                    "1 invoice %(days)s days overdue (%(amount)s): %(points)s points",
+                    days=self.days_overdue,
+                    amount=money(self.overdue_amount),
+                    points=self.points_overdue + self.points_days,
+                )
+            )
+        if self.promise_broken_count:
+            reasons.append(
+                _t(
+                    "Promise broken %(when)s: %(points)s points",
+                    when=ago(self.date_promise_broken) if self.date_promise_broken else _t("recently"),
+                    points=self.points_promise_broken,
+                )
+            )
+        if self.promise_due_count:
+            reasons.append(
+                _t(
+                    "Promise of %(amount)s due today: %(points)s points",
+                    amount=money(self.promise_due_amount),
+                    points=self.points_promise_due,
+                )
+            )
+        if self.task_due_count or self.activity_due_count:
+            reasons.append(
+                _t(
+                    "Follow-ups due since %(date)s (%(tasks)s tasks, %(activities)s activities): "
+                    "%(points)s points",
+                    date=format_date(self.env, self.date_followup),
+                    tasks=self.task_due_count,
+                    activities=self.activity_due_count,
+                    points=self.points_followup,
+                )
+            )
+        if self.limitation_count:
+            reasons.append(
+                _t(
+                    "%(count)s items (%(amount)s) become time-barred on %(date)s: %(points)s points",
+                    count=self.limitation_count,
+                    amount=money(self.limitation_amount),
+                    date=format_date(self.env, self.date_limitation),
+                    points=self.points_limitation,
+                )
+            )
+        if self.rating_id:
+            reasons.append(
+                _t(
+                    "Risk rating %(rating)s (score %(score)s): %(points)s points",
+                    rating=self.rating_id.display_name,
+                    score=self.score,
+                    points=self.points_rating,
+                )
+            )
+        else:
+            reasons.append(_t("Not rated: %(points)s points", points=self.points_rating))
+        if self.disputed_amount:
+            reasons.append(_t("%(amount)s disputed (not counted)", amount=money(self.disputed_amount)))
+        if self.promised_amount:
+            reasons.append(
+                _t("%(amount)s under an open promise (not counted)", amount=money(self.promised_amount))
+            )
+        return reasons
+
+    def _compute_related_records(self):
+        """Open items, promises, disputes and open tasks of the lines' customers (the form)."""
+        company = self.env.company
+        partners = self.partner_id
+        lines = self.env["account.move.line"].search(
+            [
+                ("partner_id", "child_of", partners.ids),
+                ("company_id", "=", company.id),
+                ("parent_state", "=", "posted"),
+                ("account_type", "=", "asset_receivable"),
+                ("reconciled", "=", False),
+            ],
+            order="date_maturity, id",
+        )
+        promises = self.env["credit.promise"].search(
+            [("partner_id", "child_of", partners.ids), ("company_id", "=", company.id)]
+        )
+        disputes = self.env["credit.dispute"].search(
+            [("partner_id", "child_of", partners.ids), ("company_id", "=", company.id)]
+        )
+        tasks = self.env["credit.task"].search(
+            [
+                ("partner_id", "child_of", partners.ids),
+                ("company_id", "=", company.id),
+                ("is_open", "=", True),
+            ]
+        )
+        for line in self:
+            partner = line.partner_id
+            line.move_line_ids = lines.filtered(lambda r, p=partner: r.partner_id.commercial_partner_id == p)
+            line.promise_ids = promises.filtered(lambda r, p=partner: r.partner_id.commercial_partner_id == p)
+            line.dispute_ids = disputes.filtered(lambda r, p=partner: r.partner_id.commercial_partner_id == p)
+            line.task_ids = tasks.filtered(lambda r, p=partner: r.partner_id.commercial_partner_id == p)
+
+    # === ACTIONS === #
+    def action_open_partner(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    def action_record_promise(self):
+        """Open the small "Record Promise" form for this customer's overdue invoices."""
+        self.ensure_one()
+        return self.env["credit.worklist.promise"].action_new_for_partner(self.partner_id)
+
+    @api.model
+    def _get_lines(self, domain=None):
+        """Today's lines in the current company, highest priority first (one query)."""
+        return self.search(domain or [])
+
+    @api.model
+    def search_fetch(self, domain, field_names, offset=0, limit=None, order=None):
+        # a live view whose ids are customer ids: values cached from an earlier search (another
+        # day in the context, or before a promise was recorded) must not be served again
+        self.invalidate_model()
+        return super().search_fetch(domain, field_names, offset=offset, limit=limit, order=order)
+
+    @api.model
+    def _flush_sources(self):
+        """The view reads these tables directly: pending ORM writes go to the database first."""
+        for model, names in (
+            (
+                "account.move.line",
+                ["amount_residual", "reconciled", "date_maturity", "parent_state", "partner_id"],
+            ),
+            ("account.move", ["invoice_date", "commercial_partner_id"]),
+            (
+                "credit.promise",
+                [
+                    "state",
+                    "date_promised",
+                    "date_grace_end",
+                    "date_closed",
+                    "amount",
+                    "move_ids",
+                    "partner_id",
+                ],
+            ),
+            ("credit.dispute", ["state", "move_ids", "partner_id"]),
+            ("credit.payment.plan", ["partner_id"]),
+            ("credit.task", ["is_open", "date_deadline", "partner_id"]),
+            ("mail.activity", ["date_deadline", "res_model", "res_id", "active"]),
+        ):
+            self.env[model].flush_model(names)

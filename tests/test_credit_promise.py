@@ -1,0 +1,213 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, tagged
+
+from .collections_common import CollectionsCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCreditPromise(CollectionsCommon):
+    def _promise(self, amount=600.0, days=5, moves=None, user=None, **vals):
+        Promise = self.Promise.with_user(user or self.collector)
+        return Promise.create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set((moves or self.invoice).ids)],
+                "amount": amount,
+                "date_promised": self._days(days),
+                **vals,
+            }
+        )
+
+    def _cron(self, days):
+        with freeze_time(self._days(days)):
+            self.Promise._cron_check_promises()
+
+    # --- recording --- #
+    def test_reference_grace_and_pause(self):
+        promise = self._promise()
+        self.assertTrue(promise.name.startswith("PTP/"))
+        self.assertEqual(promise.grace_days, 3, "the company's default grace days")
+        self.assertEqual(promise.date_grace_end, self._days(8))
+        self.assertEqual(promise.user_id, self.collector)
+        self.assertEqual(promise.state, "open")
+        # the invoice (30 days overdue) is dunned without the promise, not with it
+        self.assertIn(self.invoice.id, self._blocked(self.invoice))
+        self.assertNotIn(self.invoice.id, self._dunned_moves())
+        self.assertIn(
+            self.invoice.id, self._blocked(self.invoice, self._days(8)), "pause includes the grace end"
+        )
+        self.assertNotIn(self.invoice.id, self._blocked(self.invoice, self._days(9)))
+        promise.action_cancel()
+        self.assertNotIn(self.invoice.id, self._blocked(self.invoice))
+        self.assertIn(self.invoice.id, self._dunned_moves())
+
+    def test_company_grace_days_setting(self):
+        self.company.credit_promise_grace_days = 7
+        promise = self._promise()
+        self.assertEqual(promise.date_grace_end, self._days(12))
+
+    # --- kept / broken --- #
+    def test_kept_only_when_payments_cover_the_amount(self):
+        promise = self._promise(amount=600.0)
+        self._pay(self.invoice, amount=300.0, days_after_invoice=30)  # today
+        self._cron(1)
+        self.assertEqual(promise.state, "open", "a partial payment does not keep the promise")
+        self.assertEqual(promise.amount_paid, 300.0)
+        self._pay(self.invoice, amount=300.0, days_after_invoice=32)
+        self._cron(2)
+        self.assertEqual(promise.state, "kept")
+        self.assertEqual(promise.date_closed, self._days(2))
+        self.assertNotIn(self.invoice.id, self._blocked(self.invoice))
+        self.assertFalse(self.Task.search([("promise_id", "=", promise.id)]))
+
+    def test_broken_after_grace_with_partial_payment(self):
+        promise = self._promise(amount=600.0)
+        self._pay(self.invoice, amount=500.0, days_after_invoice=30)
+        self._cron(8)
+        self.assertEqual(promise.state, "open", "still within the grace period")
+        self._cron(9)
+        self.assertEqual(promise.state, "broken")
+        self.assertEqual(promise.date_closed, self._days(9))
+        # the pause lifts, the collector gets a call task, customer and invoice are told
+        self.assertNotIn(self.invoice.id, self._blocked(self.invoice, self._days(9)))
+        task = self.Task.search([("promise_id", "=", promise.id)])
+        self.assertEqual(len(task), 1)
+        self.assertEqual(
+            (task.task_type, task.origin, task.user_id), ("call", "promise_broken", self.collector)
+        )
+        self.assertEqual(task.move_ids, self.invoice)
+        self.assertTrue(task.activity_ids)
+        for record in (self.customer, self.invoice, promise):
+            self.assertTrue(
+                any(
+                    promise.name in (m.body or "") and "broken" in (m.body or "") for m in record.message_ids
+                ),
+                record,
+            )
+        # a second run changes nothing and opens no second task
+        self._cron(10)
+        self.assertEqual(self.Task.search_count([("promise_id", "=", promise.id)]), 1)
+
+    def test_payment_dated_before_the_promise_does_not_count(self):
+        promise = self._promise(amount=500.0)
+        self._pay(self.invoice, amount=500.0, days_after_invoice=29)  # yesterday
+        self._cron(9)
+        self.assertEqual(promise.state, "broken")
+
+    def test_payment_after_grace_does_not_keep(self):
+        promise = self._promise(amount=400.0, days=0)
+        self._pay(self.invoice, amount=400.0, days_after_invoice=34)  # promised today, grace 3, paid day 4
+        self._cron(4)
+        self.assertEqual(promise.state, "broken")
+
+    def test_kept_rate_on_payment_behaviour(self):
+        self.assertEqual(self.customer.credit_promise_kept_rate, 0.0)
+        second = self._invoice(800.0, days_ago=20)
+        kept = self._promise(amount=200.0)
+        broken = self._promise(amount=300.0, moves=second)
+        self._pay(self.invoice, amount=200.0, days_after_invoice=30)
+        self._cron(9)
+        self.assertEqual((kept.state, broken.state), ("kept", "broken"))
+        third = self._invoice(100.0, days_ago=10)
+        with freeze_time(self._days(9)):
+            self._promise(amount=50.0, moves=third, days=10)  # open: does not count
+        self.customer.invalidate_recordset()
+        with freeze_time(self._days(9)):
+            self.assertEqual(self.customer.credit_promise_kept_count, 1)
+            self.assertEqual(self.customer.credit_promise_broken_count, 1)
+            self.assertEqual(self.customer.credit_promise_kept_rate, 50.0)
+            self.assertEqual(self.contact.credit_promise_kept_rate, 50.0, "contacts roll up")
+
+    def test_kept_rate_is_set_based(self):
+        customers = self.customer | self.other_customer
+        customers.mapped("credit_promise_kept_rate")
+        stats = ["credit_promise_kept_rate", "credit_promise_kept_count", "credit_promise_broken_count"]
+        customers.invalidate_recordset(stats)
+        with self.assertQueryCount(1):
+            customers.mapped("credit_promise_kept_rate")
+
+    # --- bad input: clear error, nothing written --- #
+    def _assert_refused(self, message, **kwargs):
+        count = self.Promise.search_count([])
+        with self.assertRaises(ValidationError) as caught:
+            self._promise(**kwargs)
+        self.assertIn(message, str(caught.exception))
+        self.assertEqual(self.Promise.search_count([]), count)
+
+    def test_bad_input(self):
+        self._assert_refused("past", days=-1)
+        self._assert_refused("positive", amount=0.0)
+        self._assert_refused("positive", amount=-5.0)
+        self._assert_refused("more than the open amount", amount=1000.01)
+        self._assert_refused("another customer", moves=self._invoice(100.0, partner=self.other_customer))
+        paid = self._invoice(100.0)
+        self._pay(paid)
+        self._assert_refused("already paid", moves=paid, amount=10.0)
+        self._assert_refused("posted customer invoices", moves=self._invoice(100.0, post=False), amount=10.0)
+        self._assert_refused(
+            "posted customer invoices", moves=self._invoice(100.0, move_type="out_refund"), amount=10.0
+        )
+        self.assertFalse(self.invoice.message_ids.filtered(lambda m: "PTP/" in (m.body or "")))
+
+    def test_other_company_invoice_refused(self):
+        foreign = self._other_company_invoice()
+        count = self.Promise.sudo().search_count([])
+        with self.assertRaises(UserError):
+            self._promise(amount=10.0, moves=self.invoice | foreign, user=self.env.user)
+        self.assertEqual(self.Promise.sudo().search_count([]), count)
+
+    def test_contact_becomes_customer(self):
+        promise = self.Promise.with_user(self.collector).create(
+            {
+                "partner_id": self.contact.id,
+                "move_ids": [Command.set(self.invoice.ids)],
+                "amount": 100.0,
+                "date_promised": self.today,
+            }
+        )
+        self.assertEqual(promise.partner_id, self.customer)
+
+    # --- access --- #
+    def test_only_credit_users_manage_promises(self):
+        with self.assertRaises(AccessError):
+            self._promise(user=self.sales_user)
+        promise = self._promise()
+        self.assertEqual(promise.with_user(self.sales_user).read(["amount"])[0]["amount"], 600.0)
+        with self.assertRaises(AccessError):
+            promise.with_user(self.sales_user).write({"amount": 10.0})
+        with self.assertRaises(AccessError):
+            promise.with_user(self.sales_user).action_cancel()
+        self.assertEqual(promise.state, "open")
+
+    def test_invoice_form_action_presets_the_invoice(self):
+        action = self.env.ref("credit_control.credit_promise_action_new")
+        self.assertEqual((action.res_model, action.target), ("credit.promise", "new"))
+        promise = (
+            self.Promise.with_user(self.collector)
+            .with_context(
+                default_partner_id=self.customer.id,
+                default_move_ids=self.invoice.ids,
+                default_amount=self.invoice.amount_residual,
+                default_date_promised=self._days(2),
+            )
+            .create({})
+        )
+        self.assertEqual((promise.move_ids, promise.amount), (self.invoice, 1000.0))
+        self.assertEqual(promise.date_grace_end, self._days(2) + timedelta(days=3))
+
+    def test_record_promise_from_invoice_form(self):
+        action = self.invoice.with_user(self.collector).action_credit_record_promise()
+        self.assertEqual((action["res_model"], action["target"]), ("credit.promise", "new"))
+        form = Form(self.Promise.with_user(self.collector).with_context(action["context"]))
+        self.assertEqual(form.amount, 1000.0)
+        self.assertEqual(form.partner_id, self.customer)
+        form.amount = 400.0
+        form.date_promised = self._days(3)
+        form.channel = "email"
+        promise = form.save()
+        self.assertEqual((promise.move_ids, promise.amount, promise.state), (self.invoice, 400.0, "open"))
