@@ -120,7 +120,12 @@ class TestBaseRate(CreditControlCommon):
         #   total 1.109589 -> 1.11
         self.company.credit_interest_points_consumer = 0.0
         interest = self.base_rate.statutory_interest(
-            2500.0, date(2022, 12, 21), date(2023, 1, 10), business=False, company=self.company, currency=self.eur
+            2500.0,
+            date(2022, 12, 21),
+            date(2023, 1, 10),
+            business=False,
+            company=self.company,
+            currency=self.eur,
         )
         self.assertEqual(interest, 1.11)
 
@@ -135,8 +140,10 @@ class TestBaseRate(CreditControlCommon):
                 self.company.with_user(user).write({"credit_interest_points_business": 1.0})
             with self.assertRaises(AccessError):
                 self.env["res.config.settings"].with_user(user).create({"credit_dunning_flat_fee": 0.0})
-        settings = self.env["res.config.settings"].with_company(self.company).create(
-            {"credit_interest_points_consumer": 4.5, "credit_dunning_flat_fee": 35.0}
+        settings = (
+            self.env["res.config.settings"]
+            .with_company(self.company)
+            .create({"credit_interest_points_consumer": 4.5, "credit_dunning_flat_fee": 35.0})
         )
         settings.execute()
         self.assertEqual(self.company.credit_interest_points_consumer, 4.5)

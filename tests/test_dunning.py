@@ -654,7 +654,9 @@ class TestDunningCharges(DunningCommon):
 
     def test_charge_accounts_from_settings(self):
         income = self.company_data["default_account_revenue"].copy({"code": "489900", "name": "Mahngebühren"})
-        interest = self.company_data["default_account_revenue"].copy({"code": "271000", "name": "Zinserträge"})
+        interest = self.company_data["default_account_revenue"].copy(
+            {"code": "271000", "name": "Zinserträge"}
+        )
         self.company.write(
             {
                 "credit_dunning_invoice_charges": True,

@@ -207,8 +207,22 @@ class TestDunningLetterQrCode(DunningCommon):
             if qr_method != "sct_qr":
                 raise NotImplementedError()
             calls.append((amount, currency.name, debtor_partner, free_communication))
-            value = "\n".join(["BCD", "002", "1", "SCT", "", "Company", self.sanitized_acc_number,
-                               f"EUR{amount}", "", "", free_communication or "", ""])
+            value = "\n".join(
+                [
+                    "BCD",
+                    "002",
+                    "1",
+                    "SCT",
+                    "",
+                    "Company",
+                    self.sanitized_acc_number,
+                    f"EUR{amount}",
+                    "",
+                    "",
+                    free_communication or "",
+                    "",
+                ]
+            )
             return {"barcode_type": "QR", "width": 128, "height": 128, "humanreadable": 1, "value": value}
 
         def barcode(self, barcode_type, value, **kwargs):
@@ -240,12 +254,12 @@ class TestDunningLetterQrCode(DunningCommon):
             self.company.qr_code = False
             self.assertNotIn('name="qr_code"', self._html(run.letter_ids))
             self.company.qr_code = True
-            run_usd = self.run_model._create_runs(
-                self.company, self.today, partners=self._usd_customer()
-            )
+            run_usd = self.run_model._create_runs(self.company, self.today, partners=self._usd_customer())
             self.assertNotIn('name="qr_code"', self._html(run_usd.letter_ids))
 
     def _usd_customer(self):
-        partner = self.env["res.partner"].create({"name": "Dollar Inc", "is_company": True, "email": "d@x.example"})
+        partner = self.env["res.partner"].create(
+            {"name": "Dollar Inc", "is_company": True, "email": "d@x.example"}
+        )
         self._invoice(500.0, partner=partner, days_ago=10)
         return partner
