@@ -13,9 +13,12 @@ A path whose code does not exist yet (a missing method or field) is reported as
 
 import argparse
 import json
+import os
 import statistics
 import sys
+import threading
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -57,6 +60,8 @@ class BenchPath:
     extra: dict = field(default_factory=dict)
     # run after the cache is cleared and before the clock starts; its result is passed to call
     before: Callable[["Context"], Any] | None = None
+    # budget of the extra peak memory (resident set size above the level at the start), MB
+    max_mb: float | None = None
 
 
 # ------------------------------------------------------------------------------ the paths
@@ -151,6 +156,52 @@ PATHS = [
         max_queries=8,
         requires=("sale.order._credit_check",),
         notes="the same for a customer with a handful of open items: the same query count",
+    ),
+    BenchPath(
+        "aging as of 90 days ago, by customer",
+        lambda c: c.env["credit.aging.report"]
+        .with_context(aging_date=str(c.env.cr.now().date() - timedelta(days=90)))
+        ._read_group(
+            [],
+            ["partner_id"],
+            ["amount_not_due:sum", "amount_1_30:sum", "amount_180_plus:sum", "amount_open:sum"],
+        ),
+        max_ms=3000,
+        runs=3,
+        requires=("credit.aging.report._get_aging",),
+        notes="the aging pivot as of a past date: open amounts from the reconciliations dated on or "
+        "before it, over every posted receivable line (count in the generator statistics, "
+        "receivable_lines)",
+    ),
+    BenchPath(
+        "aging by escalation level, as of today",
+        lambda c: c.env["credit.aging.report"]._read_group(
+            [], ["escalation_level_id", "rating_id"], ["amount_open:sum"]
+        ),
+        max_ms=3000,
+        runs=3,
+        requires=("credit.aging.report.escalation_level_id",),
+        notes="the aging grouped by the customers' escalation level and rating (company-dependent)",
+    ),
+    BenchPath(
+        "XLSX export, 100,000 rows",
+        lambda c, rows: c.xlsx_rows(rows),
+        before=lambda c: c.receivable_rows(100000),
+        max_ms=10000,
+        max_mb=150,
+        runs=3,
+        requires=("credit.xlsx.writer._new_book",),
+        notes="credit.xlsx.writer (streamed, constant_memory): 100,000 receivable journal items in 7 "
+        "columns (text, dates, integer, money) with a total line; peak memory above the start",
+    ),
+    BenchPath(
+        "aging XLSX with every open item, as of today",
+        lambda c: c.env["credit.aging.xlsx"]._generate(c.env.cr.now().date(), detail=True),
+        max_ms=10000,
+        max_mb=150,
+        runs=3,
+        requires=("credit.aging.xlsx._generate",),
+        notes="the aging export with the sheet of open items (one row per item), as a user downloads it",
     ),
     BenchPath(
         "today's worklist, all customers",
@@ -289,6 +340,42 @@ class Context:
                 self.partners(partner_id).write({"credit_limit": 1e12, "credit_limit_set": True})
                 self.draft_order(partner_id)
 
+    def receivable_rows(self, limit):
+        """Rows for the XLSX path (read before the clock starts): posted receivable lines."""
+        self.env.cr.execute(
+            """
+            SELECT l.move_name, p.name, l.date, l.date_maturity,
+                   GREATEST(CURRENT_DATE - COALESCE(l.date_maturity, l.date), 0), l.balance, l.amount_residual
+              FROM account_move_line l
+              JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE l.parent_state = 'posted'
+          ORDER BY l.id
+             LIMIT %s
+            """,
+            [limit],
+        )
+        return self.env.cr.fetchall()
+
+    def xlsx_rows(self, rows):
+        columns = [
+            {"key": "move", "header": "Number", "width": 20},
+            {"key": "partner", "header": "Customer", "width": 36},
+            {"key": "date", "header": "Date", "type": "date"},
+            {"key": "due", "header": "Due Date", "type": "date"},
+            {"key": "days", "header": "Days Overdue", "type": "integer"},
+            {"key": "balance", "header": "Amount", "type": "money", "total": True},
+            {"key": "open", "header": "Open", "type": "money", "total": True},
+        ]
+        book = self.env["credit.xlsx.writer"]._new_book()
+        sheet = book.add_sheet("Items", columns, title="Receivable items")
+        for row in rows:
+            sheet.write_row(row)
+        sheet.write_total()
+        content = book.close()
+        self.__dict__["xlsx_size"] = len(content)
+        return content
+
     def collection_targets(self):
         """120 targets (10 collectors x 12 months) with the customers spread over the collectors;
         made in the run's savepoint before the clock starts (rolled back with it)."""
@@ -419,29 +506,77 @@ def missing_requirements(env, path):
     return missing
 
 
+def rss_mb():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024.0 / 1024.0
+
+
+class PeakMemory:
+    """Highest resident set size above the level at the start, sampled every 5 ms."""
+
+    def __enter__(self):
+        self.start = self.peak = rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, rss_mb())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_mb())
+        self.extra = self.peak - self.start
+
+
 def measure(env, ctx, path, runs):
     cr = env.cr
-    timings, queries = [], []
+    timings, queries, peaks = [], [], []
     for n in range(path.warmup + runs):
         cr.execute("SAVEPOINT bench_run")
         env.invalidate_all()  # cold record cache (ormcaches stay warm, as in a running server)
         prepared = path.before(ctx) if path.before else None
         count0 = cr.sql_log_count
-        t0 = time.perf_counter()
-        path.call(ctx, prepared) if path.before else path.call(ctx)
-        env.flush_all()  # pending writes are part of the path's cost
-        elapsed = (time.perf_counter() - t0) * 1000.0
+        with PeakMemory() as memory:
+            t0 = time.perf_counter()
+            result = path.call(ctx, prepared) if path.before else path.call(ctx)
+            env.flush_all()  # pending writes are part of the path's cost
+            elapsed = (time.perf_counter() - t0) * 1000.0
+        del result, prepared
         count = cr.sql_log_count - count0
         env.clear()
         cr.execute("ROLLBACK TO SAVEPOINT bench_run")
         if n >= path.warmup:
             timings.append(elapsed)
             queries.append(count)
+            peaks.append(memory.extra)
+    if path.max_mb is not None:
+        # one more run under tracemalloc: the peak of Python allocations during the call, which
+        # does not depend on memory the process had already freed (and RSS would reuse)
+        cr.execute("SAVEPOINT bench_run")
+        env.invalidate_all()
+        prepared = path.before(ctx) if path.before else None
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        result = path.call(ctx, prepared) if path.before else path.call(ctx)
+        ctx.last_py_peak_mb = (tracemalloc.get_traced_memory()[1] - base) / 1024.0 / 1024.0
+        tracemalloc.stop()
+        del result, prepared
+        env.clear()
+        cr.execute("ROLLBACK TO SAVEPOINT bench_run")
+        peaks.append(ctx.last_py_peak_mb)
+    ctx.last_peak_mb = max(peaks)
     return statistics.median(timings), max(queries), timings
 
 
-def verdict(path, ms, queries):
+def verdict(path, ms, queries, peak_mb=None):
     ok = True
+    if path.max_mb is not None and (peak_mb is None or peak_mb > path.max_mb):
+        ok = False
     if path.max_ms is not None and ms > path.max_ms:
         ok = False
     if path.max_queries is not None and queries > path.max_queries:
@@ -449,8 +584,10 @@ def verdict(path, ms, queries):
     return "OK" if ok else "FAIL"
 
 
-def budget_text(max_ms=None, max_queries=None, unit="ms"):
+def budget_text(max_ms=None, max_queries=None, unit="ms", max_mb=None):
     parts = []
+    if max_mb is not None:
+        parts.append("< %g MB" % max_mb)
     if max_queries is not None:
         parts.append("<= %d q" % max_queries)
     if max_ms is not None:
@@ -488,7 +625,8 @@ def print_table(rows):
         if row["path"].startswith("generator") and isinstance(row["median_ms"], int | float):
             ms = "%.1f s" % (row["median_ms"] / 1000.0)
         queries = str(row["queries"]) if row["queries"] is not None else "-"
-        print("%-44s %12s %8s  %-20s %s" % (row["path"], ms, queries, row["budget"], row["status"]))
+        status = row["status"] + (" (peak +%.1f MB)" % row["peak_extra_mb"] if "peak_extra_mb" in row else "")
+        print("%-44s %12s %8s  %-20s %s" % (row["path"], ms, queries, row["budget"], status))
     print()
 
 
@@ -532,7 +670,7 @@ def main(argv=None):
                 continue
             row = {
                 "path": path.name,
-                "budget": budget_text(path.max_ms, path.max_queries),
+                "budget": budget_text(path.max_ms, path.max_queries, max_mb=path.max_mb),
                 "notes": path.notes,
             }
             missing = missing_requirements(env, path)
@@ -548,11 +686,15 @@ def main(argv=None):
                     row.update(
                         median_ms=round(ms, 1),
                         queries=queries,
-                        status=verdict(path, ms, queries),
+                        status=verdict(path, ms, queries, ctx.last_peak_mb),
                         runs_ms=[round(t, 1) for t in timings],
                     )
+                    if path.max_mb is not None:
+                        row["peak_extra_mb"] = round(ctx.last_peak_mb, 1)
+                        row["python_peak_mb"] = round(ctx.last_py_peak_mb, 1)
             rows.append(row)
-            print("  %-44s %s" % (path.name, row["status"]), flush=True)
+            memory = " (peak +%.1f MB)" % row["peak_extra_mb"] if "peak_extra_mb" in row else ""
+            print("  %-44s %s%s" % (path.name, row["status"], memory), flush=True)
         cr.rollback()
     print_table(rows)
     for row in rows:

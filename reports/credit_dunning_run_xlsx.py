@@ -106,7 +106,9 @@ class CreditDunningRunXlsx(models.AbstractModel):
         return book.close()
 
     @api.model
-    def action_download(self, run):
+    def action_download(self, run_id):
+        """Download the dunning run ``run_id``; callable over RPC."""
+        run = self.env["credit.dunning.run"].browse(run_id)
         return self.env["credit.xlsx.writer"]._download_action(
             self._generate(run), _("Dunning run %(name)s.xlsx", name=run.name.replace("/", "-"))
         )

@@ -95,8 +95,9 @@ class CreditExposureXlsx(models.AbstractModel):
         return book.close()
 
     @api.model
-    def action_download(self, partners=None):
-        content = self._generate(partners)
+    def action_download(self, partner_ids=None):
+        """Download the list of ``partner_ids`` (default: every customer); callable over RPC."""
+        content = self._generate(self.env["res.partner"].browse(partner_ids) if partner_ids else None)
         return self.env["credit.xlsx.writer"]._download_action(
             content,
             _("Credit exposure %(date)s.xlsx", date=fields.Date.to_string(fields.Date.context_today(self))),

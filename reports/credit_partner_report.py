@@ -62,6 +62,16 @@ class ReportCreditPartner(models.AbstractModel):
                 "template": "credit_control.report_credit_partner_dunning",
                 "method": "_section_dunning",
             },
+            {
+                "key": "promises",
+                "template": "credit_control.report_credit_partner_promises",
+                "method": "_section_promises",
+            },
+            {
+                "key": "disputes",
+                "template": "credit_control.report_credit_partner_disputes",
+                "method": "_section_disputes",
+            },
         ]
 
     @api.model
@@ -175,4 +185,22 @@ class ReportCreditPartner(models.AbstractModel):
             entry = result[letter.partner_id.commercial_partner_id.id]
             if len(entry["letters"]) < 20:
                 entry["letters"] |= letter
+        return result
+
+    def _section_promises(self, partners, company):
+        return self._latest(partners, company, "credit.promise", "promises")
+
+    def _section_disputes(self, partners, company):
+        return self._latest(partners, company, "credit.dispute", "disputes")
+
+    def _latest(self, partners, company, model, key, limit=20):
+        """The latest ``limit`` records of ``model`` per customer in ``company`` (one search)."""
+        records = self.env[model].search(
+            [("partner_id", "in", partners.ids), ("company_id", "=", company.id)]
+        )
+        result = {partner.id: {key: records.browse()} for partner in partners}
+        for record in records:
+            entry = result[record.partner_id.commercial_partner_id.id]
+            if len(entry[key]) < limit:
+                entry[key] |= record
         return result

@@ -7,6 +7,8 @@ from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.credit_control.reports.credit_aging_report import BUCKETS
+
 from .common import CreditControlCommon
 
 
@@ -130,3 +132,92 @@ class TestCreditAgingXlsx(CreditControlCommon):
     def test_xlsx_bad_date(self):
         with self.assertRaises(UserError):
             self.env["credit.aging.xlsx"]._generate(self.today + timedelta(days=3))
+
+
+@tagged("post_install", "-at_install")
+class TestCreditAgingLedger(CreditControlCommon):
+    """A crafted ledger: partial payments, a credit note matched later, a foreign-currency invoice
+    partly paid at another rate (exchange difference), a second customer. At every date the aging
+    totals (and the XLSX totals) equal the balance of the receivable accounts on that date."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        t = cls.today
+        cls.chf = cls.setup_other_currency("CHF", rates=[("2016-01-01", 2.0), (t - timedelta(days=60), 1.6)])
+        cls.other = cls.env["res.partner"].create({"name": "Zeta KG", "is_company": True})
+        cls.inv_1 = cls._invoice(1000.0, days_ago=150, term=cls.term_30)  # due 120 days ago
+        cls._pay(cls.inv_1, amount=300.0, days_after_invoice=40)  # 110 days ago
+        cls._pay(cls.inv_1, amount=200.0, days_after_invoice=100)  # 50 days ago
+        cls.inv_2 = cls._invoice(400.0, days_ago=80)
+        cls.refund = cls._invoice(150.0, move_type="out_refund", days_ago=70)
+        cls.inv_fx = cls._invoice(800.0, days_ago=90, currency=cls.chf)  # 400.00 at rate 2
+        cls._pay(cls.inv_fx, amount=400.0, days_after_invoice=45)  # 45 days ago: 250.00 at 1.6
+        cls.inv_other = cls._invoice(700.0, partner=cls.other, days_ago=10)
+        # the credit note is matched with the second invoice (today): as in Odoo's aged
+        # receivable, a match counts from the later of the two documents' dates (max_date)
+        lines = (cls.inv_2 | cls.refund).line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable"
+        )
+        lines.reconcile()
+        cls.receivables = cls.env["account.account"].search(
+            [("account_type", "=", "asset_receivable"), ("company_ids", "in", cls.company.ids)]
+        )
+
+    def _balance(self, as_of):
+        groups = self.env["account.move.line"]._read_group(
+            [
+                ("account_id", "in", self.receivables.ids),
+                ("parent_state", "=", "posted"),
+                ("date", "<=", as_of),
+                ("company_id", "=", self.company.id),
+            ],
+            [],
+            ["balance:sum"],
+        )
+        return groups[0][0] or 0.0
+
+    def test_buckets_and_totals_at_every_date(self):
+        report = self.env["credit.aging.report"]
+        for days_ago in (0, 15, 30, 46, 60, 75, 85, 105, 130, 149):
+            as_of = self.today - timedelta(days=days_ago)
+            totals = report._get_aging_totals(as_of)
+            balance = self._balance(as_of)
+            self.assertAlmostEqual(totals["amount_open"], balance, msg="%s days ago" % days_ago)
+            buckets = sum(totals["amount_%s" % key] for key, _label in BUCKETS)
+            self.assertAlmostEqual(buckets, balance, msg="buckets %s days ago" % days_ago)
+            content = self.env["credit.aging.xlsx"]._generate(as_of)
+            sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+            self.assertAlmostEqual(
+                sheet.cell(sheet.max_row, 8).value, balance, msg="xlsx %s days ago" % days_ago
+            )
+
+    def test_open_amounts_per_document(self):
+        def rows(days_ago):
+            return {
+                row.move_id: row
+                for row in self.env["credit.aging.report"]._get_aging(self.today - timedelta(days=days_ago))
+            }
+
+        at_75 = rows(75)  # after the first payment, before the refund's match
+        self.assertEqual(at_75[self.inv_1].amount_open, 700.0)
+        self.assertEqual(at_75[self.inv_1].bucket, "31_60")  # due 120 days ago: 45 days at 75 days ago
+        self.assertEqual(at_75[self.inv_2].amount_open, 400.0)
+        self.assertEqual(at_75[self.inv_2].amount_1_30, 400.0)
+        self.assertEqual(at_75[self.inv_fx].amount_open, 400.0, "CHF 800 at rate 2")
+        self.assertNotIn(self.refund, rows(80), "not yet issued")
+        at_30 = rows(30)
+        self.assertEqual(at_30[self.inv_1].amount_open, 500.0)
+        self.assertEqual(at_30[self.inv_2].amount_open, 250.0, "the credit note counts from its own date")
+        self.assertNotIn(self.refund, at_30)
+        # the CHF payment at rate 1.6 settles CHF 400 = 200.00 of the invoice's booked value
+        self.assertAlmostEqual(at_30[self.inv_fx].amount_open, 200.0)
+        self.assertEqual(at_30[self.inv_fx].bucket, "31_60")
+        today = rows(0)
+        self.assertEqual(today[self.inv_2].amount_open, 250.0)
+        self.assertNotIn(self.refund, today, "fully matched")
+        self.assertEqual(today[self.inv_other].partner_id, self.other)
+        self.assertEqual(today[self.inv_1].amount_180_plus, 0.0)
+        self.assertEqual(today[self.inv_1].amount_91_180, 500.0)
+        # (rows of another date share the ids: read one date's values before asking for the next)
+        self.assertEqual(rows(72)[self.inv_2].amount_open, 400.0, "before the credit note")

@@ -152,6 +152,21 @@ class TestCreditReports(DunningCommon):
         text = self._text(CREDIT_REPORT, self.customer)
         self.assertIn(letter.level_id.name, text)
 
+    def test_credit_report_promises_and_disputes(self):
+        common = {"partner_id": self.customer.id, "move_ids": [(6, 0, self.invoice.ids)]}
+        common["currency_id"] = self.currency.id
+        promise = self.env["credit.promise"].create({**common, "amount": 300.0, "date_promised": self.today})
+        dispute = self.env["credit.dispute"].create({**common, "amount": 100.0})
+        text = self._text(CREDIT_REPORT, self.customer)
+        self.assertIn("Promises to Pay", text)
+        self.assertIn(promise.name, text)
+        self.assertIn("Disputes", text)
+        self.assertIn(dispute.name, text)
+        nobody = self.env["res.partner"].create({"name": "Leer AG", "is_company": True})
+        text = self._text(CREDIT_REPORT, nobody)
+        self.assertIn("No promises to pay.", text)
+        self.assertIn("No disputes.", text)
+
     def test_statement_pdf(self):
         """Rendered by wkhtmltopdf, read back with pdftotext."""
         pdf = self.reports.with_context(force_report_rendering=True)._render_qweb_pdf(

@@ -150,6 +150,32 @@ class TestCreditExports(DunningCommon):
         self.assertEqual(lines.freeze_panes, "B4")
         self.assertTrue(lines.auto_filter.ref.startswith("A3"))
 
+    def test_ui_actions(self):
+        run = self._propose()
+        for xmlid, model, ids in (
+            ("credit_control.credit_dunning_run_xlsx_action_server", "credit.dunning.run", run.ids),
+            ("credit_control.credit_exposure_xlsx_action_server", "res.partner", self.customer.ids),
+            ("credit_control.credit_exposure_xlsx_action_server_all", "res.partner", []),
+            ("credit_control.credit_forecast_xlsx_action_server", "res.partner", []),
+        ):
+            action = (
+                self.env.ref(xmlid)
+                .with_user(self.collector)
+                .with_context(active_model=model, active_ids=ids, active_id=ids[0] if ids else False)
+                .run()
+            )
+            self.assertEqual(action["type"], "ir.actions.act_url", xmlid)
+            attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+            self.assertTrue(attachment.name.endswith(".xlsx"))
+            self.assertTrue(_sheets(attachment.raw).worksheets)
+        wizard = self.env["credit.aging.open"].create(
+            {"group_by": "escalation_level_id", "include_items": True}
+        )
+        attachment_id = int(wizard.action_export_xlsx()["url"].split("/")[3].split("?")[0])
+        workbook = _sheets(self.env["ir.attachment"].browse(attachment_id).raw)
+        self.assertEqual(workbook.sheetnames, ["Aging", "Open Items"])
+        self.assertEqual(workbook["Aging"]["A3"].value, "Escalation Level")
+
     def test_access_rights_and_companies(self):
         # a salesperson exports nothing: no aging, no exposure, no forecast
         for model, args in (
@@ -161,6 +187,10 @@ class TestCreditExports(DunningCommon):
                 self.env[model].with_user(self.sales_user)._generate(*args)
         with self.assertRaises(AccessError):
             self.env["credit.aging.xlsx"].with_user(self.sales_user).action_download(self.today)
+        with self.assertRaises(AccessError):  # the public methods, as RPC calls them
+            self.env["credit.exposure.xlsx"].with_user(self.sales_user).action_download(self.customer.ids)
+        with self.assertRaises(AccessError):
+            self.env["credit.dunning.run.xlsx"].with_user(self.sales_user).action_download(self._propose().id)
         # a collector exports, but not for a company that is not one of theirs
         collector = self.env["credit.aging.xlsx"].with_user(self.collector)
         self.assertTrue(collector._generate(self.today))
