@@ -113,3 +113,17 @@ class CreditControlCommon(AccountTestInvoicingCommon):
         partner.with_company(company or self.company).write(
             {"credit_limit": amount, "credit_limit_set": True}
         )
+
+
+class ManifestsReadMixin:
+    """For HttpCase tests: read every module manifest once in the test thread before a tour
+    or JSON-RPC call starts. Parsed first inside a request thread, a manifest sometimes fails
+    with "AST constructor recursion depth mismatch" (CPython 3.11.7), which breaks the page."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from odoo.http import root
+
+        if "credit_control" not in root.statics:
+            raise RuntimeError("credit_control is not on the addons path of the test server")

@@ -5,9 +5,11 @@ from odoo.tests import JsonRpcException, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
 
+from .common import ManifestsReadMixin
+
 
 @tagged("post_install", "-at_install")
-class TestCollectionsTour(AccountTestInvoicingHttpCommon):
+class TestCollectionsTour(ManifestsReadMixin, AccountTestInvoicingHttpCommon):
     """Browser paths of the collections: a collector records a promise from the worklist."""
 
     @classmethod

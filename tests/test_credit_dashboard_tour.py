@@ -3,9 +3,11 @@ from datetime import timedelta
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from .common import ManifestsReadMixin
+
 
 @tagged("post_install", "-at_install")
-class TestCreditDashboardTour(HttpCase):
+class TestCreditDashboardTour(ManifestsReadMixin, HttpCase):
     def setUp(self):
         super().setUp()
         self.collector = new_test_user(

@@ -8,6 +8,7 @@ import qrcode
 from odoo.tests import HttpCase, tagged
 from odoo.tools.pdf import PdfFileReader
 
+from .common import ManifestsReadMixin
 from .dunning_common import DunningCommon
 
 
@@ -112,7 +113,7 @@ class TestDunningLetter(DunningCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestDunningLetterLong(DunningCommon, HttpCase):
+class TestDunningLetterLong(ManifestsReadMixin, DunningCommon, HttpCase):
     """A customer with 30 overdue invoices: the letter runs over two pages, the table header
     repeated on the second. An HttpCase: wkhtmltopdf loads the report's CSS from the test
     server, so the pages break as they do in production."""

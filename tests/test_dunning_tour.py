@@ -1,11 +1,12 @@
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 
+from .common import ManifestsReadMixin
 from .dunning_common import DunningCommon
 
 
 @tagged("post_install", "-at_install")
-class TestDunningTour(DunningCommon, HttpCase):
+class TestDunningTour(ManifestsReadMixin, DunningCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

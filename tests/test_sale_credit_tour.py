@@ -1,9 +1,11 @@
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from .common import ManifestsReadMixin
+
 
 @tagged("post_install", "-at_install")
-class TestSaleCreditTour(HttpCase):
+class TestSaleCreditTour(ManifestsReadMixin, HttpCase):
     def test_release_path_in_the_browser(self):
         company = self.env.ref("base.main_company")
         sales = new_test_user(

@@ -1,8 +1,10 @@
 from odoo.tests import HttpCase, tagged
 
+from .common import ManifestsReadMixin
+
 
 @tagged("post_install", "-at_install")
-class TestCreditControlTour(HttpCase):
+class TestCreditControlTour(ManifestsReadMixin, HttpCase):
     def setUp(self):
         super().setUp()
         # the Credit Profiles list needs a customer to open, also in databases without demo data
