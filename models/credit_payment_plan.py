@@ -68,7 +68,7 @@ class CreditPaymentPlan(models.Model):
     )
     amount_paid = fields.Monetary(string="Paid", compute="_compute_amounts")
     amount_residual = fields.Monetary(string="Still to Pay", compute="_compute_amounts")
-    instalment_count = fields.Integer(string="Instalments", required=True, default=3, tracking=True)
+    instalment_count = fields.Integer(string="Number of Instalments", required=True, default=3, tracking=True)
     frequency = fields.Selection(
         [("weekly", "Weekly"), ("monthly", "Monthly"), ("quarterly", "Quarterly")],
         required=True,
