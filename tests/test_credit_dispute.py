@@ -152,7 +152,7 @@ class TestCreditDispute(CollectionsCommon):
 
     def test_open_dispute_from_invoice_form_as_salesperson(self):
         action = self.invoice.with_user(self.sales_user).action_credit_open_dispute()
-        form = Form(self.Dispute.with_user(self.sales_user).with_context(action["context"]))
+        form = Form(self.Dispute.with_user(self.sales_user).with_context(**action["context"]))
         self.assertEqual(form.amount, 1000.0)
         form.amount = 120.0
         form.reason = "delivery"

@@ -203,7 +203,7 @@ class TestCreditPromise(CollectionsCommon):
     def test_record_promise_from_invoice_form(self):
         action = self.invoice.with_user(self.collector).action_credit_record_promise()
         self.assertEqual((action["res_model"], action["target"]), ("credit.promise", "new"))
-        form = Form(self.Promise.with_user(self.collector).with_context(action["context"]))
+        form = Form(self.Promise.with_user(self.collector).with_context(**action["context"]))
         self.assertEqual(form.amount, 1000.0)
         self.assertEqual(form.partner_id, self.customer)
         form.amount = 400.0
