@@ -57,6 +57,12 @@ def check_collection_moves(record, moves, allow_paid=False):
             )
 
 
+def log_on_moves(moves, body):
+    """A chatter note on each of ``moves`` (one batch; sudo: the caller may not edit invoices)."""
+    if moves:
+        moves.sudo()._message_log_batch(dict.fromkeys(moves.ids, body))
+
+
 class CreditPromise(models.Model):
     """Zahlungsversprechen: the customer promises to pay an amount on open invoices by a date.
 
@@ -224,7 +230,7 @@ class CreditPromise(models.Model):
                 date=promise.date_promised,
                 ref=promise.name,
             )
-            promise.move_ids.sudo().message_post(body=body)
+            log_on_moves(promise.move_ids, body)
         return promises
 
     def write(self, vals):
@@ -340,29 +346,6 @@ class CreditPromise(models.Model):
             if notes:
                 bodies = {record_id: Markup("<br/>").join(texts) for record_id, texts in notes.items()}
                 self.env[model].sudo().browse(list(bodies))._message_log_batch(bodies)
-
-    @api.model
-    def _blocked_move_ids(self, move_ids, date):
-        """Invoices among ``move_ids`` under an open promise whose grace period has not ended
-        on ``date`` (one query)."""
-        if not move_ids:
-            return set()
-        self.flush_model(["state", "date_grace_end"])
-        rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT DISTINCT rel.move_id
-              FROM credit_promise_account_move_rel rel
-              JOIN credit_promise p ON p.id = rel.promise_id
-             WHERE rel.move_id IN %(move_ids)s
-               AND p.state = 'open'
-               AND p.date_grace_end >= %(date)s
-                """,
-                move_ids=tuple(move_ids),
-                date=date,
-            )
-        )
-        return {row[0] for row in rows}
 
     @api.model
     def _cron_check_promises(self):

@@ -92,6 +92,11 @@ class TestCreditDispute(CollectionsCommon):
         self.assertEqual(dispute.state, "open")
         self.assertTrue(self.Task.search([("dispute_id", "=", dispute.id), ("is_open", "=", True)]))
 
+    def test_closed_dispute_created_as_such_opens_no_task(self):
+        dispute = self._dispute(user=self.collector, state="resolved", resolution="Settled by phone")
+        self.assertFalse(self.Task.search([("dispute_id", "=", dispute.id)]))
+        self.assertNotIn(self.invoice.id, self._blocked(self.invoice))
+
     def test_reject_needs_reason(self):
         dispute = self._dispute()
         with self.assertRaises(UserError) as caught:

@@ -201,3 +201,22 @@ class TestCreditPaymentPlan(CollectionsCommon):
         self.assertEqual(plan.state, "active")
         action = plan.action_print_agreement()
         self.assertEqual(action["report_name"], "credit_control.report_payment_plan")
+
+    def test_plan_created_with_its_instalments(self):
+        """Instalments given with a new plan belong to its creation (imports, other modules)."""
+        plan = self.Plan.create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(self.invoice.ids)],
+                "amount_total": 600.0,
+                "date_first": self._days(5),
+                "state": "active",
+                "line_ids": [
+                    Command.create({"date_due": self._days(5), "amount": 300.0}),
+                    Command.create({"date_due": self._days(35), "amount": 300.0}),
+                ],
+            }
+        )
+        self.assertEqual(plan.line_ids.mapped("amount"), [300.0, 300.0])
+        with self.assertRaises(UserError):
+            plan.line_ids[0].with_user(self.collector).amount = 1.0
