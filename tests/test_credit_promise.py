@@ -229,4 +229,5 @@ class TestCreditPromise(CollectionsCommon):
         moves = self.invoice | self._invoice(300.0, days_ago=40) | self._invoice(200.0, days_ago=50)
         self.env.flush_all()
         with self.assertQueryCount(1):
-            self._blocked(moves)
+            blocked = self.env["account.move"]._credit_blocked_by_collections(moves.ids, self.today)
+        self.assertEqual(blocked, {self.invoice.id})
