@@ -170,7 +170,7 @@ class CreditDispute(models.Model):
         opened._open_tasks()
         for dispute in opened:
             log_on_moves(
-                dispute.move_ids,
+                dispute.sudo().move_ids,
                 _(
                     "Dispute %(ref)s opened over %(amount)s: dunning pauses until it is closed.",
                     ref=dispute.name,
@@ -322,7 +322,7 @@ class CreditDispute(models.Model):
                 partner_ids=collector.partner_id.ids if collector else [],
                 subtype_xmlid="mail.mt_comment",
             )
-            log_on_moves(dispute.move_ids, body)
+            log_on_moves(dispute.sudo().move_ids, body)
             if collector and collector.active and not collector.share:
                 dispute.sudo().activity_schedule(
                     "mail.mail_activity_data_todo",

@@ -221,7 +221,7 @@ class CreditPaymentPlan(models.Model):
             )
             plan.message_post(body=body)
             plan.partner_id.sudo().message_post(body=body)
-            log_on_moves(plan.move_ids, body)
+            log_on_moves(plan.sudo().move_ids, body)
         self._refresh_instalments(fields.Date.context_today(self))
         return True
 

@@ -58,7 +58,8 @@ def check_collection_moves(record, moves, allow_paid=False):
 
 
 def log_on_moves(moves, body):
-    """A chatter note on each of ``moves`` (one batch; sudo: the caller may not edit invoices)."""
+    """A chatter note on each of ``moves`` (one batch, as superuser: a salesperson may neither read
+    nor edit the invoices of other salespeople; read ``moves`` as superuser too)."""
     if moves:
         moves.sudo()._message_log_batch(dict.fromkeys(moves.ids, body))
 
@@ -230,7 +231,7 @@ class CreditPromise(models.Model):
                 date=promise.date_promised,
                 ref=promise.name,
             )
-            log_on_moves(promise.move_ids, body)
+            log_on_moves(promise.sudo().move_ids, body)
         return promises
 
     def write(self, vals):
