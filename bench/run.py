@@ -262,7 +262,7 @@ PATHS = [
         ),
         max_ms=500,
         max_queries=10,
-        requires=("credit.promise._blocked_move_ids", "credit.payment.plan._blocked_move_ids"),
+        requires=("account.move._credit_blocked_by_collections",),
         notes="account.move._credit_dunning_blocked_move_ids(every open invoice, today) with 500 open "
         "promises, 100 open disputes and 100 active payment plans of 6 instalments",
     ),

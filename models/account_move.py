@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
 # Server-side sentinel: only the dunning run (and the managers' reset) write the dunning level,
 # date and flat-fee flag of an invoice; RPC callers cannot forge this object.
@@ -191,11 +192,8 @@ class AccountMove(models.Model):
         """Hook: ids among ``move_ids`` that must not be dunned on ``date`` for a reason kept
         elsewhere (a dispute, a promise to pay, a payment plan). Called once per run for all
         candidate invoices: implementations must be set-based."""
-        return (
-            self._credit_blocked_by_promise(move_ids, date)
-            | self._credit_blocked_by_dispute(move_ids, date)
-            | self._credit_blocked_by_payment_plan(move_ids, date)
-            | self._credit_blocked_by_agency(move_ids, date)
+        return self._credit_blocked_by_collections(move_ids, date) | self._credit_blocked_by_agency(
+            move_ids, date
         )
 
     @api.model
@@ -204,19 +202,42 @@ class AccountMove(models.Model):
         return self.env["credit.agency.handover"]._blocked_move_ids(move_ids)
 
     @api.model
-    def _credit_blocked_by_promise(self, move_ids, date):
-        """Invoices under an open promise to pay, up to the end of its grace period."""
-        return self.env["credit.promise"]._blocked_move_ids(move_ids, date)
-
-    @api.model
-    def _credit_blocked_by_dispute(self, move_ids, date):
-        """Invoices of an open or in-progress dispute."""
-        return self.env["credit.dispute"]._blocked_move_ids(move_ids, date)
-
-    @api.model
-    def _credit_blocked_by_payment_plan(self, move_ids, date):
-        """Invoices of an active payment plan without a missed instalment."""
-        return self.env["credit.payment.plan"]._blocked_move_ids(move_ids, date)
+    def _credit_blocked_by_collections(self, move_ids, date):
+        """Invoices under an open promise to pay (up to the end of its grace period), of an open
+        or in-progress dispute, or of an active payment plan without a missed instalment. One
+        query for the three, plus the plans' allocation when a candidate has an active plan."""
+        if not move_ids:
+            return set()
+        self.env["credit.promise"].flush_model(["state", "date_grace_end", "move_ids"])
+        self.env["credit.dispute"].flush_model(["state", "move_ids"])
+        self.env["credit.payment.plan"].flush_model(["state", "move_ids"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT rel.move_id, NULL::integer
+              FROM credit_promise_account_move_rel rel
+              JOIN credit_promise p ON p.id = rel.promise_id
+             WHERE rel.move_id IN %(move_ids)s AND p.state = 'open' AND p.date_grace_end >= %(date)s
+             UNION ALL
+            SELECT rel.move_id, NULL::integer
+              FROM credit_dispute_account_move_rel rel
+              JOIN credit_dispute d ON d.id = rel.dispute_id
+             WHERE rel.move_id IN %(move_ids)s AND d.state IN ('open', 'progress')
+             UNION ALL
+            SELECT rel.move_id, rel.plan_id
+              FROM credit_payment_plan_account_move_rel rel
+              JOIN credit_payment_plan pp ON pp.id = rel.plan_id
+             WHERE rel.move_id IN %(move_ids)s AND pp.state = 'active'
+                """,
+                move_ids=tuple(move_ids),
+                date=date,
+            )
+        )
+        blocked = {move_id for move_id, plan_id in rows if not plan_id}
+        plan_rows = [(plan_id, move_id) for move_id, plan_id in rows if plan_id]
+        if plan_rows:
+            blocked |= self.env["credit.payment.plan"]._shielded_move_ids(plan_rows, date)
+        return blocked
 
     def _credit_dunning_pause(self, reason, date_until=False):
         """Pause (with an end date) or exclude (without) these invoices from dunning, logged."""

@@ -2,9 +2,9 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, format_amount
+from odoo.tools import format_amount
 
-from .credit_promise import check_collection_moves
+from .credit_promise import check_collection_moves, log_on_moves
 
 DISPUTE_REASONS = [
     ("price", "Price"),
@@ -166,14 +166,16 @@ class CreditDispute(models.Model):
             if not vals.get("collector_id") and partner:
                 vals["collector_id"] = responsible_credit_manager(self.env, partner, company).id
         disputes = super().create(vals_list)
-        disputes._open_tasks()
-        for dispute in disputes:
-            dispute.move_ids.sudo().message_post(
-                body=_(
+        opened = disputes.filtered(lambda d: d.state in OPEN_DISPUTE_STATES)
+        opened._open_tasks()
+        for dispute in opened:
+            log_on_moves(
+                dispute.sudo().move_ids,
+                _(
                     "Dispute %(ref)s opened over %(amount)s: dunning pauses until it is closed.",
                     ref=dispute.name,
                     amount=format_amount(self.env, dispute.amount, dispute.currency_id),
-                )
+                ),
             )
         return disputes
 
@@ -320,10 +322,7 @@ class CreditDispute(models.Model):
                 partner_ids=collector.partner_id.ids if collector else [],
                 subtype_xmlid="mail.mt_comment",
             )
-            # sudo before reading the invoices: a salesperson may not read those of other
-            # salespeople, and message_post takes one record at a time
-            for move in dispute.sudo().move_ids:
-                move.message_post(body=body)
+            log_on_moves(dispute.sudo().move_ids, body)
             if collector and collector.active and not collector.share:
                 dispute.sudo().activity_schedule(
                     "mail.mail_activity_data_todo",
@@ -331,24 +330,3 @@ class CreditDispute(models.Model):
                     note=body,
                     user_id=collector.id,
                 )
-
-    @api.model
-    def _blocked_move_ids(self, move_ids, date):
-        """Invoices among ``move_ids`` with an open or in-progress dispute (one query)."""
-        if not move_ids:
-            return set()
-        self.flush_model(["state"])
-        rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT DISTINCT rel.move_id
-              FROM credit_dispute_account_move_rel rel
-              JOIN credit_dispute d ON d.id = rel.dispute_id
-             WHERE rel.move_id IN %(move_ids)s
-               AND d.state IN %(states)s
-                """,
-                move_ids=tuple(move_ids),
-                states=OPEN_DISPUTE_STATES,
-            )
-        )
-        return {row[0] for row in rows}

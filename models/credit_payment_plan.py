@@ -6,7 +6,11 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
-from .credit_promise import check_collection_moves
+from .credit_promise import check_collection_moves, log_on_moves
+
+# Server-side sentinel: the plan's own create writes instalments of a plan created in any state;
+# RPC callers cannot forge this object.
+PLAN_LINES_WRITE = object()
 
 FREQUENCY_STEP = {
     "weekly": relativedelta(weeks=1),
@@ -68,7 +72,7 @@ class CreditPaymentPlan(models.Model):
     )
     amount_paid = fields.Monetary(string="Paid", compute="_compute_amounts")
     amount_residual = fields.Monetary(string="Still to Pay", compute="_compute_amounts")
-    instalment_count = fields.Integer(string="Instalments", required=True, default=3, tracking=True)
+    instalment_count = fields.Integer(string="Number of Instalments", required=True, default=3, tracking=True)
     frequency = fields.Selection(
         [("weekly", "Weekly"), ("monthly", "Monthly"), ("quarterly", "Quarterly")],
         required=True,
@@ -177,7 +181,11 @@ class CreditPaymentPlan(models.Model):
                 vals["partner_id"] = (
                     self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
                 )
-        plans = super().create(vals_list)
+        # instalments given with a new plan are part of its creation, whatever its state
+        plans = super(CreditPaymentPlan, self.with_context(credit_plan_lines_write=PLAN_LINES_WRITE)).create(
+            vals_list
+        )
+        plans = plans.with_env(self.env)
         plans.filtered(lambda p: not p.line_ids)._generate_lines()
         return plans
 
@@ -213,7 +221,7 @@ class CreditPaymentPlan(models.Model):
             )
             plan.message_post(body=body)
             plan.partner_id.sudo().message_post(body=body)
-            plan.move_ids.sudo().message_post(body=body)
+            log_on_moves(plan.sudo().move_ids, body)
         self._refresh_instalments(fields.Date.context_today(self))
         return True
 
@@ -450,26 +458,10 @@ class CreditPaymentPlan(models.Model):
                 )
 
     @api.model
-    def _blocked_move_ids(self, move_ids, date):
-        """Invoices among ``move_ids`` covered by an active plan without a missed instalment on
-        ``date``: the plan, not the invoices' due dates, decides their dunning."""
-        if not move_ids:
-            return set()
-        self.flush_model(["state"])
-        rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT rel.plan_id, rel.move_id
-              FROM credit_payment_plan_account_move_rel rel
-              JOIN credit_payment_plan p ON p.id = rel.plan_id
-             WHERE rel.move_id IN %(move_ids)s
-               AND p.state = 'active'
-                """,
-                move_ids=tuple(move_ids),
-            )
-        )
-        if not rows:
-            return set()
+    def _shielded_move_ids(self, rows, date):
+        """Of ``rows`` (plan id, invoice id) of active plans, the invoices whose plan has no
+        missed instalment on ``date``: the plan, not the invoices' due dates, decides their
+        dunning (one aggregate query for all plans)."""
         plans = self.sudo().browse({plan_id for plan_id, _move_id in rows})
         allocation = plans._allocate(date)
         kept = {plan.id for plan in plans if not any(allocation[line.id][2] for line in plan.line_ids)}

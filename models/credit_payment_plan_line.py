@@ -54,5 +54,9 @@ class CreditPaymentPlanLine(models.Model):
         return super().unlink()
 
     def _check_plan_editable(self):
-        if not self.env.su and self.filtered(lambda line: line.plan_id.state != "draft"):
+        from .credit_payment_plan import PLAN_LINES_WRITE
+
+        if self.env.su or self.env.context.get("credit_plan_lines_write") is PLAN_LINES_WRITE:
+            return
+        if self.filtered(lambda line: line.plan_id.state != "draft"):
             raise UserError(_("The instalments of an agreed payment plan cannot be changed."))

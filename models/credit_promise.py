@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount
@@ -53,6 +55,13 @@ def check_collection_moves(record, moves, allow_paid=False):
                     moves=", ".join(paid.mapped("display_name")),
                 )
             )
+
+
+def log_on_moves(moves, body):
+    """A chatter note on each of ``moves`` (one batch, as superuser: a salesperson may neither read
+    nor edit the invoices of other salespeople; read ``moves`` as superuser too)."""
+    if moves:
+        moves.sudo()._message_log_batch(dict.fromkeys(moves.ids, body))
 
 
 class CreditPromise(models.Model):
@@ -222,8 +231,7 @@ class CreditPromise(models.Model):
                 date=promise.date_promised,
                 ref=promise.name,
             )
-            for move in promise.move_ids.sudo():  # message_post needs one record at a time
-                move.message_post(body=body)
+            log_on_moves(promise.sudo().move_ids, body)
         return promises
 
     def write(self, vals):
@@ -288,8 +296,8 @@ class CreditPromise(models.Model):
         # sudo: the scheduler and collectors close promises without further rights checks
         if kept:
             kept.sudo().write({"state": "kept", "date_closed": today})
-            for promise in kept:
-                promise.message_post(body=_("Promise kept: the payments cover the promised amount."))
+            note = _("Promise kept: the payments cover the promised amount.")
+            kept._log_notes(dict.fromkeys(kept.ids, note))
         if broken:
             broken.sudo().write({"state": "broken", "date_closed": today})
             broken._on_broken(paid)
@@ -297,8 +305,11 @@ class CreditPromise(models.Model):
 
     def _on_broken(self, paid):
         """A broken promise: the dunning pause lifts (the hook only shields open promises), the
-        collector gets a call task, customer and invoices a note in their chatter."""
+        collector gets a call task, promise, customer and invoices a note in their chatter
+        (logged in one batch per model)."""
         Task = self.env["credit.task"]
+        today = fields.Date.context_today(self)
+        promise_notes, partner_notes, move_notes = {}, {}, {}
         for promise in self:
             message = _(
                 "Promise to pay %(ref)s broken: %(amount)s promised by %(date)s (grace until "
@@ -319,35 +330,23 @@ class CreditPromise(models.Model):
                 user=collector,
                 promise_id=promise,
                 move_ids=promise.move_ids,
-                date_deadline=fields.Date.context_today(self),
+                date_deadline=today,
                 priority="1",
             )
-            promise.message_post(body=message)
-            promise.partner_id.sudo().message_post(body=message)
-            promise.move_ids.sudo().message_post(body=message)
+            promise_notes[promise.id] = message
+            partner_notes.setdefault(promise.partner_id.id, []).append(message)
+            for move_id in promise.move_ids.ids:
+                move_notes.setdefault(move_id, []).append(message)
+        self._log_notes(promise_notes, partner_notes, move_notes)
 
-    @api.model
-    def _blocked_move_ids(self, move_ids, date):
-        """Invoices among ``move_ids`` under an open promise whose grace period has not ended
-        on ``date`` (one query)."""
-        if not move_ids:
-            return set()
-        self.flush_model(["state", "date_grace_end"])
-        rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT DISTINCT rel.move_id
-              FROM credit_promise_account_move_rel rel
-              JOIN credit_promise p ON p.id = rel.promise_id
-             WHERE rel.move_id IN %(move_ids)s
-               AND p.state = 'open'
-               AND p.date_grace_end >= %(date)s
-                """,
-                move_ids=tuple(move_ids),
-                date=date,
-            )
-        )
-        return {row[0] for row in rows}
+    def _log_notes(self, promise_notes, partner_notes=None, move_notes=None):
+        """Chatter notes on promises, customers and invoices: one batch per model."""
+        # sudo: the scheduler or a collector logs on customers and invoices it may not edit
+        self.sudo().browse(list(promise_notes))._message_log_batch(promise_notes)
+        for model, notes in (("res.partner", partner_notes), ("account.move", move_notes)):
+            if notes:
+                bodies = {record_id: Markup("<br/>").join(texts) for record_id, texts in notes.items()}
+                self.env[model].sudo().browse(list(bodies))._message_log_batch(bodies)
 
     @api.model
     def _cron_check_promises(self):

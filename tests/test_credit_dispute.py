@@ -92,6 +92,11 @@ class TestCreditDispute(CollectionsCommon):
         self.assertEqual(dispute.state, "open")
         self.assertTrue(self.Task.search([("dispute_id", "=", dispute.id), ("is_open", "=", True)]))
 
+    def test_closed_dispute_created_as_such_opens_no_task(self):
+        dispute = self._dispute(user=self.collector, state="resolved", resolution="Settled by phone")
+        self.assertFalse(self.Task.search([("dispute_id", "=", dispute.id)]))
+        self.assertNotIn(self.invoice.id, self._blocked(self.invoice))
+
     def test_reject_needs_reason(self):
         dispute = self._dispute()
         with self.assertRaises(UserError) as caught:
@@ -152,7 +157,7 @@ class TestCreditDispute(CollectionsCommon):
 
     def test_open_dispute_from_invoice_form_as_salesperson(self):
         action = self.invoice.with_user(self.sales_user).action_credit_open_dispute()
-        form = Form(self.Dispute.with_user(self.sales_user).with_context(action["context"]))
+        form = Form(self.Dispute.with_user(self.sales_user).with_context(**action["context"]))
         self.assertEqual(form.amount, 1000.0)
         form.amount = 120.0
         form.reason = "delivery"

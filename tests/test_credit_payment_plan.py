@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .collections_common import CollectionsCommon
 
@@ -186,3 +186,37 @@ class TestCreditPaymentPlan(CollectionsCommon):
         self.assertIn("signature", html)
         self.assertEqual(html.count("(down payment)"), 1)
         self.assertIn("Muster GmbH", html)
+
+    def test_plan_form(self):
+        form = Form(self.Plan.with_user(self.collector))
+        form.move_ids.add(self.invoice)
+        self.assertEqual(form.partner_id, self.customer)
+        self.assertEqual(form.amount_total, 1000.0)
+        form.instalment_count = 4
+        form.date_first = self._days(5)
+        plan = form.save()
+        self.assertEqual(len(plan.line_ids), 4)
+        self.assertEqual(plan.amount_scheduled, 1000.0)
+        plan.action_activate()
+        self.assertEqual(plan.state, "active")
+        action = plan.action_print_agreement()
+        self.assertEqual(action["report_name"], "credit_control.report_payment_plan")
+
+    def test_plan_created_with_its_instalments(self):
+        """Instalments given with a new plan belong to its creation (imports, other modules)."""
+        plan = self.Plan.create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(self.invoice.ids)],
+                "amount_total": 600.0,
+                "date_first": self._days(5),
+                "state": "active",
+                "line_ids": [
+                    Command.create({"date_due": self._days(5), "amount": 300.0}),
+                    Command.create({"date_due": self._days(35), "amount": 300.0}),
+                ],
+            }
+        )
+        self.assertEqual(plan.line_ids.mapped("amount"), [300.0, 300.0])
+        with self.assertRaises(UserError):
+            plan.line_ids[0].with_user(self.collector).amount = 1.0

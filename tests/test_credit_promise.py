@@ -203,7 +203,7 @@ class TestCreditPromise(CollectionsCommon):
     def test_record_promise_from_invoice_form(self):
         action = self.invoice.with_user(self.collector).action_credit_record_promise()
         self.assertEqual((action["res_model"], action["target"]), ("credit.promise", "new"))
-        form = Form(self.Promise.with_user(self.collector).with_context(action["context"]))
+        form = Form(self.Promise.with_user(self.collector).with_context(**action["context"]))
         self.assertEqual(form.amount, 1000.0)
         self.assertEqual(form.partner_id, self.customer)
         form.amount = 400.0
@@ -211,3 +211,23 @@ class TestCreditPromise(CollectionsCommon):
         form.channel = "email"
         promise = form.save()
         self.assertEqual((promise.move_ids, promise.amount, promise.state), (self.invoice, 400.0, "open"))
+
+    def test_promise_over_two_invoices(self):
+        second = self._invoice(500.0, days_ago=20)
+        promise = self._promise(amount=1200.0, moves=self.invoice | second)
+        self.assertEqual(promise.amount_open, 1500.0)
+        for move in self.invoice | second:
+            self.assertTrue(move.message_ids.filtered(lambda m, p=promise: p.name in (m.body or "")))
+        self.assertEqual(self._blocked(self.invoice | second), {self.invoice.id, second.id})
+        self._pay(second, days_after_invoice=20)
+        self._pay(self.invoice, amount=700.0, days_after_invoice=30)
+        self._cron(1)
+        self.assertEqual(promise.state, "kept")
+
+    def test_dunning_hook_is_one_query(self):
+        self._promise()
+        moves = self.invoice | self._invoice(300.0, days_ago=40) | self._invoice(200.0, days_ago=50)
+        self.env.flush_all()
+        with self.assertQueryCount(1):
+            blocked = self.env["account.move"]._credit_blocked_by_collections(moves.ids, self.today)
+        self.assertEqual(blocked, {self.invoice.id})
