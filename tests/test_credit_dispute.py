@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, HttpCase, tagged
 
 from .collections_common import CollectionsCommon
+from .common import ManifestsReadMixin
 
 
 @tagged("post_install", "-at_install")
@@ -168,7 +169,7 @@ class TestCreditDispute(CollectionsCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestCreditCollectionsRpc(CollectionsCommon, HttpCase):
+class TestCreditCollectionsRpc(ManifestsReadMixin, CollectionsCommon, HttpCase):
     """The same rules over JSON-RPC, as a plain salesperson."""
 
     def _call(self, model, method, args, kwargs=None):
