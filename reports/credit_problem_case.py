@@ -291,7 +291,6 @@ class CreditProblemCase(models.Model):
     def _get_texts(self):
         """(facts, next step) of this case, in the user's language."""
         self.ensure_one()
-        _t = self.env._
         currency = self.currency_id or self.env.company.currency_id
 
         def money(value):
@@ -303,66 +302,68 @@ class CreditProblemCase(models.Model):
         kind = self.case_type
         if kind == "over_limit":
             return (
-                _t(
+                self.env._(
                     "Exposure %(exposure)s, limit %(limit)s",
                     exposure=money(self.amount + self.amount_ref),
                     limit=money(self.amount_ref),
                 ),
-                _t("Agree on payments or prepayment, or decide on a higher limit"),
+                self.env._("Agree on payments or prepayment, or decide on a higher limit"),
             )
         if kind == "blocked_order":
             if self.state == "requested":
                 return (
-                    _t("Release requested, blocked since %(date)s", date=day(self.date)),
-                    _t("Credit manager: decide on the release request"),
+                    self.env._("Release requested, blocked since %(date)s", date=day(self.date)),
+                    self.env._("Credit manager: decide on the release request"),
                 )
             return (
-                _t("Blocked since %(date)s", date=day(self.date)),
-                _t("Salesperson: request a release or ask for prepayment"),
+                self.env._("Blocked since %(date)s", date=day(self.date)),
+                self.env._("Salesperson: request a release or ask for prepayment"),
             )
         if kind == "broken_promise":
             return (
-                _t(
+                self.env._(
                     "Promised for %(promised)s, broken on %(date)s",
                     promised=day(self.date_ref),
                     date=day(self.date),
                 ),
-                _t("Call the customer: new promise, payment plan or next dunning level"),
+                self.env._("Call the customer: new promise, payment plan or next dunning level"),
             )
         if kind == "old_dispute":
             return (
-                _t(
+                self.env._(
                     "Open for %(days)s days, deadline %(deadline)s",
                     days=self.age_days,
                     deadline=day(self.date_ref),
                 )
                 if self.date_ref
-                else _t("Open for %(days)s days", days=self.age_days),
-                _t("Owner: resolve with a credit note or reject with a reason"),
+                else self.env._("Open for %(days)s days", days=self.age_days),
+                self.env._("Owner: resolve with a credit note or reject with a reason"),
             )
         if kind == "rating_downgrade":
             return (
-                _t(
+                self.env._(
                     "Rating %(old)s → %(new)s on %(date)s",
                     old=self.rating_old_id.display_name,
                     new=self.rating_new_id.display_name,
                     date=day(self.date),
                 ),
-                _t("Review the limit and the payment terms"),
+                self.env._("Review the limit and the payment terms"),
             )
         if kind == "escalation":
             return (
-                _t("Dunning level %(level)s (no. %(rank)s)", level=self.reference, rank=self.item_count),
-                _t("Decide: collection agency or court dunning order (Mahnbescheid)"),
+                self.env._(
+                    "Dunning level %(level)s (no. %(rank)s)", level=self.reference, rank=self.item_count
+                ),
+                self.env._("Decide: collection agency or court dunning order (Mahnbescheid)"),
             )
         if kind == "limitation":
             return (
-                _t(
+                self.env._(
                     "Time-barred on %(date)s: %(count)s open items",
                     count=self.item_count,
                     date=day(self.date),
                 ),
-                _t(
+                self.env._(
                     "Interrupt the limitation before %(date)s: court dunning order or "
                     "acknowledgement of the debt",
                     date=day(self.date),

@@ -295,7 +295,6 @@ class CreditWorklist(models.Model):
     def _get_reasons(self, today):
         """The facts behind the points of this line, as short sentences for the collector."""
         self.ensure_one()
-        _t = self.env._
         currency = self.currency_id or self.env.company.currency_id
 
         def money(value):
@@ -304,15 +303,15 @@ class CreditWorklist(models.Model):
         def ago(date):
             days = (today - date).days
             if days <= 0:
-                return _t("today")
+                return self.env._("today")
             if days == 1:
-                return _t("yesterday")
-            return _t("%(days)s days ago", days=days)
+                return self.env._("yesterday")
+            return self.env._("%(days)s days ago", days=days)
 
         reasons = []
         if self.overdue_count:
             reasons.append(
-                _t(
+                self.env._(
                     "%(count)s invoices %(days)s days overdue (%(amount)s): %(points)s points",
                     count=self.overdue_count,
                     days=self.days_overdue,
@@ -320,7 +319,7 @@ class CreditWorklist(models.Model):
                     points=self.points_overdue + self.points_days,
                 )
                 if self.overdue_count > 1
-                else _t(
+                else self.env._(
                     "1 invoice %(days)s days overdue (%(amount)s): %(points)s points",
                     days=self.days_overdue,
                     amount=money(self.overdue_amount),
@@ -329,15 +328,17 @@ class CreditWorklist(models.Model):
             )
         if self.promise_broken_count:
             reasons.append(
-                _t(
+                self.env._(
                     "Promise broken %(when)s: %(points)s points",
-                    when=ago(self.date_promise_broken) if self.date_promise_broken else _t("recently"),
+                    when=ago(self.date_promise_broken)
+                    if self.date_promise_broken
+                    else self.env._("recently"),
                     points=self.points_promise_broken,
                 )
             )
         if self.promise_due_count:
             reasons.append(
-                _t(
+                self.env._(
                     "Promise of %(amount)s due today: %(points)s points",
                     amount=money(self.promise_due_amount),
                     points=self.points_promise_due,
@@ -345,7 +346,7 @@ class CreditWorklist(models.Model):
             )
         if self.task_due_count or self.activity_due_count:
             reasons.append(
-                _t(
+                self.env._(
                     "Follow-ups due since %(date)s: tasks %(tasks)s, activities %(activities)s: "
                     "%(points)s points",
                     date=format_date(self.env, self.date_followup),
@@ -356,7 +357,7 @@ class CreditWorklist(models.Model):
             )
         if self.limitation_count:
             reasons.append(
-                _t(
+                self.env._(
                     "Time-barred on %(date)s: %(count)s open items (%(amount)s): %(points)s points",
                     count=self.limitation_count,
                     amount=money(self.limitation_amount),
@@ -366,7 +367,7 @@ class CreditWorklist(models.Model):
             )
         if self.rating_id:
             reasons.append(
-                _t(
+                self.env._(
                     "Risk rating %(rating)s (score %(score)s): %(points)s points",
                     rating=self.rating_id.display_name,
                     score=self.score,
@@ -374,12 +375,16 @@ class CreditWorklist(models.Model):
                 )
             )
         else:
-            reasons.append(_t("Not rated: %(points)s points", points=self.points_rating))
+            reasons.append(self.env._("Not rated: %(points)s points", points=self.points_rating))
         if self.disputed_amount:
-            reasons.append(_t("%(amount)s disputed (not counted)", amount=money(self.disputed_amount)))
+            reasons.append(
+                self.env._("%(amount)s disputed (not counted)", amount=money(self.disputed_amount))
+            )
         if self.promised_amount:
             reasons.append(
-                _t("%(amount)s under an open promise (not counted)", amount=money(self.promised_amount))
+                self.env._(
+                    "%(amount)s under an open promise (not counted)", amount=money(self.promised_amount)
+                )
             )
         return reasons
 
