@@ -64,6 +64,16 @@ def log_on_moves(moves, body):
         moves.sudo()._message_log_batch(dict.fromkeys(moves.ids, body))
 
 
+# How a promise to pay was given.
+PROMISE_CHANNELS = [
+    ("phone", "Phone"),
+    ("email", "E-mail"),
+    ("letter", "Letter"),
+    ("portal", "Portal"),
+    ("other", "Other"),
+]
+
+
 class CreditPromise(models.Model):
     """Zahlungsversprechen: the customer promises to pay an amount on open invoices by a date.
 
@@ -126,13 +136,7 @@ class CreditPromise(models.Model):
         help="Payments dated from this day on count towards the promise.",
     )
     channel = fields.Selection(
-        [
-            ("phone", "Phone"),
-            ("email", "E-mail"),
-            ("letter", "Letter"),
-            ("portal", "Portal"),
-            ("other", "Other"),
-        ],
+        PROMISE_CHANNELS,
         string="Given By",
         required=True,
         default="phone",

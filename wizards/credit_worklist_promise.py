@@ -2,6 +2,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
+from ..models.credit_promise import PROMISE_CHANNELS
+
 
 class CreditWorklistPromise(models.TransientModel):
     """Record a promise to pay from the collector's worklist: the customer's overdue invoices
@@ -25,13 +27,7 @@ class CreditWorklistPromise(models.TransientModel):
     amount = fields.Monetary(string="Promised Amount", required=True)
     date_promised = fields.Date(string="Promised Date", required=True, default=fields.Date.context_today)
     channel = fields.Selection(
-        [
-            ("phone", "Phone"),
-            ("email", "E-mail"),
-            ("letter", "Letter"),
-            ("portal", "Portal"),
-            ("other", "Other"),
-        ],
+        PROMISE_CHANNELS,
         string="Given By",
         required=True,
         default="phone",
