@@ -52,7 +52,7 @@ class CreditDunningLetter(models.Model):
         help="Highest level of the letter's invoices.",
     )
     currency_id = fields.Many2one("res.currency", required=True)
-    company_currency_id = fields.Many2one(related="company_id.currency_id")
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
     line_ids = fields.One2many("credit.dunning.line", "letter_id", string="Lines")
     invoice_count = fields.Integer(compute="_compute_amounts", store=True)
     amount_residual = fields.Monetary(

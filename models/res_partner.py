@@ -238,7 +238,7 @@ class ResPartner(models.Model):
     )
     credit_check_ids = fields.One2many("credit.check", "partner_id", string="Credit Checks")
     credit_check_count = fields.Integer(
-        string="Credit Checks", compute="_compute_credit_check_count", groups=CREDIT_READ_GROUPS
+        string="Number of Credit Checks", compute="_compute_credit_check_count", groups=CREDIT_READ_GROUPS
     )
     credit_decision_count = fields.Integer(
         string="Credit Decisions", compute="_compute_credit_decision_count", groups=CREDIT_READ_GROUPS
