@@ -2,6 +2,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
+from .credit_promise import prepare_collection_vals
+
 
 class CreditAgencyHandover(models.Model):
     """Übergabe an ein Inkassobüro: invoices handed over to a collection agency leave normal
@@ -92,15 +94,7 @@ class CreditAgencyHandover(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if vals.get("partner_id"):
-                partner = self.env["res.partner"].browse(vals["partner_id"])
-                vals["partner_id"] = partner.commercial_partner_id.id
-            if vals.get("name", "/") == "/":
-                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-                vals["name"] = (
-                    self.env["ir.sequence"].with_company(company).next_by_code("credit.agency.handover")
-                    or "/"
-                )
+            prepare_collection_vals(self.env, vals, "credit.agency.handover")
         return super().create(vals_list)
 
     def write(self, vals):

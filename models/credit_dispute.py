@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount
 
-from .credit_promise import check_collection_moves, log_on_moves
+from .credit_promise import check_collection_moves, log_on_moves, prepare_collection_vals
 
 DISPUTE_REASONS = [
     ("price", "Price"),
@@ -155,11 +155,8 @@ class CreditDispute(models.Model):
         from .credit_check import responsible_credit_manager
 
         for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].sudo().next_by_code("credit.dispute") or "/"
-            partner = self.env["res.partner"].browse(vals.get("partner_id")).commercial_partner_id
-            if partner:
-                vals["partner_id"] = partner.id
+            prepare_collection_vals(self.env, vals, "credit.dispute")
+            partner = self.env["res.partner"].browse(vals.get("partner_id"))
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
             if not vals.get("user_id"):
                 vals["user_id"] = self._default_owner(vals, partner).id

@@ -6,7 +6,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
-from .credit_promise import check_collection_moves, log_on_moves
+from .credit_promise import check_collection_moves, log_on_moves, prepare_collection_vals
 
 # Server-side sentinel: the plan's own create writes instalments of a plan created in any state;
 # RPC callers cannot forge this object.
@@ -175,12 +175,7 @@ class CreditPaymentPlan(models.Model):
     def create(self, vals_list):
         self._check_manage_rights()
         for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("credit.payment.plan") or "/"
-            if vals.get("partner_id"):
-                vals["partner_id"] = (
-                    self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
-                )
+            prepare_collection_vals(self.env, vals, "credit.payment.plan")
         # instalments given with a new plan are part of its creation, whatever its state
         plans = super(CreditPaymentPlan, self.with_context(credit_plan_lines_write=PLAN_LINES_WRITE)).create(
             vals_list

@@ -57,6 +57,17 @@ def check_collection_moves(record, moves, allow_paid=False):
             )
 
 
+def prepare_collection_vals(env, vals, sequence_code):
+    """Values of a new promise, dispute, payment plan or agency handover: the reference from
+    its sequence and the customer's commercial entity (contacts are replaced by their company)."""
+    if vals.get("name", "/") == "/":
+        # sudo: salespeople open disputes; the sequences are shared by all companies
+        vals["name"] = env["ir.sequence"].sudo().next_by_code(sequence_code) or "/"
+    if vals.get("partner_id"):
+        vals["partner_id"] = env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+    return vals
+
+
 def log_on_moves(moves, body):
     """A chatter note on each of ``moves`` (one batch, as superuser: a salesperson may neither read
     nor edit the invoices of other salespeople; read ``moves`` as superuser too)."""
@@ -221,12 +232,7 @@ class CreditPromise(models.Model):
     def create(self, vals_list):
         self._check_manage_rights()
         for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].next_by_code("credit.promise") or "/"
-            if vals.get("partner_id"):
-                vals["partner_id"] = (
-                    self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
-                )
+            prepare_collection_vals(self.env, vals, "credit.promise")
         promises = super().create(vals_list)
         for promise in promises:
             body = _(
