@@ -92,6 +92,42 @@ pg_as_owner() {
     fi
 }
 
+# Several commands may use one cluster at once (`make shell` or `make i18n` while `make run`
+# serves): each registers itself in $PG_DIR/users/<pid> (with the process start time, so a
+# recycled pid does not count); a running cluster that has a live user or a client connection
+# is shared, whatever port it was started on; only a cluster nobody uses is "stale" and restarted.
+# The last user out stops it. Start and stop decisions are serialised by flock on $PG_DIR/lock
+# (the server must not inherit the lock's file descriptor: it would hold the lock for its life).
+PG_USERS_DIR=
+PG_LOCK_FD=
+pg_lock() {
+    exec {PG_LOCK_FD}>>"$PG_DIR/lock"
+    flock -w 120 "$PG_LOCK_FD" || die "could not lock $PG_DIR/lock within 120 s"
+}
+pg_unlock() { [ -n "$PG_LOCK_FD" ] && { exec {PG_LOCK_FD}>&-; PG_LOCK_FD=; }; return 0; }
+proc_start_time() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null; }
+pg_live_users() {  # prints the pids of live registered users other than this process
+    local f pid
+    for f in "$PG_USERS_DIR"/*; do
+        [ -f "$f" ] || continue
+        pid=$(basename "$f")
+        [ "$pid" = "$$" ] && continue
+        if [ -n "$(proc_start_time "$pid")" ] && [ "$(proc_start_time "$pid")" = "$(cat "$f")" ]; then
+            echo "$pid"
+        else
+            rm -f "$f"   # a user that died without deregistering
+        fi
+    done
+}
+pg_running() { pg_as_owner "$(pg_bin pg_ctl)" -D "$PG_DATA" status >/dev/null 2>&1; }
+pg_client_count() {  # client connections of a running cluster (port and socket from postmaster.pid)
+    local port sock
+    port=$(sed -n 4p "$PG_DATA/postmaster.pid" 2>/dev/null); sock=$(sed -n 5p "$PG_DATA/postmaster.pid" 2>/dev/null)
+    [ -n "$port" ] && [ -n "$sock" ] || { echo 0; return; }
+    psql -h "$sock" -p "$port" -U odoo -d postgres -tAc \
+        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()" 2>/dev/null || echo 0
+}
+
 pg_start() {  # pg_start NAME PORT
     local name=$1 port=$2
     if [ -n "${PGHOST:-}" ]; then
@@ -104,7 +140,8 @@ pg_start() {  # pg_start NAME PORT
     PG_DIR="$LOCAL/pg-$name"
     PG_DATA="$PG_DIR/data"
     PG_SOCK="$PG_DIR/run"
-    mkdir -p "$PG_DIR"
+    PG_USERS_DIR="$PG_DIR/users"
+    mkdir -p "$PG_DIR" "$PG_USERS_DIR"
     if [ "$(id -u)" = 0 ]; then
         id postgres >/dev/null 2>&1 || die "running as root needs the 'postgres' system user (apt-get install postgresql-15)"
         chown postgres: "$PG_DIR"
@@ -113,6 +150,7 @@ pg_start() {  # pg_start NAME PORT
             die "user postgres cannot enter $PG_DIR (a parent folder is not accessible); clone elsewhere or set PGHOST"
         fi
     fi
+    pg_lock
     if [ ! -f "$PG_DATA/PG_VERSION" ]; then
         info "initialising a throw-away PostgreSQL 15 cluster in $PG_DATA (port $port)"
         rm -rf "$PG_DATA"
@@ -120,21 +158,40 @@ pg_start() {  # pg_start NAME PORT
             || die "initdb failed (see $PG_DIR/initdb.log)"
     fi
     pg_as_owner mkdir -p "$PG_SOCK"
-    # a stale server of ours (killed run): stop it; a stale pid file alone: pg_ctl handles it
-    if pg_as_owner "$(pg_bin pg_ctl)" -D "$PG_DATA" status >/dev/null 2>&1; then
-        info "stopping a stale cluster from an earlier run"
-        pg_as_owner "$(pg_bin pg_ctl)" -D "$PG_DATA" stop -m fast >/dev/null 2>&1 || true
+    local shared=0
+    if pg_running; then
+        if [ -n "$(pg_live_users)" ] || [ "$(pg_client_count)" -gt 0 ]; then
+            shared=1
+            port=$(sed -n 4p "$PG_DATA/postmaster.pid")
+            info "sharing the running cluster $PG_DIR (port $port) with $(pg_live_users | wc -l) other command(s)"
+        else
+            # a stale server of ours (killed run, nobody connected): restart it with our options
+            info "stopping a stale cluster from an earlier run"
+            pg_as_owner "$(pg_bin pg_ctl)" -D "$PG_DATA" stop -m fast >/dev/null 2>&1 || true
+        fi
     fi
-    pg_as_owner "$(pg_bin pg_ctl)" -D "$PG_DATA" -l "$PG_DIR/server.log" -w -t 60 start \
-        -o "-p $port -k $PG_SOCK -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB" \
-        >/dev/null || { tail -20 "$PG_DIR/server.log" >&2; die "the PostgreSQL cluster did not start (port $port busy?)"; }
+    if [ "$shared" = 0 ]; then
+        pg_as_owner "$(pg_bin pg_ctl)" -D "$PG_DATA" -l "$PG_DIR/server.log" -w -t 60 start \
+            -o "-p $port -k $PG_SOCK -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB" \
+            >/dev/null {PG_LOCK_FD}>&- || { pg_unlock; tail -20 "$PG_DIR/server.log" >&2; die "the PostgreSQL cluster did not start (port $port busy?)"; }
+    fi
+    proc_start_time $$ >"$PG_USERS_DIR/$$"
+    pg_unlock
     export PGHOST=$PG_SOCK PGPORT=$port PGUSER=odoo
     DB_HOST=$PG_SOCK DB_PORT=$port DB_USER=odoo
 }
 
-pg_stop() {
+pg_stop() {  # deregister; stop the cluster only when no other command uses it
     if [ "$PG_OWN" = 1 ] && [ -n "${PG_DATA:-}" ]; then
-        pg_as_owner "$(pg_bin pg_ctl)" -D "$PG_DATA" stop -m fast >/dev/null 2>&1 || true
+        pg_lock
+        rm -f "$PG_USERS_DIR/$$"
+        if [ -z "$(pg_live_users)" ]; then
+            pg_as_owner "$(pg_bin pg_ctl)" -D "$PG_DATA" stop -m fast >/dev/null 2>&1 || true
+        else
+            info "leaving the cluster $PG_DIR running for $(pg_live_users | wc -l) other command(s)"
+        fi
+        pg_unlock
+        PG_OWN=0
     fi
 }
 

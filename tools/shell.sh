@@ -3,9 +3,9 @@
 . "$(dirname "$0")/common.sh"
 setup_all
 DB=${DB:-credit_demo}
-pg_start run "${CC_RUN_PGPORT:-54329}"
+pg_start "${CC_RUN_CLUSTER:-run}" "${CC_RUN_PGPORT:-54329}"  # shared with a running make run
 trap 'pg_stop' EXIT
-CONF="$LOCAL/shell.conf"
+CONF="$LOCAL/shell${CC_RUN_CLUSTER:+-$CC_RUN_CLUSTER}.conf"
 write_odoo_conf "$CONF" "$DB" 8079
 db_exists "$DB" || die "no database $DB yet: run 'make run' once first"
 if [ -t 0 ]; then

@@ -7,7 +7,7 @@ RESULTS="$LOCAL/test-results${CC_TEST_CLUSTER:+-$CC_TEST_CLUSTER}"
 rm -rf "$RESULTS"; mkdir -p "$RESULTS"
 T0=$(date +%s)
 
-# CC_QUICK=1 (development only): skip lint and the install/uninstall check.
+# CC_QUICK=1 (development only): skip lint, packaging, the shell-share and install/uninstall checks.
 # 1. lint (each tool counts as one check in the summary)
 if [ -n "${CC_QUICK:-}" ]; then
     :
@@ -61,7 +61,28 @@ if grep -q passed "$RESULTS/install.status"; then
         "${EXTRA_PYTEST_ARGS[@]}" credit_control/tests) || true
 fi
 
-# 5. install + uninstall on a database without demo data and on one with l10n_de (tools/install_check.sh)
+# 5. pip packaging: the wheel (whool, offline) holds the module (tools/package_check.py)
+if [ -z "${CC_QUICK:-}" ]; then
+    if "$PY" "$ROOT/tools/package_check.py" "$ROOT" "$LOCAL/package-check" >"$RESULTS/packaging.log" 2>&1; then
+        echo "packaging passed" >"$RESULTS/packaging.status"
+    else
+        echo "packaging failed" >"$RESULTS/packaging.status"; cat "$RESULTS/packaging.log"
+    fi
+    tail -1 "$RESULTS/packaging.log" >&2
+fi
+
+# 6. make shell while make run serves: shares the cluster, the server keeps working
+if [ -z "${CC_QUICK:-}" ]; then
+    if grep -q passed "$RESULTS/install.status" \
+       && "$ROOT/tools/shell_share_check.sh" "$DB" >"$RESULTS/shell-share.log" 2>&1; then
+        echo "shell-share passed" >"$RESULTS/shell-share.status"
+    else
+        echo "shell-share failed" >"$RESULTS/shell-share.status"; tail -30 "$RESULTS/shell-share.log"
+    fi
+    tail -1 "$RESULTS/shell-share.log" >&2
+fi
+
+# 7. install + uninstall on a database without demo data and on one with l10n_de (tools/install_check.sh)
 if [ -n "${CC_QUICK:-}" ]; then
     :
 elif CC_BASE_TEMPLATE="$TMPL" "$ROOT/tools/install_check.sh" >"$RESULTS/install-uninstall.log" 2>&1; then
