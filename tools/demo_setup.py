@@ -59,9 +59,9 @@ def finish(env):
             "company_registry": COMPANY["company_registry"],
             "external_report_layout_id": env.ref("l10n_din5008.external_layout_din5008").id,
             "paperformat_id": env.ref("base.paperformat_euro").id,
-            "company_details": Markup(
-                "<b>{name}</b><br/>{street}<br/>{zip} {city}<br/>Deutschland"
-            ).format(**COMPANY),
+            "company_details": Markup("<b>{name}</b><br/>{street}<br/>{zip} {city}<br/>Deutschland").format(
+                **COMPANY
+            ),
             "report_footer": Markup(
                 "Geschäftsführer: {directors}<br/>Tel. {phone}<br/>{email}<br/>{website}"
             ).format(directors=MANAGING_DIRECTORS, **COMPANY),
@@ -90,17 +90,13 @@ def finish(env):
     if journal and not journal.bank_account_id:
         journal.bank_account_id = account
     # German letters for German and Austrian customers (their language, not the user's)
-    german = env["res.partner"].search(
-        [("country_id.code", "in", ("DE", "AT")), ("lang", "!=", "de_DE")]
-    )
+    german = env["res.partner"].search([("country_id.code", "in", ("DE", "AT")), ("lang", "!=", "de_DE")])
     german.write({"lang": "de_DE"})
     for login in ("sales", "credit"):
         user = env["res.users"].search([("login", "=", login)])
         if not user:
             problems.append(f"demo user {login!r} missing")
-    if not env["ir.module.module"].search(
-        [("name", "=", "sale_management"), ("state", "=", "installed")]
-    ):
+    if not env["ir.module.module"].search([("name", "=", "sale_management"), ("state", "=", "installed")]):
         problems.append("sale_management is not installed")
     if problems:
         raise SystemExit("demo setup: " + "; ".join(problems))

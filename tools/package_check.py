@@ -168,7 +168,8 @@ def check_install(wheel, out, odoo_src):
         "odoo.tools.config.parse_config(['--addons-path', sys.argv[1]]); module.initialize_sys_path(); "
         "m = module.get_manifest('credit_control'); "
         "assert m and m['installable'] and m['name'] == 'Credit Control', m; "
-        "assert module.get_module_path('credit_control').startswith(sys.argv[1]), module.get_module_path('credit_control')"
+        "path = module.get_module_path('credit_control'); "
+        "assert path.startswith(sys.argv[1]), path"
     )
     env = dict(os.environ, PYTHONPATH=odoo_src)
     result = subprocess.run(
@@ -196,7 +197,10 @@ def main(root, out):
             print(f"packaging problem: {problem}")
         print(f"packaging: failed ({wheel.name}, {seconds:.0f}s)")
         return 1
-    print(f"packaging: passed ({wheel.name}, {count} files, installs as odoo/addons/credit_control, {seconds:.0f}s)")
+    print(
+        f"packaging: passed ({wheel.name}, {count} files, "
+        f"installs as odoo/addons/credit_control, {seconds:.0f}s)"
+    )
     return 0
 
 
