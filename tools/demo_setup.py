@@ -1,7 +1,8 @@
 """Make `make run`'s demo database a German company (tools/run.sh calls each step once).
 
     demo_setup.py -c CONF -d DB company   # after base: the main company becomes German (EUR)
-    demo_setup.py -c CONF -d DB finish    # after l10n_de, sale_management and credit_control
+    demo_setup.py -c CONF -d DB chart     # after l10n_de and sale_management (SKR03 loaded)
+    demo_setup.py -c CONF -d DB finish    # after credit_control
 
 "company" runs before `account` is installed, so that installing l10n_de picks the German
 chart (SKR03) for the main company. "finish" completes what a German company has on its
@@ -44,6 +45,38 @@ def setup_company(env):
     company.write(vals)
     company.partner_id.lang = "de_DE"
     return f"main company: {company.name}, {company.country_id.code}, {company.currency_id.name}"
+
+
+def setup_chart(env):
+    """After l10n_de: German customers with a VAT number get the domestic fiscal position.
+
+    Odoo 18 ranks "VAT number required" first among auto-applied fiscal positions, so the
+    SKR03 position "Business partner EU (with VAT ID)" (country group: the whole EU) would win
+    over "Domestic business partner" for German customers with a VAT number and their invoices
+    would carry 0 % (intra-EU) instead of 19 %. As a German accountant would configure it, the
+    EU position applies to the other EU countries only.
+    """
+    company = env.ref("base.main_company")
+    if company.chart_template != "de_skr03":
+        raise SystemExit(f"demo setup: chart {company.chart_template!r} instead of de_skr03")
+    europe = env.ref("base.europe")
+    group = env["res.country.group"].search([("name", "=", "EU ohne Deutschland")], limit=1)
+    if not group:
+        group = env["res.country.group"].create(
+            {
+                "name": "EU ohne Deutschland",
+                "country_ids": [(6, 0, (europe.country_ids - env.ref("base.de")).ids)],
+            }
+        )
+    positions = env["account.fiscal.position"].search(
+        [
+            ("company_id", "=", company.id),
+            ("country_group_id", "=", europe.id),
+            ("auto_apply", "=", True),
+        ]
+    )
+    positions.country_group_id = group
+    return f"{len(positions)} EU fiscal position(s) now for {group.name}"
 
 
 def finish(env):
@@ -92,6 +125,16 @@ def finish(env):
     # German letters for German and Austrian customers (their language, not the user's)
     german = env["res.partner"].search([("country_id.code", "in", ("DE", "AT")), ("lang", "!=", "de_DE")])
     german.write({"lang": "de_DE"})
+    # the users work in English, as the README's menu paths (Preferences switch to Deutsch)
+    users = env["res.users"].search([("login", "in", ("admin", "sales", "credit"))])
+    users.write({"lang": "en_US"})
+    # l10n_de's own demo data adds a second company ("DE Company"): the demo shows one company
+    others = env["res.company"].search([("id", "!=", company.id)])
+    if others:
+        env["res.users"].with_context(active_test=False).search([]).write(
+            {"company_id": company.id, "company_ids": [(3, c.id) for c in others]}
+        )
+        others.write({"active": False})
     for login in ("sales", "credit"):
         user = env["res.users"].search([("login", "=", login)])
         if not user:
@@ -111,7 +154,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("-d", "--database", required=True)
-    parser.add_argument("step", choices=("company", "finish"))
+    parser.add_argument("step", choices=("company", "chart", "finish"))
     args = parser.parse_args(argv)
     import odoo
     from odoo import SUPERUSER_ID, api
@@ -121,7 +164,8 @@ def main(argv=None):
     registry = odoo.modules.registry.Registry(args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-        message = setup_company(env) if args.step == "company" else finish(env)
+        step = {"company": setup_company, "chart": setup_chart, "finish": finish}[args.step]
+        message = step(env)
         cr.commit()
     print(f"demo setup ({args.step}): {message}")
     return 0

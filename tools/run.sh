@@ -40,6 +40,7 @@ if ! installed; then
     "$PY" "$ROOT/tools/demo_setup.py" -c "$CONF" -d "$DB" company || fail "setting up the German company failed"
     odoo_bin -c "$CONF" -d "$DB" -i l10n_de,sale_management --stop-after-init --log-level=warn \
         || fail "installing l10n_de and sale_management into $DB failed"
+    "$PY" "$ROOT/tools/demo_setup.py" -c "$CONF" -d "$DB" chart || fail "setting up the German fiscal positions failed"
     odoo_bin -c "$CONF" -d "$DB" -i credit_control --stop-after-init --log-level=warn \
         || fail "installing credit_control into $DB failed"
     "$PY" "$ROOT/tools/demo_setup.py" -c "$CONF" -d "$DB" finish || fail "finishing the German demo company failed"
