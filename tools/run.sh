@@ -60,5 +60,10 @@ cat <<MSG
 MSG
 "$PY" "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" --log-level=warn &  # not via a function: $! is Odoo itself
 echo $! >"$PIDFILE"
-trap 'kill $(cat "$PIDFILE") 2>/dev/null; wait; rm -f "$PIDFILE"; pg_stop' EXIT INT TERM
+stop_all() {
+    [ -f "$PIDFILE" ] && kill "$(cat "$PIDFILE")" 2>/dev/null
+    wait; rm -f "$PIDFILE"; pg_stop
+}
+trap stop_all EXIT
+trap 'exit 0' INT TERM   # Ctrl-C or kill: a normal end (stop_all runs on exit)
 wait
