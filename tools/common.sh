@@ -34,7 +34,9 @@ MSG
     fi
 }
 
-# System packages: PostgreSQL 15 server, wkhtmltopdf (PDF reports), chromium (tours).
+# System packages: PostgreSQL 15 server and client (psql, pg_dump), wkhtmltopdf (PDF reports),
+# chromium (tours), gettext (msgfmt, msgmerge: lint, make i18n), git (the packaging check).
+# Every program the scripts and tests call; the tests read PDFs with Odoo's PDF library.
 ensure_system_packages() {
     local missing=()
     [ -x /usr/lib/postgresql/15/bin/initdb ] || [ -n "${PGHOST:-}" ] || missing+=(postgresql-15)
@@ -42,6 +44,8 @@ ensure_system_packages() {
     command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
         || command -v google-chrome >/dev/null 2>&1 || missing+=(chromium)
     command -v msgmerge >/dev/null 2>&1 || missing+=(gettext)
+    command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client-15)
+    command -v git >/dev/null 2>&1 || missing+=(git)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         info "installing system packages: ${missing[*]}"
