@@ -90,6 +90,6 @@ elif CC_BASE_TEMPLATE="$TMPL" "$ROOT/tools/install_check.sh" >"$RESULTS/install-
 else
     echo "install-uninstall failed" >"$RESULTS/install-uninstall.status"; tail -40 "$RESULTS/install-uninstall.log"
 fi
-grep -E "^install-uninstall" "$RESULTS/install-uninstall.log" >&2 || true
+grep -sE "^install-uninstall" "$RESULTS/install-uninstall.log" >&2 || true
 
 "$PY" "$ROOT/tools/summary.py" "$RESULTS"
