@@ -1,4 +1,5 @@
 import json
+from contextlib import contextmanager
 from datetime import timedelta
 
 from lxml import etree
@@ -12,7 +13,19 @@ from .common import CreditControlCommon, ManifestsReadMixin
 PROTECTED_MESSAGE = "credit status of an order is set by the credit check and the credit team only"
 
 
-class SaleCreditGuardCommon(CreditControlCommon):
+class RolledBackRaisesMixin:
+    """``assertRaisesRegex`` as Odoo's ``assertRaises``: the call runs in a savepoint that is
+    rolled back with the error, as the transaction of an RPC call would be; what the test reads
+    afterwards is what is left."""
+
+    @contextmanager
+    def assertRaisesRegex(self, exception, regex):
+        with self.assertRaises(exception) as error:
+            yield error
+        self.assertRegex(str(error.exception), regex)
+
+
+class SaleCreditGuardCommon(RolledBackRaisesMixin, CreditControlCommon):
     """A customer with a limit of 1,000, a second customer, orders made by the superuser and
     touched by a plain salesperson (no credit group)."""
 
@@ -171,7 +184,6 @@ class TestSaleCreditGuard(SaleCreditGuardCommon):
         self._hold()
         order = self._order(500.0)
         method = self.env.ref("payment.payment_method_unknown")
-        method.active = True
         provider = self.env["payment.provider"].create(
             {
                 "name": "Dummy",
@@ -180,6 +192,7 @@ class TestSaleCreditGuard(SaleCreditGuardCommon):
                 "payment_method_ids": [Command.set(method.ids)],
             }
         )
+        method.active = True
         tx = self.env["payment.transaction"].create(
             {
                 "provider_id": provider.id,
@@ -247,10 +260,11 @@ class TestSaleCreditGuard(SaleCreditGuardCommon):
             {"order_id": order.id, "mode": "release", "reason": "Bank guarantee", "amount": 1500.0}
         ).action_apply()
         self.assertEqual(order.credit_release_amount, 1500.0)
-        order.order_line.with_user(self.sales_user).write({"product_uom_qty": 2})
+        # (a new quantity reprices the line from the pricelist: the price is given as well)
+        order.order_line.with_user(self.sales_user).write({"product_uom_qty": 2, "price_unit": 600.0})
         self.assertEqual(order.amount_total, 1200.0)
         with self.assertRaisesRegex(UserError, "cannot grow"):
-            order.order_line.with_user(self.sales_user).write({"product_uom_qty": 3})
+            order.order_line.with_user(self.sales_user).write({"product_uom_qty": 3, "price_unit": 600.0})
         self.assertEqual(order.amount_total, 1200.0)
 
     def test_confirmed_order_moved_to_held_customer(self):
@@ -372,7 +386,7 @@ class TestSaleCreditGuard(SaleCreditGuardCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestInvoiceCreditGuard(CreditControlCommon):
+class TestInvoiceCreditGuard(RolledBackRaisesMixin, CreditControlCommon):
     """The invoice credit fields: protected at creation, in the context and on write; a release
     bound to the amount, customer and currency it was given for."""
 
