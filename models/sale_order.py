@@ -213,8 +213,9 @@ class SaleOrder(models.Model):
         if vals.get("state") in CONFIRMED_STATES:
             confirming = self.filtered(lambda o: o.state not in CONFIRMED_STATES)
         released = self.filtered(lambda o: o.credit_block_state == "released")
-        with (self - confirming)._credit_growth_guard() as guarded:
-            result = super(SaleOrder, guarded | confirming).write(vals)
+        # the orders being confirmed are checked as a whole below, not as growing ones
+        with (self - confirming)._credit_growth_guard(covered=confirming) as guarded:
+            result = super(SaleOrder, guarded | confirming.with_env(guarded.env)).write(vals)
         if confirming:
             # after the write: the check sees the order as written (lines, pricelist, customer)
             confirming._credit_check_confirmation()
@@ -223,7 +224,7 @@ class SaleOrder(models.Model):
         return result
 
     @contextmanager
-    def _credit_growth_guard(self):
+    def _credit_growth_guard(self, covered=None):
         """Watch the amount of the confirmed orders among ``self`` while the caller changes
         them (yields ``self`` with the watching scope in its context). An order whose amount in
         company currency grew, or that moved to another commercial customer or company, is
@@ -238,12 +239,14 @@ class SaleOrder(models.Model):
                 and o.state in CONFIRMED_STATES
                 and o.company_id.credit_check_sale
             )
-        if not watched:
+        new_scope = scope_ids | set(watched.ids) | set(covered.ids if covered else ())
+        if new_scope == scope_ids:
             yield self
             return
         before = {order.id: order._credit_growth_snapshot() for order in watched}
-        yield self.with_context(credit_growth_scope=_CreditGrowthScope(scope_ids | set(watched.ids)))
-        watched._credit_check_growth(before)
+        yield self.with_context(credit_growth_scope=_CreditGrowthScope(new_scope))
+        if watched:
+            watched._credit_check_growth(before)
 
     def _credit_growth_snapshot(self):
         self.ensure_one()
@@ -540,7 +543,7 @@ class SaleOrder(models.Model):
         self.ensure_one()
         return self.credit_block_state == "released" and not self._credit_release_problems()
 
-    def _credit_check(self, lock=False, exclude_orders=None, preceding=0.0, amount=None):
+    def _credit_check(self, lock=False, exclude_orders=None, preceding=0.0, amount=None, exposure=None):
         """Evaluate the credit rules for this order in its company.
 
         Returns ``{"failures": [{"rule", "message"}], "released": bool, "exposure": dict,
@@ -550,17 +553,19 @@ class SaleOrder(models.Model):
         by Odoo, then sees the first order in the exposure). ``exclude_orders`` (default: this
         order) are left out of the exposure; ``preceding`` is the amount of the orders checked
         before this one in the same call (the rules see it added to this order's ``amount``,
-        default: the order total)."""
+        default: the order total). An ``exposure`` computed before for the same customer and
+        exclusions is used as it is (neither locked nor read again)."""
         self.ensure_one()
         order = self.with_company(self.company_id)
         partner = order.partner_id.commercial_partner_id
-        if lock:
-            self.env.cr.execute(
-                SQL("UPDATE res_partner SET write_date = write_date WHERE id = %s", partner.id)
+        if exposure is None:
+            if lock:
+                self.env.cr.execute(
+                    SQL("UPDATE res_partner SET write_date = write_date WHERE id = %s", partner.id)
+                )
+            exposure = partner._get_credit_exposure(
+                exclude_orders=exclude_orders if exclude_orders is not None else order._origin
             )
-        exposure = partner._get_credit_exposure(
-            exclude_orders=exclude_orders if exclude_orders is not None else order._origin
-        )
         if amount is None:
             amount = order._credit_amount_company()
         failures = partner._credit_rule_failures(
@@ -596,9 +601,14 @@ class SaleOrder(models.Model):
         for group in orders._credit_groups():
             preceding = 0.0
             exclude = group._origin if len(group) > 1 else None
+            exposure = None
             for index, order in enumerate(group):
-                # the customer's row is locked once per group (serialises concurrent confirmations)
-                check = order._credit_check(lock=index == 0, exclude_orders=exclude, preceding=preceding)
+                # the customer's row is locked and its exposure read once per group (the lock
+                # serialises concurrent confirmations of the customer)
+                check = order._credit_check(
+                    lock=True, exclude_orders=exclude, preceding=preceding, exposure=exposure
+                )
+                exposure = check["exposure"]
                 if check["failures"] and not check["released"] and not order._credit_is_paid():
                     blocked.append((order, check, group[:index]))
                 preceding += check["amount"]
@@ -627,13 +637,16 @@ class SaleOrder(models.Model):
         blocked = []
         for group in to_check._credit_groups():
             preceding = 0.0
+            exposure = None
             for index, order in enumerate(group):
                 check = order._credit_check(
-                    lock=index == 0,
+                    lock=True,
                     exclude_orders=group._origin,
                     preceding=preceding,
                     amount=order._credit_open_amount_company(),
+                    exposure=exposure,
                 )
+                exposure = check["exposure"]
                 if check["failures"] and not check["released"] and not order._credit_is_paid():
                     blocked.append((order, check, group[:index]))
                 preceding += check["amount"]

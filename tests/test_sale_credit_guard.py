@@ -446,6 +446,27 @@ class TestInvoiceCreditGuard(RolledBackRaisesMixin, CreditControlCommon):
         self.assertEqual(invoice.state, "posted")
         self.assertEqual(invoice.credit_decision_ids.document_ref, invoice.name)
 
+    def test_grown_release_voided_after_rollback(self):
+        self._set_limit(self.customer, 100.0)
+        invoice = self.Move.create(self._vals(300.0))
+        invoice.with_user(self.credit_manager)._credit_release("Cheque received")
+        invoice.write(
+            {"invoice_line_ids": [Command.create({"name": "More", "price_unit": 50.0, "tax_ids": []})]}
+        )
+        with self.assertRaisesRegex(UserError, "above the released"):
+            invoice.action_post()
+        self.registry.enter_test_mode(self.env.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        self.env.cr.postrollback.run()
+        self.env.invalidate_all()
+        self.assertEqual(invoice.state, "draft")
+        self.assertFalse(invoice.credit_block_state, "the release no longer applies: void")
+        self.assertEqual(
+            sorted(invoice.credit_decision_ids.mapped("decision_type")), ["block", "expiry", "release"]
+        )
+        block = invoice.credit_decision_ids.filtered(lambda d: d.decision_type == "block")
+        self.assertEqual((block.amount, block.user_id, block.rule), (350.0, self.collector, "limit"))
+
 
 @tagged("post_install", "-at_install")
 class TestSaleCreditGuardRpc(ManifestsReadMixin, SaleCreditGuardCommon, HttpCase):
