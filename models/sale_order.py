@@ -206,9 +206,7 @@ class SaleOrder(models.Model):
     def write(self, vals):
         # the block fields are written by the credit check and the credit team's wizards only
         if ORDER_PROTECTED_FIELDS.intersection(vals) and not self.env.su and not self._credit_privileged():
-            raise AccessError(
-                _("The credit status of an order is set by the credit check and the credit team only.")
-            )
+            raise self._credit_protected_error()
         confirming = self.browse()
         if vals.get("state") in CONFIRMED_STATES:
             confirming = self.filtered(lambda o: o.state not in CONFIRMED_STATES)
@@ -580,13 +578,14 @@ class SaleOrder(models.Model):
         }
 
     def _credit_groups(self):
-        """These orders by commercial customer and company, in id order."""
+        """These orders by commercial customer and company, in id order; the groups in customer
+        order, so that concurrent batches lock the customers' rows in the same order."""
         groups = {}
         for order in self.sorted("id"):
             key = (order.partner_id.commercial_partner_id.id, order.company_id.id)
             groups.setdefault(key, self.browse())
             groups[key] |= order
-        return list(groups.values())
+        return [groups[key] for key in sorted(groups)]
 
     def _credit_check_confirmation(self):
         """The credit check of a confirmation, for all paths (``action_confirm``, a write or
