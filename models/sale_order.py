@@ -599,9 +599,10 @@ class SaleOrder(models.Model):
         blocked = []
         for group in orders._credit_groups():
             preceding = 0.0
+            passed = self.browse()
             exclude = group._origin if len(group) > 1 else None
             exposure = None
-            for index, order in enumerate(group):
+            for order in group:
                 # the customer's row is locked and its exposure read once per group (the lock
                 # serialises concurrent confirmations of the customer)
                 check = order._credit_check(
@@ -609,8 +610,11 @@ class SaleOrder(models.Model):
                 )
                 exposure = check["exposure"]
                 if check["failures"] and not check["released"] and not order._credit_is_paid():
-                    blocked.append((order, check, group[:index]))
-                preceding += check["amount"]
+                    blocked.append((order, check, passed))
+                else:
+                    # a blocked order is not confirmed: the orders after it do not count it
+                    passed |= order
+                    preceding += check["amount"]
         if blocked:
             self._credit_raise_block(blocked, "confirm")
 
@@ -636,8 +640,9 @@ class SaleOrder(models.Model):
         blocked = []
         for group in to_check._credit_groups():
             preceding = 0.0
+            passed = self.browse()
             exposure = None
-            for index, order in enumerate(group):
+            for order in group:
                 check = order._credit_check(
                     lock=True,
                     exclude_orders=group._origin,
@@ -647,8 +652,10 @@ class SaleOrder(models.Model):
                 )
                 exposure = check["exposure"]
                 if check["failures"] and not check["released"] and not order._credit_is_paid():
-                    blocked.append((order, check, group[:index]))
-                preceding += check["amount"]
+                    blocked.append((order, check, passed))
+                else:
+                    passed |= order
+                    preceding += check["amount"]
         if blocked:
             self._credit_raise_block(blocked, "grow")
 

@@ -88,7 +88,8 @@ class TestSaleCreditConcurrency(TransactionCase):
 
     def test_batch_confirmation_is_serialised(self):
         """A batch locks the customer as a single confirmation does; the retried batch sees
-        the order the other transaction confirmed, and the refusal is on record."""
+        the order the other transaction confirmed, and the refusal is on record (the small
+        third order would fit after the first: only the second is refused)."""
         order_1, order_2, order_3 = self.ids["orders"]
         with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
             env1 = api.Environment(cr1, SUPERUSER_ID, {})

@@ -155,15 +155,17 @@ class TestSaleCreditGuard(SaleCreditGuardCommon):
         self.assertEqual(order.state, "draft")
 
     def test_batch_confirmation_is_cumulative(self):
-        first, second = self._order(600.0), self._order(600.0)
+        first, second, third = self._order(600.0), self._order(600.0), self._order(100.0)
         with self.assertRaises(UserError) as error:
-            (first | second).with_user(self.sales_user).action_confirm()
+            (first | second | third).with_user(self.sales_user).action_confirm()
         message = str(error.exception)
         self.assertIn("%s cannot be confirmed" % second.name, message)
         self.assertIn("Checked together with %s" % first.name, message)
         self.assertIn("exceeds the credit limit", message)
+        # the first fits; the third fits after the first (the refused second does not count)
         self.assertNotIn("%s cannot be confirmed" % first.name, message)
-        self.assertEqual((first | second).mapped("state"), ["draft", "draft"])
+        self.assertNotIn("%s cannot be confirmed" % third.name, message)
+        self.assertEqual((first | second | third).mapped("state"), ["draft", "draft", "draft"])
         # the same through a direct state write
         with self.assertRaisesRegex(UserError, "Checked together with"):
             (first | second).with_user(self.sales_user).write({"state": "sale"})
