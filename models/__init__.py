@@ -5,6 +5,7 @@ from . import res_config_settings
 from . import res_partner
 from . import credit_decision
 from . import sale_order
+from . import sale_order_line
 from . import credit_base_rate
 from . import credit_dunning_level
 from . import credit_dunning_run

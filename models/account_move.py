@@ -1,6 +1,11 @@
+from functools import partial
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
+from odoo.tools.misc import format_amount
+
+from .sale_order import _record_blocks_after_rollback
 
 # Server-side sentinel: only the dunning run (and the managers' reset) write the dunning level,
 # date and flat-fee flag of an invoice; RPC callers cannot forge this object.
@@ -264,18 +269,50 @@ class AccountMove(models.Model):
             lambda m: m.move_type == "out_invoice"
             and m.state == "draft"
             and m.company_id.credit_check_invoice
-            and m.credit_block_state != "released"
             # the interest and fees of a dunning letter are a claim, not a sale on credit
             and not m.credit_dunning_charge_letter_id
         )
+        blocked = []
         for move in to_check:
+            if move._credit_release_valid():
+                continue
             check = move._credit_check()
-            if check["failures"]:
-                lines = [_("%(invoice)s cannot be posted (credit control):", invoice=move.display_name)]
-                lines += ["- " + failure["message"] for failure in check["failures"]]
-                lines.append(_("A Credit Manager can release the invoice (Release Credit on the invoice)."))
-                raise UserError("\n".join(lines))
+            if check["failures"] and not check["released"]:
+                blocked.append((move, check))
+        if blocked:
+            self._credit_raise_block(blocked)
         return super()._post(soft=soft)
+
+    def _credit_raise_block(self, blocked):
+        """Refuse the posting; the block (and the void release) is recorded after the rollback
+        of this transaction, as for orders (``sale.order._credit_raise_block``)."""
+        messages = []
+        entries = []
+        for move, check in blocked:
+            lines = [_("%(invoice)s cannot be posted (credit control):", invoice=move.display_name)]
+            lines += ["- " + failure["message"] for failure in check["failures"]]
+            if move.credit_block_state == "released":
+                lines.append(
+                    _(
+                        "The credit release no longer applies: %(reasons)s",
+                        reasons="; ".join(move._credit_release_problems()),
+                    )
+                )
+            lines.append(_("A Credit Manager can release the invoice (Release Credit on the invoice)."))
+            message = "\n".join(lines)
+            messages.append(message)
+            entries.append(
+                {
+                    "kind": "post",
+                    "message": message,
+                    "was_released": move.credit_block_state == "released",
+                    "vals": self.env["credit.decision"]._prepare_vals("block", check, move),
+                }
+            )
+        self.env.cr.postrollback.add(
+            partial(_record_blocks_after_rollback, self.env.registry, self.env.uid, entries)
+        )
+        raise UserError("\n\n".join(messages))
 
     def _credit_check(self):
         """The credit rules for posting this customer invoice, in its company."""
@@ -294,13 +331,40 @@ class AccountMove(models.Model):
         )
         return {
             "failures": failures,
-            "released": move.credit_block_state == "released",
+            "released": move._credit_release_valid(),
             "exposure": exposure,
             "amount": amount,
         }
 
+    def _credit_release_problems(self):
+        """Why the release of this invoice does not cover it (empty: it does). A release is
+        bound to the commercial customer, company, currency and amount it was given for."""
+        self.ensure_one()
+        if self.credit_block_state != "released":
+            return [_("the invoice is not released")]
+        problems = []
+        if self.credit_release_partner_id != self.commercial_partner_id:
+            problems.append(_("it was given for another customer"))
+        if self.credit_release_company_id != self.company_id:
+            problems.append(_("it was given in another company"))
+        if self.credit_release_currency_id != self.currency_id:
+            problems.append(_("it was given in another currency"))
+        elif self.currency_id.compare_amounts(self.amount_total, self.credit_release_amount) > 0:
+            problems.append(
+                _(
+                    "the invoice total is above the released %(amount)s",
+                    amount=format_amount(self.env, self.credit_release_amount, self.currency_id),
+                )
+            )
+        return problems
+
+    def _credit_release_valid(self):
+        self.ensure_one()
+        return self.credit_block_state == "released" and not self._credit_release_problems()
+
     def _credit_release(self, reason):
-        """A Credit Manager lets this draft invoice be posted despite the credit rules."""
+        """A Credit Manager lets this draft invoice be posted despite the credit rules, for its
+        current total, customer, company and currency."""
         self.ensure_one()
         if not self.env.user.has_group("credit_control.credit_control_group_manager"):
             raise AccessError(_("Only a Credit Manager can release a credit block."))
@@ -309,11 +373,33 @@ class AccountMove(models.Model):
         if self.state != "draft" or self.move_type != "out_invoice":
             raise UserError(_("Only draft customer invoices can be released."))
         check = self._credit_check()
-        self.sudo().credit_block_state = "released"
+        self._credit_write(
+            {
+                "credit_block_state": "released",
+                "credit_release_amount": self.amount_total,
+                "credit_release_partner_id": self.commercial_partner_id.id,
+                "credit_release_company_id": self.company_id.id,
+                "credit_release_currency_id": self.currency_id.id,
+            }
+        )
         self.env["credit.decision"]._record("release", check, self, reason=reason)
         message = _("Credit release by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
         self.message_post(body=message)
         return True
+
+    def _credit_void_release(self):
+        self._credit_write(
+            {
+                "credit_block_state": False,
+                "credit_release_amount": 0.0,
+                "credit_release_partner_id": False,
+                "credit_release_company_id": False,
+                "credit_release_currency_id": False,
+            }
+        )
+
+    def _credit_write(self, vals):
+        return self.with_context(credit_move_write=CREDIT_MOVE_WRITE).write(vals)
 
     def action_open_credit_release_wizard(self):
         self.ensure_one()
@@ -325,3 +411,72 @@ class AccountMove(models.Model):
             "target": "new",
             "context": {"default_move_id": self.id, "default_mode": "release"},
         }
+
+
+# Server-side sentinel of the invoice credit release (see ``AccountMoveCreditRelease``).
+CREDIT_MOVE_WRITE = object()
+MOVE_CREDIT_PROTECTED_FIELDS = frozenset(
+    {
+        "credit_block_state",
+        "credit_release_amount",
+        "credit_release_partner_id",
+        "credit_release_company_id",
+        "credit_release_currency_id",
+    }
+)
+
+
+class AccountMoveCreditRelease(models.Model):
+    """The credit release of an invoice: what it is bound to, and the guard that keeps it (and
+    the credit status) out of reach of anyone but the credit check and the credit team, at
+    creation, through ``default_*`` context keys and on write. Kept apart from the dunning
+    part of ``account.move`` above so that both can change independently."""
+
+    _inherit = "account.move"
+
+    credit_release_amount = fields.Monetary(
+        string="Released Amount",
+        copy=False,
+        readonly=True,
+        currency_field="credit_release_currency_id",
+        help="Invoice total the release covers, in the currency of the release.",
+    )
+    credit_release_partner_id = fields.Many2one(
+        "res.partner", string="Released For Customer", copy=False, readonly=True
+    )
+    credit_release_company_id = fields.Many2one(
+        "res.company", string="Released In Company", copy=False, readonly=True
+    )
+    credit_release_currency_id = fields.Many2one(
+        "res.currency", string="Released In Currency", copy=False, readonly=True
+    )
+
+    def _credit_move_privileged(self):
+        return self.env.context.get("credit_move_write") is CREDIT_MOVE_WRITE
+
+    @api.model
+    def default_get(self, fields_list):
+        result = super().default_get(fields_list)
+        if not self._credit_move_privileged():
+            for fname in MOVE_CREDIT_PROTECTED_FIELDS.intersection(result):
+                del result[fname]
+        return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and not self._credit_move_privileged():
+            for vals in vals_list:
+                if any(vals[fname] for fname in MOVE_CREDIT_PROTECTED_FIELDS.intersection(vals)):
+                    raise AccessError(_("The credit status of an invoice is set by the credit team only."))
+                for fname in MOVE_CREDIT_PROTECTED_FIELDS.intersection(vals):
+                    del vals[fname]
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if (
+            MOVE_CREDIT_PROTECTED_FIELDS.intersection(vals)
+            and not self.env.su
+            and not self._credit_move_privileged()
+        ):
+            raise AccessError(_("The credit status of an invoice is set by the credit team only."))
+        return super().write(vals)

@@ -1,12 +1,56 @@
+import logging
+from contextlib import contextmanager
+from functools import partial
+
 from markupsafe import Markup, escape
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount
+
+_logger = logging.getLogger(__name__)
 
 # Server-side sentinel for a Credit Manager's override: only the override wizard, after its
 # own group check, confirms with ``credit_override=CREDIT_OVERRIDE`` in the context.
 CREDIT_OVERRIDE = object()
+
+# The credit status and what a release is bound to: written by the credit check and the credit
+# team's wizards only (``credit_order_write=CREDIT_OVERRIDE``), never at creation, never through
+# ``default_*`` context keys.
+ORDER_PROTECTED_FIELDS = frozenset(
+    {
+        "credit_block_state",
+        "credit_block_message",
+        "credit_release_amount",
+        "credit_release_date_end",
+        "credit_released_by_id",
+        "credit_release_partner_id",
+        "credit_release_company_id",
+        "credit_release_currency_id",
+    }
+)
+CONFIRMED_STATES = ("sale", "done")
+
+
+class _CreditGrowthScope:
+    """Context value naming the orders whose amount an outer ``write`` already watches (a Python
+    object: a JSON-RPC context cannot carry one, so a client cannot switch the check off)."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self, ids):
+        self.ids = frozenset(ids)
+
+
+def _record_blocks_after_rollback(registry, uid, entries):
+    """``cr.postrollback`` hook: the transaction that raised the credit block is rolled back
+    (its locks are released); write the block decisions in a transaction of their own."""
+    try:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["credit.decision"]._record_after_rollback(uid, entries)
+    except Exception:
+        _logger.exception("The credit block could not be recorded after the rollback")
 
 
 class SaleOrder(models.Model):
@@ -25,10 +69,27 @@ class SaleOrder(models.Model):
     )
     credit_block_message = fields.Text(string="Credit Block", copy=False, readonly=True)
     credit_release_amount = fields.Monetary(
-        string="Released Amount", copy=False, readonly=True, help="Order total the release covers."
+        string="Released Amount",
+        copy=False,
+        readonly=True,
+        currency_field="credit_release_currency_id",
+        help="Order total the release covers, in the currency of the release.",
     )
     credit_release_date_end = fields.Date(string="Release Valid Until", copy=False, readonly=True)
     credit_released_by_id = fields.Many2one("res.users", string="Released By", copy=False, readonly=True)
+    credit_release_partner_id = fields.Many2one(
+        "res.partner",
+        string="Released For Customer",
+        copy=False,
+        readonly=True,
+        help="Commercial customer the release was given for: for any other customer it is void.",
+    )
+    credit_release_company_id = fields.Many2one(
+        "res.company", string="Released In Company", copy=False, readonly=True
+    )
+    credit_release_currency_id = fields.Many2one(
+        "res.currency", string="Released In Currency", copy=False, readonly=True
+    )
     credit_decision_ids = fields.One2many("credit.decision", "order_id", string="Credit Decisions")
     credit_decision_count = fields.Integer(compute="_compute_credit_decision_count")
     credit_banner_html = fields.Html(compute="_compute_credit_banner_html", sanitize=False)
@@ -47,7 +108,17 @@ class SaleOrder(models.Model):
             order.credit_decision_count = counts.get(order._origin, 0)
 
     @api.depends(
-        "partner_id", "amount_total", "payment_term_id", "currency_id", "state", "credit_block_state"
+        "partner_id",
+        "amount_total",
+        "payment_term_id",
+        "currency_id",
+        "state",
+        "credit_block_state",
+        "credit_release_amount",
+        "credit_release_date_end",
+        "credit_release_partner_id",
+        "credit_release_company_id",
+        "credit_release_currency_id",
     )
     def _compute_credit_banner_html(self):
         for order in self:
@@ -73,6 +144,12 @@ class SaleOrder(models.Model):
                 _("Overdue: %(amount)s", amount=amount(exposure["overdue"])),
             ]
             html = Markup("<div>%s</div>") % Markup(" · ").join(escape(p) for p in parts)
+            void_reasons = order._credit_release_problems() if order.credit_block_state == "released" else []
+            if void_reasons:
+                html += Markup("<div class='mt-1'>%s</div>") % _(
+                    "The credit release no longer applies: %(reasons)s",
+                    reasons="; ".join(void_reasons),
+                )
             if check["failures"] and not check["released"]:
                 order.credit_banner_level = "danger"
                 html += Markup("<div class='mt-1'><strong>%s</strong><ul class='mb-0'>%s</ul></div>") % (
@@ -85,48 +162,136 @@ class SaleOrder(models.Model):
                     "Released by the credit team; it can be confirmed."
                 )
             else:
-                order.credit_banner_level = "ok" if exposure["overdue"] <= 0 else "warning"
+                order.credit_banner_level = (
+                    "ok" if exposure["overdue"] <= 0 and not void_reasons else "warning"
+                )
             order.credit_banner_html = html
 
     # === CRUD === #
+    def _credit_privileged(self):
+        return self.env.context.get("credit_order_write") is CREDIT_OVERRIDE
+
+    def _credit_protected_error(self):
+        return AccessError(
+            _("The credit status of an order is set by the credit check and the credit team only.")
+        )
+
+    @api.model
+    def default_get(self, fields_list):
+        # ``default_credit_block_state`` & co. in the context (or a user default) never preset
+        # the credit status or a release; a ``default_state`` of a confirmed order is ignored too
+        result = super().default_get(fields_list)
+        if not self._credit_privileged():
+            for fname in ORDER_PROTECTED_FIELDS.intersection(result):
+                del result[fname]
+            if result.get("state") in CONFIRMED_STATES:
+                result["state"] = "draft"
+        return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and not self._credit_privileged():
+            for vals in vals_list:
+                if any(vals[fname] for fname in ORDER_PROTECTED_FIELDS.intersection(vals)):
+                    raise self._credit_protected_error()
+                for fname in ORDER_PROTECTED_FIELDS.intersection(vals):
+                    del vals[fname]
+        orders = super().create(vals_list)
+        # an order created confirmed is a confirmation: the same check as action_confirm
+        confirmed = orders.filtered(lambda o: o.state in CONFIRMED_STATES)
+        if confirmed:
+            confirmed._credit_check_confirmation()
+        return orders
+
     def write(self, vals):
         # the block fields are written by the credit check and the credit team's wizards only
-        protected = {
-            "credit_block_state",
-            "credit_release_amount",
-            "credit_release_date_end",
-            "credit_released_by_id",
-        }.intersection(vals)
-        if (
-            protected
-            and not self.env.su
-            and self.env.context.get("credit_order_write") is not CREDIT_OVERRIDE
-        ):
-            raise AccessError(
-                _("The credit status of an order is set by the credit check and the credit team only.")
+        if ORDER_PROTECTED_FIELDS.intersection(vals) and not self.env.su and not self._credit_privileged():
+            raise self._credit_protected_error()
+        confirming = self.browse()
+        if vals.get("state") in CONFIRMED_STATES:
+            confirming = self.filtered(lambda o: o.state not in CONFIRMED_STATES)
+        released = self.filtered(lambda o: o.credit_block_state == "released")
+        # the orders being confirmed are checked as a whole below, not as growing ones
+        with (self - confirming)._credit_growth_guard(covered=confirming) as guarded:
+            result = super(SaleOrder, guarded | confirming.with_env(guarded.env)).write(vals)
+        if confirming:
+            # after the write: the check sees the order as written (lines, pricelist, customer)
+            confirming._credit_check_confirmation()
+        if released:
+            released._credit_void_moved_releases()
+        return result
+
+    @contextmanager
+    def _credit_growth_guard(self, covered=None):
+        """Watch the amount of the confirmed orders among ``self`` while the caller changes
+        them (yields ``self`` with the watching scope in its context). An order whose amount in
+        company currency grew, or that moved to another commercial customer or company, is
+        checked again when the caller is done: see :meth:`_credit_check_growth`."""
+        scope = self.env.context.get("credit_growth_scope")
+        scope_ids = scope.ids if isinstance(scope, _CreditGrowthScope) else frozenset()
+        watched = self.browse()
+        if self.env.context.get("credit_override") is not CREDIT_OVERRIDE:
+            watched = self.filtered(
+                lambda o: o.id
+                and o.id not in scope_ids
+                and o.state in CONFIRMED_STATES
+                and o.company_id.credit_check_sale
             )
-        return super().write(vals)
+        new_scope = scope_ids | set(watched.ids) | set(covered.ids if covered else ())
+        if new_scope == scope_ids:
+            yield self
+            return
+        before = {order.id: order._credit_growth_snapshot() for order in watched}
+        yield self.with_context(credit_growth_scope=_CreditGrowthScope(new_scope))
+        if watched:
+            watched._credit_check_growth(before)
+
+    def _credit_growth_snapshot(self):
+        self.ensure_one()
+        return (
+            self.partner_id.commercial_partner_id.id,
+            self.company_id.id,
+            self._credit_amount_company(),
+        )
+
+    def _credit_void_moved_releases(self):
+        """A release belongs to one commercial customer, company and currency: moved away from
+        them, the release is void (recorded as an expiry decision)."""
+        for order in self.filtered(lambda o: o.credit_block_state == "released"):
+            problems = order._credit_release_problems(binding_only=True)
+            if not problems:
+                continue
+            reason = _("The release is void: %(reasons)s", reasons="; ".join(problems))
+            order._credit_log_decision("expiry", order._credit_check(), reason=reason)
+            order._credit_write(
+                {
+                    "credit_block_state": False,
+                    "credit_block_message": False,
+                    "credit_release_amount": 0.0,
+                    "credit_release_date_end": False,
+                    "credit_released_by_id": False,
+                    "credit_release_partner_id": False,
+                    "credit_release_company_id": False,
+                    "credit_release_currency_id": False,
+                }
+            )
+            order.message_post(body=reason)
 
     def _credit_write(self, vals):
         return self.with_context(credit_order_write=CREDIT_OVERRIDE).write(vals)
 
     # === CONFIRMATION HOOK === #
-    def _confirmation_error_message(self):
-        error = super()._confirmation_error_message()
-        if error or not self.company_id.credit_check_sale:
-            return error
-        if self.env.context.get("credit_override") is CREDIT_OVERRIDE:
-            return False
-        check = self._credit_check(lock=True)
-        if check["failures"] and not check["released"]:
-            return self._credit_block_message(check)
-        return False
-
     def _action_confirm(self):
+        # every confirmation path passes here or through ``write({'state': 'sale'})``: orders
+        # confirmed without that write (still quotations) are checked here
+        unconfirmed = self.filtered(lambda o: o.state not in CONFIRMED_STATES)
+        if unconfirmed:
+            unconfirmed._credit_check_confirmation()
         result = super()._action_confirm()
-        released = self.filtered(lambda o: o.credit_block_state)
-        if released:
-            released._credit_write({"credit_block_state": False, "credit_block_message": False})
+        consumed = self.filtered(lambda o: o.credit_block_state)
+        if consumed:
+            # a release lets one confirmation through; a later growth needs a new release
+            consumed._credit_write({"credit_block_state": False, "credit_block_message": False})
         return result
 
     def action_draft(self):
@@ -138,6 +303,9 @@ class SaleOrder(models.Model):
                 "credit_release_amount": 0.0,
                 "credit_release_date_end": False,
                 "credit_released_by_id": False,
+                "credit_release_partner_id": False,
+                "credit_release_company_id": False,
+                "credit_release_currency_id": False,
                 "credit_block_message": False,
             }
         )
@@ -152,7 +320,7 @@ class SaleOrder(models.Model):
         self.ensure_one()
         if self.state in ("draft", "sent"):
             check = self._credit_check()
-            if check["failures"] and not check["released"]:
+            if check["failures"] and not check["released"] and not self._credit_is_paid():
                 self._credit_record_block(check)
                 return self._credit_block_dialog()
         return self.action_confirm()
@@ -226,25 +394,46 @@ class SaleOrder(models.Model):
         }
 
     # === BUSINESS METHODS === #
-    def _credit_release(self, reason, date_end=False):
-        """Credit Manager releases this order for its current amount."""
+    def _credit_release(self, reason, date_end=False, amount=None):
+        """Credit Manager releases this order (a quotation, or a confirmed order about to grow)
+        for ``amount`` in the order's currency (default: its current total). The release is
+        bound to the order's commercial customer, company and currency."""
         self.ensure_one()
         self._credit_check_manager()
         if not (reason or "").strip():
             raise UserError(_("A release needs a reason."))
         if date_end and date_end < fields.Date.context_today(self):
             raise UserError(_("The release cannot expire in the past."))
+        if self.state not in ("draft", "sent", "sale"):
+            raise UserError(_("Only quotations and confirmed orders can be released."))
+        if amount is None or not amount:
+            amount = self.amount_total
+        if self.currency_id.compare_amounts(amount, self.amount_total) < 0:
+            raise UserError(
+                _(
+                    "The released amount cannot be below the order total of %(amount)s.",
+                    amount=format_amount(self.env, self.amount_total, self.currency_id),
+                )
+            )
         self._credit_write(
             {
                 "credit_block_state": "released",
-                "credit_release_amount": self.amount_total,
+                "credit_release_amount": amount,
                 "credit_release_date_end": date_end,
                 "credit_released_by_id": self.env.user.id,
+                "credit_release_partner_id": self.partner_id.commercial_partner_id.id,
+                "credit_release_company_id": self.company_id.id,
+                "credit_release_currency_id": self.currency_id.id,
             }
         )
         check = self._credit_check()
         decision = self._credit_log_decision("release", check, reason=reason, date_end=date_end)
-        message = _("Credit release by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
+        message = _(
+            "Credit release by %(user)s up to %(amount)s: %(reason)s",
+            user=self.env.user.name,
+            amount=format_amount(self.env, amount, self.currency_id),
+            reason=reason,
+        )
         self.message_post(body=message)
         self.partner_id.commercial_partner_id.sudo().message_post(
             body=_("%(order)s: %(message)s", order=self.name, message=message)
@@ -291,54 +480,241 @@ class SaleOrder(models.Model):
             fields.Date.to_date(self.date_order) or fields.Date.context_today(self),
         )
 
+    def _credit_open_amount_company(self):
+        """What of this order is not invoiced yet (as the exposure counts a confirmed order:
+        line totals with taxes for the quantity not on an invoice), in company currency at
+        today's rate."""
+        self.ensure_one()
+        total = 0.0
+        for line in self.order_line:
+            if line.display_type or line.product_uom_qty <= 0 or line.qty_invoiced >= line.product_uom_qty:
+                continue
+            total += line.price_total * (line.product_uom_qty - line.qty_invoiced) / line.product_uom_qty
+        return self.currency_id._convert(
+            total, self.company_id.currency_id, self.company_id, fields.Date.context_today(self)
+        )
+
     def _credit_is_prepaid(self):
         self.ensure_one()
         prepayment_term = self.company_id.credit_prepayment_term_id
         if prepayment_term and self.payment_term_id == prepayment_term:
             return True
-        return self.currency_id.compare_amounts(self.amount_paid or 0.0, self.amount_total) >= 0 and bool(
-            self.amount_total
+        return self._credit_is_paid()
+
+    def _credit_is_paid(self):
+        """Paid in full through payment transactions (Odoo confirms such orders itself, as
+        superuser): no credit is given, so no credit rule applies."""
+        self.ensure_one()
+        return bool(self.amount_total) and (
+            self.currency_id.compare_amounts(self.amount_paid or 0.0, self.amount_total) >= 0
         )
+
+    def _credit_release_problems(self, binding_only=False):
+        """Why the release of this order does not cover it (empty: it does)."""
+        self.ensure_one()
+        problems = []
+        if self.credit_block_state != "released":
+            return [_("the order is not released")]
+        if self.credit_release_partner_id != self.partner_id.commercial_partner_id:
+            problems.append(_("it was given for another customer"))
+        if self.credit_release_company_id != self.company_id:
+            problems.append(_("it was given in another company"))
+        if self.credit_release_currency_id != self.currency_id:
+            problems.append(_("it was given in another currency"))
+        if binding_only:
+            return problems
+        if self.credit_release_date_end and self.credit_release_date_end < fields.Date.context_today(self):
+            problems.append(_("it expired on %(date)s", date=self.credit_release_date_end))
+        if (
+            self.credit_release_currency_id == self.currency_id
+            and self.currency_id.compare_amounts(self.amount_total, self.credit_release_amount) > 0
+        ):
+            problems.append(
+                _(
+                    "the order total is above the released %(amount)s",
+                    amount=format_amount(self.env, self.credit_release_amount, self.currency_id),
+                )
+            )
+        return problems
 
     def _credit_release_valid(self):
         self.ensure_one()
-        if self.credit_block_state != "released":
-            return False
-        if self.credit_release_date_end and self.credit_release_date_end < fields.Date.context_today(self):
-            return False
-        return self.currency_id.compare_amounts(self.amount_total, self.credit_release_amount) <= 0
+        return self.credit_block_state == "released" and not self._credit_release_problems()
 
-    def _credit_check(self, lock=False):
+    def _credit_check(self, lock=False, exclude_orders=None, preceding=0.0, amount=None, exposure=None):
         """Evaluate the credit rules for this order in its company.
 
         Returns ``{"failures": [{"rule", "message"}], "released": bool, "exposure": dict,
-        "amount": float}``; amounts in company currency. With ``lock``, the customer's row is
-        updated first so that two transactions confirming orders of the same customer are
-        serialised (the second one fails with a serialization error and is retried by Odoo,
-        then sees the first order in the exposure)."""
+        "amount": float, "preceding": float}``; amounts in company currency. With ``lock``, the
+        customer's row is updated first so that two transactions confirming orders of the same
+        customer are serialised (the second one fails with a serialization error and is retried
+        by Odoo, then sees the first order in the exposure). ``exclude_orders`` (default: this
+        order) are left out of the exposure; ``preceding`` is the amount of the orders checked
+        before this one in the same call (the rules see it added to this order's ``amount``,
+        default: the order total). An ``exposure`` computed before for the same customer and
+        exclusions is used as it is (neither locked nor read again)."""
         self.ensure_one()
         order = self.with_company(self.company_id)
         partner = order.partner_id.commercial_partner_id
-        if lock:
-            self.env.cr.execute(
-                SQL("UPDATE res_partner SET write_date = write_date WHERE id = %s", partner.id)
+        if exposure is None:
+            if lock:
+                self.env.cr.execute(
+                    SQL("UPDATE res_partner SET write_date = write_date WHERE id = %s", partner.id)
+                )
+            exposure = partner._get_credit_exposure(
+                exclude_orders=exclude_orders if exclude_orders is not None else order._origin
             )
-        exposure = partner._get_credit_exposure(exclude_orders=order._origin)
-        amount = order._credit_amount_company()
+        if amount is None:
+            amount = order._credit_amount_company()
         failures = partner._credit_rule_failures(
-            exposure, amount, order.payment_term_id, is_prepaid=order._credit_is_prepaid
+            exposure, preceding + amount, order.payment_term_id, is_prepaid=order._credit_is_prepaid
         )
         return {
             "failures": failures,
             "released": order._credit_release_valid(),
             "exposure": exposure,
             "amount": amount,
+            "preceding": preceding,
         }
 
-    def _credit_block_message(self, check):
+    def _credit_groups(self):
+        """These orders by commercial customer and company, in id order; the groups in customer
+        order, so that concurrent batches lock the customers' rows in the same order."""
+        groups = {}
+        for order in self.sorted("id"):
+            key = (order.partner_id.commercial_partner_id.id, order.company_id.id)
+            groups.setdefault(key, self.browse())
+            groups[key] |= order
+        return [groups[key] for key in sorted(groups)]
+
+    def _credit_check_confirmation(self):
+        """The credit check of a confirmation, for all paths (``action_confirm``, a write or
+        create of the confirmed state, ``_action_confirm``): the orders of one commercial
+        customer and company are checked together, each seeing the ones before it; a blocked
+        order raises a UserError for the whole call (recorded as a decision once the
+        transaction has rolled back)."""
+        if self.env.context.get("credit_override") is CREDIT_OVERRIDE:
+            return
+        orders = self.filtered(lambda o: o.partner_id and o.company_id.credit_check_sale)
+        blocked = []
+        for group in orders._credit_groups():
+            preceding = 0.0
+            passed = self.browse()
+            exclude = group._origin if len(group) > 1 else None
+            exposure = None
+            for order in group:
+                # the customer's row is locked and its exposure read once per group (the lock
+                # serialises concurrent confirmations of the customer)
+                check = order._credit_check(
+                    lock=True, exclude_orders=exclude, preceding=preceding, exposure=exposure
+                )
+                exposure = check["exposure"]
+                if check["failures"] and not check["released"] and not order._credit_is_paid():
+                    blocked.append((order, check, passed))
+                else:
+                    # a blocked order is not confirmed: the orders after it do not count it
+                    passed |= order
+                    preceding += check["amount"]
+        if blocked:
+            self._credit_raise_block(blocked, "confirm")
+
+    def _credit_check_growth(self, before):
+        """Confirmed orders after a change: an order whose amount grew (in company currency)
+        or that moved to another commercial customer or company is checked like a new order
+        of what is not invoiced of it yet, unless a valid release covers its new total.
+        Decreases always pass."""
+        to_check = self.browse()
+        for order in self.exists():
+            partner_id, company_id, amount = before[order.id]
+            moved = (partner_id, company_id) != (
+                order.partner_id.commercial_partner_id.id,
+                order.company_id.id,
+            )
+            grown = order.company_id.currency_id.compare_amounts(order._credit_amount_company(), amount) > 0
+            if (moved or grown) and order.state in CONFIRMED_STATES:
+                to_check |= order
+        if not to_check:
+            return
+        to_check.flush_recordset()
+        to_check.order_line.flush_recordset()
+        blocked = []
+        for group in to_check._credit_groups():
+            preceding = 0.0
+            passed = self.browse()
+            exposure = None
+            for order in group:
+                check = order._credit_check(
+                    lock=True,
+                    exclude_orders=group._origin,
+                    preceding=preceding,
+                    amount=order._credit_open_amount_company(),
+                    exposure=exposure,
+                )
+                exposure = check["exposure"]
+                if check["failures"] and not check["released"] and not order._credit_is_paid():
+                    blocked.append((order, check, passed))
+                else:
+                    passed |= order
+                    preceding += check["amount"]
+        if blocked:
+            self._credit_raise_block(blocked, "grow")
+
+    def _credit_raise_block(self, blocked, kind):
+        """Raise the UserError of a refused confirmation or growth; the block decisions are
+        written after the rollback of this transaction (``cr.postrollback``), in a transaction
+        of their own, so that RPC clients, automations and imports leave a trace too."""
+        messages = []
+        entries = []
+        for order, check, preceding_orders in blocked:
+            if kind == "grow":
+                message = order._credit_growth_message(check)
+            else:
+                message = order._credit_block_message(check, preceding_orders)
+            messages.append(message)
+            entries.append(
+                {
+                    "kind": kind,
+                    "message": message,
+                    "was_released": order.credit_block_state == "released",
+                    "vals": self.env["credit.decision"]._prepare_vals("block", check, order),
+                }
+            )
+        self.env.cr.postrollback.add(
+            partial(_record_blocks_after_rollback, self.env.registry, self.env.uid, entries)
+        )
+        raise UserError("\n\n".join(messages))
+
+    def _credit_block_message(self, check, preceding_orders=None):
         lines = [_("%(order)s cannot be confirmed (credit control):", order=self.name)]
+        if preceding_orders:
+            lines.append(
+                _(
+                    "Checked together with %(orders)s of the same customer, confirmed in the same "
+                    "call (%(amount)s before this order).",
+                    orders=", ".join(preceding_orders.mapped("name")),
+                    amount=format_amount(self.env, check["preceding"], self.company_id.currency_id),
+                )
+            )
         lines += ["- " + failure["message"] for failure in check["failures"]]
+        if self.credit_block_state == "released":
+            problems = self._credit_release_problems()
+            if problems:
+                lines.append(
+                    _("The credit release no longer applies: %(reasons)s", reasons="; ".join(problems))
+                )
         lines.append(_("Request a credit release from the credit team."))
+        return "\n".join(lines)
+
+    def _credit_growth_message(self, check):
+        lines = [
+            _(
+                "%(order)s is confirmed; it cannot grow to %(amount)s (credit control):",
+                order=self.name,
+                amount=format_amount(self.env, self.amount_total, self.currency_id),
+            )
+        ]
+        lines += ["- " + failure["message"] for failure in check["failures"]]
+        lines.append(_("A Credit Manager can release the order for the new amount first."))
         return "\n".join(lines)
 
     def _credit_record_block(self, check):

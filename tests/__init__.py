@@ -4,6 +4,7 @@ from . import test_credit_profile
 from . import test_tour
 from . import test_sale_credit
 from . import test_sale_credit_concurrency
+from . import test_sale_credit_guard
 from . import test_base_rate
 from . import test_dunning
 from . import test_sale_credit_tour
