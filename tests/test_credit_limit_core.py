@@ -1,7 +1,7 @@
 import json
 
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, tagged
 from odoo.tools import SQL
 
@@ -95,11 +95,14 @@ class TestOneCreditLimit(CoreLimitCommon):
         self.assertTrue(imported.credit_limit_set)
         self.assertEqual(self._limit(imported), 750.0)
         self._assert_blocked(800.0, imported, limit_text="750.00")
-        # a salesperson cannot import a limit
-        with self.assertRaisesRegex(AccessError, "Only Credit Managers"):
-            self.env["res.partner"].with_user(self.sales_user).load(
-                ["name", "credit_limit"], [["Sales Import GmbH", "1000000"]]
-            )
+        # a salesperson cannot import a limit: the import reports the refusal, nothing is created
+        result = (
+            self.env["res.partner"]
+            .with_user(self.sales_user)
+            .load(["name", "credit_limit"], [["Sales Import GmbH", "1000000"]])
+        )
+        self.assertFalse(result["ids"])
+        self.assertIn("Only Credit Managers", result["messages"][0]["message"])
         self.assertFalse(self.env["res.partner"].search_count([("name", "=", "Sales Import GmbH")]))
 
     def test_zero_is_prepayment_only(self):

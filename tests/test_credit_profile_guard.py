@@ -285,7 +285,10 @@ class TestProfileOnCommercialPartner(CreditControlCommon):
             (self.contact, {"parent_id": False}),  # out of its company's hold
             (self.contact, {"is_company": True}),
             (self.contact, {"parent_id": self.plain.id}),
-            (self.other, {"parent_id": self.plain.id}),  # a limited company under another
+            (
+                self.other,
+                {"parent_id": self.plain.id, "is_company": False},
+            ),  # a limited company under another
         ):
             with (
                 self.subTest(partner=partner.name, vals=vals),
