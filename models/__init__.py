@@ -12,6 +12,7 @@ from . import credit_dunning_run
 from . import credit_dunning_letter
 from . import credit_dunning_line
 from . import account_move
+from . import account_move_dunning_pause
 from . import credit_check
 from . import credit_limit_request
 from . import credit_collection_target

@@ -113,6 +113,7 @@ class AccountMove(models.Model):
     # === ACTIONS === #
     def action_credit_dunning_pause(self):
         """Open the wizard that pauses or excludes these invoices from dunning."""
+        self._check_credit_dunning_pause_rights()
         return {
             "type": "ir.actions.act_window",
             "name": _("Pause Dunning"),
@@ -181,6 +182,7 @@ class AccountMove(models.Model):
 
     # === BUSINESS METHODS === #
     def _credit_dunning_resume(self):
+        self._check_credit_dunning_pause_rights()
         paused = self.filtered("credit_dunning_pause")
         paused.write(
             {
@@ -246,6 +248,7 @@ class AccountMove(models.Model):
 
     def _credit_dunning_pause(self, reason, date_until=False):
         """Pause (with an end date) or exclude (without) these invoices from dunning, logged."""
+        self._check_credit_dunning_pause_rights()
         self.write(
             {
                 "credit_dunning_pause": True,

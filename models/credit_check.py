@@ -13,7 +13,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_amount, format_date
 
-from .res_partner import CREDIT_PROFILE_WRITE
+from .res_partner import CREDIT_PROFILE_WRITE, drop_protected_defaults
 
 # Server-side sentinel: only the decision methods of this model (approval, expiry, cancel) may
 # write the decision fields. RPC callers cannot forge this object.
@@ -21,6 +21,9 @@ CREDIT_CHECK_DECISION = object()
 
 # Written by the decision methods only, never through a plain write.
 DECISION_FIELDS = frozenset({"state", "decided_by_id", "decision_date"})
+
+# Computed from the provider score (or the rating) only: never given by hand.
+COMPUTED_SCORE_FIELDS = frozenset({"score_normalized"})
 
 # Chatter bookkeeping that anyone with access may update on a decided check.
 THREAD_FIELDS = frozenset({"message_main_attachment_id", "activity_ids", "message_follower_ids"})
@@ -277,11 +280,18 @@ class CreditCheck(models.Model):
         self.has_score = self.kind in SCORED_KINDS
 
     # === CRUD === #
+    @api.model
+    def default_get(self, fields_list):
+        # a default_* context key (or a personal default) never pre-decides a check
+        values = super().default_get(fields_list)
+        return drop_protected_defaults(self, values, DECISION_FIELDS | COMPUTED_SCORE_FIELDS, False)
+
     @api.model_create_multi
     def create(self, vals_list):
         partners = self.env["res.partner"]
         for vals in vals_list:
             self._check_decision_write(vals)
+            self._check_score_write(vals)
             if vals.get("partner_id"):
                 vals["partner_id"] = partners.browse(vals["partner_id"]).commercial_partner_id.id
             if "has_score" not in vals:
@@ -295,6 +305,7 @@ class CreditCheck(models.Model):
 
     def write(self, vals):
         self._check_decision_write(vals)
+        self._check_score_write(vals)
         if (
             self.env.context.get("credit_check_decision") is not CREDIT_CHECK_DECISION
             and not set(vals) <= THREAD_FIELDS
@@ -449,6 +460,15 @@ class CreditCheck(models.Model):
         ):
             return
         raise AccessError(_("Credit checks are approved, cancelled and expired only through their buttons."))
+
+    def _check_score_write(self, vals):
+        if COMPUTED_SCORE_FIELDS.intersection(vals) and not self.env.su:
+            raise AccessError(
+                _(
+                    "The score of a credit check is computed from the provider's score (or the "
+                    "chosen rating); it cannot be entered directly."
+                )
+            )
 
     def _is_credit_manager(self):
         return self.env.su or self.env.user.has_group("credit_control.credit_control_group_manager")

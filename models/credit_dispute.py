@@ -1,10 +1,17 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_amount
 
-from .credit_promise import check_collection_moves, log_on_moves, prepare_collection_vals
+from .credit_promise import (
+    check_collection_moves,
+    check_workflow_vals,
+    log_on_moves,
+    prepare_collection_vals,
+    workflow_defaults,
+    workflow_write,
+)
 
 DISPUTE_REASONS = [
     ("price", "Price"),
@@ -16,6 +23,9 @@ DISPUTE_REASONS = [
 ]
 
 OPEN_DISPUTE_STATES = ("open", "progress")
+
+# Written by the dispute's buttons only.
+DISPUTE_WORKFLOW_FIELDS = frozenset({"state", "date_closed"})
 
 
 class CreditDispute(models.Model):
@@ -150,11 +160,17 @@ class CreditDispute(models.Model):
             self.user_id = moves[0].invoice_user_id
 
     # === CRUD === #
+    @api.model
+    def default_get(self, fields_list):
+        return workflow_defaults(self, super().default_get(fields_list), DISPUTE_WORKFLOW_FIELDS)
+
     @api.model_create_multi
     def create(self, vals_list):
         from .credit_check import responsible_credit_manager
 
         for vals in vals_list:
+            check_workflow_vals(self, vals, DISPUTE_WORKFLOW_FIELDS, creating=True)
+            self._check_invoice_access(vals)
             prepare_collection_vals(self.env, vals, "credit.dispute")
             partner = self.env["res.partner"].browse(vals.get("partner_id"))
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
@@ -176,22 +192,50 @@ class CreditDispute(models.Model):
             )
         return disputes
 
-    def _default_owner(self, vals, partner):
-        """The salesperson of the first invoice, else the customer's salesperson."""
+    def write(self, vals):
+        check_workflow_vals(self, vals, DISPUTE_WORKFLOW_FIELDS)
+        self._check_invoice_access(vals)
+        return super().write(vals)
+
+    def _check_invoice_access(self, vals):
+        """A dispute is opened only on invoices the user may read (a salesperson: its own and
+        unassigned ones); the constraint reads the invoices as superuser, so check here."""
+        if self.env.su or "move_ids" not in vals:
+            return
+        moves = self.env["account.move"].browse(self._command_move_ids(vals["move_ids"]))
+        hidden = moves - moves._filtered_access("read")
+        if hidden:
+            raise AccessError(
+                _(
+                    "You may not open a dispute on invoices you cannot see (%(count)s of the "
+                    "selected invoices). Ask their salesperson or the credit team.",
+                    count=len(hidden),
+                )
+            )
+
+    @api.model
+    def _command_move_ids(self, commands):
+        """Ids of the invoices linked by the x2many ``commands`` (set / link, or a list of ids)."""
         move_ids = []
-        for command in vals.get("move_ids") or []:
-            if command[0] == fields.Command.SET:
+        for command in commands or []:
+            if isinstance(command, int):
+                move_ids.append(command)
+            elif command[0] == fields.Command.SET:
                 move_ids += command[2]
             elif command[0] == fields.Command.LINK:
                 move_ids.append(command[1])
-        moves = self.env["account.move"].sudo().browse(move_ids)
+        return move_ids
+
+    def _default_owner(self, vals, partner):
+        """The salesperson of the first invoice, else the customer's salesperson."""
+        moves = self.env["account.move"].sudo().browse(self._command_move_ids(vals.get("move_ids")))
         owner = moves[:1].invoice_user_id or partner.sudo().user_id
         return owner if owner and owner.active and not owner.share else self.env["res.users"]
 
     # === ACTIONS === #
     def action_start(self):
         self._check_state(("open",))
-        self.write({"state": "progress"})
+        workflow_write(self, {"state": "progress"})
         return True
 
     def action_resolve(self):
@@ -220,7 +264,7 @@ class CreditDispute(models.Model):
 
     def action_reopen(self):
         self._check_state(("resolved", "rejected"))
-        self.write({"state": "open", "date_closed": False})
+        workflow_write(self, {"state": "open", "date_closed": False})
         self._open_tasks()
         return True
 
@@ -288,7 +332,7 @@ class CreditDispute(models.Model):
         """End the disputes: close their tasks, resume dunning (the hook only shields open
         disputes), tell the collector with a message and an activity."""
         today = fields.Date.context_today(self)
-        self.write({"state": state, "date_closed": today})
+        workflow_write(self, {"state": state, "date_closed": today})
         # sudo: the owner may be a salesperson, who closes the task of its dispute
         tasks = (
             self.env["credit.task"].sudo().search([("dispute_id", "in", self.ids), ("is_open", "=", True)])

@@ -5,13 +5,16 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_amount, format_date
 
 from .credit_check import responsible_credit_manager
-from .res_partner import CREDIT_PROFILE_WRITE
+from .res_partner import CREDIT_PROFILE_WRITE, drop_protected_defaults
 
 # Server-side sentinel: only the workflow methods of this model may write state and decision.
 CREDIT_LIMIT_REQUEST_DECISION = object()
 
 # Written by the workflow methods only.
 DECISION_FIELDS = frozenset({"state", "decided_by_id", "decision_date"})
+
+# Set only by a Credit Manager (a default_* context key does not set them for others).
+MANAGER_FIELDS = frozenset({"amount_approved", "requested_by_id"})
 
 # Chatter bookkeeping that anyone with access may update on a request that left the draft.
 THREAD_FIELDS = frozenset({"activity_ids", "message_follower_ids"})
@@ -115,8 +118,9 @@ class CreditLimitRequest(models.Model):
         for request in self:
             # sudo: the requester may read the limit, but a snapshot must not depend on who asks
             partner = request.partner_id.commercial_partner_id.with_company(request.company_id).sudo()
-            request.current_limit_set = partner.credit_limit_set
-            request.current_limit = partner.credit_limit if partner.credit_limit_set else 0.0
+            limit = partner._credit_limits_in_force().get(partner.id)
+            request.current_limit_set = limit is not None
+            request.current_limit = limit or 0.0
 
     @api.depends("requested_by_id")
     @api.depends_context("uid")
@@ -154,6 +158,16 @@ class CreditLimitRequest(models.Model):
                 )
 
     # === CRUD === #
+    @api.model
+    def default_get(self, fields_list):
+        # a default_* context key (or a personal default) never pre-decides a request: the
+        # state starts as draft, the requester is the user, the approved amount follows the
+        # requested one unless a Credit Manager sets it
+        values = super().default_get(fields_list)
+        drop_protected_defaults(self, values, DECISION_FIELDS, False)
+        drop_protected_defaults(self, values, MANAGER_FIELDS, self._is_credit_manager())
+        return values
+
     @api.model_create_multi
     def create(self, vals_list):
         partners = self.env["res.partner"]

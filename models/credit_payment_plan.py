@@ -6,7 +6,14 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
-from .credit_promise import check_collection_moves, log_on_moves, prepare_collection_vals
+from .credit_promise import (
+    check_collection_moves,
+    check_workflow_vals,
+    log_on_moves,
+    prepare_collection_vals,
+    workflow_defaults,
+    workflow_write,
+)
 
 # Server-side sentinel: the plan's own create writes instalments of a plan created in any state;
 # RPC callers cannot forge this object.
@@ -17,6 +24,9 @@ FREQUENCY_STEP = {
     "monthly": relativedelta(months=1),
     "quarterly": relativedelta(months=3),
 }
+# Written by the plan's buttons and the scheduler's instalment check only.
+PLAN_WORKFLOW_FIELDS = frozenset({"state", "has_missed"})
+
 # share of a year one instalment period stands for (simple interest)
 FREQUENCY_YEAR_FRACTION = {"weekly": 1 / 52, "monthly": 1 / 12, "quarterly": 1 / 4}
 
@@ -171,10 +181,15 @@ class CreditPaymentPlan(models.Model):
         self.amount_total = sum(moves.mapped("amount_residual"))
 
     # === CRUD === #
+    @api.model
+    def default_get(self, fields_list):
+        return workflow_defaults(self, super().default_get(fields_list), PLAN_WORKFLOW_FIELDS)
+
     @api.model_create_multi
     def create(self, vals_list):
         self._check_manage_rights()
         for vals in vals_list:
+            check_workflow_vals(self, vals, PLAN_WORKFLOW_FIELDS, creating=True)
             prepare_collection_vals(self.env, vals, "credit.payment.plan")
         # instalments given with a new plan are part of its creation, whatever its state
         plans = super(CreditPaymentPlan, self.with_context(credit_plan_lines_write=PLAN_LINES_WRITE)).create(
@@ -186,6 +201,7 @@ class CreditPaymentPlan(models.Model):
 
     def write(self, vals):
         self._check_manage_rights()
+        check_workflow_vals(self, vals, PLAN_WORKFLOW_FIELDS)
         return super().write(vals)
 
     def _check_manage_rights(self):
@@ -206,7 +222,7 @@ class CreditPaymentPlan(models.Model):
                 raise UserError(_("Only a draft plan can be activated."))
             plan._check_lines_add_up()
             plan._check_plan()
-        self.write({"state": "active"})
+        workflow_write(self, {"state": "active"})
         for plan in self:
             body = _(
                 "Payment plan %(ref)s active: %(count)s instalments, %(total)s. Dunning follows the plan.",
@@ -224,7 +240,7 @@ class CreditPaymentPlan(models.Model):
         """The credit team declares the agreement void: the invoices are dunned normally."""
         if self.filtered(lambda p: p.state != "active"):
             raise UserError(_("Only an active plan can be declared broken."))
-        self.write({"state": "broken"})
+        workflow_write(self, {"state": "broken"})
         for plan in self:
             plan.message_post(body=_("Payment plan declared broken: dunning resumes."))
         return True
@@ -232,14 +248,14 @@ class CreditPaymentPlan(models.Model):
     def action_cancel(self):
         if self.filtered(lambda p: p.state not in ("draft", "active")):
             raise UserError(_("Only draft or active plans can be cancelled."))
-        self.write({"state": "cancel"})
+        workflow_write(self, {"state": "cancel"})
         return True
 
     def action_reset_draft(self):
         if self.filtered(lambda p: p.state not in ("cancel", "broken")):
             raise UserError(_("Only cancelled or broken plans can be reset to draft."))
-        self.write({"state": "draft", "has_missed": False})
-        self.line_ids.write({"amount_paid": 0.0, "state": "due", "missed_notified": False})
+        workflow_write(self, {"state": "draft", "has_missed": False})
+        workflow_write(self.line_ids, {"amount_paid": 0.0, "state": "due", "missed_notified": False})
         return True
 
     def action_refresh(self):

@@ -1,7 +1,12 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .credit_promise import check_workflow_vals, workflow_defaults
+
 SCHEDULE_FIELDS = frozenset({"date_due", "amount", "amount_principal", "amount_interest", "plan_id"})
+
+# Set by the plan from the payments on its invoices only.
+PAYMENT_FIELDS = frozenset({"amount_paid", "state", "missed_notified"})
 
 
 class CreditPaymentPlanLine(models.Model):
@@ -38,13 +43,20 @@ class CreditPaymentPlanLine(models.Model):
         help="The instalment was missed (overdue beyond the grace days) and escalated.",
     )
 
+    @api.model
+    def default_get(self, fields_list):
+        return workflow_defaults(self, super().default_get(fields_list), PAYMENT_FIELDS)
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            check_workflow_vals(self, vals, PAYMENT_FIELDS, creating=True)
         lines = super().create(vals_list)
         lines._check_plan_editable()
         return lines
 
     def write(self, vals):
+        check_workflow_vals(self, vals, PAYMENT_FIELDS)
         if SCHEDULE_FIELDS.intersection(vals):
             self._check_plan_editable()
         return super().write(vals)

@@ -68,6 +68,71 @@ def prepare_collection_vals(env, vals, sequence_code):
     return vals
 
 
+# Server-side sentinel: only the workflow methods (buttons, scheduler) of promises, disputes and
+# payment plans write their state; RPC callers cannot forge this object.
+COLLECTION_WORKFLOW = object()
+
+
+def _own_default(records, name):
+    """The field's own default (not a context key), in cache format."""
+    field = records._fields[name]
+    return field.convert_to_cache(field.default(records) if field.default else False, records, validate=False)
+
+
+def _is_workflow_privileged(records):
+    return (
+        records.env.su
+        or records.env.context.get("credit_collection_workflow") is COLLECTION_WORKFLOW
+        or records.env.user.has_group("credit_control.credit_control_group_manager")
+    )
+
+
+def check_workflow_vals(records, vals, protected, creating=False):
+    """Refuse workflow-controlled values (state, closing date...) in ``vals`` unless a workflow
+    method writes them (or a Credit Manager, e.g. taking over history): at creation only their
+    own defaults pass (a new record starts at the beginning of its workflow), in a write nothing
+    does."""
+    if _is_workflow_privileged(records):
+        return
+    written = protected.intersection(vals)
+    if creating:
+        written = {
+            name
+            for name in written
+            if records._fields[name].convert_to_cache(vals[name], records, validate=False)
+            != _own_default(records, name)
+        }
+    if written:
+        raise AccessError(
+            records.env._(
+                "%(document)s: %(fields)s change only through its buttons.",
+                document=records._description,
+                fields=", ".join(
+                    sorted(records._fields[name].get_description(records.env)["string"] for name in written)
+                ),
+            )
+        )
+
+
+def workflow_defaults(records, values, protected):
+    """``default_get`` helper: no ``default_*`` context key (or personal default) pre-sets a
+    workflow-controlled field; its own default stays."""
+    if _is_workflow_privileged(records):
+        return values
+    for name in protected.intersection(values):
+        field = records._fields[name]
+        if field.default:
+            values[name] = field.convert_to_write(_own_default(records, name), records)
+        else:
+            del values[name]
+    return values
+
+
+def workflow_write(records, vals):
+    """The workflow methods' write of state fields."""
+    return records.with_context(credit_collection_workflow=COLLECTION_WORKFLOW).write(vals)
+
+
 def log_on_moves(moves, body):
     """A chatter note on each of ``moves`` (one batch, as superuser: a salesperson may neither read
     nor edit the invoices of other salespeople; read ``moves`` as superuser too)."""
@@ -83,6 +148,10 @@ PROMISE_CHANNELS = [
     ("portal", "Portal"),
     ("other", "Other"),
 ]
+
+
+# Written by the promise's workflow (cancel, kept / broken check) only.
+PROMISE_WORKFLOW_FIELDS = frozenset({"state", "date_closed", "date_recorded"})
 
 
 class CreditPromise(models.Model):
@@ -228,10 +297,15 @@ class CreditPromise(models.Model):
             self.amount = sum(moves.mapped("amount_residual"))
 
     # === CRUD === #
+    @api.model
+    def default_get(self, fields_list):
+        return workflow_defaults(self, super().default_get(fields_list), PROMISE_WORKFLOW_FIELDS)
+
     @api.model_create_multi
     def create(self, vals_list):
         self._check_manage_rights()
         for vals in vals_list:
+            check_workflow_vals(self, vals, PROMISE_WORKFLOW_FIELDS, creating=True)
             prepare_collection_vals(self.env, vals, "credit.promise")
         promises = super().create(vals_list)
         for promise in promises:
@@ -246,6 +320,7 @@ class CreditPromise(models.Model):
 
     def write(self, vals):
         self._check_manage_rights()
+        check_workflow_vals(self, vals, PROMISE_WORKFLOW_FIELDS)
         return super().write(vals)
 
     def _check_manage_rights(self):
@@ -257,7 +332,7 @@ class CreditPromise(models.Model):
     def action_cancel(self):
         if self.filtered(lambda p: p.state != "open"):
             raise UserError(_("Only open promises can be cancelled."))
-        self.write({"state": "cancel", "date_closed": fields.Date.context_today(self)})
+        workflow_write(self, {"state": "cancel", "date_closed": fields.Date.context_today(self)})
         return True
 
     def action_check_now(self):

@@ -4,7 +4,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_round, format_amount
 
 # Server-side sentinel: code that has verified the user may change a credit profile (approval
@@ -12,10 +12,13 @@ from odoo.tools import SQL, float_round, format_amount
 # context. RPC callers cannot forge this object, so the context key cannot bypass the check.
 CREDIT_PROFILE_WRITE = object()
 
-# Fields only a Credit Manager may change: credit decisions.
+# Fields only a Credit Manager may change: credit decisions. ``credit_limit`` and
+# ``use_partner_credit_limit`` are Odoo's own limit fields (account), ``credit_limit_set`` their
+# stored mirror (see _credit_limit_vals).
 PROTECTED_CREDIT_FIELDS = frozenset(
     {
         "credit_limit",
+        "use_partner_credit_limit",
         "credit_limit_set",
         "credit_limit_date_end",
         "credit_review_date",
@@ -45,6 +48,38 @@ BEHAVIOUR_FIELDS = (
     "credit_dso",
 )
 
+# Dunning pause of a customer: the credit team's (credit collectors and managers) decision.
+DUNNING_PAUSE_FIELDS = frozenset(
+    {"credit_dunning_pause", "credit_dunning_pause_reason", "credit_dunning_pause_until"}
+)
+
+# Figures only the refresh writes (they feed the scorecard and with it the rating).
+COMPUTED_PROFILE_FIELDS = frozenset({*BEHAVIOUR_FIELDS, "credit_dunning_count", "credit_behaviour_date"})
+
+# The credit profile: kept on the commercial partner only, never copied to or from contacts.
+CREDIT_PROFILE_FIELDS = PROTECTED_CREDIT_FIELDS | DUNNING_PAUSE_FIELDS | COMPUTED_PROFILE_FIELDS
+
+# Having one of these (in any company) makes a partner a customer with a credit profile: moving
+# it in the partner hierarchy is a Credit Manager's action.
+CREDIT_PROFILE_MARKERS = ("credit_limit_set", "credit_hold", "credit_rating_id")
+
+
+def drop_protected_defaults(records, values, protected, privileged):
+    """``default_get`` helper: a ``default_*`` context key or a personal default (ir.default)
+    must not pre-set a protected field for an unprivileged user. The field's own default (a
+    draft state, no approver...) is kept; any other default of a protected field is dropped."""
+    if privileged or records.env.su:
+        return values
+    for name in protected.intersection(values):
+        field = records._fields[name]
+        if field.default and not field.company_dependent:
+            value = field.convert_to_cache(field.default(records), records, validate=False)
+            values[name] = field.convert_to_write(value, records)
+        else:
+            del values[name]
+    return values
+
+
 CREDIT_READ_GROUPS = (
     "sales_team.group_sale_salesman,account.group_account_invoice,"
     "account.group_account_readonly,credit_control.credit_control_group_user"
@@ -72,18 +107,30 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     # === FIELDS: credit profile (per company) === #
+    # One limit, Odoo's: ``credit_limit`` with ``use_partner_credit_limit`` (account) decide, as
+    # in core. Writing ``credit_limit`` gives the customer its own limit (0 = prepayment only);
+    # ``use_partner_credit_limit = False`` takes it away (back to the company default limit).
+    # ``credit_limit_set`` is the stored mirror of ``use_partner_credit_limit`` (per company),
+    # kept in step by create/write (_credit_limit_vals) and at install (_credit_adopt_core_limits).
     credit_limit = fields.Float(
         groups=CREDIT_READ_GROUPS,
         tracking=True,
-        help="Credit limit in company currency. Only meaningful when 'Limit Set' is on: "
-        "no limit set means unlimited, a limit of 0 means prepayment only.",
+        help="The customer's own credit limit in company currency, when 'Own Credit Limit' is on "
+        "(0 = prepayment only). Without an own limit the company's default credit limit applies "
+        "(Accounting settings); without that either, the customer has no limit.",
+    )
+    use_partner_credit_limit = fields.Boolean(
+        string="Own Credit Limit",
+        groups=CREDIT_READ_GROUPS,
+        help="On: the customer's own credit limit applies (0 = prepayment only). Off: the "
+        "company's default credit limit applies, if the company has one.",
     )
     credit_limit_set = fields.Boolean(
-        string="Limit Set",
+        string="Own Limit in Force",
         company_dependent=True,
         tracking=True,
         groups=CREDIT_READ_GROUPS,
-        help="Off: no credit limit applies. On: the credit limit applies (0 = no credit at all).",
+        help="Follows Odoo's 'Own Credit Limit' (use_partner_credit_limit) on every write.",
     )
     credit_limit_date_end = fields.Date(
         string="Limit Valid Until", company_dependent=True, tracking=True, groups=CREDIT_READ_GROUPS
@@ -186,6 +233,19 @@ class ResPartner(models.Model):
         currency_field="credit_currency_id",
         groups=CREDIT_READ_GROUPS,
     )
+    credit_has_limit = fields.Boolean(
+        string="Has a Credit Limit",
+        compute="_compute_credit_exposure",
+        groups=CREDIT_READ_GROUPS,
+        help="A credit limit applies: the customer's own or the company's default limit.",
+    )
+    credit_limit_in_force = fields.Monetary(
+        string="Limit in Force",
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        groups=CREDIT_READ_GROUPS,
+        help="The customer's own credit limit, else the company's default credit limit.",
+    )
     credit_available = fields.Monetary(
         string="Available Credit",
         compute="_compute_credit_exposure",
@@ -281,15 +341,30 @@ class ResPartner(models.Model):
     def _compute_credit_currency_id(self):
         self.credit_currency_id = self.env.company.currency_id
 
+    @api.depends("credit_limit_set")
+    @api.depends_context("company")
+    def _compute_use_partner_credit_limit(self):
+        # overrides account: the stored flag, not "differs from the company default", so that an
+        # own limit equal to the default (or 0 = prepayment only) stays the customer's own
+        for partner in self:
+            partner.use_partner_credit_limit = partner.credit_limit_set
+
+    def _inverse_use_partner_credit_limit(self):
+        # write() maps use_partner_credit_limit to credit_limit_set (and back to the company
+        # default limit when switched off) before the ORM would call this inverse
+        return
+
     @api.depends("credit_limit", "credit_limit_set", "credit_insured_limit", "credit_insurer_id")
     @api.depends_context("company")
     def _compute_credit_insurance_exceeded(self):
+        limits = self._credit_limits_in_force()
         for partner in self:
             commercial = partner.commercial_partner_id
+            limit = limits.get(commercial.id)
             partner.credit_insurance_exceeded = bool(
-                commercial.credit_limit_set
+                limit is not None
                 and (commercial.credit_insurer_id or commercial.credit_insured_limit)
-                and commercial.credit_limit > commercial.credit_insured_limit
+                and limit > commercial.credit_insured_limit
             )
 
     @api.depends_context("company")
@@ -309,18 +384,21 @@ class ResPartner(models.Model):
             ("credit_available", "available", 0.0),
             ("credit_usage", "usage", 0.0),
             ("credit_over_limit", "over_limit", False),
+            ("credit_limit_in_force", "limit", 0.0),
         ):
             cache.update(self, self._fields[field_name], [row[key] or empty for row in rows])
+        cache.update(self, self._fields["credit_has_limit"], [row["limit"] is not None for row in rows])
 
     def _search_credit_over_limit(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise ValidationError(_("Over Limit can only be searched as true or false."))
         # only commercial partners with a limit can be over it: aggregate just those, in SQL
-        limited = self.with_context(active_test=False).search(
-            [("credit_limit_set", "=", True), ("is_company", "=", True)]
-        ) | self.with_context(active_test=False).search(
-            [("credit_limit_set", "=", True), ("parent_id", "=", False)]
-        )
+        # (with a company default limit, every customer without an own limit has one)
+        commercial = ["|", ("is_company", "=", True), ("parent_id", "=", False)]
+        limited_domain = [("credit_limit_set", "=", True)]
+        if self._fields["credit_limit"].get_company_dependent_fallback(self):
+            limited_domain = ["|", ("customer_rank", ">", 0), *limited_domain]
+        limited = self.with_context(active_test=False).search(commercial + limited_domain)
         exposures = limited._get_credit_exposures()
         over_ids = [pid for pid, exposure in exposures.items() if exposure["over_limit"]]
         positive = (operator == "=") == value
@@ -430,22 +508,39 @@ class ResPartner(models.Model):
     # === CRUD === #
     @api.model
     def _commercial_fields(self):
-        return super()._commercial_fields() + sorted(PROTECTED_CREDIT_FIELDS - {"credit_limit"})
+        # The credit profile lives on the commercial partner only: Odoo must not copy it (as
+        # superuser) between a company and its contacts when the hierarchy changes. account
+        # lists credit_limit here; every read of the profile goes through commercial_partner_id.
+        return [name for name in super()._commercial_fields() if name not in CREDIT_PROFILE_FIELDS]
 
-    def _commercial_sync_to_children(self, fields_to_sync=None):
-        # children copy the commercial partner's profile, which was checked when it was written
-        return super(
-            ResPartner, self.with_context(credit_profile_write=CREDIT_PROFILE_WRITE)
-        )._commercial_sync_to_children(fields_to_sync)
+    @api.model
+    def default_get(self, fields_list):
+        # a default_* context key or a personal default must not pre-set the credit profile
+        values = super().default_get(fields_list)
+        drop_protected_defaults(
+            self, values, PROTECTED_CREDIT_FIELDS | COMPUTED_PROFILE_FIELDS, self._is_credit_manager()
+        )
+        drop_protected_defaults(self, values, DUNNING_PAUSE_FIELDS, self._is_credit_team())
+        return values
 
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
             self._check_credit_profile_write_access(vals)
+            if vals.get("parent_id") and not vals.get("is_company"):
+                company = self.browse(vals["parent_id"]).commercial_partner_id
+                self._check_credit_profile_on_contacts(vals, company)
+            self._credit_limit_vals(vals)
         return super().create(vals_list)
 
     def write(self, vals):
         self._check_credit_profile_write_access(vals)
+        self._check_credit_profile_move(vals)
+        for partner in self:
+            company = partner._credit_commercial_partner_after(vals)
+            if company != partner:
+                partner._check_credit_profile_on_contacts(vals, company)
+        self._credit_limit_vals(vals)
         rating_before = {}
         if "credit_rating_id" in vals:
             rating_before = {p.id: p.credit_rating_id for p in self}
@@ -455,24 +550,169 @@ class ResPartner(models.Model):
         return result
 
     # === BUSINESS METHODS === #
+    def _is_credit_manager(self):
+        return self.env.su or self.env.user.has_group("credit_control.credit_control_group_manager")
+
+    def _is_credit_team(self):
+        return self.env.su or self.env.user.has_group("credit_control.credit_control_group_user")
+
+    def _credit_field_labels(self, names):
+        return ", ".join(sorted(self._fields[name].get_description(self.env)["string"] for name in names))
+
     def _check_credit_profile_write_access(self, vals):
-        protected = PROTECTED_CREDIT_FIELDS.intersection(vals)
-        if not protected or self.env.su:
+        if self.env.su or self.env.context.get("credit_profile_write") is CREDIT_PROFILE_WRITE:
             return
-        if self.env.context.get("credit_profile_write") is CREDIT_PROFILE_WRITE:
+        protected = (PROTECTED_CREDIT_FIELDS | COMPUTED_PROFILE_FIELDS).intersection(vals)
+        if protected and not self._is_credit_manager():
+            raise AccessError(
+                _(
+                    "Only Credit Managers may change the credit profile of a customer (%(fields)s). "
+                    "Ask the credit team, for example with a limit request.",
+                    fields=self._credit_field_labels(protected),
+                )
+            )
+        pause = DUNNING_PAUSE_FIELDS.intersection(vals)
+        if pause and not self._is_credit_team():
+            raise AccessError(
+                _(
+                    "Only the credit team pauses or resumes the dunning of a customer (%(fields)s).",
+                    fields=self._credit_field_labels(pause),
+                )
+            )
+
+    def _credit_commercial_partner_after(self, vals):
+        """The commercial partner this partner will have once ``vals`` is written."""
+        self.ensure_one()
+        if "parent_id" not in vals and "is_company" not in vals:
+            return self.commercial_partner_id
+        is_company = vals["is_company"] if "is_company" in vals else self.is_company
+        parent = self.browse(vals["parent_id"]) if "parent_id" in vals else self.parent_id
+        if is_company or not parent:
+            return self
+        return parent.commercial_partner_id
+
+    def _check_credit_profile_on_contacts(self, vals, company):
+        """A limit, hold, rating or dunning pause given to a contact (a partner whose commercial
+        partner is ``company``) would be stored there and ignored: refuse it, whoever writes.
+        Empty values (clearing an old profile) pass."""
+        given = [name for name in CREDIT_PROFILE_FIELDS.intersection(vals) if vals[name]]
+        if given:
+            raise UserError(
+                _(
+                    "%(contact)s is a contact of %(company)s: its credit profile (%(fields)s) is "
+                    "kept on %(company)s. Change it there.",
+                    contact=self.display_name or vals.get("name") or _("The new contact"),
+                    company=company.display_name,
+                    fields=self._credit_field_labels(given),
+                )
+            )
+
+    def _check_credit_profile_move(self, vals):
+        """Moving a customer that has a credit profile (its own, or its company's) to another
+        commercial partner is a Credit Manager's action: a hierarchy change must not take a
+        contact out of its company's limit or hold, nor put a limited company under another."""
+        if ("parent_id" not in vals and "is_company" not in vals) or self._is_credit_manager():
             return
-        if self.env.user.has_group("credit_control.credit_control_group_manager"):
+        moved = self.filtered(lambda p: p._credit_commercial_partner_after(vals) != p.commercial_partner_id)
+        if not moved:
             return
-        labels = ", ".join(
-            sorted(self._fields[name].get_description(self.env)["string"] for name in protected)
-        )
-        raise AccessError(
-            _(
-                "Only Credit Managers may change the credit profile of a customer (%(fields)s). "
-                "Ask the credit team, for example with a limit request.",
-                fields=labels,
+        profiled = (moved | moved.commercial_partner_id)._credit_profiled()
+        blocked = moved.filtered(lambda p: p in profiled or p.commercial_partner_id in profiled)
+        if blocked:
+            raise AccessError(
+                _(
+                    "Only Credit Managers may move %(partners)s to another company: a credit limit, "
+                    "hold or rating is attached to it.",
+                    partners=", ".join(blocked.mapped("display_name")),
+                )
+            )
+
+    def _credit_profiled(self):
+        """The partners among ``self`` with an own limit, a hold or a rating in any company."""
+        if not self.ids:
+            return self.browse()
+        self.flush_model(list(CREDIT_PROFILE_MARKERS))
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT id
+              FROM res_partner
+             WHERE id IN %(ids)s
+               AND (jsonb_path_exists(COALESCE(credit_limit_set, '{}'), '$.* ? (@ == true)')
+                    OR jsonb_path_exists(COALESCE(credit_hold, '{}'), '$.* ? (@ == true)')
+                    OR jsonb_path_exists(COALESCE(credit_rating_id, '{}'), '$.* ? (@ != null)'))
+                """,
+                ids=tuple(self.ids),
             )
         )
+        return self.browse(row[0] for row in rows)
+
+    def _credit_limit_vals(self, vals):
+        """One limit, Odoo's: keep the module's flag ``credit_limit_set`` in step with Odoo's
+        fields in ``vals`` (changed in place). ``use_partner_credit_limit`` on or off decides;
+        a ``credit_limit`` written alone (form, import, RPC) is an own limit, in force at once;
+        off sets ``credit_limit`` back to the company default, as core's inverse does.
+        ``credit_limit_set`` written alone is taken as ``use_partner_credit_limit``."""
+        if "use_partner_credit_limit" in vals:
+            own = bool(vals.pop("use_partner_credit_limit"))
+        elif "credit_limit_set" in vals:
+            own = bool(vals["credit_limit_set"])
+        elif "credit_limit" in vals:
+            own = True
+        else:
+            return vals
+        vals["credit_limit_set"] = own
+        if not own:
+            vals["credit_limit"] = self._fields["credit_limit"].get_company_dependent_fallback(self)
+        return vals
+
+    @api.model
+    def _credit_adopt_core_limits(self):
+        """Install / upgrade: every customer whose own limit was in force in core Odoo (the
+        per-company value of ``credit_limit`` differs from the company default and is above 0,
+        i.e. core's ``use_partner_credit_limit`` with a limit core enforces) keeps it, now
+        enforced by the module (``credit_limit_set``). Runs for all companies in one query per
+        company, posts the count on each company's partner and returns {company id: count}."""
+        counts = {}
+        # sudo: runs from the install hook; every company's customers are adopted
+        Partner = self.sudo().with_context(active_test=False)
+        Partner.flush_model(["credit_limit", "credit_limit_set"])
+        for company in self.env["res.company"].sudo().search([]):
+            partners = Partner.with_company(company)
+            fallback = partners._fields["credit_limit"].get_company_dependent_fallback(partners)
+            key = str(company.id)
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                SELECT id
+                  FROM res_partner
+                 WHERE credit_limit ? %(key)s
+                   AND (credit_limit->>%(key)s)::float8 > 0
+                   AND (credit_limit->>%(key)s)::float8 <> %(fallback)s
+                   AND NOT COALESCE((credit_limit_set->>%(key)s)::boolean, FALSE)
+                   AND (parent_id IS NULL OR is_company)
+                    """,
+                    key=key,
+                    fallback=fallback or 0.0,
+                )
+            )
+            adopted = partners.browse(row[0] for row in rows)
+            if adopted:
+                adopted.with_context(credit_profile_write=CREDIT_PROFILE_WRITE, tracking_disable=True).write(
+                    {"credit_limit_set": True}
+                )
+                adopted.invalidate_recordset(["credit_limit"])
+            counts[company.id] = len(adopted)
+            company.partner_id.sudo().message_post(
+                body=_(
+                    "Credit control adopted the credit limits set in Odoo: %(count)s customers of "
+                    "%(company)s keep their own credit limit, now enforced on orders.",
+                    count=len(adopted),
+                    company=company.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return counts
 
     def _notify_credit_rating_change(self, rating_before):
         """Tell the salesperson and the credit manager that a rating changed."""
@@ -565,7 +805,7 @@ class ResPartner(models.Model):
             ["qty_invoiced", "product_uom_qty", "price_total", "display_type"]
         )
         self.env["sale.order"].flush_model(["state", "partner_id", "company_id", "currency_id"])
-        self.env["res.partner"].flush_model(["commercial_partner_id", "credit_limit", "credit_limit_set"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
 
         # 1. open posted receivables: residual in the line's currency, converted below
         self.env.cr.execute(
@@ -671,25 +911,7 @@ class ResPartner(models.Model):
             value = sum(amount * company_rate / (rates.get(cid) or 1.0) for cid, amount in amounts.items())
             return float_round(value, precision_digits=digits)
 
-        # the limit straight from its per-company column: salespeople may read it without the
-        # accounting groups, and no other company-dependent field of the partner is loaded
-        limit_fallback = self._fields["credit_limit"].get_company_dependent_fallback(self)
-        limit_set_fallback = self._fields["credit_limit_set"].get_company_dependent_fallback(self)
-        self.env.cr.execute(
-            SQL(
-                """
-            SELECT id, (credit_limit->>%(company)s)::float8, (credit_limit_set->>%(company)s)::boolean
-              FROM res_partner
-             WHERE id IN %(partner_ids)s
-                """,
-                company=str(company.id),
-                partner_ids=partner_ids,
-            )
-        )
-        limits = {}
-        for pid, limit, limit_set in self.env.cr.fetchall():
-            limit_set = limit_set_fallback if limit_set is None else limit_set
-            limits[pid] = (limit_fallback if limit is None else limit) if limit_set else None
+        limits = commercial._credit_limits_in_force()
         result = {}
         for pid in commercial.ids:
             receivable = total_of(pid, "receivable")
@@ -716,6 +938,38 @@ class ResPartner(models.Model):
                 exposure["over_limit"] = float_round(total - limit, precision_digits=digits) > 0
             result[pid] = exposure
         return result
+
+    def _credit_limits_in_force(self):
+        """The credit limit in force per commercial partner id of ``self`` in the current company
+        (None = no limit), the way core Odoo decides it: the customer's own limit when it has one
+        (``use_partner_credit_limit``, mirrored in ``credit_limit_set``; 0 = prepayment only),
+        else the company's default limit (``account_default_credit_limit``) when it is above 0.
+        Read straight from the per-company columns of the commercial partners (one query):
+        salespeople may use it without the accounting groups."""
+        commercial = self.commercial_partner_id
+        if not commercial:
+            return {}
+        company = self.env.company
+        limit_fallback = self._fields["credit_limit"].get_company_dependent_fallback(self)
+        self.env["res.partner"].flush_model(["credit_limit", "credit_limit_set"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT id, (credit_limit->>%(company)s)::float8, (credit_limit_set->>%(company)s)::boolean
+              FROM res_partner
+             WHERE id IN %(partner_ids)s
+                """,
+                company=str(company.id),
+                partner_ids=tuple(commercial.ids),
+            )
+        )
+        limits = {}
+        for pid, limit, limit_set in rows:
+            if limit_set:
+                limits[pid] = limit_fallback if limit is None else limit
+            else:
+                limits[pid] = limit_fallback or None
+        return limits
 
     def _credit_rule_failures(self, exposure, amount, payment_term, is_prepaid=None):
         """The credit rules a new document of ``amount`` (company currency) breaks for this
@@ -1262,8 +1516,14 @@ class ResPartner(models.Model):
         for partner in self.commercial_partner_id.sudo().with_context(tracking_disable=True):
             partner.credit_dunning_count = counts.get(partner, 0)
 
+    def _check_credit_dunning_pause_rights(self):
+        """Dunning pauses and resumes are the credit team's decision (collectors, managers)."""
+        if not self._is_credit_team():
+            raise AccessError(_("Only the credit team pauses or resumes dunning."))
+
     def _credit_dunning_pause(self, reason, date_until=False):
         """Pause (with an end date) or exclude (without) these customers from dunning, logged."""
+        self._check_credit_dunning_pause_rights()
         # sudo: collectors pause dunning without the right to edit customers
         customers = self.commercial_partner_id.sudo()
         customers.write(
@@ -1284,6 +1544,7 @@ class ResPartner(models.Model):
             )
 
     def _credit_dunning_resume(self):
+        self._check_credit_dunning_pause_rights()
         # sudo: collectors resume dunning without the right to edit customers
         customers = self.commercial_partner_id.sudo().filtered("credit_dunning_pause")
         customers.write(
@@ -1329,6 +1590,7 @@ class ResPartner(models.Model):
         }
 
     def action_credit_dunning_pause(self):
+        self._check_credit_dunning_pause_rights()
         return {
             "type": "ir.actions.act_window",
             "name": _("Pause Dunning"),

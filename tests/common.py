@@ -110,8 +110,9 @@ class CreditControlCommon(AccountTestInvoicingCommon):
         return move
 
     def _set_limit(self, partner, amount, company=None):
+        """The customer's own credit limit, set the way core Odoo sets it."""
         partner.with_company(company or self.company).write(
-            {"credit_limit": amount, "credit_limit_set": True}
+            {"use_partner_credit_limit": True, "credit_limit": amount}
         )
 
 

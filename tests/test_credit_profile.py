@@ -34,7 +34,9 @@ class TestCreditProfileAccess(CreditControlCommon):
             .with_user(self.sales_user)
             .create({"name": "New Buyer", "parent_id": self.customer.id})
         )
-        self.assertEqual(contact.sudo().credit_limit, 1000.0)
+        # the profile stays on the company (not copied): the contact is limited through it
+        self.assertEqual(contact.sudo().credit_limit, 0.0)
+        self.assertEqual(contact._get_credit_exposure()["limit"], 1000.0)
         self.assertEqual(self.customer.credit_limit, 1000.0)
 
     def test_sales_user_rpc_like_write_with_forged_context(self):
@@ -47,9 +49,10 @@ class TestCreditProfileAccess(CreditControlCommon):
             self.customer.with_user(self.collector).write({"credit_limit": 10.0})
         self.customer.with_user(self.credit_manager).write({"credit_limit": 10.0, "credit_limit_set": True})
         self.assertEqual(self.customer.credit_limit, 10.0)
-        # contacts share the company's profile
-        self.assertEqual(self.contact.credit_limit, 10.0)
-        self.assertTrue(self.contact.credit_limit_set)
+        # contacts share the company's profile, read through their commercial partner
+        self.assertFalse(self.contact.credit_limit_set)
+        self.assertEqual(self.contact._get_credit_exposure()["limit"], 10.0)
+        self.assertEqual(self.contact.credit_limit_in_force, 10.0)
 
     def test_invalid_values(self):
         manager_view = self.customer.with_user(self.credit_manager)

@@ -13,7 +13,11 @@ class CreditProfileUpdate(models.TransientModel):
 
     partner_id = fields.Many2one("res.partner", required=True, readonly=True)
     currency_id = fields.Many2one(related="partner_id.credit_currency_id")
-    credit_limit_set = fields.Boolean(string="Limit Set")
+    credit_limit_set = fields.Boolean(
+        string="Own Credit Limit",
+        help="On: the credit limit below applies (0 = prepayment only). Off: the company's default "
+        "credit limit applies, if the company has one.",
+    )
     credit_limit = fields.Float()
     credit_limit_date_end = fields.Date(string="Limit Valid Until")
     credit_review_date = fields.Date(string="Next Credit Review")
@@ -61,6 +65,9 @@ class CreditProfileUpdate(models.TransientModel):
             for name, value in vals.items()
             if partner._fields[name].convert_to_write(partner[name], partner) != value
         }
+        if "credit_limit" in changed:
+            # the amount alone would give the customer an own limit: say whether it has one
+            changed["credit_limit_set"] = self.credit_limit_set
         if "credit_rating_id" in changed:
             changed.update(credit_rating_source="manual", credit_rating_date=fields.Date.context_today(self))
         if not changed:
