@@ -44,6 +44,8 @@ def check_dunning_write(records, vals):
     written = set(vals) - set(records.env["mail.thread"]._fields)
     if not written:
         return
+    # who may not write the model at all is told so first
+    records.check_access("write")
     forbidden = written - records._dunning_editable_fields()
     if forbidden:
         raise AccessError(

@@ -469,7 +469,10 @@ class TestDunningDelivery(DunningCommon):
         self._set_level(manual_only, self.first, days_ago=14)  # next: second letter, not automatic
         # live since yesterday, no review of the first run
         self.company.write(
-            {"credit_dunning_start_date": self.today - timedelta(days=1), "credit_dunning_first_run_review": False}
+            {
+                "credit_dunning_start_date": self.today - timedelta(days=1),
+                "credit_dunning_first_run_review": False,
+            }
         )
         with patch.object(type(self.env["ir.cron"]), "_notify_progress") as progress:
             self.run_model._cron_dunning(batch_size=2)

@@ -8,7 +8,7 @@ class CreditDunningCancel(models.TransientModel):
 
     run_ids = fields.Many2many("credit.dunning.run", string="Dunning Runs", readonly=True)
     letter_ids = fields.Many2many("credit.dunning.letter", string="Dunning Letters", readonly=True)
-    reason = fields.Text(required=True, help="Kept on the run or letter with who cancelled it and when.")
+    reason = fields.Text(help="Kept on the run or letter with who cancelled it and when.")
 
     @api.model
     def _open_for(self, records):
