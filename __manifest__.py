@@ -26,6 +26,7 @@
         "data/credit_dunning_level_data.xml",
         "data/credit_check_data.xml",
         "wizards/credit_dunning_run_create_views.xml",
+        "wizards/credit_dunning_cancel_views.xml",
         "wizards/credit_dunning_pause_views.xml",
         # root and section menus first: every views file hangs its own menus below them
         "views/credit_control_menus.xml",

@@ -3,10 +3,11 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date, formatLang
 
 from .account_move import DUNNING_WRITE
+from .credit_dunning_run import check_dunning_create, check_dunning_write, dunning_context, is_dunning_code
 
 EMAIL_STATES = [
     ("none", "Not Sent"),
@@ -86,6 +87,17 @@ class CreditDunningLetter(models.Model):
         "invoices dunning charges).",
     )
     charge_move_count = fields.Integer(compute="_compute_charge_move_count")
+    # cancellation (kept and visible) and items to check
+    cancel_reason = fields.Text(string="Cancellation Reason", readonly=True, copy=False, tracking=True)
+    cancel_user_id = fields.Many2one("res.users", string="Cancelled By", readonly=True, copy=False)
+    cancel_date = fields.Datetime(string="Cancelled On", readonly=True, copy=False)
+    needs_review = fields.Boolean(
+        string="To Review",
+        compute="_compute_needs_review",
+        store=True,
+        help="An item of the letter could not be computed in full (e.g. interest for a due date "
+        "before the base-rate table): proposed without it, to be checked by the collector.",
+    )
     previous_letter_ids = fields.Many2many(
         "credit.dunning.letter",
         relation="credit_dunning_letter_previous_rel",
@@ -152,6 +164,11 @@ class CreditDunningLetter(models.Model):
                 letter.email_state = "queued"
                 letter.email_error = False
 
+    @api.depends("line_ids.charge_error")
+    def _compute_needs_review(self):
+        for letter in self:
+            letter.needs_review = any(letter.line_ids.mapped("charge_error"))
+
     @api.depends("charge_move_ids")
     def _compute_charge_move_count(self):
         for letter in self:
@@ -167,20 +184,116 @@ class CreditDunningLetter(models.Model):
                 and (other.dunning_date, other.id) < (this.dunning_date, this.id or 0)
             ).sorted(lambda other: (other.dunning_date, other.id), reverse=True)
 
+    # === CONSTRAINTS === #
+    @api.constrains("recipient_id", "partner_id")
+    def _check_recipient(self):
+        for letter in self:
+            if letter.recipient_id.commercial_partner_id != letter.partner_id.commercial_partner_id:
+                raise ValidationError(
+                    _(
+                        "The dunning letter to %(customer)s can only go to the customer or one of its "
+                        "addresses, not to %(recipient)s.",
+                        customer=letter.partner_id.display_name,
+                        recipient=letter.recipient_id.display_name,
+                    )
+                )
+
+    @api.constrains("fee_amount")
+    def _check_fee_amount(self):
+        if any(letter.fee_amount < 0 for letter in self):
+            raise ValidationError(_("The dunning fee of a letter cannot be negative."))
+
     # === CRUD === #
+    @api.model
+    def default_get(self, fields_list):
+        # a default_* key in the context never pre-sets a field of a letter
+        return super(CreditDunningLetter, self.with_context(dunning_context(self.env))).default_get(
+            fields_list
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_dunning_create(self)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_dunning_write(self, vals)
+        return super().write(vals)
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_validated(self):
-        if any(letter.state == "done" for letter in self):
-            raise UserError(_("A validated dunning letter cannot be deleted: it documents a contact."))
+        if is_dunning_code(self.env):
+            return
+        if any(letter._dunning_is_history() for letter in self):
+            raise UserError(
+                _(
+                    "A validated or cancelled dunning letter cannot be deleted: it documents a contact. "
+                    "Cancel it with a reason instead."
+                )
+            )
+
+    def _dunning_editable_fields(self):
+        # what a collector reviews in a proposal
+        return {"recipient_id", "fee_amount", "channel_email", "channel_letter", "channel_phone", "line_ids"}
+
+    def _dunning_is_history(self):
+        self.ensure_one()
+        return self.state != "draft" or self.run_id.state != "draft"
 
     # === ACTIONS === #
     def action_retry_email(self):
-        """Bulk retry: send the failed e-mails of these letters again."""
+        """Bulk retry: send the failed e-mails of these letters again (only failed ones: a
+        letter already sent or queued is never e-mailed again)."""
+        self.check_access("write")
         self.filtered(lambda letter: letter.email_state == "failed")._action_retry_email()
         return True
 
     def action_mark_printed(self):
-        self.filtered(lambda letter: letter.letter_state == "to_print").letter_state = "printed"
+        self.check_access("write")
+        self.filtered(
+            lambda letter: letter.letter_state == "to_print" and letter.state == "done"
+        ).with_context(credit_dunning_write=DUNNING_WRITE).letter_state = "printed"
+        return True
+
+    def action_cancel(self):
+        """Open the cancellation dialog (a reason is required)."""
+        return self.env["credit.dunning.cancel"]._open_for(self)
+
+    def _action_cancel(self, reason):
+        """Cancel these letters with ``reason``, kept with who and when and noted in the chatter.
+        A validated letter is withdrawn: its e-mail, if still queued, is not sent; the invoices
+        keep the level they reached (a Credit Manager resets it on the invoice if needed)."""
+        self.check_access("write")
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(_("Give a reason for the cancellation."))
+        if any(letter.state == "cancel" for letter in self):
+            raise UserError(_("This dunning letter is already cancelled."))
+        letters = self.with_context(credit_dunning_write=DUNNING_WRITE)
+        validated = letters.filtered(lambda letter: letter.state == "done")
+        letters.write(
+            {
+                "state": "cancel",
+                "cancel_reason": reason,
+                "cancel_user_id": self.env.user.id,
+                "cancel_date": fields.Datetime.now(),
+            }
+        )
+        # sudo: the queued mail belongs to the user who validated the run
+        queued = validated.email_message_id.sudo().notification_ids.mail_mail_id.filtered(
+            lambda mail: mail.state in ("outgoing", "exception")
+        )
+        queued.write({"state": "cancel"})
+        for letter in letters:
+            letter._message_log(
+                body=_(
+                    "Letter cancelled by %(user)s: %(reason)s", user=self.env.user.display_name, reason=reason
+                )
+            )
+        for company in validated.company_id:
+            validated.filtered(lambda letter, c=company: letter.company_id == c).partner_id.with_company(
+                company
+            )._refresh_credit_dunning_count()
         return True
 
     def action_view_charge_moves(self):
@@ -199,6 +312,7 @@ class CreditDunningLetter(models.Model):
 
     # === BUSINESS METHODS === #
     def _action_retry_email(self):
+        self = self.with_context(credit_dunning_write=DUNNING_WRITE)  # noqa: PLW0642
         notifications = self.email_message_id.notification_ids.filtered(
             lambda n: n.notification_type == "email" and n.notification_status in ("exception", "bounce")
         )
@@ -214,15 +328,20 @@ class CreditDunningLetter(models.Model):
         self.filtered(
             lambda letter: letter.email_state == "failed"
             and not letter.email_message_id.notification_ids.mail_mail_id
-        )._send_email()
+        )._send_email(retry=True)
 
-    def _send_email(self):
-        """Queue the e-mail of each letter with its PDF attached (rendered by the level's
-        template, in the recipient's language)."""
+    def _send_email(self, retry=False):
+        """Queue the e-mail of each validated letter with its PDF attached (rendered by the
+        level's template, in the recipient's language). Idempotent: a letter that already has
+        its e-mail is skipped, unless ``retry`` and that e-mail failed."""
         default_template = self.env.ref(
             "credit_control.mail_template_credit_dunning_letter", raise_if_not_found=False
         )
-        for letter in self:
+        for letter in self.with_context(credit_dunning_write=DUNNING_WRITE):
+            if letter.state != "done" or (
+                letter.email_message_id and not (retry and letter.email_state == "failed")
+            ):
+                continue
             template = letter.level_id.mail_template_id or default_template
             if not template:
                 continue

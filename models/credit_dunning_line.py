@@ -1,6 +1,10 @@
+from collections import defaultdict
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .credit_dunning_run import check_dunning_create, check_dunning_write, dunning_context, is_dunning_code
 
 
 class CreditDunningLine(models.Model):
@@ -72,6 +76,15 @@ class CreditDunningLine(models.Model):
         "whose interest was already invoiced.",
     )
 
+    charge_error = fields.Char(
+        string="To Check",
+        compute="_compute_charges",
+        store=True,
+        readonly=False,
+        precompute=False,
+        help="Why interest or fees of this item could not be computed: it was proposed without them.",
+    )
+
     # === COMPUTE === #
     @api.depends("level_id", "previous_level_id")
     def _compute_is_escalation(self):
@@ -90,26 +103,129 @@ class CreditDunningLine(models.Model):
                 # no interest on interest (§289 BGB), no flat fee for a charge invoice
                 line.interest_amount = line.flat_fee_amount = 0.0
                 line.interest_date_from = False
+                line.charge_error = False
                 continue
+            line.charge_error = False
             interest_due = max(line.date_due, line.move_id.credit_dunning_interest_date or line.date_due)
-            line.interest_amount = (
-                base_rates.statutory_interest(
-                    line.amount_residual,
-                    interest_due,
-                    line.dunning_date,
-                    business=business,
-                    company=line.company_id,
-                    currency=line.currency_id,
+            try:
+                line.interest_amount = (
+                    base_rates.statutory_interest(
+                        line.amount_residual,
+                        interest_due,
+                        line.dunning_date,
+                        business=business,
+                        company=line.company_id,
+                        currency=line.currency_id,
+                    )
+                    if level.charge_interest
+                    else 0.0
                 )
-                if level.charge_interest
-                else 0.0
-            )
+            except ValidationError as error:
+                # proposed without interest, flagged for the collector
+                line.interest_amount = 0.0
+                line.charge_error = _(
+                    "Interest not computed: %(error)s", error=error.args[0] if error.args else error
+                )
             line.interest_date_from = interest_due + timedelta(days=1) if line.interest_amount else False
             line.flat_fee_amount = (
                 line._flat_fee_in(line.currency_id, line.company_id, line.dunning_date)
                 if level.charge_flat_fee and business and not line.move_id.credit_dunning_flat_fee_charged
                 else 0.0
             )
+
+    # === CONSTRAINTS === #
+    @api.constrains("move_id", "letter_id", "line_type")
+    def _check_move(self):
+        """A line of a proposal names an open posted receivable document of the letter's own
+        customer and company: an invoice with an open amount to collect, or a credit (credit
+        note, unallocated payment) with an open amount in the customer's favour. One grouped
+        read for all lines."""
+        lines = self.filtered(lambda line: line.letter_id.state == "draft")
+        if not lines:
+            return
+        groups = (
+            self.env["account.move.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("move_id", "in", lines.move_id.ids),
+                    ("account_id.account_type", "=", "asset_receivable"),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                ],
+                groupby=["move_id", "partner_id", "company_id"],
+                aggregates=["amount_residual:sum"],
+            )
+        )
+        open_items = defaultdict(list)
+        for move, partner, company, residual in groups:
+            open_items[move.id].append((partner.commercial_partner_id, company, residual))
+        for line in lines:
+            letter = line.letter_id
+            items = open_items.get(line.move_id.id, [])
+            residual = sum(item[2] for item in items)
+            valid = (
+                items
+                and all(
+                    partner == letter.partner_id and company == letter.company_id
+                    for partner, company, __ in items
+                )
+                and (
+                    (
+                        line.line_type == "invoice"
+                        and residual > 0
+                        and line.move_id.move_type in ("out_invoice", "entry")
+                    )
+                    or (line.line_type == "credit" and residual < 0)
+                )
+            )
+            if not valid:
+                raise ValidationError(
+                    _(
+                        "%(document)s cannot be dunned in the letter to %(customer)s: only open posted "
+                        "invoices (and open credits) of that customer in %(company)s belong in it.",
+                        document=line.move_id.display_name,
+                        customer=letter.partner_id.display_name,
+                        company=letter.company_id.name,
+                    )
+                )
+
+    @api.constrains("interest_amount", "flat_fee_amount")
+    def _check_charges(self):
+        if any(line.interest_amount < 0 or line.flat_fee_amount < 0 for line in self):
+            raise ValidationError(_("Interest and flat fee of a dunning line cannot be negative."))
+
+    # === CRUD === #
+    @api.model
+    def default_get(self, fields_list):
+        # a default_* key in the context never pre-sets a field of a line
+        return super(CreditDunningLine, self.with_context(dunning_context(self.env))).default_get(fields_list)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        check_dunning_create(self)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        check_dunning_write(self, vals)
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_validated(self):
+        if is_dunning_code(self.env):
+            return
+        if any(line._dunning_is_history() for line in self):
+            raise UserError(
+                _("A line of a validated or cancelled dunning letter is history and cannot be deleted.")
+            )
+
+    def _dunning_editable_fields(self):
+        # what a collector changes in a proposal: the level and the charges it brings
+        return {"level_id", "interest_amount", "flat_fee_amount", "interest_date_from"}
+
+    def _dunning_is_history(self):
+        self.ensure_one()
+        return self.letter_id._dunning_is_history()
 
     # === TOOLING === #
     @api.model

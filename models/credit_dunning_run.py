@@ -7,13 +7,76 @@ import lxml.html
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_compare
 from odoo.tools.pdf import PdfFileReader, PdfFileWriter, merge_pdf
 
 from .account_move import DUNNING_WRITE
 
 _logger = logging.getLogger(__name__)
+
+
+# === GUARD: validated dunning is history (issue #12) === #
+# Runs, letters and lines are written by the dunning code only: it puts the sentinel
+# DUNNING_WRITE (models/account_move.py, a Python object RPC cannot forge) under the key
+# ``credit_dunning_write`` in the context. Without it a collector may change only the few fields
+# of a proposal listed per model (``_dunning_editable_fields``), nothing of a validated or
+# cancelled record (except the chatter's own bookkeeping), and creates nothing by hand.
+
+
+def is_dunning_code(env):
+    """True when the dunning code itself (sentinel in the context) or the superuser writes."""
+    return env.context.get("credit_dunning_write") is DUNNING_WRITE
+
+
+def dunning_context(env):
+    """The context of ``env`` without any ``default_*`` key: a default in the caller's context
+    must never pre-set a field of a dunning run, letter or line."""
+    return {key: value for key, value in env.context.items() if not key.startswith("default_")}
+
+
+def check_dunning_write(records, vals):
+    """Refuse a write of ``vals`` on dunning ``records`` unless the dunning code writes: fields
+    outside the model's editable ones (AccessError), anything on a record that is history
+    (UserError). Chatter bookkeeping (followers, main attachment) is always allowed."""
+    if is_dunning_code(records.env) or not records:
+        return
+    written = set(vals) - set(records.env["mail.thread"]._fields)
+    if not written:
+        return
+    # who may not write the model at all is told so first
+    records.check_access("write")
+    forbidden = written - records._dunning_editable_fields()
+    if forbidden:
+        raise AccessError(
+            _(
+                "%(model)s: %(fields)s cannot be written by hand; it is set by the dunning itself "
+                "(propose, validate, cancel with a reason).",
+                model=records._description,
+                fields=", ".join(sorted(records._fields[name].string for name in forbidden)),
+            )
+        )
+    locked = records.filtered(lambda record: record._dunning_is_history())
+    if locked:
+        raise UserError(
+            _(
+                "%(records)s: a validated or cancelled dunning record is history and cannot be "
+                "changed or deleted. Cancel a letter with a reason instead.",
+                records=", ".join(locked.mapped("display_name")),
+            )
+        )
+
+
+def check_dunning_create(model):
+    """Dunning runs, letters and lines are created by a dunning proposal, never by hand."""
+    if not (model.env.su or is_dunning_code(model.env)):
+        raise AccessError(
+            _(
+                "%(model)s records are created by a dunning proposal (Dunning → Propose a Dunning "
+                "Run), not by hand.",
+                model=model._description,
+            )
+        )
 
 
 class CreditDunningRun(models.Model):
@@ -61,42 +124,119 @@ class CreditDunningRun(models.Model):
         string="Open Amount", currency_field="currency_id", compute="_compute_counts"
     )
     attachment_id = fields.Many2one("ir.attachment", string="Printable Letters", readonly=True, copy=False)
+    # cancellation (kept and visible) and failures of the automatic dunning
+    cancel_reason = fields.Text(string="Cancellation Reason", readonly=True, copy=False, tracking=True)
+    cancel_user_id = fields.Many2one("res.users", string="Cancelled By", readonly=True, copy=False)
+    cancel_date = fields.Datetime(string="Cancelled On", readonly=True, copy=False)
+    failure_note = fields.Text(
+        string="Failures",
+        readonly=True,
+        copy=False,
+        help="Customers or steps the automatic dunning could not process, and items proposed "
+        "without interest; the credit managers were notified.",
+    )
+    failed_partner_ids = fields.Many2many(
+        "res.partner",
+        "credit_dunning_run_failed_partner_rel",
+        "run_id",
+        "partner_id",
+        string="Failed Customers",
+        readonly=True,
+        copy=False,
+    )
+    review_count = fields.Integer(string="Letters to Review", compute="_compute_counts")
 
     # === COMPUTE === #
-    @api.depends("letter_ids.email_state", "letter_ids.letter_state", "letter_ids.amount_residual")
+    @api.depends(
+        "letter_ids.email_state", "letter_ids.letter_state", "letter_ids.amount_residual", "letter_ids.state"
+    )
     def _compute_counts(self):
         for run in self:
             letters = run.letter_ids.filtered(lambda letter: letter.state != "cancel")
             run.letter_count = len(letters)
+            run.review_count = len(letters.filtered("needs_review"))
             run.failed_email_count = len(letters.filtered(lambda letter: letter.email_state == "failed"))
             run.to_print_count = len(letters.filtered(lambda letter: letter.letter_state == "to_print"))
             run.amount_residual = sum(letters.mapped("amount_residual"))
 
     # === CRUD === #
+    @api.model
+    def default_get(self, fields_list):
+        # a default_* key in the context never pre-sets a field of a run
+        return super(CreditDunningRun, self.with_context(dunning_context(self.env))).default_get(fields_list)
+
     @api.model_create_multi
     def create(self, vals_list):
+        check_dunning_create(self)
         for vals in vals_list:
             if vals.get("name", _("New")) == _("New"):
                 vals["name"] = self.env["ir.sequence"].next_by_code("credit.dunning.run") or _("New")
         return super().create(vals_list)
 
+    def write(self, vals):
+        check_dunning_write(self, vals)
+        return super().write(vals)
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_done(self):
-        if any(run.state == "done" for run in self):
-            raise UserError(_("A validated dunning run cannot be deleted: it documents the letters sent."))
+        if is_dunning_code(self.env):
+            return
+        if any(run.state != "draft" for run in self):
+            raise UserError(
+                _("A validated or cancelled dunning run cannot be deleted: it documents the letters sent.")
+            )
+
+    def _dunning_editable_fields(self):
+        # letters are removed from a proposal through the run's form
+        return {"letter_ids"}
+
+    def _dunning_is_history(self):
+        self.ensure_one()
+        return self.state != "draft"
 
     # === ACTIONS === #
     def action_validate(self):
         self._check_draft()
+        self._lock_for_update()
         for run in self:
             run._action_validate()
         return True
 
     def action_cancel(self):
-        self._check_draft()
-        self.letter_ids.state = "cancel"
-        self.state = "cancel"
+        """Open the cancellation dialog (a reason is required)."""
+        return self.env["credit.dunning.cancel"]._open_for(self)
+
+    def _action_cancel(self, reason):
+        """Cancel these runs and their letters with ``reason`` (kept with who and when): a
+        proposal is discarded, a validated run's letters are withdrawn (their queued e-mails are
+        not sent). The invoices keep the levels already reached."""
+        self.check_access("write")
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(_("Give a reason for the cancellation."))
+        if any(run.state == "cancel" for run in self):
+            raise UserError(_("This dunning run is already cancelled."))
+        runs = self.with_context(credit_dunning_write=DUNNING_WRITE)
+        runs.letter_ids.filtered(lambda letter: letter.state != "cancel")._action_cancel(reason)
+        runs.write(
+            {
+                "state": "cancel",
+                "cancel_reason": reason,
+                "cancel_user_id": self.env.user.id,
+                "cancel_date": fields.Datetime.now(),
+            }
+        )
         return True
+
+    def _lock_for_update(self):
+        """Lock the runs (a second validation waits, then finds them validated)."""
+        if not self.ids:
+            return
+        self.env.execute_query(
+            SQL("SELECT id FROM credit_dunning_run WHERE id IN %(ids)s FOR UPDATE", ids=tuple(self.ids))
+        )
+        self.invalidate_recordset(["state"])
+        self._check_draft()
 
     def action_retry_failed_emails(self):
         self.letter_ids.filtered(lambda letter: letter.email_state == "failed")._action_retry_email()
@@ -116,11 +256,16 @@ class CreditDunningRun(models.Model):
         self.letter_ids.action_mark_printed()
         return True
 
+    def action_view_review_letters(self):
+        action = self.action_view_letters()
+        action["domain"] = [("run_id", "=", self.id), ("needs_review", "=", True)]
+        return action
+
     def action_view_letters(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_dunning_letter_action")
         action["domain"] = [("run_id", "=", self.id)]
-        action["context"] = {"default_run_id": self.id}
+        action["context"] = {"create": False}
         return action
 
     # === BUSINESS METHODS: proposal === #
@@ -198,25 +343,10 @@ class CreditDunningRun(models.Model):
         )
 
     @api.model
-    def _prepare_proposal(self, company, date, partners=None, levels=None, min_amount=0.0, automatic=False):
-        """Letter values (with their lines) for every customer of ``company`` having an invoice
-        that reaches its next dunning level on ``date``. Set-based: one query for the open items,
-        one for paused customers, one for invoices in other proposals, one for the base rates."""
-        all_levels = self.env["credit.dunning.level"].search(
-            [("company_id", "=", company.id)], order="sequence, id"
-        )
-        if not all_levels:
-            return []
-        rank = {level.id: index for index, level in enumerate(all_levels)}
-        allowed = all_levels & levels if levels else all_levels
-        if automatic:
-            allowed = allowed.filtered("is_automatic")
-        rows = self._get_dunning_candidates(company, date, partners)
-        if not rows:
-            return []
-        # customers excluded or paused in this company (company-dependent fields)
+    def _paused_partner_ids(self, company, date):
+        """Customers excluded or paused in ``company`` on ``date`` (company-dependent fields)."""
         partner_model = self.env["res.partner"].with_company(company)
-        paused_partner_ids = set(
+        return set(
             partner_model.with_context(active_test=False)
             .search(
                 [
@@ -228,6 +358,43 @@ class CreditDunningRun(models.Model):
             )
             .ids
         )
+
+    @api.model
+    def _prepare_proposal(
+        self,
+        company,
+        date,
+        partners=None,
+        levels=None,
+        min_amount=0.0,
+        automatic=False,
+        exclude_partner_ids=(),
+    ):
+        """Letter values (with their lines) for every customer of ``company`` having an invoice
+        that reaches its next dunning level on ``date``. Set-based: one query for the open items,
+        one for paused customers, one for invoices in other proposals, one for the base rates.
+
+        Open credits (credit notes, unallocated payments) are netted: a customer is dunned only
+        when the letter's total (its overdue items less all open credits) is positive and at
+        least ``min_amount``. An automatic run leaves out the items due before the company's
+        "dun items due from" date and starts never-dunned invoices at the level the company
+        chose (the first level, or the level matching their age: one letter either way)."""
+        all_levels = self.env["credit.dunning.level"].search(
+            [("company_id", "=", company.id)], order="sequence, id"
+        )
+        if not all_levels:
+            return []
+        rank = {level.id: index for index, level in enumerate(all_levels)}
+        allowed = all_levels & levels if levels else all_levels
+        items_from = False
+        if automatic:
+            allowed = allowed.filtered("is_automatic")
+            items_from = company.credit_dunning_items_from
+        start_by_age = company.credit_dunning_start_level == "age"
+        rows = self._get_dunning_candidates(company, date, partners)
+        if not rows:
+            return []
+        paused_partner_ids = self._paused_partner_ids(company, date) | set(exclude_partner_ids)
         move_ids = [row["move_id"] for row in rows]
         blocked_move_ids = self.env["account.move"]._credit_dunning_blocked_move_ids(move_ids, date)
         # invoices already in a proposal not yet validated: never propose them twice
@@ -236,6 +403,7 @@ class CreditDunningRun(models.Model):
             for [move] in self.env["credit.dunning.line"]._read_group(
                 [
                     ("run_id.state", "=", "draft"),
+                    ("letter_id.state", "=", "draft"),
                     ("company_id", "=", company.id),
                     ("line_type", "=", "invoice"),
                 ],
@@ -248,30 +416,33 @@ class CreditDunningRun(models.Model):
             if row["partner_id"] not in paused_partner_ids:
                 by_partner[row["partner_id"]].append(row)
 
+        rounding = company.currency_id.rounding
         proposals = []
         for partner_id, partner_rows in by_partner.items():
             lines = []
             has_escalation = False
             for row in partner_rows:
-                line = self._prepare_line(row, date, all_levels, rank, allowed, blocked_move_ids)
+                if items_from and row["residual"] > 0 and row["date_due"] < items_from:
+                    continue
+                line = self._prepare_line(
+                    row, date, all_levels, rank, allowed, blocked_move_ids, start_by_age=start_by_age
+                )
                 if line:
                     lines.append(line)
                     has_escalation |= line["level_id"] != line["previous_level_id"]
             if not has_escalation:
                 continue
+            # open credits netted: only a positive balance is dunned (issue #14)
             open_company = sum(line["amount_residual_company"] for line in lines)
-            if (
-                float_compare(
-                    open_company, min_amount or 0.0, precision_rounding=company.currency_id.rounding
-                )
-                < 0
+            if float_compare(open_company, 0.0, precision_rounding=rounding) <= 0 or (
+                float_compare(open_company, min_amount or 0.0, precision_rounding=rounding) < 0
             ):
                 continue
             proposals.append({"partner_id": partner_id, "lines": lines})
         return proposals
 
     @api.model
-    def _prepare_line(self, row, date, all_levels, rank, allowed, blocked_move_ids):
+    def _prepare_line(self, row, date, all_levels, rank, allowed, blocked_move_ids, start_by_age=False):
         """Line values for one open item, or None when it is not part of the letter."""
         residual = row["residual"]
         is_credit = residual < 0
@@ -308,6 +479,10 @@ class CreditDunningRun(models.Model):
             return values if days_overdue > 0 else None
         current = rank.get(row["level_id"], -1)
         next_level = all_levels[current + 1] if current + 1 < len(all_levels) else None
+        if current < 0 and start_by_age:
+            # never dunned: the level matching its age (one letter, never several at once)
+            reached = all_levels.filtered(lambda lvl: lvl in allowed and days_overdue >= lvl.days)
+            next_level = reached[-1:] or None
         if (
             next_level
             and next_level in allowed
@@ -333,7 +508,7 @@ class CreditDunningRun(models.Model):
         proposals = self._prepare_proposal(company, date, partners, levels, min_amount, automatic)
         if not proposals:
             return self.browse()
-        run = self.create(
+        run = self.with_context(credit_dunning_write=DUNNING_WRITE).create(
             {
                 "date": date,
                 "company_id": company.id,
@@ -344,11 +519,14 @@ class CreditDunningRun(models.Model):
             }
         )
         run._create_letters(proposals)
-        return run
+        return run.with_env(self.env)
 
     def _create_letters(self, proposals):
-        """Letters and lines of the proposal, created in two batches, charges computed set-based."""
+        """Letters and lines of the proposal, created in two batches, charges computed set-based.
+        An item whose interest cannot be computed (e.g. due before the first base rate of the
+        table) is proposed without interest and flagged for the collector (``charge_error``)."""
         self.ensure_one()
+        self = self.with_context(credit_dunning_write=DUNNING_WRITE)  # noqa: PLW0642
         company, date = self.company_id, self.date
         levels = self.env["credit.dunning.level"].search([("company_id", "=", company.id)])
         partners = self.env["res.partner"].browse([proposal["partner_id"] for proposal in proposals])
@@ -362,7 +540,7 @@ class CreditDunningRun(models.Model):
         periods = None
         if any(levels.mapped("charge_interest")):
             periods = (
-                base_rates._get_rate_periods(min(earliest_due, date), date) if earliest_due < date else []
+                self._get_rate_periods_from(min(earliest_due, date), date) if earliest_due < date else []
             )
         line_model = self.env["credit.dunning.line"]
         flat_fee = {currency: line_model._flat_fee_in(currency, company, date) for currency in currencies}
@@ -372,6 +550,7 @@ class CreditDunningRun(models.Model):
             business = partner.is_company
             lines_vals = []
             for line in proposal["lines"]:
+                line = dict(line)  # the proposal stays intact for a retry  # noqa: PLW2901
                 level = levels.browse(line["level_id"]) if line["level_id"] else levels.browse()
                 currency = currencies.browse(line["currency_id"])
                 flat_fee_charged = line.pop("flat_fee_charged")
@@ -381,11 +560,24 @@ class CreditDunningRun(models.Model):
                 escalates = line["level_id"] != line["previous_level_id"]
                 interest = fee = 0.0
                 interest_from = False
+                charge_error = False
                 if line["line_type"] == "invoice" and level and not is_charge:
                     if level.charge_interest and periods is not None:
-                        interest = base_rates._interest_for_periods(
-                            periods, line["amount_residual"], interest_due, date, business, currency, company
-                        )
+                        try:
+                            interest = base_rates._interest_for_periods(
+                                periods,
+                                line["amount_residual"],
+                                interest_due,
+                                date,
+                                business,
+                                currency,
+                                company,
+                            )
+                        except ValidationError as error:
+                            charge_error = _(
+                                "Interest not computed: %(error)s",
+                                error=error.args[0] if error.args else error,
+                            )
                         interest_from = interest_due + timedelta(days=1) if interest else False
                     if level.charge_flat_fee and business and not flat_fee_charged and escalates:
                         fee = flat_fee[currency]
@@ -395,6 +587,7 @@ class CreditDunningRun(models.Model):
                         "interest_amount": interest,
                         "interest_date_from": interest_from,
                         "flat_fee_amount": fee,
+                        "charge_error": charge_error,
                     }
                 )
             line_currencies = {line["currency_id"] for line in lines_vals}
@@ -432,16 +625,41 @@ class CreditDunningRun(models.Model):
         )
         return letters
 
+    @api.model
+    def _get_rate_periods_from(self, date_start, date_end):
+        """Base-rate periods for ``date_start``..``date_end``; when the table starts later, the
+        periods it covers (items due before it then get no interest, flagged, instead of
+        stopping the whole run)."""
+        base_rates = self.env["credit.base.rate"]
+        try:
+            return base_rates._get_rate_periods(date_start, date_end)
+        except ValidationError:
+            first = base_rates.sudo().search([("date_from", "<=", date_end)], order="date_from", limit=1)
+            return base_rates._get_rate_periods(first.date_from, date_end) if first else []
+
     # === BUSINESS METHODS: validation === #
     def _action_validate(self):
         """Send the letters: PDFs (one wkhtmltopdf call for all), e-mails queued, letters to
-        print, phone calls; invoice levels, dates and chatter updated."""
+        print, phone calls; invoice levels, dates and chatter updated. Every line is checked
+        again first (``_recheck_letters``)."""
         self.ensure_one()
+        self = self.with_context(credit_dunning_write=DUNNING_WRITE)  # noqa: PLW0642
         letters = self.letter_ids.filtered(lambda letter: letter.state == "draft")
         (letters.filtered(lambda letter: not letter.line_ids)).unlink()
         letters = letters.exists()
         if not letters:
             raise UserError(_("This dunning run has no letters left to validate."))
+        letters = self._recheck_letters(letters)
+        if not letters:
+            self.write(
+                {
+                    "state": "cancel",
+                    "cancel_reason": _("Nothing left to send at validation: every letter was cancelled."),
+                    "cancel_user_id": self.env.user.id,
+                    "cancel_date": fields.Datetime.now(),
+                }
+            )
+            return
         lines = letters.line_ids
         escalations = lines.filtered("is_escalation")
         self._update_invoices(escalations)
@@ -465,6 +683,78 @@ class CreditDunningRun(models.Model):
         self._log_letters(letters)
         self.state = "done"
         letters.partner_id.with_company(self.company_id)._refresh_credit_dunning_count()
+
+    def _recheck_letters(self, letters):
+        """Check every line of ``letters`` again at validation: an item paid or no longer open,
+        another customer's, disputed, promised, in a payment plan, paused or handed over since
+        the proposal is dropped with a note on its letter; open amounts are brought up to date.
+        A letter left without an invoice reaching a new level, or whose open credits now cover
+        its overdue items, is cancelled (not sent, no level raised). Set-based: one query for
+        the open items, one for the paused customers, one for the exclusion hook. Returns the
+        letters still to send."""
+        company, date = self.company_id, self.date
+        rows = self._get_dunning_candidates(company, date, letters.partner_id)
+        current = {(row["move_id"], row["partner_id"]): row for row in rows}
+        paused_partner_ids = self._paused_partner_ids(company, date)
+        blocked = self.env["account.move"]._credit_dunning_blocked_move_ids(
+            list({row["move_id"] for row in rows}), date
+        )
+        agency = self.env["account.move"]._credit_blocked_by_agency(list(blocked), date) if blocked else set()
+        rounding = company.currency_id.rounding
+        to_send = letters.browse()
+        for letter in letters:
+            drops = []
+            for line in letter.line_ids:
+                row = current.get((line.move_id.id, letter.partner_id.id))
+                reason = None
+                owner = line.move_id.commercial_partner_id
+                if owner and owner != letter.partner_id and not row:
+                    reason = _("another customer's document")
+                elif not row or (line.line_type == "invoice") != (row["residual"] > 0):
+                    reason = _("paid or no longer open")
+                elif line.line_type == "invoice" and (
+                    row["paused"] or letter.partner_id.id in paused_partner_ids
+                ):
+                    reason = _("dunning paused")
+                elif line.line_type == "invoice" and row["move_id"] in agency:
+                    reason = _("handed over to the collection agency")
+                elif line.line_type == "invoice" and row["move_id"] in blocked:
+                    reason = _("disputed, under a promise to pay or a payment plan")
+                if reason:
+                    drops.append((line, reason))
+                elif float_compare(
+                    row["residual"], line.amount_residual_company, precision_rounding=rounding
+                ):
+                    line.write(
+                        {
+                            "amount_residual": row["residual_currency"],
+                            "amount_residual_company": row["residual"],
+                        }
+                    )
+            if drops:
+                letter._message_log(
+                    body=Markup("<p>%s</p><ul>%s</ul>")
+                    % (
+                        _("Dropped from the letter at validation:"),
+                        Markup().join(
+                            Markup("<li>%s</li>")
+                            % _("%(document)s: %(reason)s", document=line.move_id.display_name, reason=reason)
+                            for line, reason in drops
+                        ),
+                    )
+                )
+                self.env["credit.dunning.line"].union(*(line for line, __ in drops)).unlink()
+            kept = letter.line_ids
+            if not kept.filtered("is_escalation"):
+                letter._action_cancel(_("Cancelled at validation: no invoice left that reaches a new level."))
+            elif (
+                float_compare(sum(kept.mapped("amount_residual_company")), 0.0, precision_rounding=rounding)
+                <= 0
+            ):
+                letter._action_cancel(_("Cancelled at validation: the open credits cover the overdue items."))
+            else:
+                to_send |= letter
+        return to_send
 
     def _update_invoices(self, escalations):
         """Write each escalated invoice's new level and date, grouped by level (one write per
@@ -579,33 +869,160 @@ class CreditDunningRun(models.Model):
 
     @api.model
     def _cron_dunning(self, batch_size=200):
-        """Daily: propose and validate the automatic levels, company by company, in batches of
-        customers; the scheduler re-runs the job at once while customers remain."""
+        """Daily: propose and validate the automatic levels of each company that went live
+        (dunning start date set and reached), in batches of customers; the scheduler re-runs the
+        job at once while customers remain. Each company and each batch is processed on its
+        own (savepoints): a failure is listed on the run, the credit managers are told, and
+        the other customers and companies go on. Until a person has validated the company's
+        first automatic proposal, the automatic dunning only proposes when the company asks
+        for a review of the first run."""
         today = fields.Date.context_today(self)
         done = 0
         remaining = 0
         # sudo: the scheduler's user runs the dunning of every company
         for company in self.env["res.company"].sudo().search([]):
-            runs = self.sudo().with_company(company)
-            levels = runs.env["credit.dunning.level"].search(
-                [("company_id", "=", company.id), ("is_automatic", "=", True)]
-            )
-            if not levels:
+            if not company._credit_dunning_automatic_active(today):
                 continue
-            runs.env["res.partner"].with_company(company)._credit_dunning_resume_expired(today)
-            proposals = runs._prepare_proposal(company, today, levels=levels, automatic=True)
+            runs = self.sudo().with_company(company).with_context(credit_dunning_write=DUNNING_WRITE)
+            today_runs = runs.search(
+                [("company_id", "=", company.id), ("is_automatic", "=", True), ("date", "=", today)]
+            )
+            if today_runs.filtered(lambda run: run.state == "cancel" and run.failure_note):
+                continue  # the company's proposal failed today: the managers were told
+            try:
+                with self.env.cr.savepoint():
+                    levels = runs.env["credit.dunning.level"].search(
+                        [("company_id", "=", company.id), ("is_automatic", "=", True)]
+                    )
+                    proposals = []
+                    if levels:
+                        runs.env["res.partner"].with_company(company)._credit_dunning_resume_expired(today)
+                        proposals = runs._prepare_proposal(
+                            company,
+                            today,
+                            levels=levels,
+                            automatic=True,
+                            exclude_partner_ids=today_runs.failed_partner_ids.ids,
+                        )
+            except Exception as error:  # noqa: BLE001 - one company never stops the others
+                _logger.exception("Automatic dunning of %s failed", company.name)
+                runs._cron_company_failed(company, today, error)
+                continue
             if not proposals:
                 continue
             if done:
                 remaining += len(proposals)
                 continue
             batch, rest = proposals[:batch_size], proposals[batch_size:]
-            run = runs.create({"date": today, "company_id": company.id, "is_automatic": True})
-            run._create_letters(batch)
-            run._action_validate()
+            runs._cron_run_batch(company, today, batch, validate=not company._credit_dunning_review_pending())
             done = len(batch)
             remaining += len(rest)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _cron_run_batch(self, company, date, proposals, validate=True):
+        """One automatic run for ``proposals``: letters created together, else customer by
+        customer (a failing customer is listed and left out); validated unless ``validate`` is
+        off or validation fails (the run then stays a proposal, with the failure listed)."""
+        run = self.create({"date": date, "company_id": company.id, "is_automatic": True})
+        failures = []
+        try:
+            with self.env.cr.savepoint():
+                run._create_letters(proposals)
+        except Exception:  # noqa: BLE001 - isolate the customer that fails
+            for proposal in proposals:
+                try:
+                    with self.env.cr.savepoint():
+                        run._create_letters([proposal])
+                except Exception as error:  # noqa: BLE001
+                    _logger.exception("Automatic dunning: customer %s failed", proposal["partner_id"])
+                    failures.append((proposal["partner_id"], error))
+        if validate and run.letter_ids:
+            try:
+                with self.env.cr.savepoint():
+                    run._action_validate()
+            except Exception as error:  # noqa: BLE001 - the proposal stays for a person
+                _logger.exception("Automatic dunning run %s could not be validated", run.name)
+                failures.append((False, error))
+        run._record_failures(failures, proposal_only=not validate)
+        if not run.letter_ids and run.state == "draft":
+            run.write(
+                {
+                    "state": "cancel",
+                    "cancel_reason": _("The automatic dunning could not create any letter."),
+                    "cancel_date": fields.Datetime.now(),
+                }
+            )
+        return run
+
+    @api.model
+    def _cron_company_failed(self, company, date, error):
+        """A company's automatic proposal failed: kept as a cancelled run naming the error."""
+        run = self.create({"date": date, "company_id": company.id, "is_automatic": True})
+        run._record_failures([(False, error)])
+        run.write(
+            {
+                "state": "cancel",
+                "cancel_reason": _("The automatic dunning proposal failed; see the failures."),
+                "cancel_date": fields.Datetime.now(),
+            }
+        )
+        return run
+
+    def _record_failures(self, failures, proposal_only=False):
+        """List ``failures`` ((customer id or False, exception) pairs) and the letters with items
+        proposed without interest on the run, and tell the company's credit managers."""
+        self.ensure_one()
+        notes = []
+        partners = self.env["res.partner"].browse([partner_id for partner_id, __ in failures if partner_id])
+        for partner_id, error in failures:
+            message = str(error.args[0]) if getattr(error, "args", None) else str(error)
+            if partner_id:
+                notes.append(
+                    _(
+                        "%(customer)s: %(error)s",
+                        customer=partners.browse(partner_id).display_name,
+                        error=message,
+                    )
+                )
+            else:
+                notes.append(message)
+        review = self.letter_ids.filtered("needs_review")
+        if review:
+            notes.append(
+                _(
+                    "Proposed without interest, to be checked: %(customers)s",
+                    customers=", ".join(review.partner_id.mapped("display_name")),
+                )
+            )
+        if not notes and not proposal_only:
+            return
+        if notes:
+            self.write(
+                {
+                    "failure_note": "\n".join(filter(None, [self.failure_note, *notes])),
+                    "failed_partner_ids": [fields.Command.link(partner.id) for partner in partners],
+                }
+            )
+        managers = self._credit_managers()
+        body = (
+            _("The automatic dunning needs your attention: %(notes)s", notes="; ".join(notes))
+            if notes
+            else _("The first automatic dunning run after go-live is a proposal: review and validate it.")
+        )
+        self.message_post(
+            body=body,
+            partner_ids=managers.partner_id.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+
+    def _credit_managers(self):
+        """Active credit managers of the run's company (not the superuser)."""
+        group = self.env.ref("credit_control.credit_control_group_manager")
+        return group.sudo().users.filtered(
+            lambda user: user.active and not user._is_superuser() and self.company_id in user.company_ids
+        )
 
 
 LETTER_MARKER = "CCDUNNINGLETTER%s"

@@ -280,3 +280,97 @@ class ResCompany(models.Model):
                 raise ValidationError(
                     _("The limitation watch horizon of %(company)s cannot be negative.", company=company.name)
                 )
+
+    # === FIELDS: dunning go-live (credit_dunning, issue #13) === #
+    credit_dunning_start_date = fields.Date(
+        string="Automatic Dunning From",
+        help="Go-live of the automatic dunning: until a Credit Manager sets this date, and before "
+        "it, the daily scheduled action sends nothing for this company. Dunning runs proposed by "
+        "hand work regardless.",
+    )
+    credit_dunning_items_from = fields.Date(
+        string="Dun Items Due From",
+        help="Open items due before this date are never dunned automatically (older history stays "
+        "with the collectors, who may still propose it by hand). Empty: every overdue item.",
+    )
+    credit_dunning_first_run_review = fields.Boolean(
+        string="Review the First Automatic Run",
+        default=True,
+        help="The automatic dunning only proposes (nothing is sent) until a person has validated "
+        "the company's first automatic proposal; the credit managers are told to review it.",
+    )
+    credit_dunning_start_level = fields.Selection(
+        [("first", "First level"), ("age", "Level matching the age")],
+        string="First Letter of an Invoice",
+        default="first",
+        required=True,
+        help="Level of the first letter for an invoice never dunned before: the first level of "
+        "the scale (default), or the level its days overdue reach. Either way an invoice gets one "
+        "letter per run and moves on one level at a time afterwards.",
+    )
+
+    @api.constrains(
+        "credit_dunning_start_date", "credit_dunning_items_from", "credit_dunning_first_run_review"
+    )
+    def _check_credit_dunning_go_live(self):
+        from odoo.exceptions import AccessError  # noqa: PLC0415 - imported here: shared file
+
+        # go-live of the automatic dunning: a Credit Manager's decision (a constraint, not a
+        # write() override, so that it also holds at creation)
+        if self.env.su or self.env.user.has_group("credit_control.credit_control_group_manager"):
+            return
+        if any(company.credit_dunning_start_date for company in self):
+            raise AccessError(_("Only a Credit Manager sets the go-live of the automatic dunning."))
+
+    def _credit_dunning_automatic_active(self, date=None):
+        """True when the automatic dunning of this company runs on ``date`` (today): the start
+        date is set and reached. For the dashboard and the settings."""
+        self.ensure_one()
+        date = date or fields.Date.context_today(self)
+        return bool(self.credit_dunning_start_date and self.credit_dunning_start_date <= date)
+
+    def _credit_dunning_review_pending(self):
+        """True while the first automatic run after go-live is to be reviewed: the company asks
+        for it and no automatic run has been validated since the start date."""
+        self.ensure_one()
+        if not self.credit_dunning_first_run_review:
+            return False
+        return (
+            not self.env["credit.dunning.run"]
+            .sudo()
+            .search_count(
+                [
+                    ("company_id", "=", self.id),
+                    ("is_automatic", "=", True),
+                    ("state", "=", "done"),
+                    ("date", ">=", self.credit_dunning_start_date),
+                ],
+                limit=1,
+            )
+        )
+
+    def _credit_dunning_go_live_status(self):
+        """For the dashboard: {"active", "start_date", "items_from", "review_pending",
+        "message"} — the go-live of the automatic dunning in plain words."""
+        self.ensure_one()
+        active = self._credit_dunning_automatic_active()
+        if not self.credit_dunning_start_date:
+            message = _("Automatic dunning is off: a Credit Manager sets its start date in the settings.")
+        elif not active:
+            message = _(
+                "Automatic dunning starts on %(date)s.",
+                date=fields.Date.to_string(self.credit_dunning_start_date),
+            )
+        elif self._credit_dunning_review_pending():
+            message = _(
+                "Automatic dunning proposes letters; nothing is sent until its first run is validated."
+            )
+        else:
+            message = _("Automatic dunning is active.")
+        return {
+            "active": active,
+            "start_date": self.credit_dunning_start_date,
+            "items_from": self.credit_dunning_items_from,
+            "review_pending": active and self._credit_dunning_review_pending(),
+            "message": message,
+        }

@@ -75,3 +75,12 @@ class ResConfigSettings(models.TransientModel):
     credit_problem_escalation_level = fields.Integer(
         related="company_id.credit_problem_escalation_level", readonly=False
     )
+    # dunning go-live (credit_dunning, issue #13)
+    credit_dunning_start_date = fields.Date(related="company_id.credit_dunning_start_date", readonly=False)
+    credit_dunning_items_from = fields.Date(related="company_id.credit_dunning_items_from", readonly=False)
+    credit_dunning_first_run_review = fields.Boolean(
+        related="company_id.credit_dunning_first_run_review", readonly=False
+    )
+    credit_dunning_start_level = fields.Selection(
+        related="company_id.credit_dunning_start_level", readonly=False
+    )

@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo.addons.credit_control.models.account_move import DUNNING_WRITE
@@ -83,6 +84,14 @@ class DunningCommon(CreditControlCommon):
         moves.with_context(credit_dunning_write=DUNNING_WRITE).write(
             {"credit_dunning_level_id": level.id, "credit_dunning_date": cls.today - timedelta(days=days_ago)}
         )
+
+    @contextmanager
+    def _raises(self, exception, text):
+        """``assertRaises`` of Odoo (the savepoint rolls back whatever was written) that also
+        checks the message."""
+        with self.assertRaises(exception) as catcher:
+            yield catcher
+        self.assertIn(text, str(catcher.exception))
 
     def _propose(self, date=None, **kwargs):
         return self.run_model._create_runs(self.company, date or self.today, **kwargs)

@@ -180,7 +180,7 @@ class TestDunningRun(DunningCommon):
         self.assertFalse(self._propose(date=self.today + timedelta(days=4)))
         run = self._propose(date=self.today + timedelta(days=5))
         self.assertEqual(run.line_ids.move_id, paused)
-        run.action_cancel()
+        run._action_cancel("Proposal discarded")
 
         # a customer excluded from dunning, in this company only
         paused._credit_dunning_resume()
@@ -297,7 +297,7 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(run.letter_ids.currency_id, eur)
         # a letter mixing currencies uses the company currency for its fee
         self._invoice(100.0, days_ago=11)
-        run.action_cancel()
+        run._action_cancel("Proposal discarded")
         run = self._propose()
         self.assertEqual(run.letter_ids.currency_id, self.currency)
         self.assertEqual(run.letter_ids.amount_residual, 250.0)
@@ -329,7 +329,7 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(run_2.letter_ids.line_ids.move_id, invoice_2)
         self.assertEqual(run_2.letter_ids.line_ids.level_id, levels_2[0])
         # a customer paused in company 1 is still dunned in company 2
-        run_2.action_cancel()
+        run_2._action_cancel("Proposal discarded")
         self.customer._credit_dunning_pause("only here")
         self.assertTrue(self.run_model.with_company(company_2)._create_runs(company_2, later))
         # a collector of company 1 does not see company 2's runs
@@ -467,6 +467,13 @@ class TestDunningDelivery(DunningCommon):
             self._invoice(100.0, partner=partner, days_ago=10)
         manual_only = self._invoice(100.0, days_ago=40)
         self._set_level(manual_only, self.first, days_ago=14)  # next: second letter, not automatic
+        # live since yesterday, no review of the first run
+        self.company.write(
+            {
+                "credit_dunning_start_date": self.today - timedelta(days=1),
+                "credit_dunning_first_run_review": False,
+            }
+        )
         with patch.object(type(self.env["ir.cron"]), "_notify_progress") as progress:
             self.run_model._cron_dunning(batch_size=2)
         progress.assert_called_once_with(done=2, remaining=1)
@@ -499,8 +506,9 @@ class TestDunningQueries(DunningCommon):
             [{"name": f"Kunde {i}", "is_company": True, "email": f"k{i}@example.com"} for i in range(10)]
         )
         self._invoice(100.0, partner=partners[0], days_ago=10)
-        self.run_model._prepare_proposal(self.company, self.today)  # warm the registry caches
-        self.env.invalidate_all()
+        for __ in range(2):  # warm the registry caches (record rules of every model read)
+            self.run_model._prepare_proposal(self.company, self.today)
+            self.env.invalidate_all()
         small = self._count_queries(lambda: self.run_model._prepare_proposal(self.company, self.today))
         for partner in partners:
             for days in (10, 20, 30):
@@ -533,7 +541,7 @@ class TestDunningCharges(DunningCommon):
             self._line_of(run, invoice).flat_fee_amount,
             self.eur._convert(50.0, self.currency, self.company, self.today),
         )
-        run.action_cancel()
+        run._action_cancel("Proposal discarded")
         self.company.credit_dunning_flat_fee = 0.0
         line = self._line_of(self._propose(), invoice)
         self.assertEqual(line.flat_fee_amount, 0.0)

@@ -1,6 +1,7 @@
 from . import credit_order_block
 from . import credit_order_release
 from . import credit_dunning_run_create
+from . import credit_dunning_cancel
 from . import credit_dunning_pause
 from . import credit_profile_update
 from . import credit_aging_open
