@@ -3,10 +3,13 @@ import os
 from datetime import timedelta
 from unittest.mock import patch
 
+import pypdf
 import qrcode
 
 from odoo.tests import HttpCase, tagged
 from odoo.tools.pdf import PdfFileReader
+
+from odoo.addons.credit_control.reports.credit_report_layout import wkhtmltopdf_renders_header_footer
 
 from .common import ManifestsReadMixin
 from .dunning_common import DunningCommon
@@ -62,6 +65,58 @@ class TestDunningLetter(DunningCommon):
         open_balance = sum(lines.mapped("amount_residual"))
         self.assertEqual(open_balance, 1000.0 + 1100.0 + 1200.0 - 50.0)
         self.assertIn("Amount due", text)
+
+    def _text_positions(self, pdf):
+        """(text, x in mm from the left page edge, y in mm from the top) of every text run."""
+        reader = pypdf.PdfReader(io.BytesIO(pdf))
+        runs = []
+        for page in reader.pages[:1]:
+            height = float(page.mediabox.height)
+
+            def visitor(text, cm, tm, font_dict, font_size, runs=runs, height=height):
+                if text.strip():
+                    x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                    y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                    runs.append((text.strip(), x * 25.4 / 72, (height - y) * 25.4 / 72))
+
+            page.extract_text(visitor_text=visitor)
+        return runs
+
+    def test_letter_company_details_and_window(self):
+        """The letter carries the company's legal details (in the page body: Debian's
+        wkhtmltopdf renders no layout footer) and its address sits in the window of a DIN 5008
+        envelope: 20 mm from the left edge, below 45 mm from the top."""
+        self.company.write(
+            {
+                "company_registry": "HRB 123456 B, Amtsgericht Charlottenburg",
+                "report_footer": "<p>Geschäftsführerin: Erika Mustermann</p>",
+                "vat": "DE123456788",
+                "city": "Berlin",
+            }
+        )
+        letter = self._validated_letter()
+        pdf = letter.attachment_id.raw
+        if os.environ.get("CC_DUNNING_PDF_DIR"):
+            with open(os.path.join(os.environ["CC_DUNNING_PDF_DIR"], "letter_window.pdf"), "wb") as file:
+                file.write(pdf)
+        text = self._pdf_text(pdf)
+        if not wkhtmltopdf_renders_header_footer():
+            # with a patched wkhtmltopdf these are in the layout's footer (not in the text layer
+            # of the body), the layout's own business
+            self.assertIn("HRB 123456 B, Amtsgericht Charlottenburg", text)
+            self.assertIn("Geschäftsführerin: Erika Mustermann", text)
+            self.assertIn("DE123456788", text)
+        self.assertIn("DE89370400440532013000", text)
+        positions = self._text_positions(pdf)
+        street = [run for run in positions if run[0].startswith("Hauptstraße 1")]
+        self.assertTrue(street, f"street of the address block in the text layer: {positions[:20]}")
+        _text, left, top = street[0]
+        self.assertAlmostEqual(left, 20.0, delta=1.0, msg=f"address block's left edge at {left:.1f} mm")
+        self.assertGreaterEqual(top, 45.0, "the address starts below the window's top edge")
+        self.assertLessEqual(top, 90.0, "the address is inside the window (45 mm high)")
+        customer = [run for run in positions if run[0].startswith(self.customer.name)]
+        self.assertTrue(customer)
+        self.assertAlmostEqual(customer[0][1], 20.0, delta=1.0)
 
     def test_letter_german(self):
         self.env["res.lang"]._activate_lang("de_DE")
@@ -157,7 +212,7 @@ class TestDunningLetterLong(ManifestsReadMixin, DunningCommon, HttpCase):
 
     def test_two_pages_english(self):
         pages = self._check_two_pages(
-            ["Invoice", "Due Date", "Days Overdue", "Open Amount", "Interest", "Fees"], "long_en.pdf"
+            ["Invoice", "Due Date", "Days Overdue", "Open Amount", "Interest", "Flat Fee"], "long_en.pdf"
         )
         self.assertIn("Amount due", pages[1])
         self.assertIn("Default interest (§288 BGB)", pages[1])
@@ -167,7 +222,7 @@ class TestDunningLetterLong(ManifestsReadMixin, DunningCommon, HttpCase):
         self.env["ir.module.module"]._load_module_terms(["credit_control"], ["de_DE"])
         self.customer.lang = "de_DE"
         pages = self._check_two_pages(
-            ["Rechnung", "Fälligkeitsdatum", "Tage überfällig", "Offener Betrag", "Zinsen", "Gebühren"],
+            ["Rechnung", "Fälligkeitsdatum", "Tage überfällig", "Offener Betrag", "Zinsen", "Pauschale"],
             "long_de.pdf",
         )
         self.assertNotIn("Open Amount", " ".join(pages))
@@ -257,9 +312,10 @@ class TestDunningLetterQrCode(DunningCommon):
             if os.environ.get("CC_DUNNING_PDF_DIR"):
                 with open(os.path.join(os.environ["CC_DUNNING_PDF_DIR"], "letter_qr.pdf"), "wb") as file:
                     file.write(pdf)
-            # no QR code when the company switched QR codes off, or for a total in another currency
+            # the GiroCode whenever the company has an IBAN, even with the invoices' QR codes off;
+            # none for a total in another currency
             self.company.qr_code = False
-            self.assertNotIn('name="qr_code"', self._html(run.letter_ids))
+            self.assertIn('name="qr_code"', self._html(run.letter_ids))
             self.company.qr_code = True
             run_usd = self.run_model._create_runs(self.company, self.today, partners=self._usd_customer())
             self.assertNotIn('name="qr_code"', self._html(run_usd.letter_ids))
