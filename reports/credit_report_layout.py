@@ -69,6 +69,9 @@ class IrActionsReport(models.Model):
         if report._credit_is_own_report():
             # the company's details (legal form, seat, register, managing directors, bank, VAT id)
             # go into the page body when wkhtmltopdf cannot render the layout's footer
+            data["credit_uses_din5008"] = lambda company: (
+                company.sudo().external_report_layout_id.key == DIN5008_LAYOUT
+            )
             data["credit_details_in_body"] = (
                 data.get("report_type", "pdf") == "pdf" and not wkhtmltopdf_renders_header_footer()
             )
