@@ -72,7 +72,7 @@ class IrActionsReport(models.Model):
             data["credit_uses_din5008"] = lambda company: (
                 company.sudo().external_report_layout_id.key == DIN5008_LAYOUT
             )
-            data["credit_details_in_body"] = (
-                data.get("report_type", "pdf") == "pdf" and not wkhtmltopdf_renders_header_footer()
-            )
+            # (also in the HTML rendering: the dunning run turns the HTML of all its letters into
+            # one PDF itself)
+            data["credit_details_in_body"] = not wkhtmltopdf_renders_header_footer()
         return data
