@@ -118,9 +118,9 @@ class ReportDunningLetter(models.AbstractModel):
         company = letter.company_id
         for line in lines.filtered(lambda line: line.interest_amount and line.interest_date_from):
             business = line.partner_id.is_company
-            points = (
-                company.credit_interest_points_business if business else company.credit_interest_points_consumer
-            )
+            points = company.credit_interest_points_consumer
+            if business:
+                points = company.credit_interest_points_business
             date_to = letter.dunning_date
             try:
                 periods = base_rates._get_rate_periods(line.interest_date_from, date_to)

@@ -252,7 +252,8 @@ class TestCreditAgingOpenCredits(CreditControlCommon):
         self.assertEqual(sum(mine.mapped("amount_not_due")), 200.0)
         self.assertEqual(sum(mine.mapped("amount_credit")), 0.0)
         theirs = rows.filtered(lambda r: r.partner_id == other)
-        self.assertEqual(sum(theirs.mapped("amount_1_30")), 0.0)
+        details = [(r.move_name, r.date_maturity, r.amount_open, r.amount_net, r.amount_credit) for r in rows]
+        self.assertEqual(sum(theirs.mapped("amount_1_30")), 0.0, details)
         self.assertEqual(sum(theirs.mapped("amount_credit")), -200.0)
         lines = self.env["account.move.line"].search(
             [
@@ -281,6 +282,7 @@ class TestCreditAgingOpenCredits(CreditControlCommon):
         self.assertEqual(receivables["total"], balance)
 
     def test_title_in_the_users_date_format(self):
+        self._invoice(100.0, days_ago=3)
         self.env["res.lang"]._activate_lang("de_DE")
         action = self.env["credit.aging.report"].with_context(lang="de_DE").action_open(self.today)
         self.assertIn(self.today.strftime("%d.%m.%Y"), action["display_name"])
