@@ -79,6 +79,11 @@ class CreditAgingReport(models.Model):
 
     @property
     def _table_query(self):
+        # the query reads the ledger's columns: pending writes first
+        self.env["account.move.line"].flush_model()
+        self.env["account.partial.reconcile"].flush_model()
+        self.env["account.move"].flush_model()
+        self.env["res.partner"].flush_model()
         as_of = self._aging_date()
         days = SQL("(%(as_of)s::date - COALESCE(l.date_maturity, l.date))", as_of=as_of)
         # amounts settled on or before the date per journal item (debit side +, credit side -),

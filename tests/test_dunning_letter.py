@@ -395,8 +395,12 @@ class TestDunningLetterTexts(DunningCommon):
         letter = run.letter_ids
         self.assertEqual(len(letter), 1)
         report = self.env["ir.actions.report"]
+        # the default scale copied for the test company, as every company gets it
+        self.levels.sudo().write({"active": False})
+        copies = self.env["credit.dunning.level"].with_context(active_test=False)
         for xmlid in self.LEVELS:
-            level = self.env.ref(xmlid)
+            copies |= self.env.ref(xmlid).sudo().copy({"company_id": self.company.id})
+        for xmlid, level in zip(self.LEVELS, copies, strict=True):
             # the default level's texts on this letter (a proposal: the level may still change)
             letter.level_id = level
             html = report._render_qweb_html("credit_control.credit_dunning_letter_report_action", letter.ids)[
