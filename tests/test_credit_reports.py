@@ -1,4 +1,5 @@
 import io
+import os
 import re
 import subprocess
 import tempfile
@@ -206,7 +207,14 @@ class TestCreditReportsPdf(ManifestsReadMixin, DunningCommon, HttpCase):
         cls.company.write({"company_registry": "HRB 99999 B", "vat": "DE123456788"})
 
     def _pdf_text(self, report, ids):
-        pdf = self.env["ir.actions.report"]._render_qweb_pdf(report, ids)[0]
+        pdf = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf(report, ids)[0]
+        )
+        if os.environ.get("CC_DUNNING_PDF_DIR"):
+            with open(os.path.join(os.environ["CC_DUNNING_PDF_DIR"], f"{report}.pdf"), "wb") as file:
+                file.write(pdf)
         reader = PdfFileReader(io.BytesIO(pdf))
         return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
