@@ -16,6 +16,7 @@
         "security/credit_control_groups.xml",
         "security/ir.model.access.csv",
         "security/credit_control_security.xml",
+        "reports/credit_report_layout_templates.xml",
         "reports/ir_actions_report.xml",
         "reports/credit_dunning_letter_templates.xml",
         "data/credit_rating_data.xml",

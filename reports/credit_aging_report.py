@@ -1,6 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 BUCKETS = [
     ("not_due", "Not Due"),
@@ -44,7 +44,28 @@ class CreditAgingReport(models.Model):
     )
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", string="Company Currency", readonly=True)
-    amount_open = fields.Monetary(string="Open", readonly=True, aggregator="sum")
+    amount_open = fields.Monetary(
+        string="Open",
+        readonly=True,
+        aggregator="sum",
+        help="Open amount of the document (credits negative). The buckets hold the invoices' open "
+        "amounts net of the customer's open credits (oldest invoices first); a credit larger "
+        "than the customer's invoices stays as Unapplied Credit: buckets + unapplied credit = open.",
+    )
+    amount_net = fields.Monetary(
+        string="Open Net of Credits",
+        readonly=True,
+        aggregator="sum",
+        help="An invoice's open amount less the customer's open credits it absorbs (oldest "
+        "invoices first); 0 for credits.",
+    )
+    amount_credit = fields.Monetary(
+        string="Unapplied Credit",
+        readonly=True,
+        aggregator="sum",
+        help="The part of an open credit (credit note, unallocated payment) that the customer's "
+        "open invoices do not absorb.",
+    )
     amount_not_due = fields.Monetary(string="Not Due", readonly=True, aggregator="sum")
     amount_1_30 = fields.Monetary(string="1-30", readonly=True, aggregator="sum")
     amount_31_60 = fields.Monetary(string="31-60", readonly=True, aggregator="sum")
@@ -58,6 +79,11 @@ class CreditAgingReport(models.Model):
 
     @property
     def _table_query(self):
+        # the query reads the ledger's columns: pending writes first
+        self.env["account.move.line"].flush_model()
+        self.env["account.partial.reconcile"].flush_model()
+        self.env["account.move"].flush_model()
+        self.env["res.partner"].flush_model()
         as_of = self._aging_date()
         days = SQL("(%(as_of)s::date - COALESCE(l.date_maturity, l.date))", as_of=as_of)
         # amounts settled on or before the date per journal item (debit side +, credit side -),
@@ -81,7 +107,7 @@ class CreditAgingReport(models.Model):
         self.env.cr.execute("SET LOCAL jit = off")
 
         def bucket_amount(condition):
-            return SQL("CASE WHEN %s THEN open_items.amount_open ELSE 0 END", condition)
+            return SQL("CASE WHEN %s THEN open_items.amount_net ELSE 0 END", condition)
 
         # escalation level: the highest level (sequence, days, id) of the customer's open
         # invoices per company, as res.partner.credit_dunning_level_id computes it
@@ -114,6 +140,17 @@ class CreditAgingReport(models.Model):
                    %(b4)s AS amount_91_180,
                    %(b5)s AS amount_180_plus
               FROM (
+                -- open credits netted per customer and company, oldest invoices first: an
+                -- invoice keeps what the customer's credits do not absorb (amount_net); a credit
+                -- keeps what the invoices do not absorb (amount_credit)
+                SELECT items.*,
+                       CASE WHEN items.amount_open > 0 THEN GREATEST(0, LEAST(items.amount_open,
+                            SUM(GREATEST(items.amount_open, 0)) OVER same_sign
+                            - SUM(GREATEST(-items.amount_open, 0)) OVER customer)) ELSE 0 END AS amount_net,
+                       CASE WHEN items.amount_open < 0 THEN -GREATEST(0, LEAST(-items.amount_open,
+                            SUM(GREATEST(-items.amount_open, 0)) OVER same_sign
+                            - SUM(GREATEST(items.amount_open, 0)) OVER customer)) ELSE 0 END AS amount_credit
+                  FROM (
                 SELECT l.id AS id,
                        l.id AS move_line_id,
                        l.move_id,
@@ -149,8 +186,13 @@ class CreditAgingReport(models.Model):
                          UNION ALL
                         SELECT pr.credit_move_id FROM account_partial_reconcile pr
                          WHERE pr.max_date > %(as_of)s))
+                  ) items
+                 WHERE items.amount_open <> 0
+                WINDOW customer AS (PARTITION BY items.partner_id, items.company_id),
+                       same_sign AS (PARTITION BY items.partner_id, items.company_id, items.amount_open > 0
+                                     ORDER BY COALESCE(items.date_maturity, items.date), items.id
+                                     ROWS UNBOUNDED PRECEDING)
               ) open_items
-             WHERE open_items.amount_open <> 0
             """,
             as_of=as_of,
             escalation=escalation,
@@ -178,7 +220,7 @@ class CreditAgingReport(models.Model):
     @api.model
     def _get_aging_totals(self, as_of, domain=None):
         """Sums of the open amount and of each bucket as of ``as_of`` in the current company."""
-        measures = ["amount_open"] + ["amount_%s" % key for key, _label in BUCKETS]
+        measures = ["amount_open", "amount_credit"] + ["amount_%s" % key for key, _label in BUCKETS]
         report = self.with_context(aging_date=fields.Date.to_string(fields.Date.to_date(as_of)))
         sums = report._read_group(
             [("company_id", "=", self.env.company.id)] + (domain or []),
@@ -210,5 +252,5 @@ class CreditAgingReport(models.Model):
         self._check_aging_date(as_of)
         action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_aging_report_action")
         action["context"] = {"aging_date": fields.Date.to_string(as_of)}
-        action["display_name"] = _("Aging as of %(date)s", date=as_of)
+        action["display_name"] = _("Aging as of %(date)s", date=format_date(self.env, as_of))
         return action

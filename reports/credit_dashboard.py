@@ -213,7 +213,26 @@ class CreditDashboard(models.AbstractModel):
                     "action": self._aging_action(today, [("bucket", "=", key)], labels[key]),
                 }
                 for key, _label in BUCKETS
-            ],
+            ]
+            + (
+                [
+                    {
+                        # credits larger than their customers' open invoices: they make the
+                        # buckets add up to the receivable balance
+                        "key": "credit",
+                        "label": _("Unapplied Credits"),
+                        "amount": totals["amount_credit"],
+                        "amount_display": self._format(totals["amount_credit"], "amount"),
+                        "percent": 100.0 * totals["amount_credit"] / total if total else 0.0,
+                        "width": 0.0,
+                        "action": self._aging_action(
+                            today, [("amount_credit", "<", 0)], _("Unapplied Credits")
+                        ),
+                    }
+                ]
+                if totals["amount_credit"]
+                else []
+            ),
         }
 
     @api.model

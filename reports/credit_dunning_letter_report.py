@@ -2,7 +2,9 @@ import logging
 from collections import defaultdict
 
 from odoo import api, models
-from odoo.tools import format_date
+from odoo.tools import format_date, formatLang
+
+from .credit_report_layout import DIN5008_LAYOUT
 
 _logger = logging.getLogger(__name__)
 
@@ -56,7 +58,9 @@ class ReportDunningLetter(models.AbstractModel):
             }
             for currency, values in totals.items()
         ]
-        bank = company.partner_id.bank_ids[:1]
+        # the first account with an IBAN (the one a transfer and the GiroCode need)
+        banks = company.partner_id.bank_ids
+        bank = banks.filtered(lambda b: b.acc_type == "iban")[:1] or banks[:1]
         references = ", ".join(
             name
             for name in lines.filtered(lambda line: line.line_type == "invoice").move_id.mapped("name")
@@ -78,7 +82,12 @@ class ReportDunningLetter(models.AbstractModel):
         rows = [("invoice", line) for line in invoice_lines]
         if credit_lines:
             rows += [("section", None)] + [("credit", line) for line in credit_lines]
+        lang_env = letter.with_context(
+            lang=letter.recipient_id.lang or letter.partner_id.lang or self.env.lang
+        ).env
         return {
+            "din5008": company.external_report_layout_id.key == DIN5008_LAYOUT,
+            "interest_info": self._get_interest_info(lang_env, letter, invoice_lines),
             "pages": self._paginate(rows),
             "qr_code": self._get_qr_code(letter, bank, total_list, references),
             "invoice_lines": lines.filtered(lambda line: line.line_type == "invoice"),
@@ -101,6 +110,36 @@ class ReportDunningLetter(models.AbstractModel):
         }
 
     @api.model
+    def _get_interest_info(self, lang_env, letter, lines):
+        """Per line with interest: its period and annual rate in words, e.g.
+        "15.10.2026 – 02.12.2026 at 11.27 %" (several rates when the base rate changed)."""
+        info = {}
+        base_rates = self.env["credit.base.rate"]
+        company = letter.company_id
+        for line in lines.filtered(lambda line: line.interest_amount and line.interest_date_from):
+            business = line.partner_id.is_company
+            points = company.credit_interest_points_consumer
+            if business:
+                points = company.credit_interest_points_business
+            date_to = letter.dunning_date
+            try:
+                periods = base_rates._get_rate_periods(line.interest_date_from, date_to)
+            except Exception:  # noqa: BLE001 - a missing base rate must not stop the letter
+                periods = []
+            rates = []
+            for _first, _last, base_rate in periods:
+                rate = max(base_rate + points, 0.0)
+                if rate not in rates:
+                    rates.append(rate)
+            info[line.id] = lang_env._(
+                "%(date_from)s – %(date_to)s at %(rate)s p.a.",
+                date_from=format_date(lang_env, line.interest_date_from),
+                date_to=format_date(lang_env, date_to),
+                rate=" / ".join(f"{formatLang(lang_env, rate, digits=2)} %" for rate in rates),
+            )
+        return info
+
+    @api.model
     def _paginate(self, rows):
         """The table rows cut into pages: FIRST_PAGE_ROWS, then NEXT_PAGE_ROWS each."""
         pages = [rows[:FIRST_PAGE_ROWS]]
@@ -111,9 +150,9 @@ class ReportDunningLetter(models.AbstractModel):
     @api.model
     def _get_qr_code(self, letter, bank, totals, reference):
         """A SEPA payment QR code (data URI) for the letter's EUR total, made by Odoo's own
-        ``res.partner.bank`` QR API, when the SEPA QR module is installed, the company shows QR
-        codes (Invoicing settings) and its account qualifies (a SEPA IBAN); else None."""
-        if not bank or not letter.company_id.qr_code:
+        ``res.partner.bank`` QR API, whenever the SEPA QR module is installed and the company's
+        account qualifies (a SEPA IBAN), whatever the invoices' QR setting; else None."""
+        if not bank:
             return None
         if SEPA_QR_METHOD not in dict(bank.get_available_qr_methods_in_sequence()):
             return None

@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -17,7 +18,11 @@ class CreditForecast(models.AbstractModel):
     each instalment's due date (best and expected; worst: plus the customer's maximum days late);
     an open promise to pay moves the promised amount (at most what is open on its invoices) to
     the promised date (best and expected; worst: the end of its grace period), the rest of those
-    invoices stays at its predicted date."""
+    invoices stays at its predicted date.
+
+    Open credits (unallocated payments, credit notes) are money already received: per customer
+    they reduce its expected receipts, oldest items first (by due or promised date); a customer
+    whose credits cover its open items (net balance 0 or less) is not forecast at all."""
 
     _name = "credit.forecast"
     _description = "Cash-in Forecast"
@@ -102,9 +107,35 @@ class CreditForecast(models.AbstractModel):
         return [tuple(item) for item in remaining if item[0]], covered
 
     @api.model
+    def _net_credits(self, items, covered):
+        """Net each customer's open credits (negative items) against its receipts, oldest first:
+        returns ``items`` and ``covered`` with the credits consumed and without the credits."""
+        credits = defaultdict(float)
+        entries = []
+        for amount, due, partner_id, move_id in items:
+            if amount < 0:
+                credits[partner_id] -= amount
+            elif amount > 0:
+                entries.append([amount, due, partner_id, move_id, "item", None])
+        for amount, day, worst, partner_id in covered:
+            if amount > 0:
+                entries.append([amount, day, partner_id, None, "covered", worst])
+        entries.sort(key=lambda entry: (entry[1], entry[4] == "covered", entry[3] or 0))
+        for entry in entries:
+            credit = credits.get(entry[2], 0.0)
+            if credit > 0:
+                part = min(credit, entry[0])
+                entry[0] -= part
+                credits[entry[2]] = credit - part
+        return (
+            [(e[0], e[1], e[2], e[3]) for e in entries if e[4] == "item" and e[0] > 0],
+            [(e[0], e[1], e[5], e[2]) for e in entries if e[4] == "covered" and e[0] > 0],
+        )
+
+    @api.model
     def _compute(self, today=None):
         today = fields.Date.to_date(today) or fields.Date.context_today(self)
-        items, covered = self._covered(self._open_items(), today)
+        items, covered = self._net_credits(*self._covered(self._open_items(), today))
         partners = self.env["res.partner"].browse(
             {item[2] for item in items} | {partner_id for _a, _d, _w, partner_id in covered}
         )

@@ -30,9 +30,11 @@ class CreditKpi(models.AbstractModel):
         ``dates``, as the aging (:class:`credit.aging.report`) computes them (only reconciliations
         dated on or before the date count): total = the receivable balance up to the date (open
         credits such as unallocated credit notes and payments reduce it); current / overdue = the
-        open amount of the debit items (invoices) not yet due / due before the date (a credit is
-        neither, so current + overdue = total + open credits).
-        One query for all dates: lines and partials are first summed per (date, due date)."""
+        open amount of the debit items (invoices) not yet due / due before the date, net of the
+        customer's open credits, which offset its oldest (overdue) invoices first. So current +
+        overdue = total + the credit balances of customers whose credits exceed their invoices.
+        One query for all dates: lines and partials are first summed per (customer, date, due
+        date)."""
         dates = sorted(set(dates))
         if not dates:
             return {}
@@ -46,31 +48,58 @@ class CreditKpi(models.AbstractModel):
             SQL(
                 """
             WITH lines AS (
-                SELECT l.date, COALESCE(l.date_maturity, l.date) AS due, l.balance > 0 AS is_debit,
+                SELECT p.commercial_partner_id AS partner_id, l.date,
+                       COALESCE(l.date_maturity, l.date) AS due, l.balance > 0 AS is_debit,
                        SUM(l.balance) AS amount
                   FROM account_move_line l
                   JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                  JOIN res_partner p ON p.id = l.partner_id
                  WHERE l.company_id = %(company_id)s AND l.parent_state = 'posted'
-                   AND l.partner_id IS NOT NULL AND l.date <= %(last)s
-              GROUP BY 1, 2, 3
+                   AND l.date <= %(last)s
+              GROUP BY 1, 2, 3, 4
             ), debit_partials AS (
                 -- a partial reduces the open amount of its debit line
-                SELECT pr.max_date, COALESCE(l.date_maturity, l.date) AS due, SUM(pr.amount) AS amount
+                SELECT p.commercial_partner_id AS partner_id, pr.max_date,
+                       COALESCE(l.date_maturity, l.date) AS due, SUM(pr.amount) AS amount
                   FROM account_partial_reconcile pr
                   JOIN account_move_line l ON l.id = pr.debit_move_id
                   JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
-                 WHERE l.company_id = %(company_id)s AND l.partner_id IS NOT NULL AND pr.max_date <= %(last)s
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.company_id = %(company_id)s AND pr.max_date <= %(last)s
                    AND l.balance > 0
+              GROUP BY 1, 2, 3
+            ), per_customer AS (
+                SELECT e.d, l.partner_id,
+                       SUM(l.amount) AS total,
+                       COALESCE(SUM(l.amount) FILTER (WHERE l.is_debit AND l.due >= e.d), 0) AS current,
+                       COALESCE(SUM(l.amount) FILTER (WHERE l.is_debit AND l.due < e.d), 0) AS overdue
+                  FROM unnest(%(dates)s::date[]) AS e(d)
+                  JOIN lines l ON l.date <= e.d
               GROUP BY 1, 2
+            ), partials_per_customer AS (
+                SELECT e.d, dp.partner_id,
+                       COALESCE(SUM(dp.amount) FILTER (WHERE dp.due >= e.d), 0) AS current,
+                       COALESCE(SUM(dp.amount) FILTER (WHERE dp.due < e.d), 0) AS overdue
+                  FROM unnest(%(dates)s::date[]) AS e(d)
+                  JOIN debit_partials dp ON dp.max_date <= e.d
+              GROUP BY 1, 2
+            ), open_per_customer AS (
+                SELECT c.d, c.total,
+                       c.current - COALESCE(pp.current, 0) AS current,
+                       c.overdue - COALESCE(pp.overdue, 0) AS overdue
+                  FROM per_customer c
+                  LEFT JOIN partials_per_customer pp ON pp.d = c.d AND pp.partner_id = c.partner_id
             )
+            -- the customer's open credits (open invoices - balance) offset its oldest invoices
+            -- first: the overdue ones, then the current ones
             SELECT e.d,
-                   (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d),
-                   (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d AND due >= e.d AND is_debit)
-                   - (SELECT COALESCE(SUM(amount), 0) FROM debit_partials
-                       WHERE max_date <= e.d AND due >= e.d),
-                   (SELECT COALESCE(SUM(amount), 0) FROM lines WHERE date <= e.d AND due < e.d AND is_debit)
-                   - (SELECT COALESCE(SUM(amount), 0) FROM debit_partials WHERE max_date <= e.d AND due < e.d)
+                   COALESCE(SUM(o.total), 0),
+                   COALESCE(SUM(GREATEST(0, o.current
+                       - GREATEST(0, GREATEST(0, o.current + o.overdue - o.total) - o.overdue))), 0),
+                   COALESCE(SUM(GREATEST(0, o.overdue - GREATEST(0, o.current + o.overdue - o.total))), 0)
               FROM unnest(%(dates)s::date[]) AS e(d)
+              LEFT JOIN open_per_customer o ON o.d = e.d
+          GROUP BY e.d
                 """,
                 company_id=self.env.company.id,
                 last=dates[-1],
@@ -90,9 +119,11 @@ class CreditKpi(models.AbstractModel):
     @api.model
     def _aging_buckets(self, as_of):
         """{bucket key: open amount} of the receivables as of ``as_of``, bucketed by days past due
-        as the aging (:class:`credit.aging.report`) does — each item at its own due date, credits
-        included — but in one aggregate query (open amounts summed per due date first), for the
-        dashboard's bars. Keys: those of ``BUCKETS`` and ``open`` (the total)."""
+        as the aging (:class:`credit.aging.report`) does — each item at its own due date, net of
+        the customer's open credits (oldest first) — but in one aggregate query (open amounts
+        summed per customer and due date first), for the dashboard's bars. Keys: those of
+        ``BUCKETS``, ``credit`` (unapplied credits, negative) and ``open`` (the total: buckets +
+        credit = the receivable balance)."""
         as_of = fields.Date.to_date(as_of)
         self.env["account.move.line"].flush_model(
             ["balance", "date", "date_maturity", "parent_state", "partner_id", "account_id", "company_id"]
@@ -104,29 +135,49 @@ class CreditKpi(models.AbstractModel):
             SQL(
                 """
             WITH open_by_due AS (
-                SELECT COALESCE(l.date_maturity, l.date) AS due, SUM(l.balance) AS amount
+                SELECT p.commercial_partner_id AS partner_id, COALESCE(l.date_maturity, l.date) AS due,
+                       SUM(l.balance) AS amount
                   FROM account_move_line l
                   JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                  JOIN res_partner p ON p.id = l.partner_id
                  WHERE l.company_id = %(company_id)s AND l.parent_state = 'posted'
-                   AND l.partner_id IS NOT NULL AND l.date <= %(as_of)s
-              GROUP BY 1
+                   AND l.date <= %(as_of)s
+              GROUP BY 1, 2
              UNION ALL
                 -- a partial reduces the open amount of its debit line and raises that of its credit line
-                SELECT COALESCE(l.date_maturity, l.date), -SUM(pr.amount)
+                SELECT p.commercial_partner_id, COALESCE(l.date_maturity, l.date), -SUM(pr.amount)
                   FROM account_partial_reconcile pr
                   JOIN account_move_line l ON l.id = pr.debit_move_id
                   JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
-                 WHERE l.company_id = %(company_id)s AND l.partner_id IS NOT NULL
-                   AND pr.max_date <= %(as_of)s
-              GROUP BY 1
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.company_id = %(company_id)s AND pr.max_date <= %(as_of)s
+              GROUP BY 1, 2
              UNION ALL
-                SELECT COALESCE(l.date_maturity, l.date), SUM(pr.amount)
+                SELECT p.commercial_partner_id, COALESCE(l.date_maturity, l.date), SUM(pr.amount)
                   FROM account_partial_reconcile pr
                   JOIN account_move_line l ON l.id = pr.credit_move_id
                   JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
-                 WHERE l.company_id = %(company_id)s AND l.partner_id IS NOT NULL
-                   AND pr.max_date <= %(as_of)s
-              GROUP BY 1
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.company_id = %(company_id)s AND pr.max_date <= %(as_of)s
+              GROUP BY 1, 2
+            ), per_due AS (
+                SELECT partner_id, due, SUM(amount) AS amount
+                  FROM open_by_due
+              GROUP BY 1, 2
+                HAVING SUM(amount) <> 0
+            ), netted AS (
+                -- the customer's open credits offset its oldest open amounts first; what they do
+                -- not absorb is the customer's unapplied credit
+                SELECT due,
+                       CASE WHEN amount > 0 THEN GREATEST(0, LEAST(amount,
+                            SUM(GREATEST(amount, 0)) OVER (PARTITION BY partner_id ORDER BY due
+                                                           ROWS UNBOUNDED PRECEDING)
+                            - SUM(GREATEST(-amount, 0)) OVER (PARTITION BY partner_id))) ELSE 0 END AS net,
+                       CASE WHEN amount < 0 THEN -GREATEST(0, LEAST(-amount,
+                            SUM(GREATEST(-amount, 0)) OVER (PARTITION BY partner_id ORDER BY due
+                                                            ROWS UNBOUNDED PRECEDING)
+                            - SUM(GREATEST(amount, 0)) OVER (PARTITION BY partner_id))) ELSE 0 END AS credit
+                  FROM per_due
             )
             SELECT CASE WHEN %(as_of)s::date - due <= 0 THEN 'not_due'
                         WHEN %(as_of)s::date - due <= 30 THEN '1_30'
@@ -134,8 +185,8 @@ class CreditKpi(models.AbstractModel):
                         WHEN %(as_of)s::date - due <= 90 THEN '61_90'
                         WHEN %(as_of)s::date - due <= 180 THEN '91_180'
                         ELSE '180_plus' END,
-                   SUM(amount)
-              FROM open_by_due
+                   SUM(net), SUM(credit)
+              FROM netted
           GROUP BY 1
                 """,
                 company_id=self.env.company.id,
@@ -144,7 +195,8 @@ class CreditKpi(models.AbstractModel):
         )
         currency = self.env.company.currency_id
         result = {key: 0.0 for key, _label in BUCKETS}
-        result.update({key: currency.round(amount or 0.0) for key, amount in rows})
+        result.update({key: currency.round(amount or 0.0) for key, amount, _credit in rows})
+        result["credit"] = currency.round(sum(credit or 0.0 for _key, _amount, credit in rows))
         result["open"] = currency.round(sum(result.values()))
         return result
 

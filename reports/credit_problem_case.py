@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
+from ..models.credit_check import responsible_credit_manager
 from .credit_worklist import limitation_end_sql, limitation_horizon_days
 
 # case type, label, digit of the line id (id = source record id * 10 + digit: stable across queries)
@@ -228,7 +229,13 @@ class CreditProblemCase(models.Model):
                   JOIN res_partner cp ON cp.id = r.partner_id
                  WHERE r.limitation_count > 0
             )
-            SELECT cases.*,
+            SELECT cases.id, cases.case_type, cases.sequence, cases.partner_id,
+                   -- no salesperson or credit manager on the customer (or the record): the
+                   -- company's credit team, so that every case has someone to act on it
+                   COALESCE(cases.user_id, %(fallback_owner)s::int) AS user_id,
+                   cases.amount, cases.amount_ref, cases.item_count, cases.date, cases.date_ref,
+                   cases.reference, cases.state, cases.rating_old_id, cases.rating_new_id,
+                   cases.res_model, cases.res_id,
                    %(company)s AS company_id,
                    %(currency)s AS currency_id,
                    CASE WHEN cases.date IS NULL THEN NULL ELSE %(today)s::date - cases.date END AS age_days
@@ -237,6 +244,7 @@ class CreditProblemCase(models.Model):
             company=company.id,
             company_key=company_key,
             currency=company.currency_id.id,
+            fallback_owner=responsible_credit_manager(self.env, self.env["res.partner"], company).id or None,
             lang=lang,
             today=today,
             horizon=today + timedelta(days=settings["horizon_days"]),

@@ -43,7 +43,8 @@ class ReportCreditStatement(models.AbstractModel):
     @api.model
     def _get_statements(self, partners, as_of, company):
         """Per commercial partner id: ``lines`` (dicts with the item, its open amount and the
-        running balance), ``total``, ``overdue`` and ``buckets`` (key, amount) — one query."""
+        running balance), ``total``, ``overdue`` and ``buckets`` (key, amount; both net of the open
+        credits, which offset the oldest invoices first) — one query."""
         rows = self.env["credit.aging.report"]._get_aging(
             as_of, [("partner_id", "in", partners.ids), ("company_id", "=", company.id)]
         )
@@ -60,9 +61,10 @@ class ReportCreditStatement(models.AbstractModel):
         for row in rows.sorted(lambda r: (r.date, r.date_maturity or r.date, r.move_name or "", r.id)):
             statement = statements[row.partner_id.id]
             statement["total"] = currency.round(statement["total"] + row.amount_open)
-            if row.days_overdue > 0 and row.amount_open > 0:  # past-due debits, as in the exposure
-                statement["overdue"] += row.amount_open
-            statement["buckets"][row.bucket] += row.amount_open
+            # past-due invoices net of the customer's open credits (oldest first), as the aging
+            if row.days_overdue > 0:
+                statement["overdue"] += row.amount_net
+            statement["buckets"][row.bucket] += row.amount_net
             statement["lines"].append(
                 {
                     "name": row.move_name or row.move_id.display_name,

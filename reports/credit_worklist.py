@@ -62,7 +62,18 @@ class CreditWorklist(models.Model):
     collector_id = fields.Many2one("res.users", string="Credit Manager", readonly=True)
     rating_id = fields.Many2one("credit.rating", string="Risk Rating", readonly=True)
     score = fields.Integer(string="Risk Score", readonly=True, aggregator=None)
-    open_amount = fields.Monetary(string="Open", readonly=True)
+    open_amount = fields.Monetary(
+        string="Open",
+        readonly=True,
+        help="Open invoices net of the customer's open credits (unallocated payments and credit "
+        "notes), which offset the oldest invoices first.",
+    )
+    credit_amount = fields.Monetary(
+        string="Open Credits",
+        readonly=True,
+        help="Unallocated payments and credit notes of the customer: money already received, "
+        "netted against the oldest open invoices before the overdue amount and days count.",
+    )
     overdue_amount = fields.Monetary(string="Overdue", readonly=True)
     overdue_count = fields.Integer(string="Overdue Invoices", readonly=True)
     days_overdue = fields.Integer(readonly=True, aggregator="max")
@@ -109,10 +120,26 @@ class CreditWorklist(models.Model):
         company_key = str(company.id)
         return SQL(
             """
-            WITH items AS (
+            WITH credits AS (
+                -- open credits (unallocated payments, credit notes) per customer: money already
+                -- received, netted against the customer's open items oldest first (see netted)
+                SELECT p.commercial_partner_id AS partner_id, -SUM(l.amount_residual) AS credit_amount
+                  FROM account_account a
+                  JOIN account_move_line l ON l.account_id = a.id
+                       AND (l.reconciled IS NULL OR l.reconciled = false OR l.reconciled IS NOT true)
+                       AND l.parent_state = 'posted'
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE a.account_type = 'asset_receivable'
+                   AND l.company_id = %(company)s
+                   AND l.amount_residual < 0
+              GROUP BY p.commercial_partner_id
+            ),
+            gross_items AS (
                 SELECT p.commercial_partner_id AS partner_id,
+                       l.id AS line_id,
+                       COALESCE(l.date_maturity, l.date) AS date_due,
                        l.move_id,
-                       l.amount_residual AS residual,
+                       l.amount_residual AS gross_residual,
                        l.date_maturity < %(today)s AS is_overdue,
                        %(today)s::date - l.date_maturity AS days,
                        %(limitation_end)s AS limitation_end,
@@ -140,6 +167,22 @@ class CreditWorklist(models.Model):
                    AND l.company_id = %(company)s
                    AND l.amount_residual > 0
             ),
+            items AS (
+                -- what is left of each item after the customer's open credits, oldest first: a
+                -- customer whose credits cover its items (net balance 0 or less) has none left
+                SELECT * FROM (
+                    SELECT gi.*,
+                           GREATEST(0, LEAST(gi.gross_residual,
+                               SUM(gi.gross_residual) OVER (PARTITION BY gi.partner_id
+                                                            ORDER BY gi.date_due, gi.line_id
+                                                            ROWS UNBOUNDED PRECEDING)
+                               - COALESCE(cr.credit_amount, 0))) AS residual,
+                           COALESCE(cr.credit_amount, 0) AS credit_amount
+                      FROM gross_items gi
+                      LEFT JOIN credits cr ON cr.partner_id = gi.partner_id
+                ) netted
+                 WHERE residual > 0
+            ),
             flagged AS (
                 SELECT items.*,
                        is_overdue AND NOT is_disputed AND NOT is_promised AND NOT is_handed_over AS is_chased,
@@ -149,6 +192,7 @@ class CreditWorklist(models.Model):
             open_items AS (
                 SELECT partner_id,
                        SUM(residual) AS open_amount,
+                       MAX(credit_amount) AS credit_amount,
                        SUM(residual) FILTER (WHERE is_chased) AS overdue_amount,
                        COUNT(DISTINCT move_id) FILTER (WHERE is_chased) AS overdue_count,
                        MAX(days) FILTER (WHERE is_chased) AS days_overdue,
@@ -224,6 +268,7 @@ class CreditWorklist(models.Model):
                        (cp.credit_rating_id ->> %(company_key)s)::int AS rating_id,
                        (cp.credit_score ->> %(company_key)s)::int AS score,
                        COALESCE(oi.open_amount, 0) AS open_amount,
+                       COALESCE(oi.credit_amount, 0) AS credit_amount,
                        COALESCE(oi.overdue_amount, 0) AS overdue_amount,
                        COALESCE(oi.overdue_count, 0) AS overdue_count,
                        COALESCE(oi.days_overdue, 0) AS days_overdue,
@@ -376,6 +421,13 @@ class CreditWorklist(models.Model):
             )
         else:
             reasons.append(self.env._("Not rated: %(points)s points", points=self.points_rating))
+        if self.credit_amount:
+            reasons.append(
+                self.env._(
+                    "%(amount)s open credits offset against the oldest invoices",
+                    amount=money(self.credit_amount),
+                )
+            )
         if self.disputed_amount:
             reasons.append(
                 self.env._("%(amount)s disputed (not counted)", amount=money(self.disputed_amount))

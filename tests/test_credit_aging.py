@@ -90,7 +90,8 @@ class TestCreditAging(CreditControlCommon):
             )
             balance = self._receivable_balance(days_ago)
             self.assertAlmostEqual(sum(rows.mapped("amount_open")), balance, msg=f"{days_ago} days ago")
-            self.assertAlmostEqual(buckets, balance)
+            # buckets net of the open credits + the credits the invoices do not absorb
+            self.assertAlmostEqual(buckets + sum(rows.mapped("amount_credit")), balance)
 
     def test_read_group_by_bucket(self):
         groups = self.env["credit.aging.report"]._read_group(
@@ -221,3 +222,67 @@ class TestCreditAgingLedger(CreditControlCommon):
         self.assertEqual(today[self.inv_1].amount_91_180, 500.0)
         # (rows of another date share the ids: read one date's values before asking for the next)
         self.assertEqual(rows(72)[self.inv_2].amount_open, 400.0, "before the credit note")
+
+
+@tagged("post_install", "-at_install")
+class TestCreditAgingOpenCredits(CreditControlCommon):
+    """Open credits netted per customer, oldest invoices first: no negative bucket, never more
+    overdue than the total; buckets + unapplied credits = the receivable balance."""
+
+    def test_crafted_ledger_with_open_credits(self):
+        # customer: 1,000 overdue 60 days, 500 not due; credit note 1,200 and a payment of 100
+        # -> the 1,000 is offset, 200 of the 500 is left
+        self._invoice(1000.0, days_ago=60)
+        self._invoice(500.0, days_ago=0, term=self.term_30)
+        self._invoice(1200.0, move_type="out_refund", days_ago=5)
+        self._unreconciled_payment(100.0)
+        # other: 300 overdue, 500 paid without allocation -> nothing open, 200 unapplied credit
+        other = self.env["res.partner"].create({"name": "Guthaben GmbH", "is_company": True})
+        self._invoice(300.0, partner=other, days_ago=20)
+        self._unreconciled_payment(500.0, partner=other)
+        partners = self.customer | other
+        report = self.env["credit.aging.report"]
+        rows = report._get_aging(self.today, [("partner_id", "in", partners.ids)])
+        bucket_names = ["amount_%s" % key for key, _label in BUCKETS]
+        for row in rows:
+            for name in bucket_names:
+                self.assertGreaterEqual(row[name], 0.0, f"{row.move_name} {name}")
+        mine = rows.filtered(lambda r: r.partner_id == self.customer)
+        self.assertEqual(sum(mine.mapped("amount_31_60")), 0.0)
+        self.assertEqual(sum(mine.mapped("amount_not_due")), 200.0)
+        self.assertEqual(sum(mine.mapped("amount_credit")), 0.0)
+        theirs = rows.filtered(lambda r: r.partner_id == other)
+        details = [(r.move_name, r.date_maturity, r.amount_open, r.amount_net, r.amount_credit) for r in rows]
+        self.assertEqual(sum(theirs.mapped("amount_1_30")), 0.0, details)
+        self.assertEqual(sum(theirs.mapped("amount_credit")), -200.0)
+        lines = self.env["account.move.line"].search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("parent_state", "=", "posted"),
+                ("account_id.account_type", "=", "asset_receivable"),
+            ]
+        )
+        balance = sum(lines.mapped("balance"))
+        self.assertEqual(balance, 0.0)
+        buckets = sum(sum(rows.mapped(name)) for name in bucket_names)
+        self.assertEqual(buckets, 200.0)
+        self.assertEqual(buckets + sum(rows.mapped("amount_credit")), balance)
+        self.assertEqual(sum(rows.mapped("amount_open")), balance)
+        # the dashboard's bars (one aggregate query) agree, and the totals of the company
+        bars = self.env["credit.kpi"]._aging_buckets(self.today)
+        totals = report._get_aging_totals(self.today)
+        for key, _label in BUCKETS:
+            self.assertAlmostEqual(bars[key], totals["amount_%s" % key], msg=key)
+        self.assertAlmostEqual(bars["credit"], totals["amount_credit"])
+        self.assertAlmostEqual(bars["open"], totals["amount_open"])
+        # the overdue share counts the overdue invoices net of credits: none here
+        receivables = self.env["credit.kpi"]._receivables(self.today)
+        self.assertEqual(receivables["overdue"], 0.0)
+        self.assertEqual(receivables["current"], 200.0)
+        self.assertEqual(receivables["total"], balance)
+
+    def test_title_in_the_users_date_format(self):
+        self._invoice(100.0, days_ago=3)
+        self.env["res.lang"]._activate_lang("de_DE")
+        action = self.env["credit.aging.report"].with_context(lang="de_DE").action_open(self.today)
+        self.assertIn(self.today.strftime("%d.%m.%Y"), action["display_name"])

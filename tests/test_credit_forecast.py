@@ -110,3 +110,50 @@ class TestCreditForecast(CreditControlCommon):
         self.assertEqual(amounts("worst"), expect([(10, 400.0), (60, 600.0), (44, 300.0), (74, 300.0)]))
         for key in ("best", "expected", "worst"):
             self.assertEqual(sum(w[key] for w in weeks), 1600.0, key)
+
+
+@tagged("post_install", "-at_install")
+class TestCreditForecastOpenCredits(CreditControlCommon):
+    """Open credits are money already received: per customer they reduce the expected receipts,
+    oldest items first; a customer with a net balance of 0 or less is not forecast."""
+
+    def _receivable_balance(self, partners):
+        lines = self.env["account.move.line"].search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("parent_state", "=", "posted"),
+                ("account_id.account_type", "=", "asset_receivable"),
+            ]
+        )
+        return sum(lines.mapped("balance"))
+
+    def test_credits_netted_per_customer(self):
+        today = self.today
+        monday = today - timedelta(days=today.weekday())
+        zero = self.env["res.partner"].create({"name": "Null Saldo GmbH", "is_company": True})
+        self._invoice(5000.0, partner=zero, days_ago=0, term=self.term_30)
+        self._unreconciled_payment(5000.0, partner=zero)
+        # customer: 1,000 overdue (oldest), 700 due in 30 days, a credit note of 1,200 -> 500 left
+        # of the 700 at its due date, nothing of the overdue invoice
+        self._invoice(1000.0, days_ago=40)
+        self._invoice(700.0, days_ago=0, term=self.term_30)
+        self._invoice(1200.0, move_type="out_refund", days_ago=2)
+        # a customer whose credit exceeds its invoice: not forecast, no negative receipts
+        minus = self.env["res.partner"].create({"name": "Guthaben GmbH", "is_company": True})
+        self._invoice(300.0, partner=minus, days_ago=10)
+        self._unreconciled_payment(800.0, partner=minus)
+        forecast = self.env["credit.forecast"]._compute(today)
+        weeks = forecast["weeks"]
+        due = today + timedelta(days=30)
+        self.assertEqual(weeks[0]["best"], 0.0, "the overdue invoice is paid by the credit note")
+        self.assertEqual(weeks[(due - monday).days // 7]["best"], 500.0)
+        for key in ("best", "expected", "worst"):
+            self.assertTrue(all(w[key] >= 0 for w in weeks), key)
+            # reconciles with the receivable balance: the sum of the positive net balances
+            positive = sum(
+                max(self._receivable_balance(partner), 0.0) for partner in (zero, self.customer, minus)
+            )
+            self.assertEqual(positive, 500.0)
+            self.assertEqual(sum(m[key] for m in forecast["months"]), positive, key)
+            self.assertEqual(sum(w[key] for w in weeks), positive, key)
+        self.assertEqual(self._receivable_balance(zero | self.customer | minus), 0.0)

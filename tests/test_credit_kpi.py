@@ -75,9 +75,10 @@ class TestCreditKpi(KpiCommon):
 
     def test_open_credit_is_never_overdue(self):
         """An unallocated credit note of 500 dated 2025-03-05 (due at once): total 4,500 - 500 = 4,000;
-        the open invoices are unchanged: overdue 3,000, current 1,500 (a credit is neither). March
-        credit sales 1,500 - 500 = 1,000; best possible DSO 1,500 / 1,000 x 31 = 46.5; overdue share
-        3,000 / (1,500 + 3,000) = 66.667 %."""
+        the credit is money received: it offsets the customer's oldest invoices, the overdue ones:
+        overdue 3,000 - 500 = 2,500, current 1,500 (a credit is neither). March credit sales
+        1,500 - 500 = 1,000; best possible DSO 1,500 / 1,000 x 31 = 46.5; overdue share
+        2,500 / (1,500 + 2,500) = 62.5 %."""
         refund = self.env["account.move"].create(
             {
                 "move_type": "out_refund",
@@ -91,9 +92,9 @@ class TestCreditKpi(KpiCommon):
         )
         refund.action_post()
         kpi = self.env["credit.kpi"]._compute_month(date(2025, 3, 31))
-        self.assertEqual((kpi["receivables"], kpi["overdue"], kpi["current"]), (4000.0, 3000.0, 1500.0))
+        self.assertEqual((kpi["receivables"], kpi["overdue"], kpi["current"]), (4000.0, 2500.0, 1500.0))
         self.assertAlmostEqual(kpi["best_dso"], 46.5)
-        self.assertAlmostEqual(kpi["overdue_share"], 66.667, places=3)
+        self.assertAlmostEqual(kpi["overdue_share"], 62.5, places=3)
 
     def test_month_without_sales_no_division_by_zero(self):
         kpi = self.env["credit.kpi"]._compute_month(date(2025, 4, 30))

@@ -1,13 +1,17 @@
 import io
+import os
 import re
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import html2plaintext
 from odoo.tools.pdf import PdfFileReader
 
+from odoo.addons.credit_control.reports.credit_report_layout import wkhtmltopdf_renders_header_footer
+
+from .common import ManifestsReadMixin
 from .dunning_common import DunningCommon
 
 STATEMENT = "credit_control.report_credit_statement"
@@ -45,8 +49,11 @@ class TestCreditReports(DunningCommon):
             [(self.invoice.name, 600.0, 600.0), (self.refund.name, -100.0, 500.0)],
         )
         self.assertEqual(statement["total"], 500.0)
-        self.assertEqual(statement["overdue"], 600.0, "the credit note is not due (immediate term, 10 days)")
-        self.assertEqual(dict(statement["buckets"])["61_90"], 600.0)
+        # the open credit note offsets the oldest invoice: 600 - 100 overdue, no negative bucket
+        self.assertEqual(statement["overdue"], 500.0, "overdue net of the open credit note")
+        self.assertEqual(dict(statement["buckets"])["61_90"], 500.0)
+        self.assertEqual(dict(statement["buckets"])["1_30"], 0.0)
+        self.assertEqual(sum(dict(statement["buckets"]).values()), statement["total"])
         text = self._text(STATEMENT, self.customer, {"date": fields.Date.to_string(as_of)})
         self.assertIn("Account Statement as of", text)
         self.assertIn(self.invoice.name, text)
@@ -179,3 +186,50 @@ class TestCreditReports(DunningCommon):
         self.assertIn("Account Statement as of", text)
         self.assertIn(self.invoice.name, text)
         self.assertIn("750.00", text)
+
+
+@tagged("post_install", "-at_install")
+class TestCreditReportsPdf(ManifestsReadMixin, DunningCommon, HttpCase):
+    """The PDFs as printed in production (an HttpCase: wkhtmltopdf loads the report CSS and its
+    web fonts from the test server): a text layer, the company's details, no layout dialog."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer.write({"street": "Hauptstraße 1", "zip": "10115", "city": "Berlin"})
+        cls._invoice(1000.0, days_ago=40)
+        cls.company.write({"company_registry": "HRB 99999 B", "vat": "DE123456788"})
+
+    def _pdf_text(self, report, ids):
+        pdf = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf(report, ids)[0]
+        )
+        if os.environ.get("CC_DUNNING_PDF_DIR"):
+            with open(os.path.join(os.environ["CC_DUNNING_PDF_DIR"], f"{report}.pdf"), "wb") as file:
+                file.write(pdf)
+        reader = PdfFileReader(io.BytesIO(pdf))
+        return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+    def test_statement_and_credit_report_have_a_text_layer(self):
+        for report, heading in ((STATEMENT, "Account Statement as of"), (CREDIT_REPORT, "Credit Report")):
+            text = self._pdf_text(report, self.customer.ids)
+            self.assertIn(heading, text, report)
+            self.assertIn("Hauptstraße 1", text, report)
+            if not wkhtmltopdf_renders_header_footer():
+                self.assertIn("HRB 99999 B", text, report)
+                self.assertIn("DE89370400440532013000", text, report)
+
+    def test_first_print_without_layout_dialog(self):
+        self.company.external_report_layout_id = False
+        admin = self.env.ref("base.user_admin")
+        admin.write({"company_ids": [Command.link(self.company.id)], "company_id": self.company.id})
+        action = (
+            self.env.ref("credit_control.credit_statement_report_action")
+            .with_user(admin)
+            .with_company(self.company)
+            .report_action(self.customer)
+        )
+        self.assertEqual(action["type"], "ir.actions.report", "no 'configure your document layout' dialog")
+        self.assertEqual(self.company.external_report_layout_id, self.env.ref("web.external_layout_standard"))

@@ -251,3 +251,33 @@ class TestCreditWorklist(WorklistLedgerMixin):
         self.assertEqual(len(self.Worklist.search([])), 25)
         self.assertEqual(count_queries(), small)
         self.assertLessEqual(small, 9)
+
+
+@tagged("post_install", "-at_install")
+class TestCreditWorklistOpenCredits(WorklistLedgerMixin):
+    """Open credits (unallocated payments, credit notes) are money already received: netted
+    against the customer's oldest items before the overdue amount and the days count."""
+
+    def test_invoice_offset_by_equal_credit_is_not_on_the_list(self):
+        worklist = self.env["credit.worklist"].with_context(worklist_date=fields.Date.to_string(T))
+        zero = self.env["res.partner"].create({"name": "Null Saldo GmbH", "is_company": True})
+        self._wl_invoice(zero, 5000.0, T - timedelta(days=60))
+        self._unreconciled_payment(5000.0, partner=zero)
+        minus = self.env["res.partner"].create({"name": "Guthaben GmbH", "is_company": True})
+        self._wl_invoice(minus, 1000.0, T - timedelta(days=60))
+        self._invoice(1500.0, partner=minus, move_type="out_refund", days_ago=1)
+        partial = self.env["res.partner"].create({"name": "Teils GmbH", "is_company": True})
+        self._wl_invoice(partial, 1000.0, T - timedelta(days=90))  # oldest: fully offset
+        self._wl_invoice(partial, 2000.0, T - timedelta(days=30))  # 500 of it offset
+        self._unreconciled_payment(1500.0, partner=partial)
+        lines = worklist.search([("partner_id", "in", (zero | minus | partial).ids)])
+        self.assertEqual(lines.partner_id, partial, "net balance 0 or less: not on the worklist")
+        self.assertEqual(lines.overdue_amount, 1500.0)
+        self.assertEqual(lines.overdue_count, 1)
+        self.assertEqual(lines.days_overdue, 30, "the oldest invoice is offset by the credit")
+        self.assertEqual(lines.credit_amount, 1500.0)
+        self.assertEqual(lines.open_amount, 1500.0)
+        self.assertEqual(lines.points_overdue, 6)  # 1,500 / 250
+        self.assertEqual(lines.points_days, 10)  # 30 / 3
+        self.assertIn("1 invoice 30 days overdue", lines.reasons)
+        self.assertIn("open credits offset against the oldest invoices", lines.reasons)

@@ -1,12 +1,17 @@
 import io
 import os
+import re
 from datetime import timedelta
 from unittest.mock import patch
 
+import PyPDF2
 import qrcode
 
 from odoo.tests import HttpCase, tagged
+from odoo.tools import html2plaintext
 from odoo.tools.pdf import PdfFileReader
+
+from odoo.addons.credit_control.reports.credit_report_layout import wkhtmltopdf_renders_header_footer
 
 from .common import ManifestsReadMixin
 from .dunning_common import DunningCommon
@@ -157,7 +162,8 @@ class TestDunningLetterLong(ManifestsReadMixin, DunningCommon, HttpCase):
 
     def test_two_pages_english(self):
         pages = self._check_two_pages(
-            ["Invoice", "Due Date", "Days Overdue", "Open Amount", "Interest", "Fees"], "long_en.pdf"
+            ["Invoice", "Due Date", "Days Overdue", "Open Amount", "Interest", "Flat Fee (§288(5) BGB)"],
+            "long_en.pdf",
         )
         self.assertIn("Amount due", pages[1])
         self.assertIn("Default interest (§288 BGB)", pages[1])
@@ -167,10 +173,95 @@ class TestDunningLetterLong(ManifestsReadMixin, DunningCommon, HttpCase):
         self.env["ir.module.module"]._load_module_terms(["credit_control"], ["de_DE"])
         self.customer.lang = "de_DE"
         pages = self._check_two_pages(
-            ["Rechnung", "Fälligkeitsdatum", "Tage überfällig", "Offener Betrag", "Zinsen", "Gebühren"],
+            ["Rechnung", "Fälligkeitsdatum", "Tage überfällig", "Offener Betrag", "Zinsen", "(§288(5) BGB)"],
             "long_de.pdf",
         )
         self.assertNotIn("Open Amount", " ".join(pages))
+
+
+@tagged("post_install", "-at_install")
+class TestDunningLetterWindow(ManifestsReadMixin, DunningCommon, HttpCase):
+    """The letter as printed in production (an HttpCase: wkhtmltopdf loads the report CSS from
+    the test server): the company's details and the address in the envelope's window."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer.write({"street": "Hauptstraße 1", "zip": "10115", "city": "Berlin", "ref": "K-1001"})
+        cls._invoice(1000.0, days_ago=60)
+        cls._invoice(1100.0, days_ago=45)
+
+    def _pdf_text(self, pdf):
+        reader = PdfFileReader(io.BytesIO(pdf))
+        return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+    def _validated_letter(self):
+        run = self._propose()
+        run.action_validate()
+        return run.letter_ids
+
+    def _text_positions(self, pdf):
+        """(text, x, y) of the text runs of page 1: x in mm from the left page edge, y in mm
+        from the top, where the run starts. PyPDF2 hands the text to ``visitor_text`` only when
+        the next positioning operator comes (with that operator's matrix): the start is taken
+        from the first text-showing operator of the run (``visitor_operand_before``)."""
+        page = PyPDF2.PdfReader(io.BytesIO(pdf)).pages[0]
+        height = float(page.mediabox.height)
+        runs, start = [], {}
+
+        def position(cm, tm):
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            return x * 25.4 / 72, (height - y) * 25.4 / 72
+
+        def before(operator, operands, cm, tm):
+            if operator in (b"Tj", b"TJ") and "at" not in start:
+                start["at"] = position(cm, tm)
+
+        def visitor(text, cm, tm, font_dict, font_size):
+            if text.strip():
+                if "at" in start:
+                    runs.append((" ".join(text.split()), *start["at"]))
+                start.clear()
+
+        page.extract_text(visitor_operand_before=before, visitor_text=visitor)
+        return runs
+
+    def test_letter_company_details_and_window(self):
+        """The letter carries the company's legal details (in the page body: Debian's
+        wkhtmltopdf renders no layout footer) and its address sits in the window of a DIN 5008
+        envelope: 20 mm from the left edge, below 45 mm from the top."""
+        self.company.write(
+            {
+                "company_registry": "HRB 123456 B, Amtsgericht Charlottenburg",
+                "report_footer": "<p>Geschäftsführerin: Erika Mustermann</p>",
+                "vat": "DE123456788",
+                "city": "Berlin",
+            }
+        )
+        letter = self._validated_letter()
+        pdf = letter.attachment_id.raw
+        if os.environ.get("CC_DUNNING_PDF_DIR"):
+            with open(os.path.join(os.environ["CC_DUNNING_PDF_DIR"], "letter_window.pdf"), "wb") as file:
+                file.write(pdf)
+        text = self._pdf_text(pdf)
+        if not wkhtmltopdf_renders_header_footer():
+            # with a patched wkhtmltopdf these are in the layout's footer (not in the text layer
+            # of the body), the layout's own business
+            self.assertIn("HRB 123456 B, Amtsgericht Charlottenburg", text)
+            self.assertIn("Geschäftsführerin: Erika Mustermann", text)
+            self.assertIn("DE123456788", text)
+        self.assertIn("DE89370400440532013000", text)
+        positions = self._text_positions(pdf)
+        street = [run for run in positions if run[0].startswith("Hauptstraße 1")]
+        self.assertTrue(street, f"street of the address block in the text layer: {positions[:20]}")
+        _text, left, top = street[0]
+        self.assertAlmostEqual(left, 20.0, delta=1.0, msg=f"address block's left edge at {left:.1f} mm")
+        self.assertGreaterEqual(top, 45.0, "the address starts below the window's top edge")
+        self.assertLessEqual(top, 90.0, "the address is inside the window (45 mm high)")
+        customer = [run for run in positions if run[0].startswith(self.customer.name)]
+        self.assertTrue(customer)
+        self.assertAlmostEqual(customer[0][1], 20.0, delta=1.0)
 
 
 @tagged("post_install", "-at_install")
@@ -257,9 +348,10 @@ class TestDunningLetterQrCode(DunningCommon):
             if os.environ.get("CC_DUNNING_PDF_DIR"):
                 with open(os.path.join(os.environ["CC_DUNNING_PDF_DIR"], "letter_qr.pdf"), "wb") as file:
                     file.write(pdf)
-            # no QR code when the company switched QR codes off, or for a total in another currency
+            # the GiroCode whenever the company has an IBAN, even with the invoices' QR codes off;
+            # none for a total in another currency
             self.company.qr_code = False
-            self.assertNotIn('name="qr_code"', self._html(run.letter_ids))
+            self.assertIn('name="qr_code"', self._html(run.letter_ids))
             self.company.qr_code = True
             run_usd = self.run_model._create_runs(self.company, self.today, partners=self._usd_customer())
             self.assertNotIn('name="qr_code"', self._html(run_usd.letter_ids))
@@ -270,3 +362,68 @@ class TestDunningLetterQrCode(DunningCommon):
         )
         self._invoice(500.0, partner=partner, days_ago=10)
         return partner
+
+
+@tagged("post_install", "-at_install")
+class TestDunningLetterTexts(DunningCommon):
+    """The letter of every default level (data/credit_dunning_level_data.xml), in English and in
+    German, says each sentence once: the level's texts together with the letter's own."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._invoice(1000.0, days_ago=60)
+        cls._invoice(500.0, days_ago=40)
+
+    LEVELS = (
+        "credit_control.credit_dunning_level_reminder",
+        "credit_control.credit_dunning_level_first",
+        "credit_control.credit_dunning_level_second",
+        "credit_control.credit_dunning_level_final",
+        "credit_control.credit_dunning_level_collection",
+    )
+
+    def _sentences(self, html):
+        body = html[html.index("o_credit_dunning_letter") :]
+        body = re.sub(r"<style.*?</style>", " ", body, flags=re.S)
+        text = " ".join(html2plaintext(body).split())
+        return [s.strip() for s in re.split(r"(?<=[.!?:])\s+", text) if len(s.split()) >= 4]
+
+    def _check_levels(self, lang):
+        self.customer.lang = lang
+        run = self._propose()
+        letter = run.letter_ids
+        self.assertEqual(len(letter), 1)
+        report = self.env["ir.actions.report"]
+        # the default scale copied for the test company, as every company gets it
+        self.levels.sudo().write({"active": False})
+        copies = self.env["credit.dunning.level"].with_context(active_test=False)
+        for xmlid in self.LEVELS:
+            copies |= self.env.ref(xmlid).sudo().copy({"company_id": self.company.id})
+        for xmlid, level in zip(self.LEVELS, copies, strict=True):
+            # the default level's texts on this letter (a proposal: the level may still change)
+            letter.level_id = level
+            html = report._render_qweb_html("credit_control.credit_dunning_letter_report_action", letter.ids)[
+                0
+            ].decode()
+            sentences = self._sentences(html)
+            self.assertTrue(sentences, xmlid)
+            # the letter is in the customer's language (the level's own translation)
+            self.assertIn(level.with_context(lang=lang).name, html)
+            if lang == "de_DE":
+                self.assertNotEqual(level.with_context(lang=lang).name, level.with_context(lang="en_US").name)
+            repeated = {s for s in sentences if sentences.count(s) > 1}
+            self.assertFalse(repeated, f"{xmlid} ({lang}) repeats: {repeated}")
+            lowered = " ".join(sentences).lower()
+            for word in ("disregard", "gegenstandslos"):
+                self.assertLessEqual(lowered.count(word), 1, f"{xmlid} ({lang}): {word!r} more than once")
+            if level.is_collection:
+                self.assertNotIn('name="payment_instructions"', html, "after the handover: pay the agency")
+
+    def test_default_levels_english(self):
+        self._check_levels("en_US")
+
+    def test_default_levels_german(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["credit_control"], ["de_DE"])
+        self._check_levels("de_DE")

@@ -1,4 +1,7 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import _, api, fields, models
+from odoo.tools import format_date
 
 
 class CreditKpiMonth(models.TransientModel):
@@ -9,6 +12,8 @@ class CreditKpiMonth(models.TransientModel):
     _order = "month desc"
 
     month = fields.Date(readonly=True)
+    # the month in words in the user's language ("Dezember 2026"), not the first day as a date
+    month_label = fields.Char(string="Month", compute="_compute_month_label")
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     credit_sales = fields.Monetary(readonly=True)
@@ -36,6 +41,22 @@ class CreditKpiMonth(models.TransientModel):
         help="Current month: customers over their limit now. Earlier months: customers a credit check "
         "found over their limit in that month.",
     )
+
+    @api.depends("month")
+    @api.depends_context("lang")
+    def _compute_month_label(self):
+        for record in self:
+            record.month_label = (
+                format_date(self.env, record.month, date_format="MMMM yyyy") if record.month else ""
+            )
+
+    def action_open_month(self):
+        """A click on a month: the aging as of its last day (today for the current month), the
+        receivables its figures are computed from."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        as_of = min(self.month + relativedelta(day=31), today)
+        return self.env["credit.aging.report"].action_open(as_of)
 
     @api.model
     def action_open(self):
