@@ -160,6 +160,7 @@ class TestOcaMigrationTables(OcaMigrationCommon):
         )
         self.assertIn("Please pay (1)", new_levels[0].introduction)
         self.assertEqual(new_levels[0].with_context(lang="de_DE").name, "Erinnerung")
+        self.assertIn("Bitte zahlen (1)", new_levels[0].with_context(lang="de_DE").introduction)
         self.assertFalse(new_levels.filtered("is_automatic"), "the manager decides on automatic dunning")
         self.assertFalse(default_levels.exists().filtered("active"), "unused default levels archived")
         # reached level and last dunning date
@@ -218,6 +219,8 @@ class TestOcaMigrationInstalled(OcaMigrationCommon):
         if len(modules) != len(OCA_MODULES):
             raise unittest.SkipTest("the OCA credit modules are not installed (tools/test.sh stage 'oca')")
         cls.env.user.groups_id |= cls.env.ref("account_credit_control.group_account_credit_control_manager")
+        cls.env.user.email = "credit@company.example"
+        (cls.company | cls.env.user.company_id).email = "buchhaltung@company.example"
         receivable = cls.company_data["default_account_receivable"]
         template = cls.env.ref("account_credit_control.email_template_credit_control_base")
         cls.policy = cls.env["credit.control.policy"].create(

@@ -277,23 +277,30 @@ class CreditOcaMigration(models.TransientModel):
                     "closing": plaintext2html(closings["en_US"]) if closings.get("en_US") else False,
                 }
             )
-            for field_name, values, as_html in (
-                ("name", names, False),
-                ("introduction", intros, True),
-                ("closing", closings, True),
-            ):
-                others = {
-                    lang: plaintext2html(value) if as_html else value
-                    for lang, value in values.items()
-                    if lang != "en_US" and value
-                }
-                if others:
-                    level.update_field_translations(field_name, others)
+            self._set_translations(level, names, intros, closings)
             last_days = days
             created[row["id"]] = level
             self._mark(level, f"level_{company.id}_{row['id']}")
             result["levels"] += 1
         return created
+
+    @api.model
+    def _set_translations(self, level, names, intros, closings):
+        """The other languages of the OCA texts: the name as a whole, the letter texts (HTML,
+        translated by terms) term by term."""
+        names = {lang: value for lang, value in names.items() if lang != "en_US" and value}
+        if names:
+            level.update_field_translations("name", names)
+        for field_name, values in (("introduction", intros), ("closing", closings)):
+            field = level._fields[field_name]
+            source_terms = field.get_trans_terms(level[field_name] or "")
+            translations = {}
+            for lang, value in values.items():
+                terms = field.get_trans_terms(str(plaintext2html(value))) if value else []
+                if lang != "en_US" and len(terms) == len(source_terms):
+                    translations[lang] = dict(zip(source_terms, terms, strict=True))
+            if translations:
+                level.update_field_translations(field_name, translations)
 
     @api.model
     def _oca_level_days(self, row, previous_days):
