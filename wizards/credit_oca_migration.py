@@ -494,7 +494,8 @@ class CreditOcaMigration(models.TransientModel):
             )
             .create(vals_list)
         )
-        self.env["ir.model.data"].create(
+        # sudo: the external ids only mark what was taken over (Credit Managers cannot create them)
+        self.env["ir.model.data"].sudo().create(
             [
                 {
                     "module": MIGRATION_MODULE,
