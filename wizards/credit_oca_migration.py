@@ -420,7 +420,6 @@ class CreditOcaMigration(models.TransientModel):
         known = self._migration_records("credit.dunning.letter", f"letter_{company.id}_")
         partners = self.env["res.partner"].browse({row["partner_id"] for row in rows}).exists()
         commercial_of = {partner.id: partner.commercial_partner_id.id for partner in partners}
-        messages = self._oca_communication_messages() if has_communication else {}
         # the level each invoice had before a letter: its previous sent OCA line
         previous_of = {}
         last_level = {}
@@ -440,11 +439,10 @@ class CreditOcaMigration(models.TransientModel):
             company, {lines[0]["comm_date"] or lines[0]["date"] for _n, _k, lines in todo}, result
         )
         vals_list = []
-        for _name, key, lines in todo:
+        for _name, _key, lines in todo:
             first = lines[0]
             date = first["comm_date"] or first["date"]
             channel = first["channel"]
-            message_id = messages.get(key[1]) if key[0] == "comm" else False
             vals_list.append(
                 {
                     "run_id": runs[date].id,
@@ -456,7 +454,7 @@ class CreditOcaMigration(models.TransientModel):
                     "channel_letter": channel == "letter",
                     "channel_phone": channel == "phone",
                     "letter_state": "printed" if channel == "letter" else "none",
-                    "email_message_id": message_id or False,
+                    # history: no e-mail record of this module (so no "retry" of a failed one)
                     "email_state": "sent" if channel == "email" else "none",
                     "line_ids": [
                         Command.create(
@@ -535,22 +533,6 @@ class CreditOcaMigration(models.TransientModel):
             runs[date] = run
             result["runs"] += 1
         return runs
-
-    def _oca_communication_messages(self):
-        """{communication id: id of the last message posted on it} (the e-mail OCA sent)."""
-        return dict(
-            self.env.execute_query(
-                SQL(
-                    """
-                    SELECT DISTINCT ON (res_id) res_id, id FROM mail_message
-                     WHERE model = 'credit.control.communication'
-                       AND message_type IN ('comment', 'email', 'email_outgoing', 'notification')
-                       AND body IS NOT NULL AND body != ''
-                  ORDER BY res_id, id DESC
-                    """
-                )
-            )
-        )
 
     @api.model
     def _in_company_currency(self, amount, currency_id, company, date):
