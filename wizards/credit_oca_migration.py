@@ -454,8 +454,6 @@ class CreditOcaMigration(models.TransientModel):
                     "channel_letter": channel == "letter",
                     "channel_phone": channel == "phone",
                     "letter_state": "printed" if channel == "letter" else "none",
-                    # history: no e-mail record of this module (so no "retry" of a failed one)
-                    "email_state": "sent" if channel == "email" else "none",
                     "line_ids": [
                         Command.create(
                             {
@@ -505,6 +503,18 @@ class CreditOcaMigration(models.TransientModel):
                 for (name, _key, _lines), letter in zip(todo, letters, strict=True)
             ]
         )
+        # history: OCA sent these e-mails. The state is computed from this module's own e-mail
+        # message, which a letter taken over has not (and so no "retry" sends it again): set it once
+        emailed = letters.filtered("channel_email")
+        if emailed:
+            letters.flush_recordset()
+            self.env.execute_query(
+                SQL(
+                    "UPDATE credit_dunning_letter SET email_state = 'sent' WHERE id IN %(ids)s",
+                    ids=tuple(emailed.ids),
+                )
+            )
+            emailed.invalidate_recordset(["email_state"])
         result["letters"] += len(letters)
         result["letter_lines"] += sum(len(lines) for _n, _k, lines in todo)
         letters.partner_id.with_company(company)._refresh_credit_dunning_count()
