@@ -27,6 +27,9 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import oca_history  # noqa: E402 - OCA migration bench data (issue #13), next to this file
+
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 CREDIT_LIST_FIELDS = ["credit_exposure", "credit_overdue_amount", "credit_available"]
 WORKLIST_FIELDS = [
@@ -303,6 +306,19 @@ PATHS = [
         notes="read of the escalation level and case owner (credit.partner.escalation SQL view) "
         "for every customer",
     ),
+    # OCA migration (issue #13)
+    BenchPath(
+        "OCA migration, all customers with OCA history",
+        lambda c, history: oca_history.migrate(c.env),
+        before=lambda c: c.oca_history(),
+        max_ms=120000,
+        requires=("credit.oca.migration._migrate",),
+        runs=1,
+        warmup=0,
+        notes="credit.oca.migration._migrate(company) on OCA tables with the last five overdue invoices "
+        "of every customer reminded monthly at up to three levels (bench/oca_history.py, made before "
+        "the clock starts): levels, reached levels, letters kept as history, risk holds",
+    ),
 ]
 
 
@@ -321,6 +337,16 @@ class Context:
 
     def partners(self, ids):
         return self.env["res.partner"].browse(ids)
+
+    def oca_history(self):
+        """OCA tables and history in the run's savepoint (bench/oca_history.py)."""
+        counts = oca_history.make_oca_history(self.env)
+        print(
+            "OCA history: %(customers)d customers, %(credit_control_line)d lines, "
+            "%(credit_control_communication)d communications" % counts
+        )
+        self.__dict__["oca_counts"] = counts
+        return counts
 
     def prepare(self):
         """Records some paths need, made before any measured savepoint (kept for all runs)."""
@@ -616,6 +642,20 @@ def generator_row(stats, reused):
     }
 
 
+def install_row(seconds, stats):
+    """Install on a live ledger (issue #13), measured by tools/bench.sh."""
+    return {
+        "path": "install on the live ledger",
+        "median_ms": round(seconds * 1000.0),
+        "queries": None,
+        "budget": "< 120 s",
+        "status": "OK" if seconds < 120 else "FAIL",
+        "notes": "odoo-bin -i credit_control on a copy of the ledger with credit_control uninstalled "
+        "(%s invoices): data files and the post-install computation of payment behaviour, scores "
+        "and ratings of every customer" % stats.get("invoices"),
+    }
+
+
 def print_table(rows):
     print()
     print("%-44s %12s %8s  %-20s %s" % ("path", "median ms", "queries", "budget", "status"))
@@ -638,6 +678,12 @@ def parse_args(argv=None):
     p.add_argument("--only", help="run only the paths whose name contains this text")
     p.add_argument("--json", default=str(RESULTS), help="result file (default bench/results/latest.json)")
     p.add_argument("--template-reused", action="store_true", help="the template was not built by this run")
+    p.add_argument(
+        "--install-seconds",
+        type=float,
+        help="install on a live ledger (issue #13): seconds tools/bench.sh measured for installing "
+        "credit_control into a copy of the ledger without it",
+    )
     return p.parse_args(argv)
 
 
@@ -655,6 +701,8 @@ def main(argv=None):
         if not stats:
             raise SystemExit("%s is not a benchmark database (no credit_control.bench_stats)" % args.database)
         rows.append(generator_row(stats, args.template_reused))
+        if args.install_seconds is not None:
+            rows.append(install_row(args.install_seconds, stats))
         admin = root.ref("base.user_admin")
         env = api.Environment(
             cr, admin.id, {"allowed_company_ids": stats["company_ids"][:1], "lang": "en_US", "tz": "UTC"}

@@ -228,3 +228,21 @@ setup_all() {
     ensure_addons_link
     export PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}"
 }
+
+# ---------------------------------------------------------------- OCA credit modules (issue #13)
+# The OCA modules the migration wizard takes data from, from their published wheels, in their
+# own folder (not in the venv: only the OCA test stage and the migration bench see them).
+OCA_ADDONS="$LOCAL/oca-addons"
+ensure_oca_addons() {
+    local req="$ROOT/tools/requirements-oca.txt" stamp="$OCA_ADDONS/.requirements.sha" want
+    want=$(sha256sum "$req" | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    info "installing the OCA credit modules into $OCA_ADDONS"
+    rm -rf "$OCA_ADDONS"
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --target "$OCA_ADDONS" -r "$req" \
+        >"$LOCAL/pip-oca.log" 2>&1 || { tail -20 "$LOCAL/pip-oca.log" >&2; rm -rf "$OCA_ADDONS"; return 1; }
+    echo "$want" >"$stamp"
+}
+oca_addons_path() { echo "$(addons_path),$OCA_ADDONS/odoo/addons"; }

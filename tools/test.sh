@@ -58,6 +58,7 @@ eval "EXTRA_PYTEST_ARGS=(${PYTEST_ARGS:-})"
 if grep -q passed "$RESULTS/install.status"; then
     (cd "$ADDONS_LINK_DIR" && "$VENV/bin/pytest" -p no:cacheprovider --odoo-config="$CONF" --odoo-database="$DB" \
         --odoo-http --odoo-log-level=warn -rfEs --junitxml="$RESULTS/pytest.xml" \
+        --deselect credit_control/tests/test_oca_migration.py::TestOcaMigrationInstalled \
         "${EXTRA_PYTEST_ARGS[@]}" credit_control/tests) || true
 fi
 
@@ -83,6 +84,27 @@ if [ -z "${CC_QUICK:-}" ]; then
 fi
 
 # 7. install + uninstall on a database without demo data and on one with l10n_de (tools/install_check.sh)
+# 4b. OCA migration (issue #13): a database with the OCA credit modules installed from their
+# published wheels; only the migration tests run there (the others stay on the database without)
+if [ -z "${CC_SKIP_OCA:-}" ] && grep -q passed "$RESULTS/install.status"; then
+    OCA_DB="${DB}_oca" OCA_CONF="$LOCAL/test-oca${CC_TEST_CLUSTER:+-$CC_TEST_CLUSTER}.conf"
+    sed "s|^addons_path = .*|addons_path = $(oca_addons_path)|; s|^db_name = .*|db_name = $OCA_DB|; s|^dbfilter = .*|dbfilter = ^$OCA_DB\$|" "$CONF" >"$OCA_CONF"
+    dropdb --if-exists "$OCA_DB"
+    if ensure_oca_addons && createdb -T "$TMPL" "$OCA_DB" \
+        && odoo_bin -c "$OCA_CONF" -d "$OCA_DB" -i credit_control,account_credit_control,account_financial_risk,sale_financial_risk \
+            --stop-after-init --log-level=warn >"$RESULTS/install-oca.log" 2>&1 \
+        && ! grep -qE "(ERROR|CRITICAL) $OCA_DB" "$RESULTS/install-oca.log"; then
+        echo "install-oca passed" >"$RESULTS/install-oca.status"
+        (cd "$ADDONS_LINK_DIR" && "$VENV/bin/pytest" -p no:cacheprovider --odoo-config="$OCA_CONF" --odoo-database="$OCA_DB" \
+            --odoo-log-level=warn -rfEs --junitxml="$RESULTS/pytest-oca.xml" \
+            credit_control/tests/test_oca_migration.py::TestOcaMigrationInstalled) || true
+    else
+        tail -40 "$RESULTS/install-oca.log" 2>/dev/null || true
+        echo "install-oca failed" >"$RESULTS/install-oca.status"
+    fi
+fi
+
+# 5. install + uninstall on a database without demo data and on one with l10n_de (tools/install_check.sh)
 if [ -n "${CC_QUICK:-}" ]; then
     :
 elif CC_BASE_TEMPLATE="$TMPL" "$ROOT/tools/install_check.sh" >"$RESULTS/install-uninstall.log" 2>&1; then
