@@ -83,7 +83,6 @@ if [ -z "${CC_QUICK:-}" ]; then
     tail -1 "$RESULTS/shell-share.log" >&2
 fi
 
-# 7. install + uninstall on a database without demo data and on one with l10n_de (tools/install_check.sh)
 # 4b. OCA migration (issue #13): a database with the OCA credit modules installed from their
 # published wheels; only the migration tests run there (the others stay on the database without)
 if [ -z "${CC_SKIP_OCA:-}" ] && grep -q passed "$RESULTS/install.status"; then
@@ -104,7 +103,7 @@ if [ -z "${CC_SKIP_OCA:-}" ] && grep -q passed "$RESULTS/install.status"; then
     fi
 fi
 
-# 5. install + uninstall on a database without demo data and on one with l10n_de (tools/install_check.sh)
+# 7. install + uninstall on a database without demo data and on one with l10n_de (tools/install_check.sh)
 if [ -n "${CC_QUICK:-}" ]; then
     :
 elif CC_BASE_TEMPLATE="$TMPL" "$ROOT/tools/install_check.sh" >"$RESULTS/install-uninstall.log" 2>&1; then
