@@ -213,8 +213,16 @@ class CreditDunningLetter(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        check_dunning_create(self)
-        return super().create(vals_list)
+        runs = self.env["credit.dunning.run"].browse(
+            {vals.get("run_id") for vals in vals_list} - {False, None}
+        )
+        check_dunning_create(self, runs.exists())
+        # a letter created by a Credit Manager (history) comes with its lines in one go
+        return (
+            super(CreditDunningLetter, self.with_context(credit_dunning_write=DUNNING_WRITE))
+            .create(vals_list)
+            .with_env(self.env)
+        )
 
     def write(self, vals):
         check_dunning_write(self, vals)

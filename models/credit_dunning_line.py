@@ -203,7 +203,10 @@ class CreditDunningLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        check_dunning_create(self)
+        letters = self.env["credit.dunning.letter"].browse(
+            {vals.get("letter_id") for vals in vals_list} - {False, None}
+        )
+        check_dunning_create(self, letters.exists())
         return super().create(vals_list)
 
     def write(self, vals):

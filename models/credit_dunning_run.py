@@ -17,16 +17,24 @@ _logger = logging.getLogger(__name__)
 
 
 # === GUARD: validated dunning is history (issue #12) === #
-# Runs, letters and lines are written by the dunning code only: it puts the sentinel
-# DUNNING_WRITE (models/account_move.py, a Python object RPC cannot forge) under the key
-# ``credit_dunning_write`` in the context. Without it a collector may change only the few fields
-# of a proposal listed per model (``_dunning_editable_fields``), nothing of a validated or
-# cancelled record (except the chatter's own bookkeeping), and creates nothing by hand.
+# Runs, letters and lines are written by the dunning code: it puts the sentinel DUNNING_WRITE
+# (models/account_move.py, a Python object RPC cannot forge) under the key
+# ``credit_dunning_write`` in the context. Otherwise:
+# - nobody (Credit Managers and the superuser included) changes or deletes a validated or
+#   cancelled record, except the chatter's own bookkeeping;
+# - a collector changes only the few fields of a proposal listed per model
+#   (``_dunning_editable_fields``) and creates nothing by hand;
+# - a Credit Manager (or the superuser) may create records (e.g. history taken over from another
+#   system) and correct a proposal.
 
 
 def is_dunning_code(env):
-    """True when the dunning code itself (sentinel in the context) or the superuser writes."""
+    """True when the dunning code itself writes (sentinel in the context)."""
     return env.context.get("credit_dunning_write") is DUNNING_WRITE
+
+
+def is_credit_manager(env):
+    return env.su or env.user.has_group("credit_control.credit_control_group_manager")
 
 
 def dunning_context(env):
@@ -37,8 +45,9 @@ def dunning_context(env):
 
 def check_dunning_write(records, vals):
     """Refuse a write of ``vals`` on dunning ``records`` unless the dunning code writes: fields
-    outside the model's editable ones (AccessError), anything on a record that is history
-    (UserError). Chatter bookkeeping (followers, main attachment) is always allowed."""
+    outside the model's editable ones for who is not a Credit Manager (AccessError), anything
+    on a record that is history (UserError). Chatter bookkeeping (followers, main attachment)
+    is always allowed."""
     if is_dunning_code(records.env) or not records:
         return
     written = set(vals) - set(records.env["mail.thread"]._fields)
@@ -47,7 +56,7 @@ def check_dunning_write(records, vals):
     # who may not write the model at all is told so first
     records.check_access("write")
     forbidden = written - records._dunning_editable_fields()
-    if forbidden:
+    if forbidden and not is_credit_manager(records.env):
         raise AccessError(
             _(
                 "%(model)s: %(fields)s cannot be written by hand; it is set by the dunning itself "
@@ -67,14 +76,27 @@ def check_dunning_write(records, vals):
         )
 
 
-def check_dunning_create(model):
-    """Dunning runs, letters and lines are created by a dunning proposal, never by hand."""
-    if not (model.env.su or is_dunning_code(model.env)):
+def check_dunning_create(model, parents=None):
+    """Dunning runs, letters and lines are created by a dunning proposal, not by hand (Credit
+    Managers excepted: history taken over from another system, created in one go). Nothing is
+    ever added to a validated or cancelled run or letter (``parents``)."""
+    if is_dunning_code(model.env):
+        return
+    if not is_credit_manager(model.env):
         raise AccessError(
             _(
                 "%(model)s records are created by a dunning proposal (Dunning → Propose a Dunning "
                 "Run), not by hand.",
                 model=model._description,
+            )
+        )
+    locked = (parents or model.browse()).filtered(lambda record: record._dunning_is_history())
+    if locked:
+        raise UserError(
+            _(
+                "%(records)s: a validated or cancelled dunning record is history: nothing can be "
+                "added to it.",
+                records=", ".join(locked.mapped("display_name")),
             )
         )
 
@@ -744,6 +766,31 @@ class CreditDunningRun(models.Model):
                     )
                 )
                 self.env["credit.dunning.line"].union(*(line for line, __ in drops)).unlink()
+            # open credits that arrived after the proposal are shown and netted too
+            known = set(letter.line_ids.move_id.ids)
+            new_credits = [
+                row
+                for (move_id, partner_id), row in current.items()
+                if partner_id == letter.partner_id.id and row["residual"] < 0 and move_id not in known
+            ]
+            if new_credits:
+                self.env["credit.dunning.line"].create(
+                    [
+                        {
+                            "letter_id": letter.id,
+                            "move_id": row["move_id"],
+                            "line_type": "credit",
+                            "currency_id": row["currency_id"],
+                            "date_invoice": row["date_invoice"],
+                            "date_due": row["date_due"],
+                            "days_overdue": max((date - row["date_due"]).days, 0),
+                            "amount_total": row["amount_total"],
+                            "amount_residual": row["residual_currency"],
+                            "amount_residual_company": row["residual"],
+                        }
+                        for row in new_credits
+                    ]
+                )
             kept = letter.line_ids
             if not kept.filtered("is_escalation"):
                 letter._action_cancel(_("Cancelled at validation: no invoice left that reaches a new level."))

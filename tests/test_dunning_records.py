@@ -49,43 +49,47 @@ class TestDunningRecords(DunningRecordsCommon):
         self.assertEqual((self.dun_run.state, self.letter.state), ("done", "done"))
         self.assertEqual(self.letter.email_state, "queued")
         before = self._snapshot()
+        run = self.dun_run.with_user(self.collector)
+        letter = self.letter.with_user(self.collector)
+        line = self.line.with_user(self.collector)
+        # state and business fields: set by the dunning itself, never by a collector (any context)
+        with self._raises(AccessError, "cannot be written by hand"):
+            run.write({"state": "draft"})
+        with self._raises(AccessError, "cannot be written by hand"):
+            letter.with_context(credit_dunning_write=True).write({"state": "draft"})
+        with self._raises(AccessError, "cannot be written by hand"):
+            line.write({"move_id": self.other_invoice.id})
+        with self._raises(AccessError, "cannot be written by hand"):
+            (letter | letter).write({"email_message_id": False})
+        # nobody changes or deletes a validated record: collectors, Credit Managers, superuser
         for user in (self.collector, self.credit_manager):
-            run = self.dun_run.with_user(user)
-            letter = self.letter.with_user(user)
-            line = self.line.with_user(user)
-            # state and business fields: set by the dunning itself, never by hand (any context)
-            with self._raises(AccessError, "cannot be written by hand"):
-                run.write({"state": "draft"})
-            with self._raises(AccessError, "cannot be written by hand"):
-                letter.with_context(credit_dunning_write=True).write({"state": "draft"})
-            with self._raises(AccessError, "cannot be written by hand"):
-                line.write({"move_id": self.other_invoice.id})
-            with self._raises(AccessError, "cannot be written by hand"):
-                (letter | letter).write({"email_message_id": False})
-            # fields editable in a proposal: not any more once validated
             with self._raises(UserError, "is history"):
-                letter.write({"fee_amount": 99.0})
+                self.letter.with_user(user).write({"fee_amount": 99.0})
             with self._raises(UserError, "is history"):
-                line.write({"level_id": self.final.id})
+                self.line.with_user(user).write({"level_id": self.final.id})
             with self._raises(UserError, "cannot be deleted"):
-                letter.unlink()
+                self.letter.with_user(user).unlink()
             with self._raises(UserError, "cannot be deleted"):
-                line.unlink()
+                self.line.with_user(user).unlink()
             with self._raises(UserError, "cannot be deleted"):
-                run.unlink()
-        # even the superuser does not rewrite a validated line
+                self.dun_run.with_user(user).unlink()
+        with self._raises(UserError, "is history"):
+            self.dun_run.with_user(self.credit_manager).write({"state": "draft"})
+        with self._raises(UserError, "is history"):
+            self.letter.with_user(self.credit_manager).write({"state": "draft"})
         with self._raises(UserError, "is history"):
             self.line.sudo().write({"interest_amount": 5.0})
         # a salesperson has no access at all
-        with self.assertRaises(AccessError) as error:
+        with self._raises(AccessError, "Dunning Letter"):
             self.letter.with_user(self.sales_user).write({"state": "draft"})
-        self.assertIn("credit.dunning.letter", str(error.exception))
+        with self._raises(AccessError, "Dunning Letter"):
+            self.letter.with_user(self.sales_user).unlink()
         self.assertEqual(self._snapshot(), before)
 
     def test_nothing_created_by_hand(self):
         before = self._snapshot()
         draft_run = self._propose_other()
-        for user in (self.collector, self.credit_manager):
+        for user in (self.collector,):
             with self._raises(AccessError, "created by a dunning proposal"):
                 self.run_model.with_user(user).create(
                     {"date": self.today, "company_id": self.company.id, "state": "done"}
@@ -118,6 +122,20 @@ class TestDunningRecords(DunningRecordsCommon):
                 )
         with self.assertRaises(AccessError):
             self.run_model.with_user(self.sales_user).create({"date": self.today})
+        # a Credit Manager may take history over, but never adds to validated records
+        with self._raises(UserError, "nothing can be added"):
+            self.env["credit.dunning.line"].with_user(self.credit_manager).create(
+                {"letter_id": self.letter.id, "move_id": self.invoice.id, "currency_id": self.currency.id}
+            )
+        with self._raises(UserError, "nothing can be added"):
+            self.env["credit.dunning.letter"].with_user(self.credit_manager).create(
+                {
+                    "run_id": self.dun_run.id,
+                    "partner_id": self.customer.id,
+                    "recipient_id": self.customer.id,
+                    "currency_id": self.currency.id,
+                }
+            )
         self.assertEqual(self._snapshot()[:6], before[:6])
         self.assertEqual(draft_run.line_ids.move_id, self.other_overdue | self.other_invoice)
 
@@ -448,12 +466,13 @@ class TestDunningRecordsRpc(ManifestsReadMixin, DunningRecordsCommon, HttpCase):
 
     def test_rpc_guards(self):
         before = self._snapshot()
-        for login in ("cc_collector", "cc_manager"):
+        for login, error, text in (
+            ("cc_collector", "odoo.exceptions.AccessError", "cannot be written by hand"),
+            ("cc_manager", "odoo.exceptions.UserError", "is history"),
+        ):
             self.authenticate(login, login)
             self._assert_error(
-                self._call("credit.dunning.run", "write", [self.dun_run.ids, {"state": "draft"}]),
-                "odoo.exceptions.AccessError",
-                "cannot be written by hand",
+                self._call("credit.dunning.run", "write", [self.dun_run.ids, {"state": "draft"}]), error, text
             )
             self._assert_error(
                 self._call(
@@ -462,8 +481,8 @@ class TestDunningRecordsRpc(ManifestsReadMixin, DunningRecordsCommon, HttpCase):
                     [self.letter.ids, {"state": "draft"}],
                     {"context": {"credit_dunning_write": True}},
                 ),
-                "odoo.exceptions.AccessError",
-                "cannot be written by hand",
+                error,
+                text,
             )
             self._assert_error(
                 self._call("credit.dunning.letter", "unlink", [self.letter.ids]),
@@ -482,19 +501,24 @@ class TestDunningRecordsRpc(ManifestsReadMixin, DunningRecordsCommon, HttpCase):
                         }
                     ],
                 ),
-                "odoo.exceptions.AccessError",
-                "created by a dunning proposal",
-            )
-            self._assert_error(
-                self._call(
-                    "credit.dunning.run",
-                    "create",
-                    [{"date": str(self.today), "company_id": self.company.id}],
-                    {"context": {"default_state": "done"}},
+                *(
+                    ("odoo.exceptions.AccessError", "created by a dunning proposal")
+                    if login == "cc_collector"
+                    else ("odoo.exceptions.UserError", "nothing can be added")
                 ),
-                "odoo.exceptions.AccessError",
-                "created by a dunning proposal",
             )
+            created = self._call(
+                "credit.dunning.run",
+                "create",
+                [{"date": str(self.today), "company_id": self.company.id}],
+                {"context": {"default_state": "done"}},
+            )
+            if login == "cc_collector":
+                self._assert_error(created, "odoo.exceptions.AccessError", "created by a dunning proposal")
+            else:
+                # a Credit Manager may create a run; the context default never makes it validated
+                run_id = created["result"][0] if isinstance(created["result"], list) else created["result"]
+                self.assertEqual(self.run_model.browse(run_id).state, "draft")
             # resending: a validated run is not validated again, a sent letter not e-mailed again
             self._assert_error(
                 self._call("credit.dunning.run", "action_validate", [self.dun_run.ids]),
