@@ -125,7 +125,9 @@ def finish(env):
     # German letters for German and Austrian customers (their language, not the user's)
     german = env["res.partner"].search([("country_id.code", "in", ("DE", "AT")), ("lang", "!=", "de_DE")])
     german.write({"lang": "de_DE"})
-    # the users work in English, as the README's menu paths (Preferences switch to Deutsch)
+    # the users work in English, as the README's menu paths (Preferences switch to Deutsch);
+    # a database created with German loaded has English inactive
+    env["res.lang"]._activate_lang("en_US")
     users = env["res.users"].search([("login", "in", ("admin", "sales", "credit"))])
     users.write({"lang": "en_US"})
     # l10n_de's own demo data adds a second company ("DE Company"): the demo shows one company

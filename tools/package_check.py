@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -65,7 +66,10 @@ def git_files(root):
 
 
 def build(root, out):
-    stage = out / "src" / "credit_control"
+    # outside any git work tree (.local is inside the checkout): whool would list the files of
+    # the enclosing repository; GIT_CEILING_DIRECTORIES stops git looking further up
+    stage_root = Path(tempfile.mkdtemp(prefix="cc-wheel-"))
+    stage = stage_root / "credit_control"
     for rel in git_files(root):
         target = stage / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +90,11 @@ def build(root, out):
         str(dist),
         ".",
     ]
-    result = subprocess.run(cmd, cwd=stage, capture_output=True, text=True)
+    env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(stage_root))
+    try:
+        result = subprocess.run(cmd, cwd=stage, capture_output=True, text=True, env=env)
+    finally:
+        shutil.rmtree(stage_root, ignore_errors=True)
     (out / "build.log").write_text(result.stdout + result.stderr)
     if result.returncode:
         return None, f"pip wheel failed (see {out / 'build.log'}): {result.stderr.strip()[-300:]}"

@@ -19,6 +19,7 @@ import sys, traceback
 try:
     exec(compile(open("$script").read(), "<stdin>", "exec"), globals())
     env.cr.commit()
+    env.registry.signal_changes()  # a running make run clears its caches (languages, rules, ...)
 except SystemExit as e:
     env.cr.commit(); open("$script.rc", "w").write(str(e.code or 0))
 except Exception:
