@@ -220,6 +220,8 @@ class CreditOcaMigration(models.TransientModel):
         if not known:
             unused = Level.search([("company_id", "=", company.id)])
             if unused:
+                self.env["account.move"].flush_model(["credit_dunning_level_id"])
+                self.env["credit.dunning.line"].flush_model(["level_id"])
                 used_ids = {
                     level_id
                     for [level_id] in self.env.execute_query(
