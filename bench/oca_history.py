@@ -107,7 +107,7 @@ def make_oca_history(env, invoices_per_customer=5):
         """
         UPDATE res_partner SET risk_invoice_unpaid_limit = 1000
          WHERE id IN (SELECT id FROM res_partner WHERE parent_id IS NULL AND customer_rank > 0
-                       ORDER BY id) AND id %% 10 = 0
+                       ORDER BY id) AND id % 10 = 0
         """
     )
     counts = {}

@@ -7,6 +7,8 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
+from odoo.addons.credit_control.models.account_move import DUNNING_WRITE
+
 from .common import CreditControlCommon
 
 OCA_MODULES = ("account_credit_control", "account_financial_risk", "sale_financial_risk")
@@ -103,7 +105,8 @@ class TestOcaMigrationTables(OcaMigrationCommon):
             with self.assertRaisesRegex(AccessError, "credit.oca.migration"):
                 self._migrate(user=user)
 
-    def test_take_over_from_tables(self):
+    def _make_oca_policy(self):
+        """The OCA tables and a policy of three levels, the company's default; {level: id}."""
         self._make_oca_tables()
         policy = self._insert("credit_control_policy", name="3 times", company_id=self.company.id)
         self.env.cr.execute(
@@ -127,6 +130,27 @@ class TestOcaMigrationTables(OcaMigrationCommon):
             )
             for number, mode, delay, channel, name in level_rows
         }
+        return levels
+
+    def test_levels_in_use_stay(self):
+        """A level of this module's scale that an invoice already reached stays active; the OCA
+        levels follow it (the days increase along the active levels)."""
+        self._make_oca_policy()
+        reminder, *others = self.env["credit.dunning.level"].search([("company_id", "=", self.company.id)])
+        invoice = self._invoice(100.0, days_ago=30)
+        invoice.with_context(credit_dunning_write=DUNNING_WRITE).credit_dunning_level_id = reminder
+        self._migrate()
+        active = self.env["credit.dunning.level"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(active[0], reminder)
+        self.assertEqual(active[1:].mapped("name"), ["Reminder", "Dunning", "Call"])
+        self.assertEqual(active.mapped("days"), sorted(set(active.mapped("days"))), "days increase")
+        self.assertGreater(active[1].days, reminder.days)
+        self.assertFalse(
+            self.env["credit.dunning.level"].browse([lvl.id for lvl in others]).filtered("active")
+        )
+
+    def test_take_over_from_tables(self):
+        levels = self._make_oca_policy()
         invoice_a = self._invoice(300.0, days_ago=60)
         invoice_b = self._invoice(200.0, days_ago=20)
         d1, d2 = self.today - timedelta(days=30), self.today - timedelta(days=5)

@@ -214,10 +214,14 @@ class CreditOcaMigration(models.TransientModel):
         """Create the dunning levels of the main policy not taken over yet. The first time, the
         company's levels that no invoice and no letter uses are archived: the OCA scale replaces
         the default scale (a Credit Manager may restore them)."""
-        Level = self.env["credit.dunning.level"].with_context(active_test=False)
+        # the default context (active levels only): the days must increase along the active levels,
+        # an archived level of the old scale neither constrains nor orders the new ones
+        Level = self.env["credit.dunning.level"].with_context(active_test=True)
         if not known:
-            unused = Level.search([("company_id", "=", company.id), ("active", "=", True)])
+            unused = Level.search([("company_id", "=", company.id)])
             if unused:
+                self.env["account.move"].flush_model(["credit_dunning_level_id"])
+                self.env["credit.dunning.line"].flush_model(["level_id"])
                 used_ids = {
                     level_id
                     for [level_id] in self.env.execute_query(
@@ -235,7 +239,7 @@ class CreditOcaMigration(models.TransientModel):
                 to_archive = unused.filtered(lambda lvl: lvl.id not in used_ids)
                 to_archive.active = False
                 result["levels_archived"] += len(to_archive)
-        active = Level.search([("company_id", "=", company.id), ("active", "=", True)])
+        active = Level.search([("company_id", "=", company.id)])
         sequence = max(active.mapped("sequence"), default=0)
         last_days = max(active.mapped("days"), default=None)
         template = self.env.ref(
