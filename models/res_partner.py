@@ -523,6 +523,16 @@ class ResPartner(models.Model):
         drop_protected_defaults(self, values, DUNNING_PAUSE_FIELDS, self._is_credit_team())
         return values
 
+    def copy_data(self, default=None):
+        # a duplicate is a new customer: it gets no credit decision of the original (nor would a
+        # salesperson be allowed to give it one); what ``default`` names is checked at create
+        vals_list = super().copy_data(default=default)
+        kept = set(default or ())
+        for vals in vals_list:
+            for name in (PROTECTED_CREDIT_FIELDS | COMPUTED_PROFILE_FIELDS | DUNNING_PAUSE_FIELDS) - kept:
+                vals.pop(name, None)
+        return vals_list
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:

@@ -357,3 +357,28 @@ class TestDunningPauseCreditTeamOnly(CreditControlCommon):
             self.env["account.move"].with_user(self.billing_user).create(
                 {"move_type": "out_invoice", "partner_id": self.customer.id, "credit_dunning_pause": True}
             )
+
+
+@tagged("post_install", "-at_install")
+class TestProfileCopy(CreditControlCommon):
+    def test_salesperson_duplicates_a_rated_customer_without_its_profile(self):
+        rating = self.env["credit.rating"].search([], limit=1)
+        self.customer.write(
+            {
+                "credit_limit": 5000.0,
+                "use_partner_credit_limit": True,
+                "credit_rating_id": rating.id,
+                "credit_rating_source": "manual",
+                "credit_hold": True,
+                "credit_hold_reason": "Insolvency rumours",
+            }
+        )
+        duplicate = self.customer.with_user(self.sales_user).copy()
+        duplicate = duplicate.sudo()
+        self.assertFalse(duplicate.credit_rating_id)
+        self.assertFalse(duplicate.credit_hold)
+        self.assertFalse(duplicate.use_partner_credit_limit)
+        # what the salesperson names explicitly is still guarded
+        with self.assertRaises(AccessError) as error:
+            self.customer.with_user(self.sales_user).copy({"credit_hold": False, "credit_limit": 9e6})
+        self.assertIn("Credit Managers", str(error.exception))
