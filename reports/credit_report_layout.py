@@ -12,6 +12,8 @@ _logger = logging.getLogger(__name__)
 DIN5008_LAYOUT = "l10n_din5008.external_layout_din5008"
 DIN5008_COUNTRIES = ("DE", "CH")
 STANDARD_LAYOUT = "web.external_layout_standard"
+# dpi of l10n_din5008's paper formats (paperformat_euro_din, paperformat_euro_din_a)
+DIN5008_DPI = 70
 
 
 @functools.cache
@@ -71,6 +73,11 @@ class IrActionsReport(models.Model):
             # go into the page body when wkhtmltopdf cannot render the layout's footer
             data["credit_uses_din5008"] = lambda company: (
                 company.sudo().external_report_layout_id.key == DIN5008_LAYOUT
+            )
+            # Odoo's DIN 5008 layout is drawn for its paper format's 70 dpi (its widths in mm
+            # come out right only at that zoom): the same dpi for a company on that layout
+            data["credit_din5008_dpi"] = lambda company: (
+                DIN5008_DPI if company and data["credit_uses_din5008"](company) else None
             )
             # (also in the HTML rendering: the dunning run turns the HTML of all its letters into
             # one PDF itself)

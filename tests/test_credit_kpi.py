@@ -2,7 +2,7 @@ from datetime import date
 
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import tagged
 
 from .common import CreditControlCommon
@@ -118,6 +118,15 @@ class TestCreditKpi(KpiCommon):
         action = self.env["credit.kpi.month"].with_user(self.collector).action_open()
         months = self.env["credit.kpi.month"].search(action["domain"])
         self.assertEqual(len(months), 12)
+        # the month in words in the user's language, a click opens the aging as of its last day
+        self.env["res.lang"]._activate_lang("de_DE")
+        march = months.filtered(lambda m: m.month == date(2025, 3, 1)) or months[-1]
+        label = march.with_context(lang="de_DE").month_label
+        self.assertRegex(label, r"^[A-ZÄÖÜ][a-zäöü]+ \d{4}$")
+        self.assertNotIn(".", label)
+        opened = march.with_user(self.collector).action_open_month()
+        self.assertEqual(opened["res_model"], "credit.aging.report")
+        self.assertLessEqual(opened["context"]["aging_date"], fields.Date.to_string(fields.Date.today()))
         action = self.env["credit.forecast.period"].with_user(self.collector).action_open()
         periods = self.env["credit.forecast.period"].search(action["domain"])
         self.assertEqual(len(periods), 19)

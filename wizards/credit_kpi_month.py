@@ -11,7 +11,7 @@ class CreditKpiMonth(models.TransientModel):
     _description = "Receivables KPIs of a Month"
     _order = "month desc"
 
-    month = fields.Date(readonly=True)
+    month = fields.Date(string="Month Start", readonly=True)
     # the month in words in the user's language ("Dezember 2026"), not the first day as a date
     month_label = fields.Char(string="Month", compute="_compute_month_label")
     company_id = fields.Many2one("res.company", readonly=True)
