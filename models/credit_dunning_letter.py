@@ -207,6 +207,8 @@ class CreditDunningLetter(models.Model):
     @api.model
     def default_get(self, fields_list):
         # a default_* key in the context never pre-sets a field of a letter
+        # the whole context is replaced on purpose: it drops every default_* key
+        # pylint: disable-next=context-overridden
         return super(CreditDunningLetter, self.with_context(dunning_context(self.env))).default_get(
             fields_list
         )

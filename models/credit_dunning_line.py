@@ -199,6 +199,8 @@ class CreditDunningLine(models.Model):
     @api.model
     def default_get(self, fields_list):
         # a default_* key in the context never pre-sets a field of a line
+        # the whole context is replaced on purpose: it drops every default_* key
+        # pylint: disable-next=context-overridden
         return super(CreditDunningLine, self.with_context(dunning_context(self.env))).default_get(fields_list)
 
     @api.model_create_multi

@@ -185,6 +185,8 @@ class CreditDunningRun(models.Model):
     @api.model
     def default_get(self, fields_list):
         # a default_* key in the context never pre-sets a field of a run
+        # the whole context is replaced on purpose: it drops every default_* key
+        # pylint: disable-next=context-overridden
         return super(CreditDunningRun, self.with_context(dunning_context(self.env))).default_get(fields_list)
 
     @api.model_create_multi
