@@ -56,7 +56,7 @@ fi
 # PYTEST_ARGS may hold quoted words, e.g. PYTEST_ARGS="-k 'exposure or install'"
 eval "EXTRA_PYTEST_ARGS=(${PYTEST_ARGS:-})"
 if grep -q passed "$RESULTS/install.status"; then
-    (cd "$ADDONS_LINK_DIR" && "$VENV/bin/pytest" -p no:cacheprovider --odoo-config="$CONF" --odoo-database="$DB" \
+    (cd "$ADDONS_LINK_DIR" && "$VENV/bin/pytest" -p no:cacheprovider --rootdir="$ADDONS_LINK_DIR" --odoo-config="$CONF" --odoo-database="$DB" \
         --odoo-http --odoo-log-level=warn -rfEs --junitxml="$RESULTS/pytest.xml" \
         --deselect credit_control/tests/test_oca_migration.py::TestOcaMigrationInstalled \
         "${EXTRA_PYTEST_ARGS[@]}" credit_control/tests) || true
@@ -94,7 +94,7 @@ if [ -z "${CC_SKIP_OCA:-}" ] && grep -q passed "$RESULTS/install.status"; then
             --stop-after-init --log-level=warn >"$RESULTS/install-oca.log" 2>&1 \
         && ! grep -qE "(ERROR|CRITICAL) $OCA_DB" "$RESULTS/install-oca.log"; then
         echo "install-oca passed" >"$RESULTS/install-oca.status"
-        (cd "$ADDONS_LINK_DIR" && "$VENV/bin/pytest" -p no:cacheprovider --odoo-config="$OCA_CONF" --odoo-database="$OCA_DB" \
+        (cd "$ADDONS_LINK_DIR" && "$VENV/bin/pytest" -p no:cacheprovider --rootdir="$ADDONS_LINK_DIR" --odoo-config="$OCA_CONF" --odoo-database="$OCA_DB" \
             --odoo-log-level=warn -rfEs --junitxml="$RESULTS/pytest-oca.xml" \
             credit_control/tests/test_oca_migration.py::TestOcaMigrationInstalled) || true
     else
