@@ -173,7 +173,14 @@ class TestDunningLetterLong(ManifestsReadMixin, DunningCommon, HttpCase):
         self.env["ir.module.module"]._load_module_terms(["credit_control"], ["de_DE"])
         self.customer.lang = "de_DE"
         pages = self._check_two_pages(
-            ["Rechnung", "Fälligkeitsdatum", "Tage überfällig", "Offener Betrag", "Zinsen", "(§ 288 Abs. 5 BGB)"],
+            [
+                "Rechnung",
+                "Fälligkeitsdatum",
+                "Tage überfällig",
+                "Offener Betrag",
+                "Zinsen",
+                "(§ 288 Abs. 5 BGB)",
+            ],
             "long_de.pdf",
         )
         self.assertNotIn("Open Amount", " ".join(pages))
