@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 from odoo import Command, fields
@@ -128,3 +129,18 @@ class ManifestsReadMixin:
 
         if "credit_control" not in root.statics:
             raise RuntimeError("credit_control is not on the addons path of the test server")
+
+    def _call_kw_response(self, model, method, args, kwargs=None):
+        """POST a JSON-RPC call to /web/dataset/call_kw as an external client would (as the
+        user of the session set by ``authenticate``); returns the HTTP response."""
+        return self.url_open(
+            "/web/dataset/call_kw",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )

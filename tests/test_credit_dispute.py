@@ -1,5 +1,3 @@
-import json
-
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, HttpCase, tagged
@@ -175,17 +173,7 @@ class TestCreditCollectionsRpc(ManifestsReadMixin, CollectionsCommon, HttpCase):
     """The same rules over JSON-RPC, as a plain salesperson."""
 
     def _call(self, model, method, args, kwargs=None):
-        response = self.url_open(
-            "/web/dataset/call_kw",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
+        response = self._call_kw_response(model, method, args, kwargs)
         return response.json()
 
     def test_salesperson_rpc(self):

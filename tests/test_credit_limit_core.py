@@ -1,5 +1,3 @@
-import json
-
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, tagged
@@ -202,17 +200,7 @@ class TestProfileRpc(ManifestsReadMixin, CoreLimitCommon, HttpCase):
     external client would call them."""
 
     def _call(self, model, method, args, kwargs=None):
-        response = self.url_open(
-            "/web/dataset/call_kw",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
+        response = self._call_kw_response(model, method, args, kwargs)
         self.env.invalidate_all()
         return response.json()
 

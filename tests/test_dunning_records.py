@@ -1,4 +1,3 @@
-import json
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -446,17 +445,7 @@ class TestDunningRecordsRpc(ManifestsReadMixin, DunningRecordsCommon, HttpCase):
     """The guards over JSON-RPC, as an external client would call them."""
 
     def _call(self, model, method, args, kwargs=None):
-        response = self.url_open(
-            "/web/dataset/call_kw",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
+        response = self._call_kw_response(model, method, args, kwargs)
         return response.json()
 
     def _assert_error(self, response, exception, text):

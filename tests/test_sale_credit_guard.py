@@ -1,4 +1,3 @@
-import json
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -480,17 +479,7 @@ class TestSaleCreditGuardRpc(ManifestsReadMixin, SaleCreditGuardCommon, HttpCase
         self.authenticate("cc_sales", "cc_sales")
 
     def _call(self, model, method, args, kwargs=None):
-        response = self.url_open(
-            "/web/dataset/call_kw",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
+        response = self._call_kw_response(model, method, args, kwargs)
         result = response.json()
         self.env.invalidate_all()
         return result
