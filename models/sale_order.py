@@ -596,17 +596,30 @@ class SaleOrder(models.Model):
         if self.env.context.get("credit_override") is CREDIT_OVERRIDE:
             return
         orders = self.filtered(lambda o: o.partner_id and o.company_id.credit_check_sale)
+        blocked = orders._credit_check_grouped(exclude_group=False)
+        if blocked:
+            self._credit_raise_block(blocked, "confirm")
+
+    def _credit_check_grouped(self, exclude_group, amount=None):
+        """Check the orders of each commercial customer and company together, each seeing the
+        amounts of the ones before it that pass; the customer's row is locked and its exposure
+        read once per group (the lock serialises concurrent confirmations of the customer).
+        ``exclude_group``: leave the whole group out of the exposure (else only a group of
+        several orders is left out); ``amount``: a function giving an order's amount to check
+        (default: its total). Returns the blocked ``(order, check, passed before it)``."""
         blocked = []
-        for group in orders._credit_groups():
+        for group in self._credit_groups():
             preceding = 0.0
             passed = self.browse()
-            exclude = group._origin if len(group) > 1 else None
+            exclude = group._origin if exclude_group or len(group) > 1 else None
             exposure = None
             for order in group:
-                # the customer's row is locked and its exposure read once per group (the lock
-                # serialises concurrent confirmations of the customer)
                 check = order._credit_check(
-                    lock=True, exclude_orders=exclude, preceding=preceding, exposure=exposure
+                    lock=True,
+                    exclude_orders=exclude,
+                    preceding=preceding,
+                    amount=amount(order) if amount else None,
+                    exposure=exposure,
                 )
                 exposure = check["exposure"]
                 if check["failures"] and not check["released"] and not order._credit_is_paid():
@@ -615,8 +628,7 @@ class SaleOrder(models.Model):
                     # a blocked order is not confirmed: the orders after it do not count it
                     passed |= order
                     preceding += check["amount"]
-        if blocked:
-            self._credit_raise_block(blocked, "confirm")
+        return blocked
 
     def _credit_check_growth(self, before):
         """Confirmed orders after a change: an order whose amount grew (in company currency)
@@ -637,25 +649,9 @@ class SaleOrder(models.Model):
             return
         to_check.flush_recordset()
         to_check.order_line.flush_recordset()
-        blocked = []
-        for group in to_check._credit_groups():
-            preceding = 0.0
-            passed = self.browse()
-            exposure = None
-            for order in group:
-                check = order._credit_check(
-                    lock=True,
-                    exclude_orders=group._origin,
-                    preceding=preceding,
-                    amount=order._credit_open_amount_company(),
-                    exposure=exposure,
-                )
-                exposure = check["exposure"]
-                if check["failures"] and not check["released"] and not order._credit_is_paid():
-                    blocked.append((order, check, passed))
-                else:
-                    passed |= order
-                    preceding += check["amount"]
+        blocked = to_check._credit_check_grouped(
+            exclude_group=True, amount=lambda order: order._credit_open_amount_company()
+        )
         if blocked:
             self._credit_raise_block(blocked, "grow")
 
