@@ -174,12 +174,6 @@ class AccountMove(models.Model):
         }
         return action
 
-    def action_view_credit_dunning_letters(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_dunning_letter_action")
-        action["domain"] = [("line_ids.move_id", "=", self.id)]
-        return action
-
     # === BUSINESS METHODS === #
     def _credit_dunning_resume(self):
         self._check_credit_dunning_pause_rights()

@@ -591,7 +591,7 @@ class CreditCheck(models.Model):
         check or credit limit ends within the review lead time and have no open review."""
         due = defaultdict(list)  # (partner id, company id) -> [(date, reason, fallback user)]
         for company in self.env["res.company"].search([]):
-            horizon = today + timedelta(days=company.credit_review_lead_days or 30)
+            horizon = today + timedelta(days=company.credit_review_lead_days)
             checks = self.search(
                 [
                     ("company_id", "=", company.id),

@@ -135,9 +135,3 @@ class CreditDunningLevel(models.Model):
             for template in templates.filtered(lambda t, c=company: t.company_id != c):
                 created |= template.copy({"company_id": company.id, "active": template.active})
         return created
-
-    def _next_levels(self):
-        """The active levels of this level's company after this one, in order."""
-        self.ensure_one()
-        levels = self.search([("company_id", "=", self.company_id.id)], order="sequence, id")
-        return levels[levels.ids.index(self.id) + 1 :] if self in levels else levels

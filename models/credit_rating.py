@@ -89,13 +89,22 @@ class CreditRating(models.Model):
     @api.model
     def _for_score(self, score, company=None):
         """Return the rating class whose score range holds ``score`` in ``company``."""
+        return self._for_scores([score], company=company).get(score, self.browse())
+
+    @api.model
+    def _for_scores(self, scores, company=None):
+        """{score: rating class whose score range holds it} in ``company`` (one search), for
+        the scores that fall in a class."""
         company = company or self.env.company
         ratings = self.search(
             [("company_id", "in", [False, company.id])], order="company_id, sequence, score_min desc"
         )
         # a company's own scale wins over the shared one
-        own = ratings.filtered("company_id")
-        for rating in own or ratings:
-            if rating.score_min <= score <= rating.score_max:
-                return rating
-        return self.browse()
+        scale = ratings.filtered("company_id") or ratings
+        result = {}
+        for score in scores:
+            for rating in scale:
+                if rating.score_min <= score <= rating.score_max:
+                    result[score] = rating
+                    break
+        return result

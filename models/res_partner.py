@@ -544,8 +544,12 @@ class ResPartner(models.Model):
         return counts
 
     def _notify_credit_rating_change(self, rating_before):
-        """Tell the salesperson and the credit manager that a rating changed."""
+        """Tell the salesperson and the credit manager that a rating changed (``rating_before``:
+        {partner id: rating before}). A downgrade is a task of the credit team instead of the
+        credit manager's notice. The notices are scheduled per change and user, one create for
+        all the customers with that change (the nightly refresh may rate many at once)."""
         activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        notices = {}  # (summary, user) -> partners
         for partner in self:
             old, new = rating_before.get(partner.id), partner.credit_rating_id
             if old == new or partner.commercial_partner_id != partner:
@@ -557,8 +561,8 @@ class ResPartner(models.Model):
             )
             users = (partner.user_id | partner.credit_manager_id).filtered(lambda u: u.active and not u.share)
             if old and new and new.score_min < old.score_min:
-                # a downgrade is a case for the credit team (credit.task, issue #7); the
-                # salesperson keeps the notice below
+                # a downgrade is a case for the credit team (credit.task); the salesperson
+                # keeps the notice below
                 self.env["credit.task"]._create_auto(
                     "review",
                     "rating_downgrade",
@@ -571,19 +575,19 @@ class ResPartner(models.Model):
                 )
                 users -= partner.credit_manager_id
             for user in users:
-                partner.sudo().activity_schedule(
-                    activity_type_id=activity_type.id if activity_type else False,
-                    summary=summary,
-                    user_id=user.id,
-                )
+                notices[summary, user] = notices.get((summary, user), self.browse()) | partner
+        for (summary, user), partners in notices.items():
+            partners.sudo().activity_schedule(
+                activity_type_id=activity_type.id if activity_type else False,
+                summary=summary,
+                user_id=user.id,
+            )
 
     def _credit_review_lead_days(self):
-        return self.env.company.credit_review_lead_days or 30
+        return self.env.company.credit_review_lead_days
 
     def _credit_has_done_check(self):
         """Whether a completed credit check exists for this customer in the current company."""
-        if "credit.check" not in self.env:
-            return False
         return bool(
             self.env["credit.check"]
             .sudo()

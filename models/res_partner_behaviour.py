@@ -1,19 +1,20 @@
+import json
+
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, json_default
 
-from .res_partner import CREDIT_PROFILE_WRITE, CREDIT_READ_GROUPS
+from .res_partner import CREDIT_READ_GROUPS
 
-# Scorecard: factor key, label, weight (weights add up to 100)
-SCORECARD_FACTORS = (
-    ("behaviour", "Payment behaviour (weighted days late)", 30),
-    ("overdue", "Overdue share of receivables", 25),
-    ("usage", "Exposure against limit", 15),
-    ("relationship", "Age of the relationship", 10),
-    ("external", "External credit check", 20),
-)
+# Scorecard factors in the order shown; their weights and thresholds are company settings
+# (res.company ``credit_score_*``, Settings > Credit Control > Customer Scorecard).
+SCORECARD_FACTORS = ("behaviour", "overdue", "usage", "relationship", "external")
+
+# Points of a factor without data (no credit limit, no valid credit check): neither good nor
+# bad, so that a missing figure neither lifts nor sinks the score.
+NEUTRAL_POINTS = 50.0
 
 
 def _linear_points(value, best, worst):
@@ -97,39 +98,61 @@ class ResPartner(models.Model):
     # === BUSINESS METHODS: payment behaviour === #
     def _refresh_payment_behaviour(self):
         """Recompute and store the payment behaviour of these customers in the current company
-        from the paid invoices of the configured window (one aggregate query for all)."""
-        company = self.env.company
-        today = fields.Date.context_today(self)
-        months = company.credit_behaviour_months or 12
-        window_start = today - relativedelta(months=months)
+        from the paid invoices of the configured window. Set-based whatever the number of
+        customers: one aggregate query and one UPDATE (see :meth:`_credit_store_company_values`)."""
         commercial = self.commercial_partner_id
         if not commercial:
             return
+        today = fields.Date.context_today(self)
+        rows = commercial._credit_behaviour_rows(today)
+        commercial._credit_store_company_values(
+            {
+                row["partner_id"]: {
+                    "credit_paid_invoice_count": row["invoice_count"],
+                    "credit_avg_days_to_pay": float(row["avg_days_to_pay"]),
+                    "credit_avg_days_late": float(row["avg_days_late"]),
+                    "credit_late_share": float(row["late_share"]),
+                    "credit_max_days_late": int(row["max_days_late"]),
+                    "credit_dso": float(row["dso"]),
+                    "credit_behaviour_date": today,
+                }
+                for row in rows
+            }
+        )
+
+    def _credit_behaviour_rows(self, today):
+        """The payment behaviour of the commercial partners ``self`` in the current company, one
+        row per partner (one aggregate query): paid invoice count, average days to pay, average
+        days late weighted by amount, late share, maximum days late and DSO over the window of
+        ``credit_behaviour_months`` before ``today``. Long for its single SQL statement, whose
+        named CTEs are the steps: paid invoices with their payment date, sales and open items of
+        the window, the behaviour aggregate, one row per partner."""
+        company = self.env.company
+        window_start = today - relativedelta(months=company.credit_behaviour_months)
         self.env["account.move"].flush_model()
         self.env["account.move.line"].flush_model()
         self.env["account.partial.reconcile"].flush_model()
-        rows = self.env.execute_query_dict(
+        return self.env.execute_query_dict(
             SQL(
                 """
             WITH paid AS (
+                -- paid invoices and their payment date (the last reconciliation), as a join
+                -- the planner can run as nested loops for a few customers or hash joins for all
                 SELECT m.commercial_partner_id AS partner_id,
                        m.invoice_date,
                        COALESCE(m.invoice_date_due, m.invoice_date) AS date_due,
                        ABS(m.amount_total_signed) AS amount,
-                       pay.paid_date
+                       MAX(pr.max_date) AS paid_date
                   FROM account_move m
-                  JOIN LATERAL (
-                        SELECT MAX(pr.max_date) AS paid_date
-                          FROM account_move_line il
-                          JOIN account_partial_reconcile pr ON pr.debit_move_id = il.id
-                         WHERE il.move_id = m.id AND il.display_type = 'payment_term'
-                  ) pay ON TRUE
+                  JOIN account_move_line il ON il.move_id = m.id AND il.display_type = 'payment_term'
+                  JOIN account_partial_reconcile pr ON pr.debit_move_id = il.id
                  WHERE m.commercial_partner_id IN %(partner_ids)s
                    AND m.company_id = %(company_id)s
                    AND m.move_type = 'out_invoice'
                    AND m.state = 'posted'
                    AND m.payment_state IN ('paid', 'in_payment')
-                   AND pay.paid_date >= %(window_start)s
+              GROUP BY m.id
+                HAVING MAX(pr.max_date) >= %(window_start)s
             ),
             sales AS (
                 SELECT m.commercial_partner_id AS partner_id, SUM(m.amount_total_signed) AS amount
@@ -180,27 +203,69 @@ class ResPartner(models.Model):
          LEFT JOIN open_items o ON o.partner_id = p.id
              WHERE p.id IN %(partner_ids)s
             """,
-                partner_ids=tuple(commercial.ids),
+                partner_ids=tuple(self.ids),
                 company_id=company.id,
                 window_start=window_start,
                 window_days=(today - window_start).days,
             )
         )
-        by_id = {row["partner_id"]: row for row in rows}
-        writer = commercial.with_context(tracking_disable=True, credit_profile_write=CREDIT_PROFILE_WRITE)
-        for partner in writer:
-            row = by_id[partner.id]
-            partner.write(
-                {
-                    "credit_paid_invoice_count": row["invoice_count"],
-                    "credit_avg_days_to_pay": float(row["avg_days_to_pay"]),
-                    "credit_avg_days_late": float(row["avg_days_late"]),
-                    "credit_late_share": float(row["late_share"]),
-                    "credit_max_days_late": int(row["max_days_late"]),
-                    "credit_dso": float(row["dso"]),
-                    "credit_behaviour_date": today,
-                }
+
+    def _credit_store_company_values(self, values_by_id):
+        """Store per-company values of the current company for many partners in one UPDATE,
+        leaving the rows ``write`` would leave: ``values_by_id`` is {partner id: {field: value}},
+        every dict with the same company-dependent fields. As in Odoo's own write, a value equal
+        to the field's fallback removes the company's key (an empty column becomes NULL), and
+        write_uid / write_date are set. ``write`` is bypassed — no access check and no tracking:
+        for the figures the refreshes compute, whose callers decide what may be written (the
+        rating refresh logs the tracked changes itself). The cache of the fields is invalidated
+        and dependent fields are marked modified."""
+        if not values_by_id:
+            return
+        fnames = sorted(next(iter(values_by_id.values())))
+        fields_ = [self._fields[fname] for fname in fnames]
+        assert all(field.company_dependent for field in fields_)
+        partners = self.browse(values_by_id)
+        partners.flush_recordset(fnames)
+        defaults = self.env["ir.default"].sudo()._get_model_defaults(self._name)
+        company_key = str(self.env.company.id)
+        assignments = [
+            SQL(
+                """%(column)s = CASE WHEN v.vals -> %(fname)s = %(fallback)s::jsonb
+                     THEN NULLIF(COALESCE(p.%(column)s, '{}'::jsonb) - %(key)s, '{}'::jsonb)
+                     ELSE COALESCE(p.%(column)s, '{}'::jsonb)
+                          || jsonb_build_object(%(key)s, v.vals -> %(fname)s)
+                END""",
+                column=SQL.identifier(field.name),
+                fname=field.name,
+                fallback=json.dumps(
+                    field.convert_to_column(defaults.get(field.name), self), default=json_default
+                ),
+                key=company_key,
             )
+            for field in fields_
+        ]
+        rows = {
+            str(partner_id): {
+                field.name: field.convert_to_column(values[field.name], self) for field in fields_
+            }
+            for partner_id, values in values_by_id.items()
+        }
+        self.env.execute_query(
+            SQL(
+                """
+            UPDATE res_partner p
+               SET %(assignments)s, write_uid = %(uid)s, write_date = %(now)s
+              FROM jsonb_each(%(rows)s::jsonb) AS v(id, vals)
+             WHERE p.id = v.id::int
+                """,
+                assignments=SQL(", ").join(assignments),
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+                rows=json.dumps(rows, default=json_default),
+            )
+        )
+        partners.invalidate_recordset([*fnames, "write_uid", "write_date"])
+        partners.modified(fnames)
 
     @api.model
     def _credit_customer_domain(self):
@@ -234,29 +299,18 @@ class ResPartner(models.Model):
         self.ensure_one()
         return self._get_credit_scorecards()[self.commercial_partner_id.id]
 
-    def _get_credit_scorecards(self):
+    def _get_credit_scorecards(self, check_scores=None):
         """Scorecards per commercial partner id, set-based: one exposure computation, one
-        aggregate for the first invoice dates and one search of the valid credit checks."""
+        aggregate for the first invoice dates and one search of the valid credit checks (unless
+        ``check_scores`` of :meth:`_credit_external_scores` is given). The weights and thresholds
+        are the current company's settings."""
         partners = self.commercial_partner_id
-        today = fields.Date.context_today(self)
+        company = self.env.company
         exposures = partners._get_credit_exposures()
-        # sudo: the scorecard is shown to salespeople, who may not read invoices
-        first_dates = {
-            partner.id: first_date
-            for partner, first_date in self.env["account.move"]
-            .sudo()
-            ._read_group(
-                [
-                    ("commercial_partner_id", "in", partners.ids),
-                    ("company_id", "=", self.env.company.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                ],
-                ["commercial_partner_id"],
-                ["invoice_date:min"],
-            )
-        }
-        check_scores = partners._credit_external_scores()
+        first_dates = partners._credit_first_invoice_dates()
+        if check_scores is None:
+            check_scores = partners._credit_external_scores()
+        weights = company._credit_scorecard_weights()
         labels = {
             "behaviour": _("Payment behaviour (weighted days late)"),
             "overdue": _("Overdue share of receivables"),
@@ -266,40 +320,19 @@ class ResPartner(models.Model):
         }
         cards = {}
         for partner in partners:
-            exposure = exposures[partner.id]
-            check_score = check_scores.get(partner.id)
-            months = 0
-            if first_dates.get(partner.id):
-                delta = relativedelta(today, first_dates[partner.id])
-                months = delta.years * 12 + delta.months
-            overdue_share = (
-                100.0 * exposure["overdue"] / exposure["receivable"] if exposure["receivable"] > 0 else 0.0
+            values = partner._credit_scorecard_points(
+                company, exposures[partner.id], first_dates.get(partner.id), check_scores.get(partner.id)
             )
-            usage = exposure["usage"]
-            days_late = partner.credit_avg_days_late
-            values = {
-                "behaviour": (_linear_points(days_late, 0, 60), _("%(days).1f days", days=days_late)),
-                "overdue": (_linear_points(overdue_share, 0, 50), "%.0f %%" % overdue_share),
-                "usage": (
-                    50.0 if usage is None else _linear_points(usage, 50, 120),
-                    _("no limit") if usage is None else "%.0f %%" % usage,
-                ),
-                "relationship": (_linear_points(months, 36, 0), _("%(months)s months", months=months)),
-                "external": (
-                    50.0 if check_score is None else float(check_score),
-                    _("none") if check_score is None else str(check_score),
-                ),
-            }
             factors = [
                 {
                     "key": key,
                     "label": labels[key],
                     "value": values[key][1],
                     "points": values[key][0],
-                    "weight": weight,
-                    "contribution": values[key][0] * weight / 100.0,
+                    "weight": weights[key],
+                    "contribution": values[key][0] * weights[key] / 100.0,
                 }
-                for key, _label, weight in SCORECARD_FACTORS
+                for key in SCORECARD_FACTORS
             ]
             cards[partner.id] = {
                 "score": int(round(sum(f["contribution"] for f in factors))),
@@ -307,15 +340,68 @@ class ResPartner(models.Model):
             }
         return cards
 
-    def _credit_external_score(self):
-        """Normalised score (0-100) of the latest done, unexpired credit check, if any."""
-        return self._credit_external_scores().get(self.commercial_partner_id.id)
+    def _credit_first_invoice_dates(self):
+        """Date of the first posted customer invoice per commercial partner id of ``self`` in
+        the current company (one aggregate)."""
+        # sudo: the scorecard is shown to salespeople, who may not read invoices
+        return {
+            partner.id: first_date
+            for partner, first_date in self.env["account.move"]
+            .sudo()
+            ._read_group(
+                [
+                    ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                ],
+                ["commercial_partner_id"],
+                ["invoice_date:min"],
+            )
+        }
+
+    def _credit_scorecard_points(self, company, exposure, first_date, check_score):
+        """{factor key: (points 0-100, value as shown)} of this commercial partner, from its
+        exposure, first invoice date, external check score and stored payment behaviour, with
+        the thresholds of ``company``."""
+        self.ensure_one()
+        months = 0
+        if first_date:
+            delta = relativedelta(fields.Date.context_today(self), first_date)
+            months = delta.years * 12 + delta.months
+        overdue_share = (
+            100.0 * exposure["overdue"] / exposure["receivable"] if exposure["receivable"] > 0 else 0.0
+        )
+        usage = exposure["usage"]
+        days_late = self.credit_avg_days_late
+        return {
+            "behaviour": (
+                _linear_points(days_late, 0, company.credit_score_days_late_worst),
+                _("%(days).1f days", days=days_late),
+            ),
+            "overdue": (
+                _linear_points(overdue_share, 0, company.credit_score_overdue_share_worst),
+                "%.0f %%" % overdue_share,
+            ),
+            "usage": (
+                NEUTRAL_POINTS
+                if usage is None
+                else _linear_points(usage, company.credit_score_usage_best, company.credit_score_usage_worst),
+                _("no limit") if usage is None else "%.0f %%" % usage,
+            ),
+            "relationship": (
+                _linear_points(months, company.credit_score_relationship_months, 0),
+                _("%(months)s months", months=months),
+            ),
+            "external": (
+                NEUTRAL_POINTS if check_score is None else float(check_score),
+                _("none") if check_score is None else str(check_score),
+            ),
+        }
 
     def _credit_external_scores(self):
         """Normalised score of the latest done, unexpired credit check per commercial partner id
         (one search for all), in the current company."""
-        if "credit.check" not in self.env:
-            return {}
         today = fields.Date.context_today(self)
         checks = (
             self.env["credit.check"]
@@ -338,24 +424,56 @@ class ResPartner(models.Model):
 
     def _refresh_credit_rating(self):
         """Set score and rating from the scorecard, except where a manager set the rating by
-        hand or a valid credit check decided it."""
-        today = fields.Date.context_today(self)
-        ratings = self.env["credit.rating"]
+        hand or a valid credit check decided it. Set-based whatever the number of customers:
+        the scorecards, one search of the rating scale, one UPDATE, the tracked changes logged
+        in one batch of chatter messages, then the rating-change notices."""
         partners = self.commercial_partner_id
         check_scores = partners._credit_external_scores()
         to_rate = partners.filtered(
             lambda p: p.credit_rating_source != "manual"
             and not (p.credit_rating_source == "check" and p.id in check_scores)
         )
-        cards = to_rate._get_credit_scorecards()
-        writer = to_rate.with_context(credit_profile_write=CREDIT_PROFILE_WRITE)
-        rating_for = {}  # score -> rating: one search per distinct score at most
-        for partner in writer:
+        if not to_rate:
+            return
+        cards = to_rate._get_credit_scorecards(check_scores=check_scores)
+        rating_for = self.env["credit.rating"]._for_scores({card["score"] for card in cards.values()})
+        today = fields.Date.context_today(self)
+        values_by_id = {}
+        for partner in to_rate:
             score = cards[partner.id]["score"]
-            if score not in rating_for:
-                rating_for[score] = ratings._for_score(score)
-            rating = rating_for[score]
-            vals = {"credit_score": score, "credit_rating_source": "scorecard", "credit_rating_date": today}
-            if rating and rating != partner.credit_rating_id:
-                vals["credit_rating_id"] = rating.id
-            partner.write(vals)
+            rating = rating_for.get(score) or partner.credit_rating_id
+            values_by_id[partner.id] = {
+                "credit_score": score,
+                "credit_rating_source": "scorecard",
+                "credit_rating_date": today,
+                "credit_rating_id": rating.id,
+            }
+        tracked = ["credit_score", "credit_rating_source", "credit_rating_id"]
+        before = {partner.id: {fname: partner[fname] for fname in tracked} for partner in to_rate}
+        to_rate._credit_store_company_values(values_by_id)
+        if not (self.env.context.get("tracking_disable") or self.env.context.get("mail_notrack")):
+            to_rate._credit_log_tracking(tracked, before)
+        to_rate._notify_credit_rating_change(
+            {pid: values["credit_rating_id"] for pid, values in before.items()}
+        )
+
+    def _credit_log_tracking(self, fnames, initial_values):
+        """Log the changes of the tracked fields ``fnames`` since ``initial_values`` ({partner id:
+        {field: value}}) in the chatter, as Odoo's tracking does (a note with tracking values per
+        changed partner), in one batch: one create of the messages, one of the tracking values."""
+        tracked_fields = self.fields_get(fnames, attributes=("string", "type", "selection", "currency_field"))
+        changed = {}
+        for partner in self.sudo():
+            _changes, tracking_values = partner._mail_track(tracked_fields, initial_values[partner.id])
+            if tracking_values:
+                changed[partner.id] = [values for _cmd, _id, values in tracking_values]
+        if not changed:
+            return
+        messages = self.browse(changed)._message_log_batch({pid: "" for pid in changed})
+        self.env["mail.tracking.value"].sudo().create(
+            [
+                dict(values, mail_message_id=message.id)
+                for message in messages
+                for values in changed[message.res_id]
+            ]
+        )

@@ -8,6 +8,8 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount
 
+from .credit_check import responsible_credit_manager
+
 _logger = logging.getLogger(__name__)
 
 # Server-side sentinel for a Credit Manager's override: only the override wizard, after its
@@ -462,13 +464,7 @@ class SaleOrder(models.Model):
             raise AccessError(_("Only a Credit Manager can release or override a credit block."))
 
     def _credit_responsible_manager(self):
-        manager = self.partner_id.commercial_partner_id.sudo().credit_manager_id
-        if manager:
-            return manager
-        group = self.env.ref("credit_control.credit_control_group_manager")
-        return group.sudo().users.filtered(
-            lambda u: not u.share and u.active and self.company_id in u.company_ids and u.id != 1
-        )[:1]
+        return responsible_credit_manager(self.env, self.partner_id.commercial_partner_id, self.company_id)
 
     def _credit_amount_company(self):
         """Order total in company currency at the order date."""

@@ -228,11 +228,6 @@ class CreditKpi(models.AbstractModel):
         return {month: amount or 0.0 for month, amount in groups}
 
     @api.model
-    def _credit_sales(self, date_from, date_to):
-        """Customer invoices minus credit notes of the period, company currency."""
-        return sum(self._credit_sales_by_month(date_from, date_to).values())
-
-    @api.model
     def _dso_countback(self, month_end, receivables, months=24, sales_by_month=None):
         """Walk back month by month from ``month_end``: while the remaining receivables cover a
         month's credit sales, add its days; then the rest over that month's sales times its days.

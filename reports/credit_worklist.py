@@ -3,33 +3,9 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
-# Priority of a worklist line: points per factor (all integers). The line's priority is their
-# sum (at most 180); the list is ordered by it. Amounts in company currency.
-WORKLIST_POINTS = {
-    # overdue amount: 1 point per full 250 overdue (items of open disputes, items under an open
-    # promise that is not due yet and items handed over to a collection agency do not count),
-    # at most 40
-    "overdue_per": 250,
-    "overdue_max": 40,
-    # days overdue of the oldest overdue item: 1 point per full 3 days, at most 30
-    "days_per": 3,
-    "days_max": 30,
-    # risk rating: (100 - risk score) / 5, i.e. 0 (score 100) to 20 (score 0); unrated: 10
-    "rating_divisor": 5,
-    "rating_unrated": 10,
-    # an open promise to pay falls due today: 15
-    "promise_due": 15,
-    # a promise broken in the last 30 days (or open and past its grace period): 25
-    "promise_broken": 25,
-    "promise_broken_days": 30,
-    # follow-ups due (open credit tasks with a deadline today or earlier, activities due on the
-    # customer or its invoices): 10 each, at most 20
-    "followup_each": 10,
-    "followup_max": 20,
-    # open items whose limitation (Verjährung, §§195/199 BGB) ends within the horizon: 30
-    "limitation": 30,
-}
-LIMITATION_HORIZON_DEFAULT = 120
+# Priority of a worklist line: points per factor (integers), a company setting each (res.company
+# ``credit_worklist_*``, read by ``_credit_worklist_points``). The line's priority is their sum
+# (at most 180 with the defaults); the list is ordered by it. Amounts in company currency.
 
 
 def limitation_end_sql(date_sql):
@@ -39,15 +15,13 @@ def limitation_end_sql(date_sql):
 
 
 def limitation_horizon_days(company):
-    """The company's limitation horizon (days) when the setting exists, else 120."""
-    if "credit_limitation_horizon_days" in company._fields:
-        return company.credit_limitation_horizon_days or LIMITATION_HORIZON_DEFAULT
-    return LIMITATION_HORIZON_DEFAULT
+    """The company's limitation watch horizon in days (0 = items whose limitation ends today)."""
+    return company.credit_limitation_horizon_days
 
 
 class CreditWorklist(models.Model):
     """Today's worklist of the collectors: one line per customer of the current company with
-    something to do today, ranked by a priority in points (see ``WORKLIST_POINTS``)."""
+    something to do today, ranked by a priority in points (company settings ``credit_worklist_*``)."""
 
     _name = "credit.worklist"
     _description = "Collector Worklist"
@@ -116,7 +90,7 @@ class CreditWorklist(models.Model):
         company = self.env.company
         today = self._worklist_date()
         horizon = today + timedelta(days=limitation_horizon_days(company))
-        pts = WORKLIST_POINTS
+        pts = company._credit_worklist_points()
         company_key = str(company.id)
         return SQL(
             """
@@ -489,11 +463,6 @@ class CreditWorklist(models.Model):
         """Open the small "Record Promise" form for this customer's overdue invoices."""
         self.ensure_one()
         return self.env["credit.worklist.promise"].action_new_for_partner(self.partner_id)
-
-    @api.model
-    def _get_lines(self, domain=None):
-        """Today's lines in the current company, highest priority first (one query)."""
-        return self.search(domain or [])
 
     @api.model
     def search_fetch(self, domain, field_names, offset=0, limit=None, order=None):

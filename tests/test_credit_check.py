@@ -329,7 +329,7 @@ class TestCreditCheck(CreditControlCommon):
                 "credit_limit_date_end": self.today + timedelta(days=5),
             }
         )
-        self.company.credit_review_lead_days = 0  # falls back to 30 days
+        self.company.credit_review_lead_days = 10
         self.env["credit.check"]._cron_review_checks()
         activity = self._review_activities(other)
         self.assertEqual(len(activity), 1)
