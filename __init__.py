@@ -21,9 +21,8 @@ def _credit_install_on_live_ledger(env, batch_size=500):
     # sudo: installing is done as superuser; the hook also runs for every company in tests
     env = env(su=True)
     Partner = env["res.partner"]
-    # added by the customer-profile work of issue #13 ("one credit limit, Odoo's")
-    if hasattr(Partner, "_credit_adopt_core_limits"):
-        Partner._credit_adopt_core_limits()
+    # one credit limit, Odoo's: limits set in core Odoo before the install stay in force
+    Partner._credit_adopt_core_limits()
     for company in env["res.company"].search([]):
         partners = Partner.with_company(company)
         customer_ids = partners.search(partners._credit_customer_domain(), order="id").ids

@@ -68,7 +68,7 @@
         "views/credit_dispute_views.xml",
         "views/credit_payment_plan_views.xml",
         "reports/credit_payment_plan_report.xml",
-        # OCA migration (issue #13): after views/credit_control_menus.xml (its menu hangs below Configuration)
+        # OCA migration: after views/credit_control_menus.xml (its menu hangs below Configuration)
         "wizards/credit_oca_migration_views.xml",
     ],
     "demo": [

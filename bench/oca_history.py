@@ -1,4 +1,4 @@
-"""OCA credit control history for the migration bench (issue #13), made set-based in SQL.
+"""OCA credit control history for the migration bench, made set-based in SQL.
 
 The benchmark ledger has no OCA modules: their tables are made as account_credit_control and
 account_financial_risk 18.0 define them (the columns the migration wizard reads), inside the

@@ -28,7 +28,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import oca_history  # noqa: E402 - OCA migration bench data (issue #13), next to this file
+import oca_history  # noqa: E402 - OCA migration bench data, next to this file
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 CREDIT_LIST_FIELDS = ["credit_exposure", "credit_overdue_amount", "credit_available"]
@@ -323,7 +323,7 @@ PATHS = [
         notes="read of the escalation level and case owner (credit.partner.escalation SQL view) "
         "for every customer",
     ),
-    # OCA migration (issue #13)
+    # OCA migration
     BenchPath(
         "OCA migration, all customers with OCA history",
         lambda c, history: oca_history.migrate(c.env),
@@ -666,7 +666,7 @@ def generator_row(stats, reused):
 
 
 def install_row(seconds, stats):
-    """Install on a live ledger (issue #13), measured by tools/bench.sh."""
+    """Install on a live ledger, measured by tools/bench.sh."""
     return {
         "path": "install on the live ledger",
         "median_ms": round(seconds * 1000.0),
@@ -704,7 +704,7 @@ def parse_args(argv=None):
     p.add_argument(
         "--install-seconds",
         type=float,
-        help="install on a live ledger (issue #13): seconds tools/bench.sh measured for installing "
+        help="install on a live ledger: seconds tools/bench.sh measured for installing "
         "credit_control into a copy of the ledger without it",
     )
     return p.parse_args(argv)

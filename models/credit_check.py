@@ -654,7 +654,7 @@ class CreditCheck(models.Model):
 
     @api.model
     def _schedule_reviews(self, reviews):
-        # a review coming due is a task of the credit team (credit.task, issue #7)
+        # a review coming due is a task of the credit team (credit.task)
         for partner, company, date, reasons, fallback in reviews:
             user = responsible_credit_manager(self.env, partner, company, fallback)
             self.env["credit.task"]._create_auto(

@@ -16,7 +16,7 @@ from .account_move import DUNNING_WRITE
 _logger = logging.getLogger(__name__)
 
 
-# === GUARD: validated dunning is history (issue #12) === #
+# === GUARD: validated dunning is history === #
 # Runs, letters and lines are written by the dunning code: it puts the sentinel DUNNING_WRITE
 # (models/account_move.py, a Python object RPC cannot forge) under the key
 # ``credit_dunning_write`` in the context. Otherwise:
@@ -456,7 +456,7 @@ class CreditDunningRun(models.Model):
                     has_escalation |= line["level_id"] != line["previous_level_id"]
             if not has_escalation:
                 continue
-            # open credits netted: only a positive balance is dunned (issue #14)
+            # open credits netted: only a positive balance is dunned
             open_company = sum(line["amount_residual_company"] for line in lines)
             if float_compare(open_company, 0.0, precision_rounding=rounding) <= 0 or (
                 float_compare(open_company, min_amount or 0.0, precision_rounding=rounding) < 0
@@ -870,7 +870,7 @@ class CreditDunningRun(models.Model):
         return contents
 
     def _schedule_calls(self, letters):
-        # a phone-call level opens a call task for the collector (credit.task, issue #7)
+        # a phone-call level opens a call task for the collector (credit.task)
         for letter in letters:
             values = letter._prepare_activity(self.env["mail.activity.type"], self.date)
             task = self.env["credit.task"]._create_auto(

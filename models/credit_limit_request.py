@@ -255,7 +255,7 @@ class CreditLimitRequest(models.Model):
                 )
         self._write_decision({"state": "submitted"})
         for request in self:
-            # the decision is a task of the credit team (credit.task, issue #7)
+            # the decision is a task of the credit team (credit.task)
             manager = responsible_credit_manager(self.env, request.partner_id, request.company_id)
             self.env["credit.task"]._create_auto(
                 "limit_request",

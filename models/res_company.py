@@ -19,32 +19,38 @@ class ResCompany(models.Model):
         help="Days before a credit check or limit expires that a review activity is opened.",
     )
 
-    # customer scorecard (res_partner_behaviour.py): weights of the factors (adding up to 100)
-    # and the values at which a factor scores no points
+    # customer scorecard (res_partner_behaviour.py): weights of the factors (relative: each
+    # factor counts weight / sum of the weights; 100 together by default) and the values at which
+    # a factor scores full points or none
     credit_score_weight_behaviour = fields.Integer(
         string="Weight: Payment Behaviour",
         default=30,
-        help="Weight (of 100) of the customer's weighted average days late in the risk score.",
+        help="Weight of the customer's weighted average days late in the risk score, "
+        "relative to the sum of the weights.",
     )
     credit_score_weight_overdue = fields.Integer(
         string="Weight: Overdue Share",
         default=25,
-        help="Weight (of 100) of the overdue share of the open receivables in the risk score.",
+        help="Weight of the overdue share of the open receivables in the risk score, "
+        "relative to the sum of the weights.",
     )
     credit_score_weight_usage = fields.Integer(
         string="Weight: Limit Usage",
         default=15,
-        help="Weight (of 100) of the exposure against the credit limit in the risk score.",
+        help="Weight of the exposure against the credit limit in the risk score, "
+        "relative to the sum of the weights.",
     )
     credit_score_weight_relationship = fields.Integer(
         string="Weight: Relationship Age",
         default=10,
-        help="Weight (of 100) of the age of the customer relationship in the risk score.",
+        help="Weight of the age of the customer relationship in the risk score, "
+        "relative to the sum of the weights.",
     )
     credit_score_weight_external = fields.Integer(
         string="Weight: External Credit Check",
         default=20,
-        help="Weight (of 100) of the latest valid credit check's score in the risk score.",
+        help="Weight of the latest valid credit check's score in the risk score, "
+        "relative to the sum of the weights.",
     )
     credit_score_days_late_worst = fields.Integer(
         string="Days Late Scoring Nothing",
@@ -353,13 +359,12 @@ class ResCompany(models.Model):
     def _check_credit_scorecard_settings(self):
         for company in self:
             weights = company._credit_scorecard_weights()
-            if min(weights.values()) < 0 or sum(weights.values()) != 100:
+            if min(weights.values()) < 0 or not sum(weights.values()):
                 raise ValidationError(
                     _(
-                        "The scorecard weights of %(company)s must not be negative and must add up "
-                        "to 100 (now %(total)s).",
+                        "The scorecard weights of %(company)s cannot be negative, and at least one "
+                        "must be above 0.",
                         company=company.name,
-                        total=sum(weights.values()),
                     )
                 )
             if (

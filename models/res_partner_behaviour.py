@@ -311,6 +311,7 @@ class ResPartner(models.Model):
         if check_scores is None:
             check_scores = partners._credit_external_scores()
         weights = company._credit_scorecard_weights()
+        total_weight = sum(weights.values())
         labels = {
             "behaviour": _("Payment behaviour (weighted days late)"),
             "overdue": _("Overdue share of receivables"),
@@ -330,7 +331,7 @@ class ResPartner(models.Model):
                     "value": values[key][1],
                     "points": values[key][0],
                     "weight": weights[key],
-                    "contribution": values[key][0] * weights[key] / 100.0,
+                    "contribution": values[key][0] * weights[key] / total_weight,
                 }
                 for key in SCORECARD_FACTORS
             ]

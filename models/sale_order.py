@@ -342,7 +342,7 @@ class SaleOrder(models.Model):
                 block=order.credit_block_message or "",
                 note=note or "",
             )
-            # the release request is a task of the credit team (credit.task, issue #7)
+            # the release request is a task of the credit team (credit.task)
             self.env["credit.task"]._create_auto(
                 "release_request",
                 "release_request",

@@ -483,6 +483,7 @@ class CreditWorklist(models.Model):
                 ["amount_residual", "reconciled", "date_maturity", "parent_state", "partner_id"],
             ),
             ("account.move", ["invoice_date", "commercial_partner_id"]),
+            ("res.partner", ["credit_rating_id", "credit_score", "credit_manager_id", "user_id"]),
             (
                 "credit.promise",
                 [

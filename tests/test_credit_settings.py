@@ -31,11 +31,20 @@ class TestScorecardSettings(CreditControlCommon):
         self.assertEqual(overdue["weight"], 35)
         self.assertEqual(overdue["points"], 50.0, "100 % overdue is half-way to 200 %")
         self.assertEqual(card["score"], round(sum(f["contribution"] for f in card["factors"])))
+        # weights are relative: doubled, the score stays
+        score = card["score"]
+        self.company.write(
+            {
+                f"credit_score_weight_{key}": 2 * self.company[f"credit_score_weight_{key}"]
+                for key in ("behaviour", "overdue", "usage", "relationship", "external")
+            }
+        )
+        self.assertEqual(self.customer._get_credit_scorecard()["score"], score)
 
     def test_settings_are_checked(self):
         with self.assertRaises(ValidationError) as cm:
-            self.company.credit_score_weight_usage = 20
-        self.assertIn("must add up to 100 (now 105)", str(cm.exception))
+            self.company.credit_score_weight_usage = -1
+        self.assertIn("scorecard weights", str(cm.exception))
         for values in ({"credit_score_days_late_worst": 0}, {"credit_score_usage_best": 130}):
             with self.assertRaises(ValidationError) as cm:
                 self.company.write(values)

@@ -8,7 +8,7 @@ from .dunning_common import DunningCommon
 
 @tagged("post_install", "-at_install")
 class TestDunningGoLive(DunningCommon):
-    """Go-live of the automatic dunning per company (issue #13)."""
+    """Go-live of the automatic dunning per company."""
 
     @classmethod
     def setUpClass(cls):

@@ -49,7 +49,7 @@ odoo_bin -c "$CONF" -d "$DB" -u credit_control --stop-after-init --log-level=war
     || die "updating credit_control in $DB failed"
 info "copied $TMPL to $DB and updated credit_control in $(( $(date +%s) - T0 ))s"
 
-# install on a live ledger (issue #13): a copy of the ledger with credit_control uninstalled, then
+# install on a live ledger: a copy of the ledger with credit_control uninstalled, then
 # the install timed (data files + post_init_hook over every customer). CC_BENCH_SKIP_INSTALL=1 skips it.
 INSTALL_ARGS=()
 if [ -z "${CC_BENCH_SKIP_INSTALL:-}" ]; then

@@ -229,7 +229,7 @@ setup_all() {
     export PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}"
 }
 
-# ---------------------------------------------------------------- OCA credit modules (issue #13)
+# ---------------------------------------------------------------- OCA credit modules
 # The OCA modules the migration wizard takes data from, from their published wheels, in their
 # own folder (not in the venv: only the OCA test stage and the migration bench see them).
 OCA_ADDONS="$LOCAL/oca-addons"

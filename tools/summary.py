@@ -20,7 +20,7 @@ def main(results):
             failed += 1
             problems.append(status.stem)
     ran = 0
-    # pytest.xml: the module's tests; pytest-oca.xml: the OCA migration stage (issue #13)
+    # pytest.xml: the module's tests; pytest-oca.xml: the OCA migration stage
     for junit in sorted(results.glob("pytest*.xml")):
         for case in ET.parse(junit).getroot().iter("testcase"):
             ran += 1

@@ -83,7 +83,7 @@ if [ -z "${CC_QUICK:-}" ]; then
     tail -1 "$RESULTS/shell-share.log" >&2
 fi
 
-# 4b. OCA migration (issue #13): a database with the OCA credit modules installed from their
+# 4b. OCA migration: a database with the OCA credit modules installed from their
 # published wheels; only the migration tests run there (the others stay on the database without)
 if [ -z "${CC_SKIP_OCA:-}" ] && grep -q passed "$RESULTS/install.status"; then
     OCA_DB="${DB}_oca" OCA_CONF="$LOCAL/test-oca${CC_TEST_CLUSTER:+-$CC_TEST_CLUSTER}.conf"

@@ -9,4 +9,4 @@ from . import credit_kpi_month
 from . import credit_forecast_period
 from . import credit_statement_print
 from . import credit_worklist_promise
-from . import credit_oca_migration  # OCA migration (issue #13)
+from . import credit_oca_migration  # OCA migration
