@@ -310,6 +310,7 @@ class ResPartner(models.Model):
         first_dates = partners._credit_first_invoice_dates()
         if check_scores is None:
             check_scores = partners._credit_external_scores()
+        today = fields.Date.context_today(self)
         weights = company._credit_scorecard_weights()
         total_weight = sum(weights.values())
         labels = {
@@ -322,7 +323,11 @@ class ResPartner(models.Model):
         cards = {}
         for partner in partners:
             values = partner._credit_scorecard_points(
-                company, exposures[partner.id], first_dates.get(partner.id), check_scores.get(partner.id)
+                company,
+                today,
+                exposures[partner.id],
+                first_dates.get(partner.id),
+                check_scores.get(partner.id),
             )
             factors = [
                 {
@@ -361,14 +366,14 @@ class ResPartner(models.Model):
             )
         }
 
-    def _credit_scorecard_points(self, company, exposure, first_date, check_score):
+    def _credit_scorecard_points(self, company, today, exposure, first_date, check_score):
         """{factor key: (points 0-100, value as shown)} of this commercial partner, from its
         exposure, first invoice date, external check score and stored payment behaviour, with
-        the thresholds of ``company``."""
+        the thresholds of ``company``, as of ``today``."""
         self.ensure_one()
         months = 0
         if first_date:
-            delta = relativedelta(fields.Date.context_today(self), first_date)
+            delta = relativedelta(today, first_date)
             months = delta.years * 12 + delta.months
         overdue_share = (
             100.0 * exposure["overdue"] / exposure["receivable"] if exposure["receivable"] > 0 else 0.0

@@ -201,7 +201,7 @@ class ResPartner(models.Model):
     def _get_credit_promise_stats(self):
         """(kept, broken) promises per commercial partner id, closed in the payment behaviour
         window of the current company: one aggregate query for all partners."""
-        months = self.env.company.credit_behaviour_months or 12
+        months = self.env.company.credit_behaviour_months
         window_start = fields.Date.context_today(self) - relativedelta(months=months)
         # sudo: the rate is part of the payment behaviour that salespeople and accountants read
         groups = (
