@@ -151,6 +151,11 @@ class ResPartner(models.Model):
                    AND m.move_type = 'out_invoice'
                    AND m.state = 'posted'
                    AND m.payment_state IN ('paid', 'in_payment')
+                   -- only invoices with a reconciliation in the window can have been paid in it
+                   AND m.id IN (SELECT wl.move_id
+                                  FROM account_partial_reconcile wpr
+                                  JOIN account_move_line wl ON wl.id = wpr.debit_move_id
+                                 WHERE wpr.max_date >= %(window_start)s)
               GROUP BY m.id
                 HAVING MAX(pr.max_date) >= %(window_start)s
             ),
