@@ -22,3 +22,4 @@ from . import credit_dispute
 from . import credit_payment_plan
 from . import credit_payment_plan_line
 from . import credit_agency_handover
+from . import res_partner_credit_rule  # the credit rules (extension hook)

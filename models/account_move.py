@@ -330,7 +330,7 @@ class AccountMove(models.Model):
             return bool(prepayment_term) and move.invoice_payment_term_id == prepayment_term
 
         failures = partner._credit_rule_failures(
-            exposure, amount, move.invoice_payment_term_id, is_prepaid=is_prepaid
+            exposure, amount, move.invoice_payment_term_id, is_prepaid=is_prepaid, document=move
         )
         return {
             "failures": failures,

@@ -332,6 +332,23 @@ class TestSaleCreditCheck(CreditControlCommon):
         self.assertLessEqual(counts[0], 8)
         self.assertEqual(counts[0], counts[1])
 
+    def test_batch_confirmation_check_query_count(self):
+        """The confirmation check of 1 or of 5 orders of one customer in one call: the same
+        queries (one lock and one exposure per customer and company; what the rules read about
+        the customer, read once), whatever the number of orders."""
+        self._set_limit(self.customer, 100000.0)
+        self._invoice(100.0, term=self.term_30)
+        fields_read = ["amount_total", "currency_id", "date_order", "payment_term_id", "partner_id"]
+        fields_read += ["company_id", "state", "credit_block_state", "amount_paid"]
+        for count in (1, 5, 1, 5):  # the first two warm the caches (ACLs, rules, ormcache)
+            orders = self.env["sale.order"].browse([self._order(10.0).id for _i in range(count)])
+            self.env.invalidate_all()
+            orders.read(fields_read)
+            orders.partner_id.commercial_partner_id.read(["name"])
+            with self.assertQueryCount(8):
+                blocked = orders._credit_check_grouped(exclude_group=False)
+            self.assertFalse(blocked)
+
 
 @tagged("post_install", "-at_install")
 class TestInvoiceCreditCheck(CreditControlCommon):
