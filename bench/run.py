@@ -672,7 +672,9 @@ def measure(env, ctx, path, runs):
         ctx.last_reference = {
             "reference_ms": round(statistics.median(r[0] for r in references), 1),
             "reference_queries": max(r[1] for r in references),
-            "with_ms": round(statistics.median(r[0] + t for r, t in zip(references, timings, strict=True)), 1),
+            "with_ms": round(
+                statistics.median(r[0] + t for r, t in zip(references, timings, strict=True)), 1
+            ),
         }
     if path.max_mb is not None:
         # one more run under tracemalloc: the peak of Python allocations during the call, which

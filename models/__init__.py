@@ -4,6 +4,7 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import res_partner_exposure
+from . import res_partner_credit_rule
 from . import res_partner_behaviour
 from . import res_partner_dunning
 from . import res_partner_collections
@@ -26,4 +27,3 @@ from . import credit_dispute
 from . import credit_payment_plan
 from . import credit_payment_plan_line
 from . import credit_agency_handover
-from . import res_partner_credit_rule  # the credit rules (extension hook)

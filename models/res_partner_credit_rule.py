@@ -27,7 +27,9 @@ class ResPartner(models.Model):
             "_credit_rule_dunning",
         ]
 
-    def _credit_rule_failures(self, exposure, amount, payment_term, is_prepaid=None, document=None, memo=None):
+    def _credit_rule_failures(
+        self, exposure, amount, payment_term, is_prepaid=None, document=None, memo=None
+    ):
         """The credit rules a new document of ``amount`` (company currency) breaks for this
         customer in the current company: a list of ``{"rule", "message", "figures"}``, empty when
         it may go through. ``exposure`` is :meth:`_get_credit_exposure` without the document
@@ -159,7 +161,10 @@ class ResPartner(models.Model):
                 return None
         if not (
             exposure["overdue_days"] > tolerance_days
-            or (tolerance_amount is not None and currency.compare_amounts(exposure["overdue"], tolerance_amount) > 0)
+            or (
+                tolerance_amount is not None
+                and currency.compare_amounts(exposure["overdue"], tolerance_amount) > 0
+            )
         ):
             return None
         fmt = self._credit_rule_amount
@@ -213,7 +218,9 @@ class ResPartner(models.Model):
         }
 
     def _credit_rule_dunning(self, facts):
-        if not self._credit_rule_memo(facts, "dunning_blocks", facts["partner"]._credit_dunning_blocks_orders):
+        if not self._credit_rule_memo(
+            facts, "dunning_blocks", facts["partner"]._credit_dunning_blocks_orders
+        ):
             return None
         return {
             "rule": "dunning",
