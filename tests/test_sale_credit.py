@@ -328,7 +328,8 @@ class TestSaleCreditCheck(CreditControlCommon):
                     order._credit_check(lock=True)
                 queries = execute.call_args_list
             counts.append(len(queries))
-        # lock, 3 aggregates, currency rates, customer profile (+ dunning level, when present)
+        # lock, the exposure aggregates (one statement), currency rates (other currencies only),
+        # limits, the rules' customer fields, dunning level
         self.assertLessEqual(counts[0], 8)
         self.assertEqual(counts[0], counts[1])
 
