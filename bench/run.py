@@ -20,6 +20,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -65,6 +66,12 @@ class BenchPath:
     before: Callable[["Context"], Any] | None = None
     # budget of the extra peak memory (resident set size above the level at the start), MB
     max_mb: float | None = None
+    # a reference measured in the same run (``reference(ctx, prepared)``, each run in its own
+    # savepoint right before ``call``): the row reports ``call`` minus ``reference`` (the median
+    # of the paired differences of time, the highest difference of queries)
+    reference: Callable[["Context", Any], Any] | None = None
+    # figures of the same action measured elsewhere, shown beside the row (e.g. the OCA modules)
+    compare: str = ""
 
 
 # ------------------------------------------------------------------------------ the paths
@@ -176,6 +183,35 @@ PATHS = [
         max_queries=8,
         requires=("sale.order._credit_check",),
         notes="the same for a customer with a handful of open items: the same query count",
+    ),
+    BenchPath(
+        "order confirmation overhead, small customer",
+        lambda c, order: order.action_credit_confirm(),
+        reference=lambda c, order: c.stock_confirm(order),
+        before=lambda c: c.draft_order(c.small_partner_id),
+        max_ms=5,
+        max_queries=8,
+        runs=9,
+        requires=("sale.order.action_credit_confirm",),
+        notes="the Confirm button as the web client calls it (sale.order.action_credit_confirm: check, "
+        "confirmation, every hook of the module) minus Odoo's own action_confirm of the same quotation "
+        "with the module's sale.order / sale.order.line overrides taken out of the class "
+        "(Context.stock_confirm), each in its own savepoint, in the same run; customer with a few "
+        "open items",
+        compare="OCA sale_financial_risk (issue #16, same ledger): +7 q / +6.6 ms; before: +9 q / +8.4 ms",
+    ),
+    BenchPath(
+        "order confirmation overhead, big partner (10,000 open items)",
+        lambda c, order: order.action_credit_confirm(),
+        reference=lambda c, order: c.stock_confirm(order),
+        before=lambda c: c.draft_order(c.big_partner_id),
+        max_ms=10,
+        max_queries=8,
+        runs=9,
+        requires=("sale.order.action_credit_confirm",),
+        notes="the same for the customer with --big-partner-items open items and 200 confirmed, "
+        "uninvoiced orders",
+        compare="issue #16 (before): +9 q / +13 ms",
     ),
     BenchPath(
         "aging as of 90 days ago, by customer",
@@ -346,6 +382,7 @@ class Context:
         self.env = env
         self.stats = stats
         self.big_partner_id = stats["big_partner_id"]
+        self.last_reference = None
         self.customer_ids = (
             env["res.partner"]
             .search([("parent_id", "=", False), ("customer_rank", ">", 0)], order="complete_name, id")
@@ -500,6 +537,15 @@ class Context:
     def small_partner_id(self):
         return self.customer_ids[0] if self.customer_ids[0] != self.big_partner_id else self.customer_ids[1]
 
+    def stock_confirm(self, order):
+        """Odoo's own ``action_confirm`` of ``order``, as without credit_control (bench only, the
+        reference of the confirmation overhead): the module's overrides of sale.order and
+        sale.order.line methods are taken out of their classes for the call, so that the
+        method resolution reaches sale's own ones, and put back afterwards. The module's fields
+        stay (stored, not computed on confirmation)."""
+        with without_overrides(self.env, ("sale.order", "sale.order.line"), "credit_control"):
+            return order.action_confirm()
+
     def draft_order(self, partner_id):
         """A quotation of ``partner_id`` (made once, outside the measured savepoints), read as
         action_confirm would have read it; the big partner also gets 200 confirmed orders."""
@@ -544,6 +590,32 @@ class Context:
         return order
 
 
+@contextmanager
+def without_overrides(env, model_names, module):
+    """Take the methods of ``module``'s classes of ``model_names`` that override a method of a
+    class after them in the model's MRO out of those classes for the ``with`` block."""
+    removed = []
+    prefix = "odoo.addons.%s." % module
+    try:
+        for model_name in model_names:
+            mro = type(env[model_name]).__mro__
+            for index, cls in enumerate(mro):
+                if not cls.__module__.startswith(prefix):
+                    continue
+                for name, value in list(vars(cls).items()):
+                    if (
+                        callable(value)
+                        and not name.startswith("__")
+                        and any(name in vars(base) for base in mro[index + 1 :])
+                    ):
+                        removed.append((cls, name, value))
+                        delattr(cls, name)
+        yield removed
+    finally:
+        for cls, name, value in removed:
+            setattr(cls, name, value)
+
+
 def missing_requirements(env, path):
     missing = []
     for requirement in path.requires:
@@ -581,27 +653,52 @@ class PeakMemory:
         self.extra = self.peak - self.start
 
 
+def measure_once(env, ctx, path, call):
+    """One run of ``call`` (a path's call or reference) in a savepoint rolled back afterwards:
+    (ms, queries, extra peak MB)."""
+    cr = env.cr
+    cr.execute("SAVEPOINT bench_run")
+    env.invalidate_all()  # cold record cache (ormcaches stay warm, as in a running server)
+    prepared = path.before(ctx) if path.before else None
+    count0 = cr.sql_log_count
+    with PeakMemory() as memory:
+        t0 = time.perf_counter()
+        result = call(ctx, prepared) if path.before else call(ctx)
+        env.flush_all()  # pending writes are part of the path's cost
+        elapsed = (time.perf_counter() - t0) * 1000.0
+    del result, prepared
+    count = cr.sql_log_count - count0
+    env.clear()
+    cr.execute("ROLLBACK TO SAVEPOINT bench_run")
+    return elapsed, count, memory.extra
+
+
 def measure(env, ctx, path, runs):
     cr = env.cr
     timings, queries, peaks = [], [], []
+    references = []
     for n in range(path.warmup + runs):
-        cr.execute("SAVEPOINT bench_run")
-        env.invalidate_all()  # cold record cache (ormcaches stay warm, as in a running server)
-        prepared = path.before(ctx) if path.before else None
-        count0 = cr.sql_log_count
-        with PeakMemory() as memory:
-            t0 = time.perf_counter()
-            result = path.call(ctx, prepared) if path.before else path.call(ctx)
-            env.flush_all()  # pending writes are part of the path's cost
-            elapsed = (time.perf_counter() - t0) * 1000.0
-        del result, prepared
-        count = cr.sql_log_count - count0
-        env.clear()
-        cr.execute("ROLLBACK TO SAVEPOINT bench_run")
+        if path.reference:
+            # the reference right before the call, on the same data: a difference per pair
+            reference = measure_once(env, ctx, path, path.reference)
+        elapsed, count, extra = measure_once(env, ctx, path, path.call)
         if n >= path.warmup:
+            if path.reference:
+                references.append(reference)
+                elapsed -= reference[0]
+                count -= reference[1]
             timings.append(elapsed)
             queries.append(count)
-            peaks.append(memory.extra)
+            peaks.append(extra)
+    ctx.last_reference = None
+    if path.reference:
+        ctx.last_reference = {
+            "reference_ms": round(statistics.median(r[0] for r in references), 1),
+            "reference_queries": max(r[1] for r in references),
+            "with_ms": round(
+                statistics.median(r[0] + t for r, t in zip(references, timings, strict=True)), 1
+            ),
+        }
     if path.max_mb is not None:
         # one more run under tracemalloc: the peak of Python allocations during the call, which
         # does not depend on memory the process had already freed (and RSS would reuse)
@@ -760,6 +857,10 @@ def main(argv=None):
                         status=verdict(path, ms, queries, ctx.last_peak_mb),
                         runs_ms=[round(t, 1) for t in timings],
                     )
+                    if ctx.last_reference:
+                        row.update(ctx.last_reference)
+                    if path.compare:
+                        row["compare"] = path.compare
                     if path.max_mb is not None:
                         row["peak_extra_mb"] = round(ctx.last_peak_mb, 1)
                         row["python_peak_mb"] = round(ctx.last_py_peak_mb, 1)
@@ -768,6 +869,20 @@ def main(argv=None):
             print("  %-44s %s%s" % (path.name, row["status"], memory), flush=True)
         cr.rollback()
     print_table(rows)
+    for row in rows:
+        if row.get("reference_ms") is not None:
+            print(
+                "%s: +%s q / +%.1f ms over stock (with the module %.1f ms, stock %.1f ms, %d q); %s"
+                % (
+                    row["path"],
+                    row["queries"],
+                    row["median_ms"],
+                    row["with_ms"],
+                    row["reference_ms"],
+                    row["reference_queries"],
+                    row.get("compare") or "",
+                )
+            )
     for row in rows:
         if row.get("error"):
             print("%s: %s" % (row["path"], row["error"]))

@@ -4,6 +4,7 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import res_partner_exposure
+from . import res_partner_credit_rule
 from . import res_partner_behaviour
 from . import res_partner_dunning
 from . import res_partner_collections

@@ -87,6 +87,9 @@ class CreditDecision(models.Model):
         can also be written after the transaction of ``document`` has rolled back."""
         exposure = check["exposure"]
         failures = check["failures"]
+        # a rule added by another module without its key in the selection: the first known one
+        # (all rules stay in rules_text)
+        known_rules = self._fields["rule"].get_values(self.env)
         return {
             "decision_type": decision_type,
             "order_id": document.id if document._name == "sale.order" else False,
@@ -96,7 +99,7 @@ class CreditDecision(models.Model):
             "document_currency_id": document.currency_id.id,
             "partner_id": document.partner_id.commercial_partner_id.id,
             "company_id": document.company_id.id,
-            "rule": failures[0]["rule"] if failures else False,
+            "rule": next((f["rule"] for f in failures if f["rule"] in known_rules), False),
             "rules_text": "\n".join(f["message"] for f in failures) or False,
             # orders confirmed before this one in the same call count as exposure
             "exposure": exposure["total"] + check.get("preceding", 0.0),

@@ -1,6 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL, float_round, format_amount
+from odoo.tools import SQL, float_round
 
 from .res_partner import CREDIT_READ_GROUPS
 
@@ -140,8 +140,9 @@ class ResPartner(models.Model):
     def _get_credit_exposures(self, exclude_orders=None, exclude_moves=None):
         """Exposure per commercial partner id of ``self``, in the current company's currency.
 
-        Set-based: three aggregate queries (posted receivables, draft invoices, uninvoiced sale
-        orders) plus one currency-rate query, whatever the number of partners or open items.
+        Set-based: one query of three aggregates (posted receivables, draft invoices, uninvoiced
+        sale orders), one currency-rate query (when an amount is in another currency) and the
+        limits in force, whatever the number of partners or open items.
         Foreign-currency amounts are converted at today's rate. Keys: ``receivable`` (open
         posted items; credit notes and unreconciled payments reduce it), ``overdue`` (past-due
         open debit items), ``overdue_days`` (age of the oldest overdue item), ``draft_invoices``,
@@ -185,49 +186,34 @@ class ResPartner(models.Model):
         self.env["sale.order"].flush_model(["state", "partner_id", "company_id", "currency_id"])
         self.env["res.partner"].flush_model(["commercial_partner_id"])
 
-        # 1. open posted receivables: residual in the line's currency, converted below
-        self.env.cr.execute(
+        # one statement, three aggregates (round trips are most of the cost of a small check):
+        # 1. open posted receivables, split into overdue (past-due debit items) and the rest:
+        #    residual in company and in the line's currency (two plain sums; the line's currency
+        #    picks one below); the receivable accounts as an array, so that the covering index
+        #    on open items (credit_control_aml_open_item_idx) filters them without a join
+        # 2. draft customer invoices (with taxes), whether or not they come from a sale order
+        # 3. confirmed sale orders: the ordered quantity not yet on any invoice (a draft invoice
+        #    counts above), valued at the line's total with taxes
+        rows = self.env.execute_query(
             SQL(
                 """
-            SELECT p.commercial_partner_id,
-                   l.currency_id,
-                   SUM(CASE WHEN l.currency_id = %(company_currency)s THEN l.amount_residual
-                            ELSE l.amount_residual_currency END),
-                   SUM(CASE WHEN l.currency_id = %(company_currency)s THEN l.amount_residual
-                            ELSE l.amount_residual_currency END)
-                       FILTER (WHERE l.date_maturity < %(today)s AND l.amount_residual > 0),
-                   MIN(l.date_maturity) FILTER (WHERE l.date_maturity < %(today)s AND l.amount_residual > 0)
+            SELECT 'receivable', p.commercial_partner_id, l.currency_id,
+                   l.date_maturity < %(today)s AND l.amount_residual > 0,
+                   SUM(l.amount_residual), SUM(l.amount_residual_currency), MIN(l.date_maturity)
               FROM account_move_line l
-              JOIN account_account a ON a.id = l.account_id
               JOIN res_partner p ON p.id = l.partner_id
              WHERE p.commercial_partner_id IN %(partner_ids)s
+               AND l.account_id = ANY(ARRAY(
+                       SELECT id FROM account_account WHERE account_type = 'asset_receivable'))
                AND l.company_id = %(company_id)s
                AND l.parent_state = 'posted'
-               AND a.account_type = 'asset_receivable'
                AND NOT l.reconciled
                AND (l.amount_residual <> 0 OR l.amount_residual_currency <> 0)
-          GROUP BY p.commercial_partner_id, l.currency_id
-            """,
-                company_currency=currency.id,
-                today=today,
-                partner_ids=partner_ids,
-                company_id=company.id,
-            )
-        )
-        oldest = {}
-        for partner_id, currency_id, residual, overdue, min_due in self.env.cr.fetchall():
-            add(partner_id, "receivable", currency_id, residual or 0.0)
-            add(partner_id, "overdue", currency_id, overdue or 0.0)
-            if min_due and (partner_id not in oldest or min_due < oldest[partner_id]):
-                oldest[partner_id] = min_due
-
-        # 2. draft customer invoices (with taxes), whether or not they come from a sale order
-        self.env.cr.execute(
-            SQL(
-                """
-            SELECT m.commercial_partner_id,
-                   m.currency_id,
-                   SUM(CASE WHEN m.move_type = 'out_refund' THEN -l.price_total ELSE l.price_total END)
+          GROUP BY 2, 3, 4
+         UNION ALL
+            SELECT 'draft_invoices', m.commercial_partner_id, m.currency_id, FALSE,
+                   SUM(CASE WHEN m.move_type = 'out_refund' THEN -l.price_total ELSE l.price_total END),
+                   NULL, NULL
               FROM account_move m
               JOIN account_move_line l ON l.move_id = m.id
              WHERE m.commercial_partner_id IN %(partner_ids)s
@@ -236,25 +222,12 @@ class ResPartner(models.Model):
                AND m.move_type IN ('out_invoice', 'out_refund')
                AND m.id NOT IN %(exclude_move_ids)s
                AND l.display_type = 'product'
-          GROUP BY m.commercial_partner_id, m.currency_id
-            """,
-                exclude_move_ids=exclude_move_ids,
-                partner_ids=partner_ids,
-                company_id=company.id,
-            )
-        )
-        for partner_id, currency_id, amount in self.env.cr.fetchall():
-            add(partner_id, "draft_invoices", currency_id, amount or 0.0)
-
-        # 3. confirmed sale orders: the ordered quantity not yet on any invoice (a draft invoice
-        #    counts above), valued at the line's total with taxes
-        self.env.cr.execute(
-            SQL(
-                """
-            SELECT p.commercial_partner_id,
-                   so.currency_id,
+          GROUP BY 2, 3
+         UNION ALL
+            SELECT 'uninvoiced_orders', p.commercial_partner_id, so.currency_id, FALSE,
                    SUM(sol.price_total * GREATEST(sol.product_uom_qty - sol.qty_invoiced, 0)
-                       / sol.product_uom_qty)
+                       / sol.product_uom_qty),
+                   NULL, NULL
               FROM sale_order so
               JOIN sale_order_line sol ON sol.order_id = so.id
               JOIN res_partner p ON p.id = so.partner_id
@@ -265,19 +238,34 @@ class ResPartner(models.Model):
                AND sol.display_type IS NULL
                AND sol.product_uom_qty > 0
                AND sol.qty_invoiced < sol.product_uom_qty
-          GROUP BY p.commercial_partner_id, so.currency_id
+          GROUP BY 2, 3
             """,
+                today=today,
                 partner_ids=partner_ids,
                 company_id=company.id,
+                exclude_move_ids=exclude_move_ids,
                 exclude_order_ids=exclude_order_ids,
             )
         )
-        for partner_id, currency_id, amount in self.env.cr.fetchall():
-            add(partner_id, "uninvoiced_orders", currency_id, amount or 0.0)
+        oldest = {}
+        for key, partner_id, currency_id, overdue, amount, amount_currency, min_due in rows:
+            if key != "receivable":
+                add(partner_id, key, currency_id, amount or 0.0)
+                continue
+            residual = (amount if currency_id == currency.id else amount_currency) or 0.0
+            add(partner_id, "receivable", currency_id, residual)
+            if overdue:
+                add(partner_id, "overdue", currency_id, residual)
+                if min_due and (partner_id not in oldest or min_due < oldest[partner_id]):
+                    oldest[partner_id] = min_due
 
-        # convert every currency at today's rate in one query
+        # convert every other currency at today's rate in one query (none when all amounts are
+        # in company currency, as for most customers)
         currency_ids = {cid for amounts in buckets.values() for cid in amounts} | {currency.id}
-        rates = self.env["res.currency"].browse(currency_ids)._get_rates(company, today)
+        if currency_ids == {currency.id}:
+            rates = {currency.id: 1.0}
+        else:
+            rates = self.env["res.currency"].browse(currency_ids)._get_rates(company, today)
         company_rate = rates.get(currency.id) or 1.0
 
         digits = currency.decimal_places
@@ -348,123 +336,3 @@ class ResPartner(models.Model):
             else:
                 limits[pid] = limit_fallback or None
         return limits
-
-    def _credit_rule_failures(self, exposure, amount, payment_term, is_prepaid=None):
-        """The credit rules a new document of ``amount`` (company currency) breaks for this
-        customer in the current company: a list of ``{"rule", "message"}``, empty when it may
-        go through. ``exposure`` is :meth:`_get_credit_exposure` without the document itself;
-        ``is_prepaid`` (a callable, asked only when the limit would be exceeded) tells whether
-        the document is paid in advance."""
-        self.ensure_one()
-        company = self.env.company
-        currency = company.currency_id
-        partner = self.commercial_partner_id
-        profile = partner.sudo()
-        rating = profile.credit_rating_id
-        failures = []
-
-        def fmt(value):
-            return format_amount(self.env, value, currency)
-
-        if profile.credit_hold:
-            failures.append(
-                {
-                    "rule": "hold",
-                    "message": _(
-                        "%(customer)s is on credit hold: %(reason)s",
-                        customer=partner.display_name,
-                        reason=profile.credit_hold_reason or "",
-                    ),
-                }
-            )
-        limit = exposure["limit"]
-        if limit is None and company.credit_no_limit_policy == "no_credit":
-            limit = 0.0
-        if limit is not None:
-            counted = exposure["receivable"]
-            if company.credit_count_draft_invoices:
-                counted += exposure["draft_invoices"]
-            if company.credit_count_uninvoiced_orders:
-                counted += exposure["uninvoiced_orders"]
-            allowed = limit * (1 + (company.credit_limit_tolerance or 0.0) / 100.0)
-            # paid in advance (checked last: reading the payments costs queries)
-            if currency.compare_amounts(counted + amount, allowed) > 0 and not (is_prepaid and is_prepaid()):
-                failures.append(
-                    {
-                        "rule": "limit",
-                        "message": _(
-                            "Exposure %(exposure)s plus this document %(amount)s = %(total)s exceeds "
-                            "the credit limit of %(limit)s (available: %(available)s).",
-                            exposure=fmt(counted),
-                            amount=fmt(amount),
-                            total=fmt(counted + amount),
-                            limit=fmt(limit),
-                            available=fmt(limit - counted),
-                        ),
-                    }
-                )
-        check_overdue = True
-        if rating:
-            tolerance_days, tolerance_amount = rating.overdue_tolerance_days, rating.overdue_tolerance_amount
-        else:
-            tolerance_days = company.credit_overdue_tolerance_days
-            tolerance_amount = company.credit_overdue_tolerance_amount or None
-            check_overdue = bool(tolerance_days or tolerance_amount)
-        if (
-            check_overdue
-            and exposure["overdue"] > 0
-            and (
-                exposure["overdue_days"] > tolerance_days
-                or (
-                    tolerance_amount is not None
-                    and currency.compare_amounts(exposure["overdue"], tolerance_amount) > 0
-                )
-            )
-        ):
-            failures.append(
-                {
-                    "rule": "overdue",
-                    "message": _(
-                        "Overdue items of %(amount)s, the oldest %(days)s days overdue, are beyond "
-                        "the tolerance of %(tol_days)s days / %(tol_amount)s.",
-                        amount=fmt(exposure["overdue"]),
-                        days=exposure["overdue_days"],
-                        tol_days=tolerance_days,
-                        tol_amount=fmt(tolerance_amount) if tolerance_amount is not None else _("any amount"),
-                    ),
-                }
-            )
-        if rating.payment_term_id and payment_term != rating.payment_term_id:
-            failures.append(
-                {
-                    "rule": "payment_term",
-                    "message": _(
-                        "Rating %(rating)s requires the payment term %(term)s.",
-                        rating=rating.display_name,
-                        term=rating.payment_term_id.display_name,
-                    ),
-                }
-            )
-        if (
-            company.credit_new_customer_check
-            and currency.compare_amounts(amount, company.credit_new_customer_amount) > 0
-            and not partner._credit_has_done_check()
-        ):
-            failures.append(
-                {
-                    "rule": "new_customer",
-                    "message": _(
-                        "Orders above %(amount)s for a customer without a completed credit check "
-                        "need a check first.",
-                        amount=fmt(company.credit_new_customer_amount),
-                    ),
-                }
-            )
-        if partner._credit_dunning_blocks_orders():
-            failures.append(
-                {
-                    "rule": "dunning",
-                    "message": _("The customer has invoices at a dunning level that blocks new orders."),
-                }
-            )
-        return failures

@@ -44,6 +44,18 @@ class _CreditGrowthScope:
         self.ids = frozenset(ids)
 
 
+class _CreditChecked:
+    """Context value of the web client's Confirm button (``action_credit_confirm``): the order
+    whose confirmation it has just checked, with the customer's row locked, and what that check
+    saw. The confirmation inside the same call does not check it a second time while the order
+    is unchanged. A Python object: a JSON-RPC context cannot carry one."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, order):
+        self.key = order._credit_checked_key()
+
+
 def _record_blocks_after_rollback(registry, uid, entries):
     """``cr.postrollback`` hook: the transaction that raised the credit block is rolled back
     (its locks are released); write the block decisions in a transaction of their own."""
@@ -321,10 +333,13 @@ class SaleOrder(models.Model):
             return self.action_confirm()
         self.ensure_one()
         if self.state in ("draft", "sent"):
-            check = self._credit_check()
+            # locked as the confirmation's own check locks it: the check below is the one of
+            # the confirmation (see _credit_check_confirmation), not a second one
+            check = self._credit_check(lock=True)
             if check["failures"] and not check["released"] and not self._credit_is_paid():
                 self._credit_record_block(check)
                 return self._credit_block_dialog()
+            return self.with_context(credit_checked=_CreditChecked(self)).action_confirm()
         return self.action_confirm()
 
     def action_request_credit_release(self, note=None):
@@ -537,7 +552,9 @@ class SaleOrder(models.Model):
         self.ensure_one()
         return self.credit_block_state == "released" and not self._credit_release_problems()
 
-    def _credit_check(self, lock=False, exclude_orders=None, preceding=0.0, amount=None, exposure=None):
+    def _credit_check(
+        self, lock=False, exclude_orders=None, preceding=0.0, amount=None, exposure=None, memo=None
+    ):
         """Evaluate the credit rules for this order in its company.
 
         Returns ``{"failures": [{"rule", "message"}], "released": bool, "exposure": dict,
@@ -548,7 +565,8 @@ class SaleOrder(models.Model):
         order) are left out of the exposure; ``preceding`` is the amount of the orders checked
         before this one in the same call (the rules see it added to this order's ``amount``,
         default: the order total). An ``exposure`` computed before for the same customer and
-        exclusions is used as it is (neither locked nor read again)."""
+        exclusions is used as it is (neither locked nor read again), with the ``memo`` of the
+        rules of that check (``res.partner._credit_rule_memo``)."""
         self.ensure_one()
         order = self.with_company(self.company_id)
         partner = order.partner_id.commercial_partner_id
@@ -563,7 +581,12 @@ class SaleOrder(models.Model):
         if amount is None:
             amount = order._credit_amount_company()
         failures = partner._credit_rule_failures(
-            exposure, preceding + amount, order.payment_term_id, is_prepaid=order._credit_is_prepaid
+            exposure,
+            preceding + amount,
+            order.payment_term_id,
+            is_prepaid=order._credit_is_prepaid,
+            document=order,
+            memo=memo,
         )
         return {
             "failures": failures,
@@ -572,6 +595,21 @@ class SaleOrder(models.Model):
             "amount": amount,
             "preceding": preceding,
         }
+
+    def _credit_checked_key(self):
+        """What a confirmation check of this order depends on besides the customer's exposure
+        (locked by the check): if any of it changes, the order is checked again."""
+        self.ensure_one()
+        return (
+            self.id,
+            self.partner_id.commercial_partner_id.id,
+            self.company_id.id,
+            self.currency_id.id,
+            self.amount_total,
+            self.payment_term_id.id,
+            self.credit_block_state,
+            self._credit_amount_company(),
+        )
 
     def _credit_groups(self):
         """These orders by commercial customer and company, in id order; the groups in customer
@@ -592,6 +630,14 @@ class SaleOrder(models.Model):
         if self.env.context.get("credit_override") is CREDIT_OVERRIDE:
             return
         orders = self.filtered(lambda o: o.partner_id and o.company_id.credit_check_sale)
+        checked = self.env.context.get("credit_checked")
+        if (
+            isinstance(checked, _CreditChecked)
+            and len(orders) == 1
+            and checked.key == orders._credit_checked_key()
+        ):
+            # passed the Confirm button's check a moment ago, in this transaction, unchanged
+            return
         blocked = orders._credit_check_grouped(exclude_group=False)
         if blocked:
             self._credit_raise_block(blocked, "confirm")
@@ -609,6 +655,7 @@ class SaleOrder(models.Model):
             passed = self.browse()
             exclude = group._origin if exclude_group or len(group) > 1 else None
             exposure = None
+            memo = {}
             for order in group:
                 check = order._credit_check(
                     lock=True,
@@ -616,6 +663,7 @@ class SaleOrder(models.Model):
                     preceding=preceding,
                     amount=amount(order) if amount else None,
                     exposure=exposure,
+                    memo=memo,
                 )
                 exposure = check["exposure"]
                 if check["failures"] and not check["released"] and not order._credit_is_paid():

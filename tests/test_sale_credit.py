@@ -328,9 +328,49 @@ class TestSaleCreditCheck(CreditControlCommon):
                     order._credit_check(lock=True)
                 queries = execute.call_args_list
             counts.append(len(queries))
-        # lock, 3 aggregates, currency rates, customer profile (+ dunning level, when present)
+        # lock, the exposure aggregates (one statement), currency rates (other currencies only),
+        # limits, the rules' customer fields, dunning level
         self.assertLessEqual(counts[0], 8)
         self.assertEqual(counts[0], counts[1])
+
+    def test_confirm_button_checks_once(self):
+        """The web client's Confirm button checks the order once (with the customer locked); the
+        confirmation inside it does not check the unchanged order again. A context value from a
+        client cannot skip the check."""
+        self._set_limit(self.customer, 1000.0)
+        order = self._order(100.0)
+        partner_class = type(self.env["res.partner"])
+        with patch.object(
+            partner_class,
+            "_get_credit_exposures",
+            autospec=True,
+            side_effect=partner_class._get_credit_exposures,
+        ) as exposures:
+            order.with_user(self.sales_user).action_credit_confirm()
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(exposures.call_count, 1)
+        big = self._order(5000.0)
+        with self.assertRaises(UserError) as error:
+            big.with_user(self.sales_user).with_context(credit_checked=True).action_confirm()
+        self.assertIn("credit limit", str(error.exception))
+        self.assertEqual(big.state, "draft")
+
+    def test_batch_confirmation_check_query_count(self):
+        """The confirmation check of 1 or of 5 orders of one customer in one call: the same
+        queries (one lock and one exposure per customer and company; what the rules read about
+        the customer, read once), whatever the number of orders."""
+        self._set_limit(self.customer, 100000.0)
+        self._invoice(100.0, term=self.term_30)
+        fields_read = ["amount_total", "currency_id", "date_order", "payment_term_id", "partner_id"]
+        fields_read += ["company_id", "state", "credit_block_state", "amount_paid"]
+        for count in (1, 5, 1, 5):  # the first two warm the caches (ACLs, rules, ormcache)
+            orders = self.env["sale.order"].browse([self._order(10.0).id for _i in range(count)])
+            self.env.invalidate_all()
+            orders.read(fields_read)
+            orders.partner_id.commercial_partner_id.read(["name"])
+            with self.assertQueryCount(8):
+                blocked = orders._credit_check_grouped(exclude_group=False)
+            self.assertFalse(blocked)
 
 
 @tagged("post_install", "-at_install")
