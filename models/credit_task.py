@@ -143,7 +143,9 @@ class CreditTask(models.Model):
         company = company or self.env.company
         partner = partner.commercial_partner_id
         Task = self.sudo().with_company(company)
-        existing = Task.search(self._auto_domain(task_type, origin, partner.id, company.id, team, links), limit=1)
+        existing = Task.search(
+            self._auto_domain(task_type, origin, partner.id, company.id, team, links), limit=1
+        )
         if existing:
             return existing
         if user is None:
@@ -305,9 +307,7 @@ class CreditTask(models.Model):
             spec["partner"].id,
             spec["company"].id,
             spec["team"],
-            tuple(
-                (key, getattr(links[key], "id", links[key])) for key in AUTO_LINK_FIELDS if links.get(key)
-            ),
+            tuple((key, getattr(links[key], "id", links[key])) for key in AUTO_LINK_FIELDS if links.get(key)),
         )
 
     def _task_keys(self, task, wanted):
@@ -315,9 +315,7 @@ class CreditTask(models.Model):
         matches a key whose linked records it has (it may have more)."""
         head = (task.task_type, task.origin, task.partner_id.id, task.company_id.id, task.team)
         return [
-            key
-            for key in wanted
-            if key[:5] == head and all(task[name].id == value for name, value in key[5])
+            key for key in wanted if key[:5] == head and all(task[name].id == value for name, value in key[5])
         ]
 
     @api.model

@@ -302,7 +302,9 @@ class TestCreditPromiseNightlyBatch(CollectionsCommon):
             note = promise.message_ids.filtered(lambda m: "broken" in (m.body or ""))
             self.assertEqual(len(note), 1)
             self.assertEqual(
-                note.tracking_value_ids.mapped(lambda t: (t.field_id.name, t.old_value_char, t.new_value_char)),
+                note.tracking_value_ids.mapped(
+                    lambda t: (t.field_id.name, t.old_value_char, t.new_value_char)
+                ),
                 [("state", "Open", "Broken")],
                 "the change of state is tracked on the note",
             )

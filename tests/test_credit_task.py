@@ -90,7 +90,9 @@ class TestCreditTask(CreditControlCommon):
         self.assertEqual(sales_task.activity_ids.user_id, self.sales_user)
         self.assertEqual(sales_task.activity_ids.summary, "Delivery note")
         # no credit manager of its own: any Credit Manager of the company, as _create_auto does
-        self.assertEqual(tasks[2].user_id, self.Task._default_assignee(self.other_customer, self.company, "credit"))
+        self.assertEqual(
+            tasks[2].user_id, self.Task._default_assignee(self.other_customer, self.company, "credit")
+        )
         self.assertEqual((tasks[4].user_id, tasks[4].activity_ids.user_id), (self.collector,) * 2)
         self.assertEqual(self.Task._create_auto_batch([dict(specs[1], company=self.company)]), sales_task)
 
