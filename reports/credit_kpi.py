@@ -58,12 +58,12 @@ class CreditKpi(models.AbstractModel):
         # likewise from its date. The items are summed per (customer, from, to_overdue) in one
         # pass, the dates' values are the running sums of those few groups.
         count = len(dates)
-        # JIT compilation costs about a second here and saves nothing (SET LOCAL: this
-        # transaction only, as in the aging)
-        self.env.cr.execute("SET LOCAL jit = off")
         rows = self.env.execute_query(
             SQL(
                 """
+            -- JIT compilation costs about a second here and saves nothing (SET LOCAL: this
+            -- transaction only, as in the aging; in the same statement, no query more)
+            SET LOCAL jit = off;
             WITH lines AS (
                 SELECT p.commercial_partner_id AS partner_id,
                        width_bucket(l.date - 1, %(dates)s::date[]) + 1 AS from_index,
@@ -173,10 +173,10 @@ class CreditKpi(models.AbstractModel):
         self.env["account.partial.reconcile"].flush_model(
             ["amount", "max_date", "debit_move_id", "credit_move_id"]
         )
-        self.env.cr.execute("SET LOCAL jit = off")  # as in _receivables_at
         rows = self.env.execute_query(
             SQL(
                 """
+            SET LOCAL jit = off;  -- as in _receivables_at
             WITH candidates AS (
                 -- the items that can be open as of the date: open now, or settled by a
                 -- reconciliation dated after it (an item settled on or before the date is 0)
