@@ -299,7 +299,7 @@ PATHS = [
             specification=c.view_spec("res.partner", "form", CREDIT_TAB_XPATH),
         ),
         max_ms=300,
-        max_queries=40,
+        max_queries=30,
         requires=("res.partner.credit_exposure",),
         notes="opening the customer with the 10,000 open items: web_read of the fields of the "
         "form's Credit tab and the module's smart buttons (exposure, limit, rating, behaviour, "
@@ -313,8 +313,8 @@ PATHS = [
             [c.small_partner_id],
             specification=c.view_spec("res.partner", "form", CREDIT_TAB_XPATH),
         ),
-        max_ms=200,
-        max_queries=40,
+        max_ms=300,
+        max_queries=30,
         requires=("res.partner.credit_exposure",),
         notes="the same for a customer with a handful of open items: the same query count",
     ),
