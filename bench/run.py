@@ -44,6 +44,16 @@ WORKLIST_FIELDS = [
 ]
 
 
+# the nightly promise check (issue #16): queries independent of the number of promises
+PROMISE_CHECK_MAX_QUERIES = 80  # 71 measured, the same for 1 or 500 broken promises
+PROMISE_CHECK_MAX_MS = 15000
+# the customer form's Credit tab and the module's smart buttons (bench line "customer form")
+CREDIT_TAB_XPATH = (
+    "//page[@name='credit_control']//field"
+    " | //div[@name='button_box']//button[starts-with(@name, 'action_view_credit')]//field"
+)
+
+
 @dataclass
 class BenchPath:
     """One measured code path.
@@ -302,6 +312,65 @@ PATHS = [
         notes="credit.dashboard.get_data(): KPIs of this and last month, aging, top 10 exposures, "
         "over limit, blocked orders, promises, disputes, tasks",
     ),
+    # what the user opens, the way the web client calls it (issue #16)
+    BenchPath(
+        "dashboard as opened",
+        lambda c: c.rpc("credit.dashboard", "get_data"),
+        max_ms=3000,
+        max_queries=30,
+        requires=("credit.dashboard.get_data",),
+        runs=3,
+        notes="the dashboard client action's one RPC, as the web client sends it: "
+        "call_kw('credit.dashboard', 'get_data') with the user's context (everything the "
+        "dashboard shows; the action and its assets are cached by the browser)",
+    ),
+    BenchPath(
+        "worklist as opened",
+        lambda c: c.rpc(
+            "credit.worklist",
+            "web_search_read",
+            [],
+            specification=c.view_spec("credit.worklist", "list"),
+            offset=0,
+            limit=80,
+            order="priority desc, overdue_amount desc, partner_id",
+            count_limit=10001,
+        ),
+        max_ms=1000,
+        max_queries=15,
+        requires=("credit.worklist.priority",),
+        notes="Collaboration > Today's Worklist as the list view loads it: web_search_read with the "
+        "list view's fields (many2one names, the reasons), its order, limit 80 and the record count "
+        "(count_limit 10001)",
+    ),
+    BenchPath(
+        "customer form, Credit tab, big partner",
+        lambda c: c.rpc(
+            "res.partner",
+            "web_read",
+            [c.big_partner_id],
+            specification=c.view_spec("res.partner", "form", CREDIT_TAB_XPATH),
+        ),
+        max_ms=300,
+        max_queries=30,
+        requires=("res.partner.credit_exposure",),
+        notes="opening the customer with the 10,000 open items: web_read of the fields of the "
+        "form's Credit tab and the module's smart buttons (exposure, limit, rating, behaviour, "
+        "insurance, escalation, scorecard, counts) as the web client asks for them",
+    ),
+    BenchPath(
+        "customer form, Credit tab, small customer",
+        lambda c: c.rpc(
+            "res.partner",
+            "web_read",
+            [c.small_partner_id],
+            specification=c.view_spec("res.partner", "form", CREDIT_TAB_XPATH),
+        ),
+        max_ms=300,
+        max_queries=30,
+        requires=("res.partner.credit_exposure",),
+        notes="the same for a customer with a handful of open items: the same query count",
+    ),
     BenchPath(
         "collection targets refresh, 12 months x 10 collectors",
         lambda c, targets: targets._refresh_collected(),
@@ -335,11 +404,14 @@ PATHS = [
         lambda c: c.env["credit.promise"]
         .browse(c.promise_ids)
         ._update_state(c.env.cr.now().date() + timedelta(days=4)),
-        max_ms=30000,
+        max_ms=PROMISE_CHECK_MAX_MS,
+        max_queries=PROMISE_CHECK_MAX_QUERIES,
         runs=3,
-        requires=("credit.promise._update_state",),
-        notes="the nightly promise check when every promise broke: one aggregate query, then per "
-        "promise a call task (credit.task._create_auto) and chatter notes (report only for the queries)",
+        requires=("credit.promise._update_state", "credit.task._create_auto_batch"),
+        notes="the nightly promise check when all 500 promises broke: one aggregate query, the states "
+        "written, 500 call tasks with followers, creation notes and to-do activities "
+        "(credit.task._create_auto_batch) and the notes on promises (with the state's tracking), "
+        "customers and invoices, in a number of queries that does not depend on the promises",
     ),
     BenchPath(
         "limitation watch, whole ledger",
@@ -397,6 +469,34 @@ class Context:
         self.partners(self.customer_ids)._refresh_credit_rating()
         self.env.invalidate_all()
         return True
+
+    def rpc(self, model, method, *args, **kwargs):
+        """A JSON-RPC call as the web client sends it (odoo.api.call_kw, the user's context)."""
+        from odoo.api import call_kw
+
+        context = {"lang": "en_US", "tz": "UTC", "uid": self.env.uid, **self.env.context}
+        return call_kw(self.env[model], method, list(args), dict(kwargs, context=context))
+
+    def view_spec(self, model, view_type, xpath=None):
+        """The ``specification`` the web client sends for the fields of a view (or of the part
+        of it that ``xpath`` selects): many2one and x2many fields with their display name.
+        Read from the view as the current user gets it (groups applied), once per run."""
+        key = (model, view_type, xpath)
+        specs = self.__dict__.setdefault("_specs", {})
+        if key not in specs:
+            from lxml import etree
+
+            arch = etree.fromstring(self.env[model].get_view(view_type=view_type)["arch"])
+            nodes = arch.xpath(xpath) if xpath else arch.xpath("//field[not(ancestor::field)]")
+            fields = self.env[model]._fields
+            spec = {}
+            for node in nodes:
+                name = node.get("name")
+                if name in fields:
+                    relational = fields[name].type in ("many2one", "one2many", "many2many")
+                    spec[name] = {"fields": {"display_name": {}}} if relational else {}
+            specs[key] = spec
+        return specs[key]
 
     def oca_history(self):
         """OCA tables and history in the run's savepoint (bench/oca_history.py)."""

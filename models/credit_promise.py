@@ -373,28 +373,31 @@ class CreditPromise(models.Model):
 
     def _update_state(self, today):
         """Mark the open promises among ``self`` kept (payments cover the amount) or broken
-        (the grace period ended before ``today`` without); one query for all."""
+        (the grace period ended before ``today`` without); one query for all. The change of
+        state is tracked on the promise's note (one batch, not one message per promise)."""
         promises = self.filtered(lambda p: p.state == "open")
         paid = promises._get_paid_amounts()
         kept = promises.filtered(lambda p: p.currency_id.compare_amounts(paid.get(p.id, 0.0), p.amount) >= 0)
         broken = (promises - kept).filtered(lambda p: p.date_grace_end < today)
-        # sudo: the scheduler and collectors close promises without further rights checks
+        # sudo: the scheduler and collectors close promises without further rights checks;
+        # mail_notrack: the state's tracking goes with the note (_log_notes)
         if kept:
-            kept.sudo().write({"state": "kept", "date_closed": today})
+            kept.sudo().with_context(mail_notrack=True).write({"state": "kept", "date_closed": today})
             note = _("Promise kept: the payments cover the promised amount.")
             kept._log_notes(dict.fromkeys(kept.ids, note))
         if broken:
-            broken.sudo().write({"state": "broken", "date_closed": today})
+            broken.sudo().with_context(mail_notrack=True).write({"state": "broken", "date_closed": today})
             broken._on_broken(paid)
         return kept, broken
 
     def _on_broken(self, paid):
         """A broken promise: the dunning pause lifts (the hook only shields open promises), the
-        collector gets a call task, promise, customer and invoices a note in their chatter
-        (logged in one batch per model)."""
-        Task = self.env["credit.task"]
+        collector gets a call task, promise, customer and invoices a note in their chatter.
+        Batched: one ``create`` of the tasks (:meth:`credit.task._create_auto_batch`) with their
+        activities, one batch of notes per model, so that the number of queries does not grow
+        with the broken promises."""
         today = fields.Date.context_today(self)
-        promise_notes, partner_notes, move_notes = {}, {}, {}
+        promise_notes, partner_notes, move_notes, specs = {}, {}, {}, []
         for promise in self:
             message = _(
                 "Promise to pay %(ref)s broken: %(amount)s promised by %(date)s (grace until "
@@ -406,28 +409,51 @@ class CreditPromise(models.Model):
                 paid=format_amount(self.env, paid.get(promise.id, 0.0), promise.currency_id),
             )
             collector = promise.user_id if promise.user_id.active and not promise.user_id.share else None
-            Task._create_auto(
-                "call",
-                "promise_broken",
-                promise.partner_id,
-                _("Broken promise %(ref)s: call the customer", ref=promise.name),
-                company=promise.company_id,
-                user=collector,
-                promise_id=promise,
-                move_ids=promise.move_ids,
-                date_deadline=today,
-                priority="1",
+            specs.append(
+                {
+                    "task_type": "call",
+                    "origin": "promise_broken",
+                    "partner": promise.partner_id,
+                    "name": _("Broken promise %(ref)s: call the customer", ref=promise.name),
+                    "company": promise.company_id,
+                    "user": collector,
+                    "links": {
+                        "promise_id": promise,
+                        "move_ids": promise.move_ids,
+                        "date_deadline": today,
+                        "priority": "1",
+                    },
+                }
             )
             promise_notes[promise.id] = message
             partner_notes.setdefault(promise.partner_id.id, []).append(message)
             for move_id in promise.move_ids.ids:
                 move_notes.setdefault(move_id, []).append(message)
+        self.env["credit.task"]._create_auto_batch(specs)
         self._log_notes(promise_notes, partner_notes, move_notes)
 
     def _log_notes(self, promise_notes, partner_notes=None, move_notes=None):
-        """Chatter notes on promises, customers and invoices: one batch per model."""
+        """Chatter notes on promises, customers and invoices: one batch per model. A promise's
+        note carries the tracking of its state (open → its state now), as a tracked write would
+        have logged it in a message of its own."""
         # sudo: the scheduler or a collector logs on customers and invoices it may not edit
-        self.sudo().browse(list(promise_notes))._message_log_batch(promise_notes)
+        promises = self.sudo().browse(list(promise_notes))
+        messages = promises._message_log_batch(promise_notes)
+        context = self.env.context
+        if messages and not context.get("tracking_disable") and not context.get("mail_notrack"):
+            Tracking = self.env["mail.tracking.value"].sudo()
+            info = promises.fields_get(["state"], attributes=("string", "type", "selection"))["state"]
+            Tracking.create(
+                [
+                    dict(
+                        Tracking._create_tracking_values("open", promise.state, "state", info, promise),
+                        mail_message_id=message.id,
+                    )
+                    for promise, message in zip(
+                        promises.browse(messages.mapped("res_id")), messages, strict=True
+                    )
+                ]
+            )
         for model, notes in (("res.partner", partner_notes), ("account.move", move_notes)):
             if notes:
                 bodies = {record_id: Markup("<br/>").join(texts) for record_id, texts in notes.items()}

@@ -39,6 +39,17 @@ TASK_STAGES = [
 
 OPEN_STAGES = ("new", "progress", "wait_sales", "wait_customer")
 
+# the links that make an automatic task the same as an open one (see CreditTask._auto_domain)
+AUTO_LINK_FIELDS = (
+    "order_id",
+    "dispute_id",
+    "promise_id",
+    "payment_plan_id",
+    "limit_request_id",
+    "dunning_letter_id",
+    "handover_id",
+)
+
 
 class CreditTask(models.Model):
     """A case that sales and the credit team work together: one place for release and limit
@@ -127,34 +138,188 @@ class CreditTask(models.Model):
         priority, description). An open task of the same type, origin and customer for the same
         linked record (and team) is returned instead of opening a second one. Runs as superuser: the
         caller may be a salesperson or the scheduler; the task belongs to ``user`` (default:
-        the customer's credit manager for the credit team, the salesperson for sales)."""
+        the customer's credit manager for the credit team, the salesperson for sales).
+        Processes opening many tasks at once use :meth:`_create_auto_batch`."""
         company = company or self.env.company
         partner = partner.commercial_partner_id
         Task = self.sudo().with_company(company)
-        domain = [
-            ("task_type", "=", task_type),
-            ("origin", "=", origin),
-            ("partner_id", "=", partner.id),
-            ("company_id", "=", company.id),
-            ("team", "=", team),
-            ("is_open", "=", True),
-        ]
-        for key in (
-            "order_id",
-            "dispute_id",
-            "promise_id",
-            "payment_plan_id",
-            "limit_request_id",
-            "dunning_letter_id",
-            "handover_id",
-        ):
-            if links.get(key):
-                domain.append((key, "=", getattr(links[key], "id", links[key])))
-        existing = Task.search(domain, limit=1)
+        existing = Task.search(
+            self._auto_domain(task_type, origin, partner.id, company.id, team, links), limit=1
+        )
         if existing:
             return existing
         if user is None:
             user = Task._default_assignee(partner, company, team)
+        task = Task.create(self._auto_vals(task_type, origin, partner, name, company, team, user, links))
+        if task.user_id:
+            task.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=task.date_deadline or fields.Date.context_today(task),
+                summary=name,
+                note=task.description or False,
+                user_id=task.user_id.id,
+            )
+        return task
+
+    @api.model
+    def _create_auto_batch(self, specs):
+        """:meth:`_create_auto` for many tasks at once, in a number of queries that does not
+        grow with the tasks (the nightly jobs): ``specs`` is a list of dicts with the keys
+        ``task_type``, ``origin``, ``partner``, ``name`` and optionally ``company``, ``team``,
+        ``user`` and ``links`` (as the keyword arguments of :meth:`_create_auto`).
+
+        One search for the open tasks to reuse, one ``create`` for the new tasks, one for their
+        followers (the creator and the assignee), one batch of creation notes and one ``create``
+        for their to-do activities. Unlike the single :meth:`_create_auto`, the assignees get no
+        e-mail per task or activity (the nightly job would send one per customer): the
+        activities show in their activity menu. Returns the tasks in the order of ``specs``
+        (a reused task where one was open)."""
+        Task = self.sudo()
+        if not specs:
+            return Task
+        specs = [
+            dict(spec, company=spec.get("company") or self.env.company, team=spec.get("team") or "credit")
+            for spec in specs
+        ]
+        # the commercial partners of all specs in one read
+        partners = self.env["res.partner"].browse({spec["partner"].id for spec in specs})
+        commercial = {partner.id: partner.commercial_partner_id for partner in partners}
+        for spec in specs:
+            spec["partner"] = commercial[spec["partner"].id]
+        keys = [self._auto_key(spec) for spec in specs]
+        # open tasks to reuse: one search over every (type, origin, customer, company)
+        existing = {}
+        candidates = Task.search(
+            [
+                ("is_open", "=", True),
+                ("task_type", "in", list({spec["task_type"] for spec in specs})),
+                ("origin", "in", list({spec["origin"] for spec in specs})),
+                ("partner_id", "in", list({spec["partner"].id for spec in specs})),
+                ("company_id", "in", list({spec["company"].id for spec in specs})),
+            ],
+            order="id",
+        )
+        wanted = set(keys)
+        for task in candidates:
+            for key in self._task_keys(task, wanted):
+                existing.setdefault(key, task)
+        # the new tasks, each once (two specs of the same kind open one task)
+        new_specs = {}
+        for key, spec in zip(keys, specs, strict=True):
+            if key not in existing:
+                new_specs.setdefault(key, spec)
+        if new_specs:
+            assignees = self._default_assignees(
+                [spec for spec in new_specs.values() if spec.get("user") is None]
+            )
+            vals_list = []
+            for spec in new_specs.values():
+                user = spec.get("user")
+                if user is None:
+                    user = assignees[(spec["partner"].id, spec["company"].id, spec["team"])]
+                vals_list.append(
+                    self._auto_vals(
+                        spec["task_type"],
+                        spec["origin"],
+                        spec["partner"],
+                        spec["name"],
+                        spec["company"],
+                        spec["team"],
+                        user,
+                        spec.get("links") or {},
+                    )
+                )
+            # mail.thread's per-record chatter of a create, done in one batch afterwards
+            tasks = Task.browse(Task.with_context(tracking_disable=True).create(vals_list).ids)
+            tasks._auto_batch_chatter()
+            for key, task in zip(new_specs, tasks, strict=True):
+                existing[key] = task
+        return Task.browse([existing[key].id for key in keys])
+
+    def _auto_batch_chatter(self):
+        """What mail.thread's ``create`` does for each new task, in one batch: the creator and
+        the assignee follow the task, a creation note, a to-do activity for the assignee."""
+        tasks, context = self, self.env.context
+        if not context.get("tracking_disable"):
+            default_subtypes = self.env["mail.message.subtype"].default_subtypes(self._name)[0].ids
+            creator = self.env.user.partner_id if self.env.user.active else None
+            followers = []
+            for task in tasks:
+                partner_ids = {task.user_id.partner_id.id} if task.user_id else set()
+                if creator and not context.get("mail_create_nosubscribe"):
+                    partner_ids.add(creator.id)
+                followers += [
+                    {
+                        "res_model": self._name,
+                        "res_id": task.id,
+                        "partner_id": partner_id,
+                        "subtype_ids": [fields.Command.set(default_subtypes)],
+                    }
+                    for partner_id in sorted(partner_ids)
+                ]
+            if followers:
+                self.env["mail.followers"].sudo().with_context(default_partner_id=False).create(followers)
+            if not context.get("mail_create_nolog"):
+                tasks._message_log_batch({task.id: task._creation_message() for task in tasks})
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        today = fields.Date.context_today(self)
+        activities = [
+            {
+                "activity_type_id": todo.id,
+                "summary": task.name,
+                "automated": True,
+                "note": task.description or todo.default_note,
+                "date_deadline": task.date_deadline or today,
+                "res_model_id": model_id,
+                "res_id": task.id,
+                "user_id": task.user_id.id,
+            }
+            for task in tasks
+            if task.user_id
+        ]
+        if activities:
+            # no e-mail per activity (mail_activity_quick_update): see _create_auto_batch
+            self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(activities)
+
+    @api.model
+    def _auto_domain(self, task_type, origin, partner_id, company_id, team, links):
+        domain = [
+            ("task_type", "=", task_type),
+            ("origin", "=", origin),
+            ("partner_id", "=", partner_id),
+            ("company_id", "=", company_id),
+            ("team", "=", team),
+            ("is_open", "=", True),
+        ]
+        for key in AUTO_LINK_FIELDS:
+            if links.get(key):
+                domain.append((key, "=", getattr(links[key], "id", links[key])))
+        return domain
+
+    @api.model
+    def _auto_key(self, spec):
+        """What makes an automatic task the same as an open one (see :meth:`_auto_domain`)."""
+        links = spec.get("links") or {}
+        return (
+            spec["task_type"],
+            spec["origin"],
+            spec["partner"].id,
+            spec["company"].id,
+            spec["team"],
+            tuple((key, getattr(links[key], "id", links[key])) for key in AUTO_LINK_FIELDS if links.get(key)),
+        )
+
+    def _task_keys(self, task, wanted):
+        """The keys of ``wanted`` (see :meth:`_auto_key`) that the open ``task`` matches: a task
+        matches a key whose linked records it has (it may have more)."""
+        head = (task.task_type, task.origin, task.partner_id.id, task.company_id.id, task.team)
+        return [
+            key for key in wanted if key[:5] == head and all(task[name].id == value for name, value in key[5])
+        ]
+
+    @api.model
+    def _auto_vals(self, task_type, origin, partner, name, company, team, user, links):
         vals = {
             "task_type": task_type,
             "origin": origin,
@@ -169,16 +334,46 @@ class CreditTask(models.Model):
                 vals[key] = [fields.Command.set(getattr(value, "ids", value))]
             else:
                 vals[key] = getattr(value, "id", value)
-        task = Task.create(vals)
-        if task.user_id:
-            task.activity_schedule(
-                "mail.mail_activity_data_todo",
-                date_deadline=task.date_deadline or fields.Date.context_today(task),
-                summary=name,
-                note=task.description or False,
-                user_id=task.user_id.id,
+        return vals
+
+    @api.model
+    def _default_assignees(self, specs):
+        """{(partner id, company id, team): user} of :meth:`_default_assignee` for many specs:
+        the salespeople and credit managers read in one go, the fallback Credit Manager searched
+        once per company."""
+        from .credit_check import responsible_credit_manager
+
+        result, fallbacks = {}, {}
+        by_company = {}
+        for spec in specs:
+            by_company.setdefault(spec["company"], []).append(spec)
+        for company, company_specs in by_company.items():
+            # sudo: the caller may be a salesperson or the scheduler; only the users are looked up
+            partners = (
+                self.env["res.partner"]
+                .sudo()
+                .with_company(company)
+                .browse({spec["partner"].id for spec in company_specs})
             )
-        return task
+            partners.fetch(["user_id", "credit_manager_id"])
+            for spec in company_specs:
+                partner = partners.browse(spec["partner"].id)
+                key = (partner.id, company.id, spec["team"])
+                if spec["team"] == "sales":
+                    salesperson = partner.user_id
+                    if salesperson and salesperson.active and not salesperson.share:
+                        result[key] = salesperson
+                        continue
+                manager = partner.credit_manager_id
+                if manager and manager.active and not manager.share and company in manager.company_ids:
+                    result[key] = manager
+                    continue
+                if company.id not in fallbacks:
+                    fallbacks[company.id] = responsible_credit_manager(
+                        self.env, self.env["res.partner"], company
+                    )
+                result[key] = fallbacks[company.id]
+        return result
 
     @api.model
     def _close_auto(self, message=None, stage="done", **links):

@@ -1,7 +1,10 @@
+from ast import literal_eval
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL, format_amount, format_date
+from odoo.tools import SQL, format_date, get_lang
+
+from odoo.addons.base.models.res_lang import intersperse
 
 # Priority of a worklist line: points per factor (integers), a company setting each (res.company
 # ``credit_worklist_*``, read by ``_credit_worklist_points``). The line's priority is their sum
@@ -308,16 +311,41 @@ class CreditWorklist(models.Model):
     @api.depends_context("company", "lang")
     def _compute_reasons(self):
         today = self._worklist_date()
+        formatters = {}
         for line in self:
-            line.reasons = "\n".join(line._get_reasons(today))
+            currency = line.currency_id or self.env.company.currency_id
+            if currency not in formatters:
+                formatters[currency] = self._amount_formatter(currency)
+            line.reasons = "\n".join(line._get_reasons(today, formatters[currency]))
 
-    def _get_reasons(self, today):
-        """The facts behind the points of this line, as short sentences for the collector."""
-        self.ensure_one()
-        currency = self.currency_id or self.env.company.currency_id
+    @api.model
+    def _amount_formatter(self, currency):
+        """A function giving ``format_amount(env, value, currency)`` for many values: the
+        language's separators are looked up once, not once per amount (the reasons of every
+        line of the list hold up to four amounts)."""
+        lang = get_lang(self.env)
+        grouping, separator, point = literal_eval(lang.grouping), lang.thousands_sep or "", lang.decimal_point
+        pattern = "%%.%sf" % currency.decimal_places
+        pre = post = ""
+        if currency.position == "before":
+            pre = "%s\N{NO-BREAK SPACE}" % (currency.symbol or "")
+        else:
+            post = "\N{NO-BREAK SPACE}%s" % (currency.symbol or "")
 
         def money(value):
-            return format_amount(self.env, value, currency)
+            parts = (pattern % currency.round(value)).split(".")
+            parts[0] = intersperse(parts[0], grouping, separator)[0]
+            amount = point.join(parts).replace(" ", "\N{NO-BREAK SPACE}")
+            return pre + amount.replace("-", "-\N{ZERO WIDTH NO-BREAK SPACE}") + post
+
+        return money
+
+    def _get_reasons(self, today, money=None):
+        """The facts behind the points of this line, as short sentences for the collector.
+        ``money``: the amount formatter of the line's currency (:meth:`_amount_formatter`)."""
+        self.ensure_one()
+        currency = self.currency_id or self.env.company.currency_id
+        money = money or self._amount_formatter(currency)
 
         def ago(date):
             days = (today - date).days
@@ -463,6 +491,25 @@ class CreditWorklist(models.Model):
         """Open the small "Record Promise" form for this customer's overdue invoices."""
         self.ensure_one()
         return self.env["credit.worklist.promise"].action_new_for_partner(self.partner_id)
+
+    @api.model
+    @api.model
+    @api.readonly
+    def web_search_read(self, domain, specification, offset=0, limit=None, order=None, count_limit=None):
+        """The list as the web client opens it: the page and the number of lines from one run of
+        the view's query. The query computes every line to order them anyway; the standard
+        method would run it a second time for the count (search_count)."""
+        if not limit:
+            return super().web_search_read(domain, specification, offset, limit, order, count_limit)
+        lines = self.search_fetch(domain, specification.keys(), order=order)
+        page = lines[offset : offset + limit].web_read(specification)
+        if not page:
+            return {"length": 0, "records": []}
+        # the length as _format_web_search_read_results gives it
+        length = offset + len(page)
+        if len(page) == limit and not (count_limit and count_limit <= length):
+            length = min(len(lines), count_limit) if count_limit else len(lines)
+        return {"length": length, "records": page}
 
     @api.model
     def search_fetch(self, domain, field_names, offset=0, limit=None, order=None):

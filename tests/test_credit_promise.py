@@ -231,3 +231,97 @@ class TestCreditPromise(CollectionsCommon):
         with self.assertQueryCount(1):
             blocked = self.env["account.move"]._credit_blocked_by_collections(moves.ids, self.today)
         self.assertEqual(blocked, {self.invoice.id})
+
+
+@tagged("post_install", "-at_install")
+class TestCreditPromiseNightlyBatch(CollectionsCommon):
+    """The nightly promise check in a number of queries that does not grow with the promises,
+    with chatter, followers, tracking and activities on, as in production."""
+
+    @classmethod
+    def default_env_context(cls):
+        return {}
+
+    def _broken_promises(self, count):
+        """``count`` open promises of as many customers, each broken four days from now."""
+        customers = self.env["res.partner"].create(
+            [{"name": "Kunde %s" % index, "is_company": True} for index in range(count)]
+        )
+        vals = []
+        for customer in customers:
+            invoice = self._invoice(500.0, partner=customer, days_ago=30)
+            vals.append(
+                {
+                    "partner_id": customer.id,
+                    "move_ids": [Command.set(invoice.ids)],
+                    "amount": 200.0,
+                    "date_promised": self.today,
+                }
+            )
+        return self.Promise.with_user(self.collector).create(vals)
+
+    def _check_queries(self, promises):
+        """Queries of the check that breaks ``promises`` (grace of 3 days ended), cold cache."""
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # the creations' own tracking is not part of the check
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        kept, broken = self.Promise.sudo().browse(promises.ids)._update_state(self._days(4))
+        self.env.flush_all()
+        count = self.env.cr.sql_log_count - before
+        self.assertEqual((len(kept), len(broken)), (0, len(promises)))
+        return count
+
+    def test_query_count_independent_of_the_promises(self):
+        self._check_queries(self._broken_promises(1))  # warm-up: the ORM caches of a server
+        one = self._check_queries(self._broken_promises(1))
+        promises = self._broken_promises(5)
+        five = self._check_queries(promises)
+        self.assertEqual(five, one, "1 broken promise: %s queries, 5: %s" % (one, five))
+        # and each broken promise got what it got one by one before
+        self.env.cr.precommit.run()
+        self.env.invalidate_all()
+        tasks = self.Task.search([("promise_id", "in", promises.ids)])
+        self.assertEqual(tasks.promise_id, promises)
+        self.assertEqual(len(tasks), 5)
+        for task in tasks:
+            promise = task.promise_id
+            self.assertEqual(
+                (task.task_type, task.origin, task.user_id, task.priority, task.date_deadline),
+                ("call", "promise_broken", self.collector, "1", self.today),
+            )
+            self.assertEqual(task.partner_id, promise.partner_id)
+            self.assertEqual(task.move_ids, promise.move_ids)
+            self.assertEqual(task.name, "Broken promise %s: call the customer" % promise.name)
+            self.assertEqual(
+                (task.activity_ids.user_id, task.activity_ids.summary, task.activity_ids.date_deadline),
+                (self.collector, task.name, self.today),
+            )
+            self.assertIn(self.collector.partner_id, task.message_partner_ids)
+            self.assertTrue(task.message_ids.filtered(lambda m: "created" in (m.body or "")))
+            note = promise.message_ids.filtered(lambda m: "broken" in (m.body or ""))
+            self.assertEqual(len(note), 1)
+            self.assertEqual(
+                note.tracking_value_ids.mapped(
+                    lambda t: (t.field_id.name, t.old_value_char, t.new_value_char)
+                ),
+                [("state", "Open", "Broken")],
+                "the change of state is tracked on the note",
+            )
+            for record in (promise.partner_id, promise.move_ids):
+                self.assertTrue(record.message_ids.filtered(lambda m, p=promise: p.name in (m.body or "")))
+        # a second check opens no second task
+        self.Promise.sudo().browse(promises.ids)._update_state(self._days(5))
+        self.assertEqual(self.Task.search_count([("promise_id", "in", promises.ids)]), 5)
+
+    def test_kept_promise_tracks_its_state(self):
+        promise = self._broken_promises(1)
+        self._pay(promise.move_ids, amount=200.0, days_after_invoice=30)
+        kept, broken = promise._update_state(self._days(1))
+        self.assertEqual((kept, broken), (promise, self.Promise))
+        self.assertEqual(promise.state, "kept")
+        note = promise.message_ids.filtered(lambda m: "kept" in (m.body or ""))
+        self.assertEqual(
+            note.tracking_value_ids.mapped(lambda t: (t.old_value_char, t.new_value_char)), [("Open", "Kept")]
+        )
+        self.assertFalse(self.Task.search([("promise_id", "=", promise.id)]))

@@ -51,6 +51,51 @@ class TestCreditTask(CreditControlCommon):
         self.assertFalse(task.activity_ids, "the activity is marked done with the task")
         self.assertNotEqual(self._auto(), task, "a closed task is not reopened: a new one starts")
 
+    def test_create_auto_batch_reuses_and_assigns_like_create_auto(self):
+        open_task = self._auto(date_deadline=self.today)
+        specs = [
+            # the open task of the same kind is reused
+            {"task_type": "call", "origin": "manual", "partner": self.contact, "name": "Call again"},
+            # a new one for the sales team: the salesperson
+            {
+                "task_type": "documents",
+                "origin": "manual",
+                "partner": self.customer,
+                "name": "Delivery note",
+                "team": "sales",
+                "links": {"date_deadline": self.today, "priority": "1"},
+            },
+            # twice the same kind in one batch: one task
+            {"task_type": "review", "origin": "review_due", "partner": self.other_customer, "name": "Review"},
+            {"task_type": "review", "origin": "review_due", "partner": self.other_customer, "name": "Review"},
+            # an explicit assignee
+            {
+                "task_type": "call",
+                "origin": "manual",
+                "partner": self.other_customer,
+                "name": "Call",
+                "user": self.collector,
+            },
+        ]
+        tasks = self.Task._create_auto_batch([dict(spec, company=self.company) for spec in specs])
+        self.assertEqual(len(tasks), 5)
+        self.assertEqual(tasks[0], open_task)
+        self.assertEqual(tasks[2], tasks[3])
+        self.assertEqual(len(set((tasks - open_task).ids)), 3, "three new tasks")
+        sales_task = tasks[1]
+        self.assertEqual(
+            (sales_task.partner_id, sales_task.team, sales_task.user_id, sales_task.priority),
+            (self.customer, "sales", self.sales_user, "1"),
+        )
+        self.assertEqual(sales_task.activity_ids.user_id, self.sales_user)
+        self.assertEqual(sales_task.activity_ids.summary, "Delivery note")
+        # no credit manager of its own: any Credit Manager of the company, as _create_auto does
+        self.assertEqual(
+            tasks[2].user_id, self.Task._default_assignee(self.other_customer, self.company, "credit")
+        )
+        self.assertEqual((tasks[4].user_id, tasks[4].activity_ids.user_id), (self.collector,) * 2)
+        self.assertEqual(self.Task._create_auto_batch([dict(specs[1], company=self.company)]), sales_task)
+
     def test_close_auto_posts_the_message(self):
         task = self._auto(task_type="documents", origin="manual")
         closed = self.Task._close_auto("Documents received", stage="done", partner_id=self.customer)

@@ -1,10 +1,15 @@
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
+from odoo.sql_db import Cursor
 from odoo.tests import tagged
+from odoo.tools import format_amount
+
+from odoo.addons.credit_control.reports.credit_worklist import CreditWorklist
 
 from .worklist_common import T, WorklistLedgerMixin
 
@@ -251,6 +256,59 @@ class TestCreditWorklist(WorklistLedgerMixin):
         self.assertEqual(len(self.Worklist.search([])), 25)
         self.assertEqual(count_queries(), small)
         self.assertLessEqual(small, 9)
+
+    def test_list_as_opened_runs_the_view_once(self):
+        """web_search_read (the list view opening) gives what the standard method gives, from one
+        run of the view's query instead of two (page, then count)."""
+        spec = {
+            "priority": {},
+            "partner_id": {"fields": {"display_name": {}}},
+            "reasons": {},
+            "overdue_amount": {},
+            "collector_id": {"fields": {"display_name": {}}},
+        }
+        order = "priority desc, overdue_amount desc, partner_id"
+        standard = super(CreditWorklist, self.Worklist).web_search_read
+        for offset, limit, count_limit in (
+            (0, 2, 10001),
+            (2, 2, 10001),
+            (4, 2, 10001),
+            (0, 80, 10001),
+            (0, 2, 3),
+        ):
+            self.assertEqual(
+                self.Worklist.web_search_read([], spec, offset, limit, order, count_limit),
+                standard([], spec, offset, limit, order, count_limit),
+                (offset, limit, count_limit),
+            )
+        queries, execute = [], Cursor.execute
+
+        def logged_execute(cr, query, params=None, log_exceptions=True):
+            queries.append(str(getattr(query, "code", query)))
+            return execute(cr, query, params, log_exceptions)
+
+        self.env.invalidate_all()
+        with patch.object(Cursor, "execute", logged_execute):
+            result = self.Worklist.web_search_read([], spec, 0, 2, order, 10001)
+        self.assertEqual((result["length"], len(result["records"])), (5, 2))
+        self.assertEqual(
+            sum("WITH credits AS" in query for query in queries), 1, "the view's query runs once"
+        )
+
+    def test_amount_formatter_is_format_amount(self):
+        usd = self.env.ref("base.USD")
+        self.env["res.lang"]._activate_lang("de_DE")
+        values = (0.0, 0.004, 1.5, -1.5, 999.995, 1234.5, -1234567.891, 12345678.9)
+        for lang in ("en_US", "de_DE"):
+            worklist = self.Worklist.with_context(lang=lang)
+            for currency in (self.company.currency_id, usd):
+                money = worklist._amount_formatter(currency)
+                for value in values:
+                    self.assertEqual(
+                        money(value),
+                        format_amount(worklist.env, value, currency),
+                        (lang, currency.name, value),
+                    )
 
 
 @tagged("post_install", "-at_install")
