@@ -17,6 +17,7 @@ from . import credit_check
 from . import credit_limit_request
 from . import credit_collection_target
 from . import credit_task
+from . import credit_collection_document_mixin
 from . import credit_promise
 from . import credit_dispute
 from . import credit_payment_plan
