@@ -83,13 +83,11 @@ class TestDunningLevels(DunningCommon):
         self.assertEqual(self.reminder.fee, 1.0)
 
     def test_default_german_levels_installed(self):
-        names = (
-            self.level_model.sudo()
-            .search([("company_id", "=", self.env.ref("base.main_company").id)])
-            .mapped("name")
-        )
+        """The German five-level scale of the main company: English source names, German names
+        with the German language loaded."""
+        levels = self.level_model.sudo().search([("company_id", "=", self.env.ref("base.main_company").id)])
         self.assertEqual(
-            names,
+            levels.mapped("name"),
             [
                 "Payment Reminder",
                 "First Dunning Letter",
@@ -97,6 +95,12 @@ class TestDunningLevels(DunningCommon):
                 "Final Dunning Letter",
                 "Handover to Collection Agency",
             ],
+        )
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["credit_control"], ["de_DE"])
+        self.assertEqual(
+            levels.with_context(lang="de_DE").mapped("name"),
+            ["Zahlungserinnerung", "1. Mahnung", "2. Mahnung", "Letzte Mahnung", "Übergabe an Inkassobüro"],
         )
 
 
