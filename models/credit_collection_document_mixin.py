@@ -95,16 +95,16 @@ class CreditCollectionDocumentMixin(models.AbstractModel):
     ``_collection_creation_note`` on its invoices.
 
     An inheriting model declares ``move_ids`` again with its relation table and invoice domain
-    (the attributes are merged with the ones here), its ``state`` selection and default, and
-    the ``user_id`` label and default."""
+    (the attributes are merged with the ones here), the ``user_id`` label and default, and its
+    own ``state`` field (the selection of its workflow)."""
 
     _name = "credit.collection.document.mixin"
     _description = "Collection Document"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _check_company_auto = True
 
-    # Written by the document's workflow methods only (buttons, scheduler).
-    _collection_workflow_fields = frozenset({"state"})
+    # Written by the document's workflow methods only (buttons, scheduler): each model's list.
+    _collection_workflow_fields = frozenset()
 
     # === FIELDS === #
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
@@ -119,7 +119,6 @@ class CreditCollectionDocumentMixin(models.AbstractModel):
     )
     move_ids = fields.Many2many("account.move", string="Invoices", check_company=True, required=True)
     user_id = fields.Many2one("res.users", string="Responsible")
-    state = fields.Selection([], required=True, readonly=True, tracking=True, index=True)
 
     # === ONCHANGE === #
     @api.onchange("move_ids")

@@ -63,6 +63,10 @@ class CreditDispute(models.Model):
     state = fields.Selection(
         [("open", "Open"), ("progress", "In Progress"), ("resolved", "Resolved"), ("rejected", "Rejected")],
         default="open",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
     )
     credit_note_id = fields.Many2one(
         "account.move",

@@ -85,6 +85,10 @@ class CreditPaymentPlan(models.Model):
             ("cancel", "Cancelled"),
         ],
         default="draft",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
     )
     has_missed = fields.Boolean(
         string="Instalment Missed",

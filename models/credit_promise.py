@@ -75,7 +75,12 @@ class CreditPromise(models.Model):
         string="Recorded By", required=True, readonly=True, default=lambda self: self.env.user
     )
     state = fields.Selection(
-        [("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancel", "Cancelled")], default="open"
+        [("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancel", "Cancelled")],
+        default="open",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
     )
     date_closed = fields.Date(string="Closed On", readonly=True, copy=False)
     note = fields.Text()
