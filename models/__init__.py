@@ -2,6 +2,7 @@ from . import account_move_line
 from . import credit_rating
 from . import res_company
 from . import res_config_settings
+from . import credit_dunning_pause_mixin
 from . import res_partner
 from . import res_partner_exposure
 from . import res_partner_behaviour
