@@ -232,9 +232,7 @@ class TestCreditWorklist(WorklistLedgerMixin):
 
         def count_queries():
             self.env.invalidate_all()
-            before = self.env.cr.sql_log_count
-            self.Worklist.search([]).read(fnames)
-            return self.env.cr.sql_log_count - before
+            return self._count_queries(lambda: self.Worklist.search([]).read(fnames))
 
         def add_customers(count):
             for i in range(count):

@@ -500,11 +500,6 @@ class TestDunningDelivery(DunningCommon):
 
 @tagged("post_install", "-at_install")
 class TestDunningQueries(DunningCommon):
-    def _count_queries(self, func):
-        before = self.env.cr.sql_log_count
-        func()
-        return self.env.cr.sql_log_count - before
-
     def test_proposal_query_count_does_not_grow(self):
         partners = self.env["res.partner"].create(
             [{"name": f"Kunde {i}", "is_company": True, "email": f"k{i}@example.com"} for i in range(10)]

@@ -418,9 +418,7 @@ class TestDunningRobustness(DunningCommon):
 class TestDunningRecheckQueries(DunningCommon):
     def _count(self, run):
         self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        run._recheck_letters(run.letter_ids)
-        return self.env.cr.sql_log_count - before
+        return self._count_queries(lambda: run._recheck_letters(run.letter_ids))
 
     def test_recheck_query_count_does_not_grow(self):
         partners = self.env["res.partner"].create(

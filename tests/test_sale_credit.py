@@ -1,5 +1,4 @@
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
@@ -322,12 +321,8 @@ class TestSaleCreditCheck(CreditControlCommon):
                 )
                 order.partner_id.commercial_partner_id.read(["name"])
                 self.env.user.read(["lang", "company_id"])  # loaded by any request already
-                with patch.object(
-                    type(self.env.cr), "execute", autospec=True, side_effect=type(self.env.cr).execute
-                ) as execute:
-                    order._credit_check(lock=True)
-                queries = execute.call_args_list
-            counts.append(len(queries))
+                count = self._count_queries(lambda order=order: order._credit_check(lock=True))
+            counts.append(count)
         # lock, 3 aggregates, currency rates, customer profile (+ dunning level, when present)
         self.assertLessEqual(counts[0], 8)
         self.assertEqual(counts[0], counts[1])
