@@ -209,8 +209,9 @@ class TestCreditWorklist(WorklistLedgerMixin):
                 wizard.action_confirm()
 
     def test_access(self):
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.Worklist.with_user(self.sales_user).search_read([], ["priority"])
+        self.assertRegex(str(caught.exception), r"You are not allowed to access 'Collector Worklist'")
         collector_lines = self.Worklist.with_user(self.collector).search([])
         self.assertIn(self.p["Gamma"], collector_lines.partner_id)
         manager_lines = self.Worklist.with_user(self.credit_manager).search([])

@@ -232,14 +232,18 @@ class TestCreditExports(DunningCommon):
             ("credit.exposure.xlsx", ()),
             ("credit.forecast.xlsx", ()),
         ):
-            with self.assertRaises(AccessError, msg=model):
+            with self.assertRaises(AccessError, msg=model) as caught:
                 self.env[model].with_user(self.sales_user)._generate(*args)
-        with self.assertRaises(AccessError):
+            self.assertRegex(str(caught.exception), r"Only the credit team may export credit control data\.")
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.aging.xlsx"].with_user(self.sales_user).action_download(self.today)
-        with self.assertRaises(AccessError):  # the public methods, as RPC calls them
+        self.assertRegex(str(caught.exception), r"Only the credit team may export credit control data\.")
+        with self.assertRaises(AccessError) as caught:  # the public methods, as RPC calls them
             self.env["credit.exposure.xlsx"].with_user(self.sales_user).action_download(self.customer.ids)
-        with self.assertRaises(AccessError):
+        self.assertRegex(str(caught.exception), r"Only the credit team may export credit control data\.")
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.dunning.run.xlsx"].with_user(self.sales_user).action_download(self._propose().id)
+        self.assertRegex(str(caught.exception), r"Only the credit team may export credit control data\.")
         # a collector exports, but not for a company that is not one of theirs
         collector = self.env["credit.aging.xlsx"].with_user(self.collector)
         self.assertTrue(collector._generate(self.today))
@@ -251,10 +255,14 @@ class TestCreditExports(DunningCommon):
             self.env["credit.forecast.xlsx"].with_user(self.collector)._generate(company=self.other_company)
         run = self._propose()
         run.sudo().company_id = self.other_company  # a run of a company the collector may not see
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.dunning.run.xlsx"].with_user(self.collector)._generate(
                 run.with_user(self.collector)
             )
+        self.assertRegex(
+            str(caught.exception),
+            r"You may not export data of the company Zweite GmbH: it is not one of your companies\.",
+        )
 
     def test_aging_export_by_rating_and_escalation(self):
         aging = self.env["credit.aging.xlsx"]
