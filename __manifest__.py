@@ -2,7 +2,7 @@
     "name": "Credit Control",
     "summary": "Credit limits, credit checks, risk ratings, exposure and receivables "
     "management (Forderungsmanagement)",
-    "version": "18.0.1.0.0",
+    "version": "18.0.2.0.0",
     "development_status": "Beta",
     "category": "Accounting",
     "website": "https://github.com/credit-control/credit_control",

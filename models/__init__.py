@@ -2,6 +2,7 @@ from . import account_move_line
 from . import credit_rating
 from . import res_company
 from . import res_config_settings
+from . import credit_dunning_pause_mixin
 from . import res_partner
 from . import res_partner_exposure
 from . import res_partner_credit_rule
@@ -22,6 +23,7 @@ from . import credit_check
 from . import credit_limit_request
 from . import credit_collection_target
 from . import credit_task
+from . import credit_collection_document_mixin
 from . import credit_promise
 from . import credit_dispute
 from . import credit_payment_plan

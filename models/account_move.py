@@ -127,22 +127,6 @@ class AccountMove(models.Model):
         return super().write(vals)
 
     # === ACTIONS === #
-    def action_credit_dunning_pause(self):
-        """Open the wizard that pauses or excludes these invoices from dunning."""
-        self._check_credit_dunning_pause_rights()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Pause Dunning"),
-            "res_model": "credit.dunning.pause",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_move_ids": self.ids},
-        }
-
-    def action_credit_dunning_resume(self):
-        self._credit_dunning_resume()
-        return True
-
     def action_credit_dunning_send_now(self):
         """Propose a dunning run for the customers of these invoices today and open it."""
         customers = self.commercial_partner_id
@@ -191,19 +175,6 @@ class AccountMove(models.Model):
         return action
 
     # === BUSINESS METHODS === #
-    def _credit_dunning_resume(self):
-        self._check_credit_dunning_pause_rights()
-        paused = self.filtered("credit_dunning_pause")
-        paused.write(
-            {
-                "credit_dunning_pause": False,
-                "credit_dunning_pause_reason": False,
-                "credit_dunning_pause_until": False,
-            }
-        )
-        for move in paused:
-            move.message_post(body=_("Dunning resumed."))
-
     @api.model
     def _credit_dunning_blocked_move_ids(self, move_ids, date):
         """Hook: ids among ``move_ids`` that must not be dunned on ``date`` for a reason kept
@@ -255,26 +226,6 @@ class AccountMove(models.Model):
         if plan_rows:
             blocked |= self.env["credit.payment.plan"]._shielded_move_ids(plan_rows, date)
         return blocked
-
-    def _credit_dunning_pause(self, reason, date_until=False):
-        """Pause (with an end date) or exclude (without) these invoices from dunning, logged."""
-        self._check_credit_dunning_pause_rights()
-        self.write(
-            {
-                "credit_dunning_pause": True,
-                "credit_dunning_pause_reason": reason,
-                "credit_dunning_pause_until": date_until,
-            }
-        )
-        for move in self:
-            move.message_post(
-                body=_(
-                    "Dunning paused until %(date)s by %(user)s: %(reason)s",
-                    date=date_until or _("further notice"),
-                    user=self.env.user.name,
-                    reason=reason,
-                )
-            )
 
     # === CREDIT CHECK ON POSTING === #
     def _post(self, soft=True):

@@ -1,17 +1,14 @@
 from odoo import _, api, models
-from odoo.exceptions import AccessError
 
-# Dunning pause of an invoice: the credit team's decision (collectors and managers).
-DUNNING_PAUSE_FIELDS = frozenset(
-    {"credit_dunning_pause", "credit_dunning_pause_reason", "credit_dunning_pause_until"}
-)
+from .credit_dunning_pause_mixin import DUNNING_PAUSE_FIELDS
 
 
 class AccountMove(models.Model):
-    """The guard on the dunning pause of invoices, one for every way in: create, write,
-    ``default_*`` context keys and the pause / resume actions (see account_move.py)."""
+    """The dunning pause of invoices (``credit.dunning.pause.mixin``) and its guard, one for every
+    way in: create, write, ``default_*`` context keys and the pause / resume actions."""
 
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "credit.dunning.pause.mixin"]
 
     # === CRUD === #
     @api.model
@@ -34,12 +31,12 @@ class AccountMove(models.Model):
         return super().write(vals)
 
     # === BUSINESS METHODS === #
-    def _credit_is_credit_team(self):
-        return self.env.su or self.env.user.has_group("credit_control.credit_control_group_user")
-
     def _check_credit_dunning_pause_write(self, vals):
-        if DUNNING_PAUSE_FIELDS.intersection(vals) and not self._credit_is_credit_team():
-            raise AccessError(_("Only the credit team pauses or resumes the dunning of invoices."))
+        if DUNNING_PAUSE_FIELDS.intersection(vals):
+            self._check_credit_dunning_pause_rights()
 
-    def _check_credit_dunning_pause_rights(self):
-        self._check_credit_dunning_pause_write(DUNNING_PAUSE_FIELDS)
+    def _credit_dunning_pause_wizard_context(self):
+        return {"default_move_ids": self.ids}
+
+    def _credit_dunning_pause_refusal(self):
+        return _("Only the credit team pauses or resumes the dunning of invoices.")

@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
-from .credit_promise import prepare_collection_vals
+from .credit_collection_document_mixin import prepare_collection_vals
 
 
 class CreditAgencyHandover(models.Model):

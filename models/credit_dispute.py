@@ -4,14 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_amount
 
-from .credit_promise import (
-    check_collection_moves,
-    check_workflow_vals,
-    log_on_moves,
-    prepare_collection_vals,
-    workflow_defaults,
-    workflow_write,
-)
+from .credit_collection_document_mixin import log_on_moves, workflow_write
 
 DISPUTE_REASONS = [
     ("price", "Price"),
@@ -24,9 +17,6 @@ DISPUTE_REASONS = [
 
 OPEN_DISPUTE_STATES = ("open", "progress")
 
-# Written by the dispute's buttons only.
-DISPUTE_WORKFLOW_FIELDS = frozenset({"state", "date_closed"})
-
 
 class CreditDispute(models.Model):
     """Streitfall / Reklamation: a customer contests (part of) invoices. While open or in
@@ -35,29 +25,17 @@ class CreditDispute(models.Model):
 
     _name = "credit.dispute"
     _description = "Invoice Dispute"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["credit.collection.document.mixin"]
     _order = "create_date desc, id desc"
-    _check_company_auto = True
+
+    # Written by the dispute's buttons only.
+    _collection_workflow_fields = frozenset({"state", "date_closed"})
 
     # === FIELDS === #
-    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
-    partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, index=True, tracking=True, check_company=True
-    )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
-    currency_id = fields.Many2one(
-        "res.currency", required=True, default=lambda self: self.env.company.currency_id
-    )
     move_ids = fields.Many2many(
-        "account.move",
-        "credit_dispute_account_move_rel",
-        "dispute_id",
-        "move_id",
-        string="Invoices",
-        check_company=True,
-        required=True,
+        relation="credit_dispute_account_move_rel",
+        column1="dispute_id",
+        column2="move_id",
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'),"
         " ('commercial_partner_id', '=', partner_id), ('currency_id', '=', currency_id)]",
     )
@@ -66,7 +44,6 @@ class CreditDispute(models.Model):
     reason = fields.Selection(DISPUTE_REASONS, required=True, default="other", tracking=True)
     description = fields.Text()
     user_id = fields.Many2one(
-        "res.users",
         string="Owner",
         tracking=True,
         index=True,
@@ -116,7 +93,7 @@ class CreditDispute(models.Model):
         for dispute in self.filtered(lambda d: d.state in OPEN_DISPUTE_STATES):
             moves = dispute.move_ids.sudo()
             # same rules as a promise; a paid invoice may still be contested
-            check_collection_moves(dispute, moves, allow_paid=True)
+            dispute._check_collection_moves(moves, allow_paid=True)
             invoiced = sum(moves.mapped("amount_total"))
             if dispute.currency_id.compare_amounts(dispute.amount, 0.0) <= 0:
                 raise ValidationError(_("The disputed amount must be positive."))
@@ -147,13 +124,10 @@ class CreditDispute(models.Model):
     # === ONCHANGE === #
     @api.onchange("move_ids")
     def _onchange_move_ids(self):
+        super()._onchange_move_ids()
         moves = self.move_ids
         if not moves:
             return
-        if not self.partner_id:
-            self.partner_id = moves[0].commercial_partner_id
-        if len(moves.currency_id) == 1:
-            self.currency_id = moves.currency_id
         if not self.amount:
             self.amount = sum(moves.mapped("amount_residual"))
         if not self.user_id:
@@ -161,41 +135,32 @@ class CreditDispute(models.Model):
 
     # === CRUD === #
     @api.model
-    def default_get(self, fields_list):
-        return workflow_defaults(self, super().default_get(fields_list), DISPUTE_WORKFLOW_FIELDS)
-
-    @api.model_create_multi
-    def create(self, vals_list):
+    def _prepare_create_vals(self, vals):
+        """Also the owner (the invoice's salesperson) and the collector (the customer's credit
+        manager) when not given."""
         from .credit_check import responsible_credit_manager
 
-        for vals in vals_list:
-            check_workflow_vals(self, vals, DISPUTE_WORKFLOW_FIELDS, creating=True)
-            self._check_invoice_access(vals)
-            prepare_collection_vals(self.env, vals, "credit.dispute")
-            partner = self.env["res.partner"].browse(vals.get("partner_id"))
-            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-            if not vals.get("user_id"):
-                vals["user_id"] = self._default_owner(vals, partner).id
-            if not vals.get("collector_id") and partner:
-                vals["collector_id"] = responsible_credit_manager(self.env, partner, company).id
-        disputes = super().create(vals_list)
-        opened = disputes.filtered(lambda d: d.state in OPEN_DISPUTE_STATES)
-        opened._open_tasks()
-        for dispute in opened:
-            log_on_moves(
-                dispute.sudo().move_ids,
-                _(
-                    "Dispute %(ref)s opened over %(amount)s: dunning pauses until it is closed.",
-                    ref=dispute.name,
-                    amount=format_amount(self.env, dispute.amount, dispute.currency_id),
-                ),
-            )
-        return disputes
+        super()._prepare_create_vals(vals)
+        partner = self.env["res.partner"].browse(vals.get("partner_id"))
+        company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+        if not vals.get("user_id"):
+            vals["user_id"] = self._default_owner(vals, partner).id
+        if not vals.get("collector_id") and partner:
+            vals["collector_id"] = responsible_credit_manager(self.env, partner, company).id
+        return vals
 
-    def write(self, vals):
-        check_workflow_vals(self, vals, DISPUTE_WORKFLOW_FIELDS)
-        self._check_invoice_access(vals)
-        return super().write(vals)
+    def _log_creation(self):
+        """An open dispute gets its task, its invoices a note: dunning pauses."""
+        opened = self.filtered(lambda d: d.state in OPEN_DISPUTE_STATES)
+        opened._open_tasks()
+        return super(CreditDispute, opened)._log_creation()
+
+    def _collection_creation_note(self):
+        return _(
+            "Dispute %(ref)s opened over %(amount)s: dunning pauses until it is closed.",
+            ref=self.name,
+            amount=format_amount(self.env, self.amount, self.currency_id),
+        )
 
     def _check_invoice_access(self, vals):
         """A dispute is opened only on invoices the user may read (a salesperson: its own and

@@ -6,14 +6,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
-from .credit_promise import (
-    check_collection_moves,
-    check_workflow_vals,
-    log_on_moves,
-    prepare_collection_vals,
-    workflow_defaults,
-    workflow_write,
-)
+from .credit_collection_document_mixin import log_on_moves, workflow_write
 
 # Server-side sentinel: the plan's own create writes instalments of a plan created in any state;
 # RPC callers cannot forge this object.
@@ -24,9 +17,6 @@ FREQUENCY_STEP = {
     "monthly": relativedelta(months=1),
     "quarterly": relativedelta(months=3),
 }
-# Written by the plan's buttons and the scheduler's instalment check only.
-PLAN_WORKFLOW_FIELDS = frozenset({"state", "has_missed"})
-
 # share of a year one instalment period stands for (simple interest)
 FREQUENCY_YEAR_FRACTION = {"weekly": 1 / 52, "monthly": 1 / 12, "quarterly": 1 / 4}
 
@@ -46,29 +36,17 @@ class CreditPaymentPlan(models.Model):
 
     _name = "credit.payment.plan"
     _description = "Payment Plan"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["credit.collection.document.mixin"]
     _order = "date_first desc, id desc"
-    _check_company_auto = True
+
+    # Written by the plan's buttons and the scheduler's instalment check only.
+    _collection_workflow_fields = frozenset({"state", "has_missed"})
 
     # === FIELDS === #
-    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
-    partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, index=True, tracking=True, check_company=True
-    )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
-    currency_id = fields.Many2one(
-        "res.currency", required=True, default=lambda self: self.env.company.currency_id
-    )
     move_ids = fields.Many2many(
-        "account.move",
-        "credit_payment_plan_account_move_rel",
-        "plan_id",
-        "move_id",
-        string="Invoices",
-        check_company=True,
-        required=True,
+        relation="credit_payment_plan_account_move_rel",
+        column1="plan_id",
+        column2="move_id",
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'),"
         " ('payment_state', 'in', ('not_paid', 'partial')),"
         " ('commercial_partner_id', '=', partner_id), ('currency_id', '=', currency_id)]",
@@ -118,9 +96,7 @@ class CreditPaymentPlan(models.Model):
         copy=False,
         help="An instalment is more than the grace days overdue: the invoices are dunned again.",
     )
-    user_id = fields.Many2one(
-        "res.users", string="Agreed By", default=lambda self: self.env.user, tracking=True
-    )
+    user_id = fields.Many2one(string="Agreed By", default=lambda self: self.env.user, tracking=True)
     note = fields.Text()
     task_ids = fields.One2many("credit.task", "payment_plan_id", string="Tasks")
 
@@ -148,7 +124,7 @@ class CreditPaymentPlan(models.Model):
     def _check_plan(self):
         for plan in self.filtered(lambda p: p.state == "draft"):
             moves = plan.move_ids.sudo()
-            check_collection_moves(plan, moves)
+            plan._check_collection_moves(moves)
             currency = plan.currency_id
             open_amount = sum(moves.mapped("amount_residual"))
             if currency.compare_amounts(plan.amount_total, 0.0) <= 0:
@@ -171,26 +147,13 @@ class CreditPaymentPlan(models.Model):
     # === ONCHANGE === #
     @api.onchange("move_ids")
     def _onchange_move_ids(self):
-        moves = self.move_ids
-        if not moves:
-            return
-        if not self.partner_id:
-            self.partner_id = moves[0].commercial_partner_id
-        if len(moves.currency_id) == 1:
-            self.currency_id = moves.currency_id
-        self.amount_total = sum(moves.mapped("amount_residual"))
+        super()._onchange_move_ids()
+        if self.move_ids:
+            self.amount_total = sum(self.move_ids.mapped("amount_residual"))
 
     # === CRUD === #
-    @api.model
-    def default_get(self, fields_list):
-        return workflow_defaults(self, super().default_get(fields_list), PLAN_WORKFLOW_FIELDS)
-
     @api.model_create_multi
     def create(self, vals_list):
-        self._check_manage_rights()
-        for vals in vals_list:
-            check_workflow_vals(self, vals, PLAN_WORKFLOW_FIELDS, creating=True)
-            prepare_collection_vals(self.env, vals, "credit.payment.plan")
         # instalments given with a new plan are part of its creation, whatever its state
         plans = super(CreditPaymentPlan, self.with_context(credit_plan_lines_write=PLAN_LINES_WRITE)).create(
             vals_list
@@ -198,11 +161,6 @@ class CreditPaymentPlan(models.Model):
         plans = plans.with_env(self.env)
         plans.filtered(lambda p: not p.line_ids)._generate_lines()
         return plans
-
-    def write(self, vals):
-        self._check_manage_rights()
-        check_workflow_vals(self, vals, PLAN_WORKFLOW_FIELDS)
-        return super().write(vals)
 
     def _check_manage_rights(self):
         if not self.env.su and not self.env.user.has_group("credit_control.credit_control_group_user"):

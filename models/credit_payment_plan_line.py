@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from .credit_promise import check_workflow_vals, workflow_defaults
+from .credit_collection_document_mixin import check_workflow_vals, workflow_defaults
 
 SCHEDULE_FIELDS = frozenset({"date_due", "amount", "amount_principal", "amount_interest", "plan_id"})
 

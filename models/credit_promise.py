@@ -4,141 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
-
-def check_collection_moves(record, moves, allow_paid=False):
-    """The invoices of a promise, dispute or payment plan: posted customer invoices of its
-    customer, company and currency (shared by the three models)."""
-    if not moves:
-        raise ValidationError(record.env._("Select at least one invoice."))
-    customer = record.partner_id.commercial_partner_id
-    wrong_type = moves.filtered(lambda m: m.move_type != "out_invoice" or m.state != "posted")
-    if wrong_type:
-        raise ValidationError(
-            record.env._(
-                "Only posted customer invoices can be selected: %(moves)s",
-                moves=", ".join(wrong_type.mapped("display_name")),
-            )
-        )
-    foreign = moves.filtered(lambda m: m.commercial_partner_id != customer)
-    if foreign:
-        raise ValidationError(
-            record.env._(
-                "The invoices %(moves)s belong to another customer than %(customer)s.",
-                moves=", ".join(foreign.mapped("display_name")),
-                customer=customer.display_name,
-            )
-        )
-    other_company = moves.filtered(lambda m: m.company_id != record.company_id)
-    if other_company:
-        raise ValidationError(
-            record.env._(
-                "The invoices %(moves)s belong to another company than %(company)s.",
-                moves=", ".join(other_company.mapped("display_name")),
-                company=record.company_id.name,
-            )
-        )
-    other_currency = moves.filtered(lambda m: m.currency_id != record.currency_id)
-    if other_currency:
-        raise ValidationError(
-            record.env._(
-                "The invoices %(moves)s are not in %(currency)s.",
-                moves=", ".join(other_currency.mapped("display_name")),
-                currency=record.currency_id.name,
-            )
-        )
-    if not allow_paid:
-        paid = moves.filtered(lambda m: m.payment_state not in ("not_paid", "partial"))
-        if paid:
-            raise ValidationError(
-                record.env._(
-                    "The invoices %(moves)s are already paid.",
-                    moves=", ".join(paid.mapped("display_name")),
-                )
-            )
-
-
-def prepare_collection_vals(env, vals, sequence_code):
-    """Values of a new promise, dispute, payment plan or agency handover: the reference from
-    its sequence and the customer's commercial entity (contacts are replaced by their company)."""
-    if vals.get("name", "/") == "/":
-        # sudo: salespeople open disputes; the sequences are shared by all companies
-        vals["name"] = env["ir.sequence"].sudo().next_by_code(sequence_code) or "/"
-    if vals.get("partner_id"):
-        vals["partner_id"] = env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
-    return vals
-
-
-# Server-side sentinel: only the workflow methods (buttons, scheduler) of promises, disputes and
-# payment plans write their state; RPC callers cannot forge this object.
-COLLECTION_WORKFLOW = object()
-
-
-def _own_default(records, name):
-    """The field's own default (not a context key), in cache format."""
-    field = records._fields[name]
-    return field.convert_to_cache(field.default(records) if field.default else False, records, validate=False)
-
-
-def _is_workflow_privileged(records):
-    return (
-        records.env.su
-        or records.env.context.get("credit_collection_workflow") is COLLECTION_WORKFLOW
-        or records.env.user.has_group("credit_control.credit_control_group_manager")
-    )
-
-
-def check_workflow_vals(records, vals, protected, creating=False):
-    """Refuse workflow-controlled values (state, closing date...) in ``vals`` unless a workflow
-    method writes them (or a Credit Manager, e.g. taking over history): at creation only their
-    own defaults pass (a new record starts at the beginning of its workflow), in a write nothing
-    does."""
-    if _is_workflow_privileged(records):
-        return
-    written = protected.intersection(vals)
-    if creating:
-        written = {
-            name
-            for name in written
-            if records._fields[name].convert_to_cache(vals[name], records, validate=False)
-            != _own_default(records, name)
-        }
-    if written:
-        raise AccessError(
-            records.env._(
-                "%(document)s: %(fields)s change only through its buttons.",
-                document=records._description,
-                fields=", ".join(
-                    sorted(records._fields[name].get_description(records.env)["string"] for name in written)
-                ),
-            )
-        )
-
-
-def workflow_defaults(records, values, protected):
-    """``default_get`` helper: no ``default_*`` context key (or personal default) pre-sets a
-    workflow-controlled field; its own default stays."""
-    if _is_workflow_privileged(records):
-        return values
-    for name in protected.intersection(values):
-        field = records._fields[name]
-        if field.default:
-            values[name] = field.convert_to_write(_own_default(records, name), records)
-        else:
-            del values[name]
-    return values
-
-
-def workflow_write(records, vals):
-    """The workflow methods' write of state fields."""
-    return records.with_context(credit_collection_workflow=COLLECTION_WORKFLOW).write(vals)
-
-
-def log_on_moves(moves, body):
-    """A chatter note on each of ``moves`` (one batch, as superuser: a salesperson may neither read
-    nor edit the invoices of other salespeople; read ``moves`` as superuser too)."""
-    if moves:
-        moves.sudo()._message_log_batch(dict.fromkeys(moves.ids, body))
-
+from .credit_collection_document_mixin import workflow_write
 
 # How a promise to pay was given.
 PROMISE_CHANNELS = [
@@ -148,10 +14,6 @@ PROMISE_CHANNELS = [
     ("portal", "Portal"),
     ("other", "Other"),
 ]
-
-
-# Written by the promise's workflow (cancel, kept / broken check) only.
-PROMISE_WORKFLOW_FIELDS = frozenset({"state", "date_closed", "date_recorded"})
 
 
 class CreditPromise(models.Model):
@@ -167,29 +29,17 @@ class CreditPromise(models.Model):
 
     _name = "credit.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["credit.collection.document.mixin"]
     _order = "date_promised desc, id desc"
-    _check_company_auto = True
+
+    # Written by the promise's workflow (cancel, kept / broken check) only.
+    _collection_workflow_fields = frozenset({"state", "date_closed", "date_recorded"})
 
     # === FIELDS === #
-    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
-    partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, index=True, tracking=True, check_company=True
-    )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
-    currency_id = fields.Many2one(
-        "res.currency", required=True, default=lambda self: self.env.company.currency_id
-    )
     move_ids = fields.Many2many(
-        "account.move",
-        "credit_promise_account_move_rel",
-        "promise_id",
-        "move_id",
-        string="Invoices",
-        check_company=True,
-        required=True,
+        relation="credit_promise_account_move_rel",
+        column1="promise_id",
+        column2="move_id",
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'),"
         " ('payment_state', 'in', ('not_paid', 'partial')),"
         " ('commercial_partner_id', '=', partner_id), ('currency_id', '=', currency_id)]",
@@ -222,7 +72,7 @@ class CreditPromise(models.Model):
         default="phone",
     )
     user_id = fields.Many2one(
-        "res.users", string="Recorded By", required=True, readonly=True, default=lambda self: self.env.user
+        string="Recorded By", required=True, readonly=True, default=lambda self: self.env.user
     )
     state = fields.Selection(
         [("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancel", "Cancelled")],
@@ -271,7 +121,7 @@ class CreditPromise(models.Model):
         for promise in self.filtered(lambda p: p.state == "open"):
             # sudo: a collector without accounting rights checks the invoices it links
             moves = promise.move_ids.sudo()
-            check_collection_moves(promise, moves)
+            promise._check_collection_moves(moves)
             open_amount = sum(moves.mapped("amount_residual"))
             if promise.currency_id.compare_amounts(promise.amount, 0.0) <= 0:
                 raise ValidationError(_("The promised amount must be positive."))
@@ -288,40 +138,19 @@ class CreditPromise(models.Model):
     # === ONCHANGE === #
     @api.onchange("move_ids")
     def _onchange_move_ids(self):
+        super()._onchange_move_ids()
         moves = self.move_ids
-        if moves and not self.partner_id:
-            self.partner_id = moves[0].commercial_partner_id
-        if moves and len(moves.currency_id) == 1:
-            self.currency_id = moves.currency_id
         if moves and not self.amount:
             self.amount = sum(moves.mapped("amount_residual"))
 
     # === CRUD === #
-    @api.model
-    def default_get(self, fields_list):
-        return workflow_defaults(self, super().default_get(fields_list), PROMISE_WORKFLOW_FIELDS)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._check_manage_rights()
-        for vals in vals_list:
-            check_workflow_vals(self, vals, PROMISE_WORKFLOW_FIELDS, creating=True)
-            prepare_collection_vals(self.env, vals, "credit.promise")
-        promises = super().create(vals_list)
-        for promise in promises:
-            body = _(
-                "Promise to pay %(amount)s by %(date)s recorded (%(ref)s).",
-                amount=format_amount(self.env, promise.amount, promise.currency_id),
-                date=promise.date_promised,
-                ref=promise.name,
-            )
-            log_on_moves(promise.sudo().move_ids, body)
-        return promises
-
-    def write(self, vals):
-        self._check_manage_rights()
-        check_workflow_vals(self, vals, PROMISE_WORKFLOW_FIELDS)
-        return super().write(vals)
+    def _collection_creation_note(self):
+        return _(
+            "Promise to pay %(amount)s by %(date)s recorded (%(ref)s).",
+            amount=format_amount(self.env, self.amount, self.currency_id),
+            date=self.date_promised,
+            ref=self.name,
+        )
 
     def _check_manage_rights(self):
         # the access rows already refuse salespeople; this message is clearer than theirs

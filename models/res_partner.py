@@ -4,6 +4,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from .credit_dunning_pause_mixin import DUNNING_PAUSE_FIELDS
+
 # Server-side sentinel: code that has verified the user may change a credit profile (approval
 # of a check or a limit request) writes with ``credit_profile_write=CREDIT_PROFILE_WRITE`` in the
 # context. RPC callers cannot forge this object, so the context key cannot bypass the check.
@@ -43,11 +45,6 @@ BEHAVIOUR_FIELDS = (
     "credit_max_days_late",
     "credit_paid_invoice_count",
     "credit_dso",
-)
-
-# Dunning pause of a customer: the credit team's (credit collectors and managers) decision.
-DUNNING_PAUSE_FIELDS = frozenset(
-    {"credit_dunning_pause", "credit_dunning_pause_reason", "credit_dunning_pause_until"}
 )
 
 # Figures only the refresh writes (they feed the scorecard and with it the rating).

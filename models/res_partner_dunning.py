@@ -1,12 +1,12 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from .res_partner import CREDIT_READ_GROUPS
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "credit.dunning.pause.mixin"]
 
     # === FIELDS: dunning === #
     credit_dunning_pause = fields.Boolean(
@@ -64,22 +64,17 @@ class ResPartner(models.Model):
             "view_mode": "form",
         }
 
-    def action_credit_dunning_pause(self):
-        self._check_credit_dunning_pause_rights()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Pause Dunning"),
-            "res_model": "credit.dunning.pause",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_partner_ids": self.commercial_partner_id.ids},
-        }
-
-    def action_credit_dunning_resume(self):
-        self._credit_dunning_resume()
-        return True
-
     # === BUSINESS METHODS === #
+    def _credit_dunning_pause_records(self):
+        # sudo: collectors pause and resume dunning without the right to edit customers
+        return self.commercial_partner_id.sudo()
+
+    def _credit_dunning_pause_wizard_context(self):
+        return {"default_partner_ids": self.commercial_partner_id.ids}
+
+    def _credit_dunning_resume_note(self):
+        return _("Dunning resumed by %(user)s.", user=self.env.user.name)
+
     def _get_credit_dunning_levels(self):
         """Highest dunning level of the open invoices per commercial partner id (one query)."""
         # sudo: salespeople see the dunning level without reading the invoices
@@ -163,47 +158,6 @@ class ResPartner(models.Model):
         # sudo: collectors validate dunning runs without the right to edit customers
         for partner in self.commercial_partner_id.sudo().with_context(tracking_disable=True):
             partner.credit_dunning_count = counts.get(partner, 0)
-
-    def _check_credit_dunning_pause_rights(self):
-        """Dunning pauses and resumes are the credit team's decision (collectors, managers)."""
-        if not self._is_credit_team():
-            raise AccessError(_("Only the credit team pauses or resumes dunning."))
-
-    def _credit_dunning_pause(self, reason, date_until=False):
-        """Pause (with an end date) or exclude (without) these customers from dunning, logged."""
-        self._check_credit_dunning_pause_rights()
-        # sudo: collectors pause dunning without the right to edit customers
-        customers = self.commercial_partner_id.sudo()
-        customers.write(
-            {
-                "credit_dunning_pause": True,
-                "credit_dunning_pause_reason": reason,
-                "credit_dunning_pause_until": date_until,
-            }
-        )
-        for partner in customers:
-            partner.message_post(
-                body=_(
-                    "Dunning paused until %(date)s by %(user)s: %(reason)s",
-                    date=date_until or _("further notice"),
-                    user=self.env.user.name,
-                    reason=reason,
-                )
-            )
-
-    def _credit_dunning_resume(self):
-        self._check_credit_dunning_pause_rights()
-        # sudo: collectors resume dunning without the right to edit customers
-        customers = self.commercial_partner_id.sudo().filtered("credit_dunning_pause")
-        customers.write(
-            {
-                "credit_dunning_pause": False,
-                "credit_dunning_pause_reason": False,
-                "credit_dunning_pause_until": False,
-            }
-        )
-        for partner in customers:
-            partner.message_post(body=_("Dunning resumed by %(user)s.", user=self.env.user.name))
 
     @api.model
     def _credit_dunning_resume_expired(self, date):

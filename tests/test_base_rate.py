@@ -59,8 +59,11 @@ class TestBaseRate(CreditControlCommon):
         self.assertEqual(self._interest(1000.0, date(2024, 3, 1), date(2024, 3, 2)), 0.35)
 
     def test_missing_base_rate(self):
-        with self.assertRaises(ValidationError):
+        with self.assertRaises(ValidationError) as caught:
             self._interest(1000.0, date(2019, 6, 1), date(2020, 2, 1))
+        self.assertRegex(
+            str(caught.exception), r"No base rate is recorded for.*complete the base rate table\."
+        )
 
     def test_rounded_in_company_currency_by_default(self):
         interest = self.base_rate.statutory_interest(
@@ -70,10 +73,18 @@ class TestBaseRate(CreditControlCommon):
 
     def test_only_managers_edit_rates(self):
         rate = self.base_rate.search([], limit=1)
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             rate.with_user(self.collector).write({"rate": 5.0})
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception),
+            r"You are not allowed to modify 'Base Rate \(Basiszinssatz\)'",
+        )
+        with self.assertRaises(AccessError) as caught:
             self.base_rate.with_user(self.collector).create({"date_from": date(2027, 1, 1), "rate": 1.0})
+        self.assertRegex(
+            str(caught.exception),
+            r"You are not allowed to create 'Base Rate \(Basiszinssatz\)'",
+        )
         new = self.base_rate.with_user(self.credit_manager).create(
             {"date_from": date(2027, 1, 1), "rate": 1.5}
         )
@@ -130,16 +141,23 @@ class TestBaseRate(CreditControlCommon):
         self.assertEqual(interest, 1.11)
 
     def test_company_settings_validated_and_protected(self):
-        with self.assertRaises(ValidationError):
+        with self.assertRaises(ValidationError) as caught:
             self.company.credit_interest_points_business = -1.0
-        with self.assertRaises(ValidationError):
+        self.assertRegex(str(caught.exception), r"Interest points and the flat fee of.*cannot be negative\.")
+        with self.assertRaises(ValidationError) as caught:
             self.company.credit_dunning_flat_fee = -40.0
+        self.assertRegex(str(caught.exception), r"Interest points and the flat fee of.*cannot be negative\.")
         # collectors and credit managers do not change company settings; administrators do
         for user in (self.collector, self.credit_manager, self.sales_user):
-            with self.assertRaises(AccessError):
+            with self.assertRaises(AccessError) as caught:
                 self.company.with_user(user).write({"credit_interest_points_business": 1.0})
-            with self.assertRaises(AccessError):
+            self.assertRegex(str(caught.exception), r"You are not allowed to modify 'Companies'")
+            with self.assertRaises(AccessError) as caught:
                 self.env["res.config.settings"].with_user(user).create({"credit_dunning_flat_fee": 0.0})
+            self.assertRegex(
+                str(caught.exception),
+                r"You are not allowed to create 'Config Settings'",
+            )
         settings = (
             self.env["res.config.settings"]
             .with_company(self.company)

@@ -29,8 +29,9 @@ class TestCreditAgency(DunningCommon):
         self.assertEqual(handover.partner_id, self.customer)
         self.assertTrue(handover.name.startswith("INK/"))
         self.assertEqual(handover.state, "draft")
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             handover.action_close()
+        self.assertRegex(str(caught.exception), r"Only handed-over cases can be closed or returned\.")
         handover.action_hand_over()
         self.assertEqual(handover.state, "handed_over")
         self.assertEqual(handover.amount, 450.0, "the open amount at handover: 300 + 200 - 50")
@@ -38,12 +39,20 @@ class TestCreditAgency(DunningCommon):
         self.assertEqual(len(task), 1)
         self.assertEqual((task.task_type, task.origin, task.team), ("agency", "agency", "credit"))
         self.assertEqual(task.move_ids, first | second)
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             handover.action_hand_over()
-        with self.assertRaises(UserError):
+        self.assertRegex(str(caught.exception), r"Handover.*was already handed over\.")
+        with self.assertRaises(UserError) as caught:
             handover.write({"move_ids": [(5, 0, 0)]})
-        with self.assertRaises(UserError):
-            handover.unlink()
+        self.assertRegex(
+            str(caught.exception), r"The invoices of a handover cannot change once they were handed over\."
+        )
+        with self.assertRaises(AccessError) as caught:
+            handover.unlink()  # a collector deletes no handover at all
+        self.assertRegex(str(caught.exception), r"You are not allowed to delete 'Collection Agency Handover'")
+        with self.assertRaises(UserError) as caught:
+            handover.with_user(self.credit_manager).unlink()
+        self.assertRegex(str(caught.exception), r"Only draft handovers can be deleted")
         self._pay(first, amount=100.0)
         self.assertEqual(handover.amount, 450.0, "the handed-over amount stays")
         self.assertEqual(handover.amount_open, 350.0)
@@ -51,8 +60,9 @@ class TestCreditAgency(DunningCommon):
         self.assertEqual(handover.state, "closed")
         self.assertTrue(handover.date_closed)
         self.assertEqual(task.stage, "done")
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             handover.action_return()
+        self.assertRegex(str(caught.exception), r"Only handed-over cases can be closed or returned\.")
 
     def test_bad_input(self):
         invoice = self._invoice(100.0, days_ago=40)
@@ -123,14 +133,26 @@ class TestCreditAgency(DunningCommon):
     def test_access_only_credit_users(self):
         invoice = self._invoice(100.0, days_ago=40)
         handover = self._handover(invoice)
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self._handover(invoice, user=self.sales_user)
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception),
+            r"You are not allowed to create 'Collection Agency Handover'",
+        )
+        with self.assertRaises(AccessError) as caught:
             handover.with_user(self.sales_user).read(["name"])
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception),
+            r"You are not allowed to access 'Collection Agency Handover'",
+        )
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.agency.case.xlsx"].with_user(self.sales_user)._generate(
                 handover.with_user(self.sales_user)
             )
+        self.assertRegex(
+            str(caught.exception),
+            r"You are not allowed to access 'Collection Agency Handover'",
+        )
         company_2 = self.setup_other_company(name="Zweite GmbH")["company"]
         foreign = self.Handover.with_company(company_2).create(
             {

@@ -100,10 +100,14 @@ class TestCreditAging(CreditControlCommon):
         self.assertEqual(dict(groups), {"not_due": 250.0, "180_plus": 250.0, "1_30": -100.0})
 
     def test_bad_dates(self):
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             self.env["credit.aging.report"].action_open(self.today + timedelta(days=1))
-        with self.assertRaises(UserError):
+        self.assertRegex(str(caught.exception), r"The aging cannot be computed for a future date")
+        with self.assertRaises(UserError) as caught:
             self.env["credit.aging.report"].action_open("1990-01-01")
+        self.assertRegex(
+            str(caught.exception), r"There are no journal entries on or before.*choose a later date\."
+        )
         action = self.env["credit.aging.open"].create({"aging_date": self.today}).action_open()
         self.assertEqual(action["context"]["aging_date"], fields.Date.to_string(self.today))
 
@@ -131,8 +135,9 @@ class TestCreditAgingXlsx(CreditControlCommon):
         self.assertEqual(action["type"], "ir.actions.act_url")
 
     def test_xlsx_bad_date(self):
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             self.env["credit.aging.xlsx"]._generate(self.today + timedelta(days=3))
+        self.assertRegex(str(caught.exception), r"The aging cannot be computed for a future date")
 
 
 @tagged("post_install", "-at_install")

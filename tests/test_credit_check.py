@@ -122,26 +122,52 @@ class TestCreditCheck(CreditControlCommon):
     def test_collector_cannot_approve(self):
         check = self._check()
         check.with_user(self.collector).write({"provider_ref": "CR-4711", "approved_limit": 1000})
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             check.with_user(self.collector).action_done()
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception), r"Only Credit Managers may approve or withdraw credit checks\."
+        )
+        with self.assertRaises(AccessError) as caught:
             check.with_user(self.collector).write({"state": "done"})
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception),
+            r"Credit checks are approved, cancelled and expired only through their buttons\.",
+        )
+        with self.assertRaises(AccessError) as caught:
             self._check(state="done")
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception),
+            r"Credit checks are approved, cancelled and expired only through their buttons\.",
+        )
+        with self.assertRaises(AccessError) as caught:
             self._check(user=self.sales_user)
+        self.assertRegex(str(caught.exception), r"You are not allowed to create 'Credit Check'")
         self.assertEqual(check.state, "draft")
         self.assertFalse(self._profile().credit_rating_id)
 
         check.with_user(self.credit_manager).action_done()
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             check.with_user(self.collector).write({"approved_limit": 99999})
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception), r"Only Credit Managers may change a credit check that is no longer a draft"
+        )
+        with self.assertRaises(AccessError) as caught:
             check.with_user(self.collector).action_cancel()
-        with self.assertRaises(UserError):
+        self.assertRegex(
+            str(caught.exception), r"Only Credit Managers may approve or withdraw credit checks\."
+        )
+        with self.assertRaises(UserError) as caught:
             check.with_user(self.collector).unlink()
-        with self.assertRaises(UserError):
+        self.assertRegex(
+            str(caught.exception),
+            r"Credit checks that were decided document a credit decision and cannot be deleted",
+        )
+        with self.assertRaises(UserError) as caught:
             check.with_user(self.credit_manager).unlink()
+        self.assertRegex(
+            str(caught.exception),
+            r"Credit checks that were decided document a credit decision and cannot be deleted",
+        )
         # drafts may be deleted by the credit team
         self._check().with_user(self.collector).unlink()
 
@@ -149,8 +175,11 @@ class TestCreditCheck(CreditControlCommon):
         check = self._check(kind="bank", provider_name="Sparkasse", provider_score=0)
         self.assertFalse(check.has_score)
         self.assertFalse(check.rating_id)
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             check.with_user(self.credit_manager).action_done()
+        self.assertRegex(
+            str(caught.exception), r"Credit check.*has no score: choose the risk rating it results in\."
+        )
         check.rating_id = self.rating_c
         self.assertEqual(check.score_normalized, 49, "the middle of C (40-59)")
         check.with_user(self.credit_manager).action_done()

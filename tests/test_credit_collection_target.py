@@ -90,10 +90,11 @@ class TestCreditCollectionTarget(CreditControlCommon):
         self.assertEqual(march.collected_amount, 1000.0)
 
     def test_bad_input(self):
-        with self.assertRaises(ValidationError):
+        with self.assertRaises(ValidationError) as caught:
             self.env["credit.collection.target"].create(
                 {"user_id": self.collector.id, "month": date(2025, 5, 1), "target_amount": 0.0}
             )
+        self.assertRegex(str(caught.exception), r"The collection target of .* must be a positive amount\.")
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
             self.env["credit.collection.target"].create(
                 {"user_id": self.collector.id, "month": date(2025, 3, 31), "target_amount": 10.0}
@@ -102,14 +103,26 @@ class TestCreditCollectionTarget(CreditControlCommon):
     def test_access(self):
         as_collector = self.env["credit.collection.target"].with_user(self.collector)
         self.assertEqual(as_collector.search([]), self.targets)
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             as_collector.create(
                 {"user_id": self.collector.id, "month": date(2025, 6, 1), "target_amount": 1.0}
             )
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception),
+            r"You are not allowed to create 'Collection Target'",
+        )
+        with self.assertRaises(AccessError) as caught:
             self.targets[0].with_user(self.collector).target_amount = 1.0
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception),
+            r"You are not allowed to modify 'Collection Target'",
+        )
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.collection.target"].with_user(self.sales_user).search([])
+        self.assertRegex(
+            str(caught.exception),
+            r"You are not allowed to access 'Collection Target'",
+        )
         other = self.setup_other_company()["company"]
         self.credit_manager.company_ids |= other
         foreign = (

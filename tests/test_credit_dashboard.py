@@ -118,8 +118,9 @@ class TestCreditDashboard(CreditControlCommon):
         )
 
     def test_access(self):
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.dashboard"].with_user(self.sales_user).get_data()
+        self.assertRegex(str(caught.exception), r"The Credit Control dashboard is for the credit team\.")
         # a manager sees the same figures as the collector
         data = self.env["credit.dashboard"].with_user(self.credit_manager).get_data()
         self.assertEqual(data["aging"]["total"], 2200.0)

@@ -108,8 +108,9 @@ class TestCreditDispute(CollectionsCommon):
     def test_credit_note_of_another_customer_refused(self):
         dispute = self._dispute()
         other_note = self._invoice(50.0, partner=self.other_customer, move_type="out_refund")
-        with self.assertRaises(ValidationError):
+        with self.assertRaises(ValidationError) as caught:
             dispute.credit_note_id = other_note
+        self.assertRegex(str(caught.exception), r"The credit note must be a credit note of Muster GmbH\.")
 
     def test_create_credit_note_opens_reversal_wizard(self):
         dispute = self._dispute()
@@ -144,17 +145,28 @@ class TestCreditDispute(CollectionsCommon):
         dispute = self._dispute()
         # another salesperson neither sees nor changes it, nor opens one for this customer
         self.assertFalse(self.Dispute.with_user(self.other_sales_user).search([("id", "=", dispute.id)]))
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             dispute.with_user(self.other_sales_user).write({"amount": 10.0})
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception), r"doesn't have 'write' access to:\n- Invoice Dispute \(credit\.dispute\)"
+        )
+        with self.assertRaises(AccessError) as caught:
             self._dispute(user=self.other_sales_user, user_id=False)
+        self.assertRegex(
+            str(caught.exception),
+            r"You may not open a dispute on invoices you cannot see.*of the selected invoices\)\.",
+        )
         # the credit team sees every dispute
         self.assertEqual(self.Dispute.with_user(self.collector).search([("id", "=", dispute.id)]), dispute)
         dispute.with_user(self.collector).action_start()
         self.assertEqual(dispute.state, "progress")
         # salespeople cannot delete
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             dispute.with_user(self.sales_user).unlink()
+        self.assertRegex(
+            str(caught.exception),
+            r"You are not allowed to delete 'Invoice Dispute'",
+        )
 
     def test_open_dispute_from_invoice_form_as_salesperson(self):
         action = self.invoice.with_user(self.sales_user).action_credit_open_dispute()

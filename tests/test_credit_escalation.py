@@ -65,14 +65,22 @@ class TestCreditEscalation(DunningCommon):
     def test_manual_level_needs_a_credit_manager_and_a_reason(self):
         invoice = self._invoice(100.0, days_ago=40)
         self._set_level(invoice, self.first, days_ago=10)
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self._profile(self.sales_user).write(
                 {"credit_escalation_manual_level_id": self.final.id, "credit_escalation_reason": "no"}
             )
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception),
+            r"Only Credit Managers may change the credit profile of a customer \(Escalation Reason, Manual",
+        )
+        with self.assertRaises(AccessError) as caught:
             self._profile(self.collector).write(
                 {"credit_escalation_manual_level_id": self.final.id, "credit_escalation_reason": "no"}
             )
+        self.assertRegex(
+            str(caught.exception),
+            r"Only Credit Managers may change the credit profile of a customer \(Escalation Reason, Manual",
+        )
         with self.assertRaisesRegex(ValidationError, "needs a reason"):
             self._profile(self.credit_manager).write({"credit_escalation_manual_level_id": self.final.id})
         self._profile(self.credit_manager).write(

@@ -90,19 +90,38 @@ class TestCreditLimitRequest(CreditControlCommon):
     def test_salesperson_cannot_decide(self):
         request = self._request(amount_approved=99999)
         self.assertEqual(request.amount_approved, 5000, "salespeople do not set the approved amount")
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             request.with_user(self.sales_user).write({"state": "submitted"})
+        self.assertRegex(
+            str(caught.exception), r"Limit requests are submitted and decided only through their buttons\."
+        )
         request.with_user(self.sales_user).action_submit()
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             request.with_user(self.sales_user).action_approve()
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception), r"Only Credit Managers may approve or reject credit limit requests\."
+        )
+        with self.assertRaises(AccessError) as caught:
             request.with_user(self.sales_user).write({"rejection_reason": "no", "state": "rejected"})
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception), r"Limit requests are submitted and decided only through their buttons\."
+        )
+        with self.assertRaises(AccessError) as caught:
             request.with_user(self.sales_user).write({"amount_requested": 50000})
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception), r"Only Credit Managers may change a limit request once it was submitted"
+        )
+        with self.assertRaises(AccessError) as caught:
             request.with_user(self.collector).action_approve()
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception), r"Only Credit Managers may approve or reject credit limit requests\."
+        )
+        with self.assertRaises(AccessError) as caught:
             self.customer.with_user(self.sales_user).with_company(self.company).credit_limit = 5000
+        self.assertRegex(
+            str(caught.exception),
+            r"Only Credit Managers may change the credit profile of a customer \(Credit Limit\)\.",
+        )
         self.assertEqual(request.state, "submitted")
         self.assertEqual(self.customer.with_company(self.company).credit_limit, 1000)
 
@@ -133,10 +152,17 @@ class TestCreditLimitRequest(CreditControlCommon):
         self.assertEqual(self._task(request).stage, "done")
         outcome = self._open_activities(request, self.sales_user)
         self.assertIn("Two invoices 60 days overdue", outcome.summary)
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             request.with_user(self.credit_manager).action_approve()
-        with self.assertRaises(UserError):
-            request.unlink()
+        self.assertRegex(str(caught.exception), r"Limit request.*is not waiting for a decision\.")
+        with self.assertRaises(AccessError) as caught:
+            request.unlink()  # a salesperson deletes no request at all
+        self.assertRegex(str(caught.exception), r"You are not allowed to delete 'Credit Limit Request'")
+        with self.assertRaises(UserError) as caught:
+            request.with_user(self.credit_manager).unlink()
+        self.assertRegex(
+            str(caught.exception), r"Decided limit requests document a credit decision and cannot be deleted"
+        )
 
     def test_cancel_and_reset(self):
         request = self._request()
@@ -148,8 +174,12 @@ class TestCreditLimitRequest(CreditControlCommon):
         self.assertFalse(self._task(request).activity_ids)
         request.with_user(self.sales_user).action_draft()
         self.assertEqual(request.state, "draft")
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             request.with_user(self.sales_user).unlink()
+        self.assertRegex(
+            str(caught.exception),
+            r"You are not allowed to delete 'Credit Limit Request'",
+        )
         request.with_user(self.credit_manager).unlink()
 
     def test_visibility(self):
@@ -175,10 +205,15 @@ class TestCreditLimitRequest(CreditControlCommon):
             .search([]),
             own | others,
         )
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             others.with_user(self.sales_user).read(["amount_requested"])
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception),
+            r"doesn't have 'read' access to:\n- Credit Limit Request \(credit\.limit\.request\)",
+        )
+        with self.assertRaises(AccessError) as caught:
             foreign.with_user(self.collector).read(["amount_requested"])
+        self.assertRegex(str(caught.exception), r"Access to unauthorized or invalid companies\.")
 
     def test_action_new_for_partner(self):
         action = (

@@ -60,8 +60,11 @@ class TestCreditPaymentPlan(CollectionsCommon):
         plan.action_generate_lines()
         plan.action_activate()
         self.assertEqual(plan.state, "active")
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             plan.line_ids[0].amount = 1.0
+        self.assertRegex(
+            str(caught.exception), r"The instalments of an agreed payment plan cannot be changed\."
+        )
 
     def test_bad_input_writes_nothing(self):
         count = self.Plan.search_count([])
@@ -92,8 +95,9 @@ class TestCreditPaymentPlan(CollectionsCommon):
     def test_other_company_invoice_refused(self):
         foreign = self._other_company_invoice()
         count = self.Plan.sudo().search_count([])
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             self._plan(total=10.0, moves=self.invoice | foreign, user=self.env.user)
+        self.assertRegex(str(caught.exception), r"The invoices.*belong to another company than")
         self.assertEqual(self.Plan.sudo().search_count([]), count)
 
     # --- allocation, shielding, missed instalment, completion --- #
@@ -162,14 +166,20 @@ class TestCreditPaymentPlan(CollectionsCommon):
 
     # --- access --- #
     def test_only_credit_users_manage_plans(self):
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self._plan(user=self.sales_user)
+        self.assertRegex(str(caught.exception), r"Only the credit team agrees and changes payment plans\.")
         plan = self._plan()
         self.assertEqual(plan.with_user(self.sales_user).read(["amount_total"])[0]["amount_total"], 900.0)
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             plan.with_user(self.sales_user).action_activate()
-        with self.assertRaises(AccessError):
+        self.assertRegex(str(caught.exception), r"Only the credit team agrees and changes payment plans\.")
+        with self.assertRaises(AccessError) as caught:
             plan.line_ids[0].with_user(self.sales_user).write({"amount": 1.0})
+        self.assertRegex(
+            str(caught.exception),
+            r"You are not allowed to modify 'Payment Plan Instalment'",
+        )
         self.assertEqual(plan.state, "draft")
 
     # --- agreement --- #
@@ -218,5 +228,8 @@ class TestCreditPaymentPlan(CollectionsCommon):
             }
         )
         self.assertEqual(plan.line_ids.mapped("amount"), [300.0, 300.0])
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             plan.line_ids[0].with_user(self.collector).amount = 1.0
+        self.assertRegex(
+            str(caught.exception), r"The instalments of an agreed payment plan cannot be changed\."
+        )

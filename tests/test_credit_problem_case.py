@@ -253,10 +253,15 @@ class TestCreditProblemCase(WorklistLedgerMixin):
         self.assertIn(headers[1], ("Customer", "Kunde"))
 
     def test_access_and_company(self):
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.Cases.with_user(self.sales_user).search_read([], ["amount"])
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception),
+            r"You are not allowed to access 'Problem Case \(Weekly Meeting\)'",
+        )
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.problem.case.xlsx"].with_user(self.sales_user)._generate()
+        self.assertRegex(str(caught.exception), r"Only the credit team may export credit control data\.")
         self.assertTrue(self.Cases.with_user(self.collector).search([]))
         self.assertTrue(self.Cases.with_user(self.credit_manager).search([]))
         company_2 = self.setup_other_company(name="Zweite GmbH")["company"]

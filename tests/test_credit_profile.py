@@ -25,8 +25,11 @@ class TestCreditProfileAccess(CreditControlCommon):
             {"credit_rating_id": self.env.ref("credit_control.credit_rating_a").id},
             {"credit_insured_limit": 5.0},
         ):
-            with self.assertRaises(AccessError):
+            with self.assertRaises(AccessError) as caught:
                 customer.write(vals)
+            self.assertRegex(
+                str(caught.exception), r"Only Credit Managers may change the credit profile of a customer"
+            )
         # other fields stay editable, and creating contacts under the company still works
         customer.write({"phone": "+49 30 1234567"})
         contact = (
@@ -41,12 +44,20 @@ class TestCreditProfileAccess(CreditControlCommon):
 
     def test_sales_user_rpc_like_write_with_forged_context(self):
         customer = self.customer.with_user(self.sales_user).with_context(credit_profile_write=True)
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             customer.write({"credit_limit": 1.0})
+        self.assertRegex(
+            str(caught.exception),
+            r"Only Credit Managers may change the credit profile of a customer \(Credit Limit\)\.",
+        )
 
     def test_collector_cannot_write_manager_can(self):
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.customer.with_user(self.collector).write({"credit_limit": 10.0})
+        self.assertRegex(
+            str(caught.exception),
+            r"Only Credit Managers may change the credit profile of a customer \(Credit Limit\)\.",
+        )
         self.customer.with_user(self.credit_manager).write({"credit_limit": 10.0, "credit_limit_set": True})
         self.assertEqual(self.customer.credit_limit, 10.0)
         # contacts share the company's profile, read through their commercial partner
@@ -56,12 +67,15 @@ class TestCreditProfileAccess(CreditControlCommon):
 
     def test_invalid_values(self):
         manager_view = self.customer.with_user(self.credit_manager)
-        with self.assertRaises(ValidationError):
+        with self.assertRaises(ValidationError) as caught:
             manager_view.write({"credit_limit": -1.0})
-        with self.assertRaises(ValidationError):
+        self.assertRegex(str(caught.exception), r"The credit limit of Muster GmbH cannot be negative\.")
+        with self.assertRaises(ValidationError) as caught:
             manager_view.write({"credit_hold": True})
-        with self.assertRaises(ValidationError):
+        self.assertRegex(str(caught.exception), r"Putting Muster GmbH on credit hold needs a reason\.")
+        with self.assertRaises(ValidationError) as caught:
             manager_view.write({"credit_score": 101})
+        self.assertRegex(str(caught.exception), r"The risk score of Muster GmbH must lie between 0 and 100\.")
         manager_view.write({"credit_hold": True, "credit_hold_reason": "Insolvency rumours"})
         self.assertTrue(self.customer.credit_hold)
 
@@ -228,8 +242,11 @@ class TestCreditProfileUpdate(CreditControlCommon):
             .with_context(default_partner_id=self.customer.id)
             .create({"reason": "x", "credit_limit_set": True, "credit_limit": 1.0})
         )
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             wizard.with_user(self.collector).action_apply()
+        self.assertRegex(
+            str(caught.exception), r"Only Credit Managers may change the credit profile of a customer\."
+        )
         self.assertFalse(self.customer.credit_limit_set)
 
 

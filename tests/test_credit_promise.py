@@ -157,8 +157,9 @@ class TestCreditPromise(CollectionsCommon):
     def test_other_company_invoice_refused(self):
         foreign = self._other_company_invoice()
         count = self.Promise.sudo().search_count([])
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             self._promise(amount=10.0, moves=self.invoice | foreign, user=self.env.user)
+        self.assertRegex(str(caught.exception), r"The invoices.*belong to another company than")
         self.assertEqual(self.Promise.sudo().search_count([]), count)
 
     def test_contact_becomes_customer(self):
@@ -174,14 +175,17 @@ class TestCreditPromise(CollectionsCommon):
 
     # --- access --- #
     def test_only_credit_users_manage_promises(self):
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self._promise(user=self.sales_user)
+        self.assertRegex(str(caught.exception), r"Only the credit team records and changes promises to pay\.")
         promise = self._promise()
         self.assertEqual(promise.with_user(self.sales_user).read(["amount"])[0]["amount"], 600.0)
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             promise.with_user(self.sales_user).write({"amount": 10.0})
-        with self.assertRaises(AccessError):
+        self.assertRegex(str(caught.exception), r"Only the credit team records and changes promises to pay\.")
+        with self.assertRaises(AccessError) as caught:
             promise.with_user(self.sales_user).action_cancel()
+        self.assertRegex(str(caught.exception), r"Only the credit team records and changes promises to pay\.")
         self.assertEqual(promise.state, "open")
 
     def test_invoice_form_action_presets_the_invoice(self):

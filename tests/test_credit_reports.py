@@ -74,10 +74,12 @@ class TestCreditReports(DunningCommon):
         self.assertIn("shows no open items", self._text(STATEMENT, nobody))
 
     def test_statement_and_report_access(self):
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self._html(STATEMENT, self.customer, user=self.sales_user)
-        with self.assertRaises(AccessError):
+        self.assertRegex(str(caught.exception), r"Only the credit team may export credit control data\.")
+        with self.assertRaises(AccessError) as caught:
             self._html(CREDIT_REPORT, self.customer, user=self.sales_user)
+        self.assertRegex(str(caught.exception), r"Only the credit team may export credit control data\.")
         self.assertIn(self.invoice.name, self._html(STATEMENT, self.customer, user=self.collector))
         with self.assertRaisesRegex(AccessError, "not one of your companies"):
             self._html(STATEMENT, self.customer, {"company_id": self.other_company.id}, user=self.collector)
@@ -85,10 +87,11 @@ class TestCreditReports(DunningCommon):
             self._html(
                 CREDIT_REPORT, self.customer, {"company_id": self.other_company.id}, user=self.collector
             )
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             self._html(
                 STATEMENT, self.customer, {"date": fields.Date.to_string(self.today + timedelta(days=1))}
             )
+        self.assertRegex(str(caught.exception), r"A statement cannot be dated in the future")
         wizard = self.env["credit.statement.print"].create({"partner_ids": [(6, 0, self.contact.ids)]})
         data = wizard._get_report_data()
         self.assertEqual(data["partner_ids"], self.customer.ids, "contacts print their company")

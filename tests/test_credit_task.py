@@ -113,17 +113,30 @@ class TestCreditTask(CreditControlCommon):
         Task = self.Task.with_user(self.sales_user)
         visible = Task.search([("id", "in", (credit_task | sales_task | foreign_sales_task).ids)])
         self.assertEqual(visible, sales_task)
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             credit_task.with_user(self.sales_user).read(["name"])
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception),
+            r"doesn't have 'read' access to:\n- Credit Collaboration Task \(credit\.task\)",
+        )
+        with self.assertRaises(AccessError) as caught:
             credit_task.with_user(self.sales_user).write({"stage": "done"})
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception),
+            r"doesn't have 'write' access to:\n- Credit Collaboration Task \(credit\.task\)",
+        )
+        with self.assertRaises(AccessError) as caught:
             foreign_sales_task.with_user(self.sales_user).write({"stage": "done"})
+        self.assertRegex(
+            str(caught.exception),
+            r"doesn't have 'write' access to:\n- Credit Collaboration Task \(credit\.task\)",
+        )
         sales_task.with_user(self.sales_user).write({"stage": "progress"})
         sales_task.with_user(self.sales_user).action_done()
         self.assertEqual(sales_task.stage, "done")
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             sales_task.with_user(self.sales_user).unlink()
+        self.assertRegex(str(caught.exception), r"You are not allowed to delete 'Credit Collaboration Task'")
         # a salesperson opens a task for the credit team and still sees it
         own = Task.create(
             {
@@ -136,8 +149,12 @@ class TestCreditTask(CreditControlCommon):
         )
         self.assertEqual(own.partner_id, self.customer)
         self.assertTrue(own.with_user(self.sales_user).read(["name"]))
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             own.with_user(self.sales_user).write({"stage": "done"})
+        self.assertRegex(
+            str(caught.exception),
+            r"doesn't have 'write' access to:\n- Credit Collaboration Task \(credit\.task\)",
+        )
         # the credit team sees and works everything
         collector_tasks = self.Task.with_user(self.collector).search(
             [("id", "in", (credit_task | sales_task | foreign_sales_task | own).ids)]

@@ -214,8 +214,9 @@ class TestCreditWorklist(WorklistLedgerMixin):
                 wizard.action_confirm()
 
     def test_access(self):
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.Worklist.with_user(self.sales_user).search_read([], ["priority"])
+        self.assertRegex(str(caught.exception), r"You are not allowed to access 'Collector Worklist'")
         collector_lines = self.Worklist.with_user(self.collector).search([])
         self.assertIn(self.p["Gamma"], collector_lines.partner_id)
         manager_lines = self.Worklist.with_user(self.credit_manager).search([])
@@ -237,9 +238,7 @@ class TestCreditWorklist(WorklistLedgerMixin):
 
         def count_queries():
             self.env.invalidate_all()
-            before = self.env.cr.sql_log_count
-            self.Worklist.search([]).read(fnames)
-            return self.env.cr.sql_log_count - before
+            return self._count_queries(lambda: self.Worklist.search([]).read(fnames))
 
         def add_customers(count):
             for i in range(count):

@@ -2,10 +2,12 @@ import io
 from datetime import datetime, timedelta
 
 import openpyxl
+import xlsxwriter
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from ..reports.credit_xlsx_writer import FAST_ROWS_XLSXWRITER_VERSIONS
 from .dunning_common import DunningCommon
 
 
@@ -78,6 +80,53 @@ class TestCreditXlsxWriter(DunningCommon):
         ws = _sheets(book.close()).active
         self.assertEqual(ws["A1"].value, "Gesamtobligo")
         self.assertEqual(ws["B2"].number_format, "dd.mm.yyyy")
+
+    def _cells(self, content):
+        """Everything a user sees of a workbook: per sheet its layout, per cell its value, type,
+        number format and boldness."""
+        seen = []
+        for ws in _sheets(content).worksheets:
+            widths = {key: dim.width for key, dim in ws.column_dimensions.items()}
+            seen.append((ws.title, ws.dimensions, ws.freeze_panes, ws.auto_filter.ref, widths))
+            for row in ws.iter_rows():
+                seen += [(c.coordinate, c.value, c.data_type, c.number_format, c.font.b) for c in row]
+        return seen
+
+    def test_fast_rows_same_workbook(self):
+        """The fast row writer (xlsxwriter internals) and the public cell API write the same
+        workbook. Fails after an xlsxwriter update that changes those internals: then take the
+        version out of FAST_ROWS_XLSXWRITER_VERSIONS (every export falls back to the public API)."""
+        columns = [
+            {"key": "name", "header": "Name"},
+            {"key": "partner", "header": "Customer"},
+            {"key": "date", "header": "Date", "type": "date"},
+            {"key": "time", "header": "Time", "type": "datetime"},
+            {"key": "days", "header": "Days", "type": "integer"},
+            {"key": "rate", "header": "Rate", "type": "percent"},
+            {"key": "amount", "header": "Amount", "type": "money", "total": True},
+            {"key": "flag", "header": "Flag"},
+        ]
+        moment = datetime(2026, 3, 1, 13, 5, 7)
+        rows = [
+            ["INV/1 & <2>", self.customer, self.today, moment, 12, 12.5, 1234.56, True],
+            [" leading and trailing ", self.env["res.partner"], None, None, 0, -0.5, -10.0, False],
+            ["control\x01char", "", self.today - timedelta(days=400), moment, None, None, 0.1 + 0.2, None],
+            {"name": "x" * 40000, "amount": 1e12, "days": -3},
+        ]
+        contents = []
+        for fast_rows in (True, False):
+            book = self.env["credit.xlsx.writer"]._new_book(fast_rows=fast_rows)
+            sheet = book.add_sheet("Items", columns, title="Title", subtitle="Subtitle")
+            sheet.write_rows(rows * 3)
+            sheet.write_total()
+            book.add_sheet("Second", columns[:2]).write_row(["only", self.customer])
+            contents.append(self._cells(book.close()))
+        self.assertEqual(contents[0], contents[1])
+        self.assertEqual(
+            self.env["credit.xlsx.writer"]._new_book().fast_rows,
+            xlsxwriter.__version__ in FAST_ROWS_XLSXWRITER_VERSIONS,
+            "the fast row writer only with a checked xlsxwriter version",
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -183,14 +232,18 @@ class TestCreditExports(DunningCommon):
             ("credit.exposure.xlsx", ()),
             ("credit.forecast.xlsx", ()),
         ):
-            with self.assertRaises(AccessError, msg=model):
+            with self.assertRaises(AccessError, msg=model) as caught:
                 self.env[model].with_user(self.sales_user)._generate(*args)
-        with self.assertRaises(AccessError):
+            self.assertRegex(str(caught.exception), r"Only the credit team may export credit control data\.")
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.aging.xlsx"].with_user(self.sales_user).action_download(self.today)
-        with self.assertRaises(AccessError):  # the public methods, as RPC calls them
+        self.assertRegex(str(caught.exception), r"Only the credit team may export credit control data\.")
+        with self.assertRaises(AccessError) as caught:  # the public methods, as RPC calls them
             self.env["credit.exposure.xlsx"].with_user(self.sales_user).action_download(self.customer.ids)
-        with self.assertRaises(AccessError):
+        self.assertRegex(str(caught.exception), r"Only the credit team may export credit control data\.")
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.dunning.run.xlsx"].with_user(self.sales_user).action_download(self._propose().id)
+        self.assertRegex(str(caught.exception), r"Only the credit team may export credit control data\.")
         # a collector exports, but not for a company that is not one of theirs
         collector = self.env["credit.aging.xlsx"].with_user(self.collector)
         self.assertTrue(collector._generate(self.today))
@@ -202,10 +255,14 @@ class TestCreditExports(DunningCommon):
             self.env["credit.forecast.xlsx"].with_user(self.collector)._generate(company=self.other_company)
         run = self._propose()
         run.sudo().company_id = self.other_company  # a run of a company the collector may not see
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.dunning.run.xlsx"].with_user(self.collector)._generate(
                 run.with_user(self.collector)
             )
+        self.assertRegex(
+            str(caught.exception),
+            r"You may not export data of the company Zweite GmbH: it is not one of your companies\.",
+        )
 
     def test_aging_export_by_rating_and_escalation(self):
         aging = self.env["credit.aging.xlsx"]

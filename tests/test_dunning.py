@@ -13,12 +13,18 @@ from .dunning_common import DunningCommon
 @tagged("post_install", "-at_install")
 class TestDunningLevels(DunningCommon):
     def test_days_must_increase_with_sequence(self):
-        with self.assertRaises(ValidationError):
+        with self.assertRaises(ValidationError) as caught:
             self.level_model.create(
                 {"company_id": self.company.id, "name": "Too early", "sequence": 50, "days": 30}
             )
-        with self.assertRaises(ValidationError):
+        self.assertRegex(
+            str(caught.exception), r"The days after due date must increase with the dunning levels: Too early"
+        )
+        with self.assertRaises(ValidationError) as caught:
             self.second.days = 10
+        self.assertRegex(
+            str(caught.exception), r"The days after due date must increase with the dunning levels: Second"
+        )
 
     def test_levels_per_company_do_not_interfere(self):
         other = self.setup_other_company(name="Zweite GmbH")["company"]
@@ -28,8 +34,11 @@ class TestDunningLevels(DunningCommon):
             {"company_id": other.id, "name": "Last", "sequence": 90, "days": defaults[-1].days + 1}
         )
         self.assertEqual(level.company_id, other)
-        with self.assertRaises(ValidationError):
+        with self.assertRaises(ValidationError) as caught:
             self.level_model.create({"company_id": other.id, "name": "Early", "sequence": 95, "days": 1})
+        self.assertRegex(
+            str(caught.exception), r"The days after due date must increase with the dunning levels: Early"
+        )
 
     def test_new_company_gets_default_levels(self):
         main_levels = self.level_model.sudo().search(
@@ -73,23 +82,23 @@ class TestDunningLevels(DunningCommon):
         self.assertEqual(self.level_model.search_count([("company_id", "=", other.id)]), 5)
 
     def test_only_managers_configure_levels(self):
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.reminder.with_user(self.collector).write({"fee": 5.0})
-        with self.assertRaises(AccessError):
+        self.assertRegex(str(caught.exception), r"You are not allowed to modify 'Dunning Level'")
+        with self.assertRaises(AccessError) as caught:
             self.level_model.with_user(self.collector).create(
                 {"company_id": self.company.id, "name": "X", "sequence": 90, "days": 90}
             )
+        self.assertRegex(str(caught.exception), r"You are not allowed to create 'Dunning Level'")
         self.reminder.with_user(self.credit_manager).write({"fee": 1.0})
         self.assertEqual(self.reminder.fee, 1.0)
 
     def test_default_german_levels_installed(self):
-        names = (
-            self.level_model.sudo()
-            .search([("company_id", "=", self.env.ref("base.main_company").id)])
-            .mapped("name")
-        )
+        """The German five-level scale of the main company: English source names, German names
+        with the German language loaded."""
+        levels = self.level_model.sudo().search([("company_id", "=", self.env.ref("base.main_company").id)])
         self.assertEqual(
-            names,
+            levels.mapped("name"),
             [
                 "Payment Reminder",
                 "First Dunning Letter",
@@ -97,6 +106,12 @@ class TestDunningLevels(DunningCommon):
                 "Final Dunning Letter",
                 "Handover to Collection Agency",
             ],
+        )
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.env["ir.module.module"]._load_module_terms(["credit_control"], ["de_DE"])
+        self.assertEqual(
+            levels.with_context(lang="de_DE").mapped("name"),
+            ["Zahlungserinnerung", "1. Mahnung", "2. Mahnung", "Letzte Mahnung", "Übergabe an Inkassobüro"],
         )
 
 
@@ -147,8 +162,9 @@ class TestDunningRun(DunningCommon):
         run.action_validate()
         self.assertFalse(self._propose())
         wizard = self.env["credit.dunning.run.create"].create({"date": self.today})
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             wizard.action_create_run()
+        self.assertRegex(str(caught.exception), r"Nothing to dun on.*no invoice reaches a new level\.")
 
     def test_min_days_since_previous_level(self):
         invoice = self._invoice(100.0, days_ago=30)
@@ -283,8 +299,12 @@ class TestDunningRun(DunningCommon):
         self.assertEqual(keep.credit_dunning_level_id, self.reminder)
         self.assertFalse(drop.credit_dunning_level_id)
         self.assertFalse(other_invoice.credit_dunning_level_id)
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             run.letter_ids.unlink()
+        self.assertRegex(
+            str(caught.exception),
+            r"A validated or cancelled dunning letter cannot be deleted: it documents a contact\.",
+        )
 
     def test_multi_currency(self):
         eur = self.setup_other_currency("EUR")  # 2 EUR for 1 company currency unit today
@@ -342,14 +362,20 @@ class TestDunningRun(DunningCommon):
         run = self.run_model.with_user(self.collector).browse(action["res_id"])
         run.action_validate()
         self.assertEqual(invoice.credit_dunning_level_id, self.reminder)
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             invoice.with_user(self.collector).action_credit_dunning_reset()
-        with self.assertRaises(AccessError):
+        self.assertRegex(str(caught.exception), r"Only Credit Managers may reset dunning levels\.")
+        with self.assertRaises(AccessError) as caught:
             invoice.with_user(self.collector).write({"credit_dunning_level_id": False})
+        self.assertRegex(
+            str(caught.exception),
+            r"Dunning levels of invoices are set by dunning runs; only managers reset them\.",
+        )
         invoice.with_user(self.credit_manager).action_credit_dunning_reset()
         self.assertFalse(invoice.credit_dunning_level_id)
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.dunning.run.create"].with_user(self.sales_user).create({"date": self.today})
+        self.assertRegex(str(caught.exception), r"You are not allowed to create 'Propose a Dunning Run'")
 
     def test_send_now_from_customer(self):
         invoice = self._invoice(100.0, days_ago=10)
@@ -496,11 +522,6 @@ class TestDunningDelivery(DunningCommon):
 
 @tagged("post_install", "-at_install")
 class TestDunningQueries(DunningCommon):
-    def _count_queries(self, func):
-        before = self.env.cr.sql_log_count
-        func()
-        return self.env.cr.sql_log_count - before
-
     def test_proposal_query_count_does_not_grow(self):
         partners = self.env["res.partner"].create(
             [{"name": f"Kunde {i}", "is_company": True, "email": f"k{i}@example.com"} for i in range(10)]
@@ -685,26 +706,36 @@ class TestDunningAccess(DunningCommon):
         self._invoice(100.0, days_ago=10)
         run = self._propose()
         runs = self.run_model.with_user(self.sales_user)
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             runs.create({"date": self.today, "company_id": self.company.id})
+        self.assertRegex(str(caught.exception), r"Dunning Run records are created by a dunning proposal")
         # public entry points: the wizard, "send a reminder now" on a customer or an invoice
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.dunning.run.create"].with_user(self.sales_user).create({"date": self.today})
-        with self.assertRaises(AccessError):
+        self.assertRegex(str(caught.exception), r"You are not allowed to create 'Propose a Dunning Run'")
+        with self.assertRaises(AccessError) as caught:
             self.customer.with_user(self.sales_user).action_credit_dunning_send_now()
-        with self.assertRaises(AccessError):
+        self.assertRegex(str(caught.exception), r"You are not allowed to create 'Dunning Run'")
+        with self.assertRaises(AccessError) as caught:
             run.with_user(self.sales_user).action_validate()
-        with self.assertRaises(AccessError):
+        self.assertRegex(str(caught.exception), r"You are not allowed to access 'Dunning Run'")
+        with self.assertRaises(AccessError) as caught:
             run.letter_ids.with_user(self.sales_user).read(["amount_residual"])
+        self.assertRegex(str(caught.exception), r"You are not allowed to access 'Dunning Letter'")
         self.assertEqual(run.state, "draft")
 
     def test_collector_cannot_configure(self):
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.env["credit.base.rate"].with_user(self.collector).search([], limit=1).unlink()
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception), r"You are not allowed to delete 'Base Rate \(Basiszinssatz\)'"
+        )
+        with self.assertRaises(AccessError) as caught:
             self.reminder.with_user(self.collector).unlink()
-        with self.assertRaises(AccessError):
+        self.assertRegex(str(caught.exception), r"You are not allowed to delete 'Dunning Level'")
+        with self.assertRaises(AccessError) as caught:
             self.company.with_user(self.collector).credit_dunning_invoice_charges = True
+        self.assertRegex(str(caught.exception), r"You are not allowed to modify 'Companies'")
         # but validates a run that invoices charges
         self.company.credit_dunning_invoice_charges = True
         invoice = self._invoice(1000.0, days_ago=60)

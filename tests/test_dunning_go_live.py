@@ -109,8 +109,9 @@ class TestDunningGoLive(DunningCommon):
         with self._raises(AccessError, "Only a Credit Manager sets the go-live"):
             self.company.with_user(admin).write({"credit_dunning_start_date": self.today})
         self.assertFalse(self.company.credit_dunning_start_date)
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.company.with_user(self.collector).write({"credit_dunning_start_date": self.today})
+        self.assertRegex(str(caught.exception), r"You are not allowed to modify 'Companies'")
         settings = self.env["res.config.settings"].create({"credit_dunning_start_date": self.today})
         settings.execute()
         self.assertEqual(self.company.credit_dunning_start_date, self.today)

@@ -119,8 +119,12 @@ class TestDunningRecords(DunningRecordsCommon):
                         ]
                     }
                 )
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.run_model.with_user(self.sales_user).create({"date": self.today})
+        self.assertRegex(
+            str(caught.exception),
+            r"Dunning Run records are created by a dunning proposal",
+        )
         # a Credit Manager may take history over, but never adds to validated records
         with self._raises(UserError, "nothing can be added"):
             self.env["credit.dunning.line"].with_user(self.credit_manager).create(
@@ -193,8 +197,9 @@ class TestDunningRecords(DunningRecordsCommon):
     def test_cancel_with_reason(self):
         mail = self.letter.email_message_id.notification_ids.mail_mail_id
         self.assertEqual(mail.state, "outgoing")
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             self.letter.with_user(self.sales_user).action_cancel()
+        self.assertRegex(str(caught.exception), r"You are not allowed to modify 'Dunning Letter'")
         action = self.letter.with_user(self.collector).action_cancel()
         wizard = self.env["credit.dunning.cancel"].with_user(self.collector).browse(action["res_id"])
         wizard.reason = "  "
@@ -418,9 +423,7 @@ class TestDunningRobustness(DunningCommon):
 class TestDunningRecheckQueries(DunningCommon):
     def _count(self, run):
         self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        run._recheck_letters(run.letter_ids)
-        return self.env.cr.sql_log_count - before
+        return self._count_queries(lambda: run._recheck_letters(run.letter_ids))
 
     def test_recheck_query_count_does_not_grow(self):
         partners = self.env["res.partner"].create(

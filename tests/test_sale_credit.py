@@ -1,5 +1,4 @@
 from datetime import timedelta
-from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
@@ -57,8 +56,9 @@ class TestSaleCreditCheck(CreditControlCommon):
         first = self._order(600.0)
         first.action_confirm()
         second = self._order(500.0)
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             second.action_confirm()
+        self.assertRegex(str(caught.exception), r"exceeds the credit limit")
         # the first order alone, re-checked, is within the limit (its own amount not twice)
         self.assertFalse(first._credit_check()["failures"])
 
@@ -66,8 +66,9 @@ class TestSaleCreditCheck(CreditControlCommon):
         order = self._order(5000.0)
         self.assertFalse(order._credit_check()["failures"], "no limit set means unlimited by default")
         self.company.credit_no_limit_policy = "no_credit"
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             order.action_confirm()
+        self.assertRegex(str(caught.exception), r"exceeds the credit limit")
 
     def test_credit_hold_blocks(self):
         self.customer.write({"credit_hold": True, "credit_hold_reason": "Insolvency filed"})
@@ -90,8 +91,9 @@ class TestSaleCreditCheck(CreditControlCommon):
         self._invoice(100.0, days_ago=400)
         self._order(10.0).action_confirm()  # by default unrated customers are not blocked
         self.company.credit_overdue_tolerance_days = 60
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             self._order(10.0).action_confirm()
+        self.assertRegex(str(caught.exception), r"are beyond the tolerance of 60 days")
         self.company.credit_overdue_tolerance_days = 500
         self._order(10.0).action_confirm()
         self.company.write({"credit_overdue_tolerance_days": 0, "credit_overdue_tolerance_amount": 50.0})
@@ -133,8 +135,9 @@ class TestSaleCreditCheck(CreditControlCommon):
         self.assertAlmostEqual(order._credit_check()["amount"], 900.0)
         order.action_confirm()
         self.assertEqual(order.state, "sale")
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             self._order(400.0, pricelist_id=pricelist.id).action_confirm()
+        self.assertRegex(str(caught.exception), r"exceeds the credit limit")
 
     def test_other_company_limits_apply(self):
         company_2 = self.setup_other_company()["company"]
@@ -159,8 +162,9 @@ class TestSaleCreditCheck(CreditControlCommon):
                 }
             )
         )
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             order_2.action_confirm()
+        self.assertRegex(str(caught.exception), r"exceeds the credit limit")
         self._order(500.0).action_confirm()
 
     def test_check_disabled(self):
@@ -203,15 +207,26 @@ class TestSaleCreditCheck(CreditControlCommon):
         self.assertIn(self.credit_manager, task.activity_ids.user_id)
         self.assertTrue(task.is_open)
         # sales users cannot release, override or write the block fields
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             order_as_sales._credit_release("I say so")
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception), r"Only a Credit Manager can release or override a credit block\."
+        )
+        with self.assertRaises(AccessError) as caught:
             order_as_sales._credit_override_confirm("I say so")
-        with self.assertRaises(AccessError):
+        self.assertRegex(
+            str(caught.exception), r"Only a Credit Manager can release or override a credit block\."
+        )
+        with self.assertRaises(AccessError) as caught:
             order_as_sales.write({"credit_block_state": "released", "credit_release_amount": 1e9})
+        self.assertRegex(
+            str(caught.exception),
+            r"The credit status of an order is set by the credit check and the credit team only\.",
+        )
         # still refused through action_confirm with any context trick
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             order_as_sales.with_context(credit_override=True).action_confirm()
+        self.assertRegex(str(caught.exception), r"exceeds the credit limit")
         # the manager releases with a reason; the salesperson confirms
         self.env["credit.order.release"].with_user(self.credit_manager).create(
             {"order_id": order.id, "mode": "release", "reason": "Bank guarantee received"}
@@ -236,12 +251,17 @@ class TestSaleCreditCheck(CreditControlCommon):
     def test_release_needs_reason_and_does_not_cover_growth(self):
         self._set_limit(self.customer, 100.0)
         order = self._order(500.0)
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             order.with_user(self.credit_manager)._credit_release("  ")
+        self.assertRegex(str(caught.exception), r"A release needs a reason\.")
         order.with_user(self.credit_manager)._credit_release("ok", self.today + timedelta(days=5))
         order.order_line.price_unit = 800.0
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             order.action_confirm()
+        self.assertRegex(
+            str(caught.exception),
+            r"The credit release no longer applies: the order total is above the released",
+        )
         # through the web path the grown order is blocked again, with an expiry decision
         order.action_credit_confirm()
         self.assertEqual(order.credit_block_state, "blocked")
@@ -253,14 +273,16 @@ class TestSaleCreditCheck(CreditControlCommon):
         order.with_user(self.credit_manager)._credit_release("ok", self.today)
         self.assertTrue(order._credit_check()["released"])
         order.sudo().credit_release_date_end = self.today - timedelta(days=1)
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             order.action_confirm()
+        self.assertRegex(str(caught.exception), r"The credit release no longer applies: it expired")
 
     def test_manager_override(self):
         self._set_limit(self.customer, 100.0)
         order = self._order(500.0)
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             order.with_user(self.credit_manager)._credit_override_confirm("")
+        self.assertRegex(str(caught.exception), r"An override needs a reason\.")
         self.env["credit.order.release"].with_user(self.credit_manager).create(
             {"order_id": order.id, "mode": "override", "reason": "CEO decision"}
         ).action_apply()
@@ -273,10 +295,19 @@ class TestSaleCreditCheck(CreditControlCommon):
         order = self._order(500.0)
         order.action_credit_confirm()
         decision = order.credit_decision_ids
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             decision.write({"reason": "changed"})
-        with self.assertRaises(UserError):
-            decision.unlink()
+        self.assertRegex(
+            str(caught.exception), r"Credit decisions are an audit trail and cannot be changed\."
+        )
+        with self.assertRaises(AccessError) as caught:
+            decision.unlink()  # no group may delete decisions
+        self.assertRegex(str(caught.exception), r"You are not allowed to delete 'Credit Decision'")
+        with self.assertRaises(UserError) as caught:
+            decision.sudo().unlink()
+        self.assertRegex(
+            str(caught.exception), r"Credit decisions are an audit trail and cannot be deleted\."
+        )
 
     def test_cancel_and_reconfirm_is_checked_again(self):
         self._set_limit(self.customer, 1000.0)
@@ -285,8 +316,9 @@ class TestSaleCreditCheck(CreditControlCommon):
         order._action_cancel()
         order.action_draft()
         self._invoice(500.0, term=self.term_30)
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as caught:
             order.action_confirm()
+        self.assertRegex(str(caught.exception), r"exceeds the credit limit")
 
     def test_banner(self):
         self._set_limit(self.customer, 100.0)
@@ -322,12 +354,8 @@ class TestSaleCreditCheck(CreditControlCommon):
                 )
                 order.partner_id.commercial_partner_id.read(["name"])
                 self.env.user.read(["lang", "company_id"])  # loaded by any request already
-                with patch.object(
-                    type(self.env.cr), "execute", autospec=True, side_effect=type(self.env.cr).execute
-                ) as execute:
-                    order._credit_check(lock=True)
-                queries = execute.call_args_list
-            counts.append(len(queries))
+                count = self._count_queries(lambda order=order: order._credit_check(lock=True))
+            counts.append(count)
         # lock, the exposure aggregates (one statement), currency rates (other currencies only),
         # limits, the rules' customer fields, dunning level
         self.assertLessEqual(counts[0], 8)
@@ -384,10 +412,12 @@ class TestInvoiceCreditCheck(CreditControlCommon):
             invoice.action_post()
         self.assertIn("exceeds the credit limit", str(error.exception))
         self.assertEqual(invoice.state, "draft")
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             invoice.with_user(self.collector)._credit_release("please")
-        with self.assertRaises(UserError):
+        self.assertRegex(str(caught.exception), r"Only a Credit Manager can release a credit block\.")
+        with self.assertRaises(UserError) as caught:
             invoice.with_user(self.credit_manager)._credit_release("")
+        self.assertRegex(str(caught.exception), r"A release needs a reason\.")
         self.env["credit.order.release"].with_user(self.credit_manager).create(
             {"move_id": invoice.id, "reason": "Paid by cheque on delivery"}
         ).action_apply()

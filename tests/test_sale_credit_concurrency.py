@@ -77,8 +77,9 @@ class TestSaleCreditConcurrency(TransactionCase):
             cr2.rollback()
             # Odoo retries a request that failed on a serialization error: now it is blocked
             env2.invalidate_all()
-            with self.assertRaises(UserError):
+            with self.assertRaises(UserError) as caught:
                 env2["sale.order"].browse(order_2).action_confirm()
+            self.assertRegex(str(caught.exception), r"exceeds the credit limit")
             cr2.rollback()
         with self.registry.cursor() as cr:
             states = (

@@ -252,8 +252,11 @@ class TestSaleCreditGuard(SaleCreditGuardCommon):
     def test_growth_covered_by_release(self):
         order = self._order(600.0)
         order.action_confirm()
-        with self.assertRaises(AccessError):
+        with self.assertRaises(AccessError) as caught:
             order.with_user(self.sales_user)._credit_release("me", amount=5000.0)
+        self.assertRegex(
+            str(caught.exception), r"Only a Credit Manager can release or override a credit block\."
+        )
         manager_order = order.with_user(self.credit_manager)
         with self.assertRaisesRegex(UserError, "cannot be below the order total"):
             manager_order._credit_release("Bank guarantee", amount=100.0)
