@@ -38,7 +38,9 @@ class CreditProblemCase(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     user_id = fields.Many2one("res.users", string="Owner", readonly=True)
-    amount = fields.Monetary(readonly=True, aggregator="sum")
+    # no sum, not even per group: an excess over a limit, order totals, promised amounts and
+    # open receivables of different cases do not add up to anything
+    amount = fields.Monetary(readonly=True, aggregator=None)
     amount_ref = fields.Monetary(string="Reference Amount", readonly=True, aggregator=None)
     item_count = fields.Integer(string="Items", readonly=True)
     date = fields.Date(readonly=True, help="Since when the case is open; for the limitation: its end.")

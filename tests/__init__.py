@@ -33,3 +33,4 @@ from . import test_credit_payment_plan
 from . import test_dunning_tour
 from . import test_oca_migration  # OCA migration (issue #13)
 from . import test_install_live  # install on a live ledger (issue #13)
+from . import test_screens

@@ -306,7 +306,7 @@ def demo_ids(admin):
     ids["partner_over"] = over[0]["id"] if over else partners[0]["id"]
     overdue = sorted(partners, key=lambda p: -p["credit_overdue_amount"])
     ids["partner_overdue"] = overdue[0]["id"]
-    ids["order_blocked"] = first("sale.order", [("credit_block_state", "!=", False)])
+    ids["order_blocked"] = first("sale.order", [("credit_block_state", "=", "blocked")])
     ids["order_draft"] = first("sale.order", [("state", "in", ("draft", "sent"))])
     ids["release_task"] = first("credit.task", [("task_type", "=", "release_request")])
     ids["task"] = first("credit.task", [])
@@ -327,6 +327,10 @@ def screens(ids):
     sales = [
         ("sales", "orders", "/odoo/action-sale.action_quotations_with_onboarding"),
         ("sales", "order-blocked", f"/odoo/action-sale.action_quotations_with_onboarding/{ids['order_blocked']}"),
+        ("sales", "block-dialog", (
+            f"/odoo/action-sale.action_quotations_with_onboarding/{ids['order_blocked']}",
+            [("click", "button[name=action_open_credit_block_dialog]")],
+        )),
         ("sales", "customer-credit-tab", (
             f"/odoo/action-account.res_partner_action_customer/{ids['partner_over']}",
             [("click", "a.nav-link", "Credit"), ("click", "a.nav-link", "Kredit")],
@@ -365,6 +369,7 @@ def screens(ids):
         ("manager", "limit-requests", act + "credit_limit_request_action"),
         ("manager", "limit-request-form", act + f"credit_limit_request_action/{ids['limit_request']}"),
         ("manager", "problem-cases", act + "credit_problem_case_action"),
+        ("manager", "kpi-months", act + "credit_kpi_month_action"),
         ("manager", "decisions", act + "credit_decision_action"),
         ("manager", "collection-targets", act + "credit_collection_target_action"),
         ("manager", "ratings", act + "credit_rating_action"),
