@@ -3,6 +3,10 @@ from . import credit_rating
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_exposure
+from . import res_partner_behaviour
+from . import res_partner_dunning
+from . import res_partner_collections
 from . import credit_decision
 from . import sale_order
 from . import sale_order_line
