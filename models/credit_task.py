@@ -101,7 +101,9 @@ class CreditTask(models.Model):
     handover_id = fields.Many2one(
         "credit.agency.handover", string="Agency Handover", check_company=True, index="btree_not_null"
     )
-    order_credit_block_state = fields.Selection(related="order_id.credit_block_state", string="Order Credit Status")
+    order_credit_block_state = fields.Selection(
+        related="order_id.credit_block_state", string="Order Credit Status"
+    )
     date_done = fields.Datetime(string="Closed On", readonly=True, copy=False)
     color = fields.Integer(compute="_compute_color")
     is_overdue = fields.Boolean(compute="_compute_color")
@@ -296,7 +298,9 @@ class CreditTask(models.Model):
         self.ensure_one()
         order = self.order_id
         if self.task_type != "release_request" or not order or order.state not in ("draft", "sent"):
-            raise UserError(_("Task %(task)s has no quotation waiting for a release.", task=self.display_name))
+            raise UserError(
+                _("Task %(task)s has no quotation waiting for a release.", task=self.display_name)
+            )
         return order
 
     def action_open_linked(self):

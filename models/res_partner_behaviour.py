@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, formatLang
 
 from .res_partner import CREDIT_PROFILE_WRITE, CREDIT_READ_GROUPS
 
@@ -69,7 +69,12 @@ class ResPartner(models.Model):
                     "<tr><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td>"
                     "<td class='text-end'>%s</td></tr>"
                 )
-                % (escape(f["label"]), escape(f["value"]), f["weight"], "%.1f" % f["contribution"])
+                % (
+                    escape(f["label"]),
+                    escape(f["value"]),
+                    f["weight"],
+                    formatLang(self.env, f["contribution"], digits=1),
+                )
                 for f in card["factors"]
             )
             partner.credit_scorecard_html = Markup(
@@ -278,11 +283,17 @@ class ResPartner(models.Model):
             usage = exposure["usage"]
             days_late = partner.credit_avg_days_late
             values = {
-                "behaviour": (_linear_points(days_late, 0, 60), _("%(days).1f days", days=days_late)),
-                "overdue": (_linear_points(overdue_share, 0, 50), "%.0f %%" % overdue_share),
+                "behaviour": (
+                    _linear_points(days_late, 0, 60),
+                    _("%(days)s days", days=formatLang(self.env, days_late, digits=1)),
+                ),
+                "overdue": (
+                    _linear_points(overdue_share, 0, 50),
+                    "%s %%" % formatLang(self.env, overdue_share, digits=0),
+                ),
                 "usage": (
                     50.0 if usage is None else _linear_points(usage, 50, 120),
-                    _("no limit") if usage is None else "%.0f %%" % usage,
+                    _("no limit") if usage is None else "%s %%" % formatLang(self.env, usage, digits=0),
                 ),
                 "relationship": (_linear_points(months, 36, 0), _("%(months)s months", months=months)),
                 "external": (

@@ -526,12 +526,18 @@ class SaleOrder(models.Model):
                 "buttons of this task; the salesperson is notified of the decision."
             )
         )
-        return Markup("").join(Markup("<p>%s</p>") % escape(part).replace("\n", Markup("<br/>")) for part in parts)
+        return Markup("").join(
+            Markup("<p>%s</p>") % escape(part).replace("\n", Markup("<br/>")) for part in parts
+        )
 
     def _credit_release_requested_notification(self):
         """The confirmation a salesperson sees after asking for a release."""
-        tasks = self.env["credit.task"].sudo().search(
-            [("order_id", "in", self.ids), ("task_type", "=", "release_request"), ("is_open", "=", True)]
+        tasks = (
+            self.env["credit.task"]
+            .sudo()
+            .search(
+                [("order_id", "in", self.ids), ("task_type", "=", "release_request"), ("is_open", "=", True)]
+            )
         )
         managers = tasks.user_id
         return {

@@ -6,7 +6,7 @@ module updates, the problem cases do not add up unrelated amounts."""
 from unittest.mock import patch
 
 from odoo import Command
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools.translate import code_translations
 
@@ -57,7 +57,9 @@ class TestScreensRelease(CreditControlCommon):
         return order.with_user(self.sales_user), notification
 
     def _task(self, order):
-        return self.env["credit.task"].search([("order_id", "=", order.id), ("task_type", "=", "release_request")])
+        return self.env["credit.task"].search(
+            [("order_id", "=", order.id), ("task_type", "=", "release_request")]
+        )
 
     def _salesperson_activities(self, order):
         return order.sudo().activity_ids.filtered(lambda a: a.user_id == self.sales_user)
@@ -112,9 +114,9 @@ class TestScreensRelease(CreditControlCommon):
         task = self._task(order).with_user(self.credit_manager)
         action = task.action_override_order()
         self.assertEqual(action["context"]["default_mode"], "override")
-        self.env["credit.order.release"].with_user(self.credit_manager).with_context(action["context"]).create(
-            {"reason": "Known customer"}
-        ).action_apply()
+        self.env["credit.order.release"].with_user(self.credit_manager).with_context(
+            action["context"]
+        ).create({"reason": "Known customer"}).action_apply()
         self.assertEqual(order.state, "sale")
         self.assertIn("confirmed by credit override", self._salesperson_activities(order).summary)
 
@@ -148,7 +150,7 @@ class TestScreensRelease(CreditControlCommon):
         order, _notification = self._blocked_order()
         with self.assertRaisesRegex(UserError, "needs a reason"):
             order.with_user(self.credit_manager)._credit_refuse_release("  ")
-        with self.assertRaises(Exception):
+        with self.assertRaisesRegex(AccessError, "Only a Credit Manager"):
             order._credit_refuse_release("I am the salesperson")
         self.assertEqual(order.credit_block_state, "requested")
 
@@ -192,3 +194,40 @@ class TestScreensFigures(CreditControlCommon):
 
     def test_problem_case_amounts_are_not_summed(self):
         self.assertIsNone(self.env["credit.problem.case"]._fields["amount"].aggregator)
+
+    def test_rating_change_summary_in_the_recipients_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.sales_user.lang = "de_DE"
+        self.customer.user_id = self.sales_user
+        rating_a = self.env.ref("credit_control.credit_rating_a")
+        rating_d = self.env.ref("credit_control.credit_rating_d")
+        rating_a.with_context(lang="de_DE").name = "Sehr niedriges Risiko"
+        rating_d.with_context(lang="de_DE").name = "Hohes Risiko"
+        profile = self.customer.with_company(self.company)
+        profile.write({"credit_rating_id": rating_a.id, "credit_rating_source": "manual"})
+        german = {"Credit rating changed: %(old)s → %(new)s": "Risikoklasse geändert: %(old)s → %(new)s"}
+        with patch.object(
+            type(code_translations),
+            "get_python_translations",
+            lambda _self, module, lang: german if lang == "de_DE" else {},
+        ):
+            profile.with_context(lang="en_US").write({"credit_rating_id": rating_d.id})
+        activity = self.customer.sudo().activity_ids.filtered(
+            lambda a: a.user_id == self.sales_user and "Hohes Risiko" in (a.summary or "")
+        )
+        self.assertEqual(len(activity), 1, self.customer.sudo().activity_ids.mapped("summary"))
+        self.assertTrue(activity.summary.startswith("Risikoklasse geändert:"), activity.summary)
+        self.assertNotIn("High risk", activity.summary)
+
+    def test_credit_report_history_names_the_rating_in_the_readers_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        rating = self.env.ref("credit_control.credit_rating_d")
+        rating.with_context(lang="de_DE").name = "Hohes Risiko"
+        partner = self.customer.with_env(self.env(context={"lang": "en_US"}))  # with chatter tracking
+        partner.write({"credit_rating_id": rating.id})
+        self.env.cr.precommit.run()
+        self.env.flush_all()
+        Report = self.env["report.credit_control.report_credit_partner"].with_context(lang="de_DE")
+        values = Report._get_report_values(self.customer.ids)
+        changes = values["report_values"][self.customer.id]["limit_history"]["changes"]
+        self.assertIn("Hohes Risiko", [change["new"] for change in changes])

@@ -36,9 +36,7 @@ class Rpc:
     def __init__(self, base, login, password, db=DB):
         self.base = base
         self.session = requests.Session()
-        res = self._post(
-            "/web/session/authenticate", {"db": db, "login": login, "password": password}
-        )
+        res = self._post("/web/session/authenticate", {"db": db, "login": login, "password": password})
         self.uid = res["uid"]
 
     def _post(self, path, params):
@@ -120,7 +118,11 @@ class Browser:
 
     def size(self, width, height):
         self.send(
-            "Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
         )
 
     def wait_idle(self, timeout=30):
@@ -164,7 +166,8 @@ class Browser:
         with open(path, "wb") as fh:
             fh.write(base64.b64decode(data))
         extra = self.eval(
-            "(() => { const els = [...document.querySelectorAll('.o_content, .modal-body, .o_action_manager > div')];"
+            "(() => { const els = [...document.querySelectorAll("
+            "'.o_content, .modal-body, .o_action_manager > div')];"
             " return Math.max(0, ...els.map(e => e.scrollHeight - e.clientHeight)); })()"
         )
         if extra and extra > 20:
@@ -231,7 +234,11 @@ def setup_scenario(base):
     moves = admin.call(
         "account.move",
         "search_read",
-        [("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("payment_state", "in", ("not_paid", "partial"))],
+        [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ],
         fields=["commercial_partner_id", "amount_residual"],
         order="invoice_date_due",
     )
@@ -289,8 +296,10 @@ def demo_ids(admin):
     """Record ids the walk opens, read once as administrator."""
 
     def first(model, domain, order=None):
-        ids = admin.call(model, "search", domain, limit=1, order=order) if order else admin.call(
-            model, "search", domain, limit=1
+        ids = (
+            admin.call(model, "search", domain, limit=1, order=order)
+            if order
+            else admin.call(model, "search", domain, limit=1)
         )
         return ids[0] if ids else None
 
@@ -326,28 +335,48 @@ def screens(ids):
     act = "/odoo/action-credit_control."
     sales = [
         ("sales", "orders", "/odoo/action-sale.action_quotations_with_onboarding"),
-        ("sales", "order-blocked", f"/odoo/action-sale.action_quotations_with_onboarding/{ids['order_blocked']}"),
-        ("sales", "block-dialog", (
+        (
+            "sales",
+            "order-blocked",
             f"/odoo/action-sale.action_quotations_with_onboarding/{ids['order_blocked']}",
-            [("click", "button[name=action_open_credit_block_dialog]")],
-        )),
-        ("sales", "customer-credit-tab", (
-            f"/odoo/action-account.res_partner_action_customer/{ids['partner_over']}",
-            [("click", "a.nav-link", "Credit"), ("click", "a.nav-link", "Kredit")],
-        )),
+        ),
+        (
+            "sales",
+            "block-dialog",
+            (
+                f"/odoo/action-sale.action_quotations_with_onboarding/{ids['order_blocked']}",
+                [("click", "button[name=action_open_credit_block_dialog]")],
+            ),
+        ),
+        (
+            "sales",
+            "customer-credit-tab",
+            (
+                f"/odoo/action-account.res_partner_action_customer/{ids['partner_over']}",
+                [("click", "a.nav-link", "Credit"), ("click", "a.nav-link", "Kredit")],
+            ),
+        ),
         ("sales", "credit-tasks", "/odoo/action-credit_control.credit_task_action_my"),
         ("sales", "limit-requests", "/odoo/action-credit_control.credit_limit_request_action_my"),
-        ("sales", "limit-request-form", f"/odoo/action-credit_control.credit_limit_request_action_my/{ids['limit_request']}"),
+        (
+            "sales",
+            "limit-request-form",
+            f"/odoo/action-credit_control.credit_limit_request_action_my/{ids['limit_request']}",
+        ),
         ("sales", "disputes", "/odoo/action-credit_control.credit_dispute_action"),
     ]
     collector = [
         ("collector", "dashboard", act + "credit_dashboard_action"),
         ("collector", "worklist", act + "credit_worklist_action"),
         ("collector", "profiles", act + "res_partner_action_credit"),
-        ("collector", "profile-credit-tab", (
-            act + f"res_partner_action_credit/{ids['partner_overdue']}",
-            [("click", "a.nav-link", "Credit"), ("click", "a.nav-link", "Kredit")],
-        )),
+        (
+            "collector",
+            "profile-credit-tab",
+            (
+                act + f"res_partner_action_credit/{ids['partner_overdue']}",
+                [("click", "a.nav-link", "Credit"), ("click", "a.nav-link", "Kredit")],
+            ),
+        ),
         ("collector", "promises", act + "credit_promise_action"),
         ("collector", "promise-form", act + f"credit_promise_action/{ids['promise']}"),
         ("collector", "disputes", act + "credit_dispute_action"),
@@ -384,9 +413,24 @@ PDFS = [
     # (name, report xml id, model, ids key)
     ("statement", "credit_control.credit_statement_report_action", "res.partner", "partner_overdue"),
     ("credit-report", "credit_control.credit_partner_report_action", "res.partner", "partner_over"),
-    ("dunning-letter", "credit_control.credit_dunning_letter_report_action", "credit.dunning.letter", "dunning_letter"),
-    ("problem-cases", "credit_control.credit_problem_case_report_action", "credit.problem.case", "problem_cases"),
-    ("payment-plan", "credit_control.credit_payment_plan_report_action", "credit.payment.plan", "payment_plan"),
+    (
+        "dunning-letter",
+        "credit_control.credit_dunning_letter_report_action",
+        "credit.dunning.letter",
+        "dunning_letter",
+    ),
+    (
+        "problem-cases",
+        "credit_control.credit_problem_case_report_action",
+        "credit.problem.case",
+        "problem_cases",
+    ),
+    (
+        "payment-plan",
+        "credit_control.credit_payment_plan_report_action",
+        "credit.payment.plan",
+        "payment_plan",
+    ),
 ]
 
 PATH_USER = {"sales": "sales", "collector": "credit", "manager": "credit"}
@@ -407,16 +451,14 @@ def main():
     admin = Rpc(base, "admin", "admin")
     ids = demo_ids(admin)
     print("records:", ids, file=sys.stderr)
-    user_ids = {
-        login: admin.call("res.users", "search", [("login", "=", login)])[0] for login in USERS
-    }
+    user_ids = {login: admin.call("res.users", "search", [("login", "=", login)])[0] for login in USERS}
     browser = None if args.no_screens else Browser()
     try:
         for lang in args.lang.split(","):
             admin.call("res.users", "write", list(user_ids.values()), {"lang": lang})
             sessions = {login: Rpc(base, login, pw) for login, pw in USERS.items()}
             if not args.no_pdf:
-                _pdfs(sessions["credit"], ids, os.path.join(args.out, lang, "pdf"), args.only)
+                _pdfs(sessions["credit"], admin, ids, os.path.join(args.out, lang, "pdf"), args.only)
             if browser is None:
                 continue
             for size in args.size.split(","):
@@ -445,29 +487,22 @@ def main():
             browser.close()
 
 
-def _pdfs(rpc, ids, out, only):
+def _pdfs(rpc, admin, ids, out, only):
     os.makedirs(out, exist_ok=True)
     for name, xmlid, _model, key in PDFS:
         if only and only not in f"pdf-{name}":
             continue
         if not ids.get(key):
             continue
-        try:
-            report = rpc.call("ir.actions.report", "search_read", [], fields=["report_name"], limit=0)
-            names = {r["report_name"] for r in report}
-        except RuntimeError:
-            names = set()
-        report_name = _report_name(rpc, xmlid) or xmlid
+        report_name = _report_name(admin, xmlid) or xmlid
         resp = rpc.session.get(f"{rpc.base}/report/pdf/{report_name}/{ids[key]}", timeout=300)
         path = os.path.join(out, f"{name}.pdf")
         if resp.status_code != 200 or not resp.content.startswith(b"%PDF"):
-            print(f"PDF {name}: HTTP {resp.status_code} ({report_name}; known: {len(names)})", file=sys.stderr)
+            print(f"PDF {name}: HTTP {resp.status_code} ({report_name})", file=sys.stderr)
             continue
         with open(path, "wb") as fh:
             fh.write(resp.content)
-        subprocess.run(
-            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", path, path[:-4]], check=True
-        )
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", path, path[:-4]], check=True)
         text = subprocess.run(["pdftotext", "-l", "1", path, "-"], capture_output=True, text=True).stdout
         print(f"{path}: text layer {len(text.split())} words", file=sys.stderr)
 
