@@ -20,6 +20,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,8 @@ class Rpc:
         self.session = requests.Session()
         res = self._post("/web/session/authenticate", {"db": db, "login": login, "password": password})
         self.uid = res["uid"]
+        # as the web client does: the user's context (language) with every call
+        self.context = res.get("user_context") or {}
 
     def _post(self, path, params):
         resp = self.session.post(
@@ -50,6 +53,7 @@ class Rpc:
         return data["result"]
 
     def call(self, model, method, *args, **kwargs):
+        kwargs.setdefault("context", dict(self.context))
         return self._post(
             "/web/dataset/call_kw",
             {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
@@ -447,6 +451,7 @@ def main():
     parser.add_argument("--no-screens", action="store_true")
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(1))  # kill <pid>: chromium is closed too
     setup_scenario(base)
     admin = Rpc(base, "admin", "admin")
     ids = demo_ids(admin)
