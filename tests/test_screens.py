@@ -221,10 +221,13 @@ class TestScreensFigures(CreditControlCommon):
 
     def test_credit_report_history_names_the_rating_in_the_readers_language(self):
         self.env["res.lang"]._activate_lang("de_DE")
-        rating = self.env.ref("credit_control.credit_rating_d")
+        rating = self.env.ref("credit_control.credit_rating_b")
         rating.with_context(lang="de_DE").name = "Hohes Risiko"
-        partner = self.customer.with_env(self.env(context={"lang": "en_US"}))  # with chatter tracking
-        partner.write({"credit_rating_id": rating.id})
+        self.customer.write({"credit_limit": 5000.0, "credit_limit_set": True})  # not tracked
+        self.env.cr.precommit.run()
+        partner = self.customer.with_env(self.env(context={}))  # with chatter tracking
+        self.assertNotEqual(partner.credit_rating_id, rating)
+        partner.write({"credit_limit": 8000.0, "credit_rating_id": rating.id})
         self.env.cr.precommit.run()
         self.env.flush_all()
         Report = self.env["report.credit_control.report_credit_partner"].with_context(lang="de_DE")

@@ -147,9 +147,9 @@ class Browser:
 
     def goto(self, url):
         self.send("Page.navigate", url=url)
-        time.sleep(1.0)
+        time.sleep(0.6)
         self.wait_idle()
-        time.sleep(0.8)
+        time.sleep(0.5)
 
     def click(self, selector, text=None):
         """Click the first element matching selector (and containing text, if given)."""
@@ -163,7 +163,7 @@ class Browser:
         time.sleep(0.6)
         return found
 
-    def screenshot(self, path, width, height):
+    def screenshot(self, path, width, height, full=True):
         """The window as the user sees it; when the view scrolls, also the whole view
         (``-full.png``: the window made as tall as the content)."""
         data = self.send("Page.captureScreenshot", format="png")["data"]
@@ -174,7 +174,7 @@ class Browser:
             "'.o_content, .modal-body, .o_action_manager > div')];"
             " return Math.max(0, ...els.map(e => e.scrollHeight - e.clientHeight)); })()"
         )
-        if extra and extra > 20:
+        if full and extra and extra > 20:
             self.size(width, min(height + extra, 6000))
             time.sleep(0.8)
             data = self.send("Page.captureScreenshot", format="png")["data"]
@@ -485,7 +485,8 @@ def main():
                         if step[0] == "click":
                             browser.click(step[1], step[2] if len(step) > 2 else None)
                     file = os.path.join(out, f"{path}-{name}.png")
-                    browser.screenshot(file, width, height)
+                    # the whole view once per language (at the first size), the window at every size
+                    browser.screenshot(file, width, height, full=size == args.size.split(",")[0])
                     print(file, file=sys.stderr)
     finally:
         if browser:
