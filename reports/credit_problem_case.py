@@ -246,7 +246,11 @@ class CreditProblemCase(models.Model):
             company=company.id,
             company_key=company_key,
             currency=company.currency_id.id,
-            fallback_owner=responsible_credit_manager(self.env, self.env["res.partner"], company).id or None,
+            # active users only, also when the PDF is rendered with active_test off (not OdooBot)
+            fallback_owner=responsible_credit_manager(
+                self.with_context(active_test=True).env, self.env["res.partner"], company
+            ).id
+            or None,
             lang=lang,
             today=today,
             horizon=today + timedelta(days=settings["horizon_days"]),

@@ -234,3 +234,17 @@ class TestScreensFigures(CreditControlCommon):
         values = Report._get_report_values(self.customer.ids)
         changes = values["report_values"][self.customer.id]["limit_history"]["changes"]
         self.assertIn("Hohes Risiko", [change["new"] for change in changes])
+
+    def test_problem_case_owner_is_an_active_user_in_the_pdf_context(self):
+        # the PDF reads the cases with active_test off: the fallback owner is still a real,
+        # active Credit Manager (not the inactive OdooBot)
+        self._set_limit(self.customer, 100.0)
+        self._invoice(500.0)
+        cases = (
+            self.env["credit.problem.case"]
+            .with_context(active_test=False)
+            .search([("partner_id", "=", self.customer.id), ("case_type", "=", "over_limit")])
+        )
+        self.assertEqual(len(cases), 1)
+        self.assertTrue(cases.user_id.active, cases.user_id.name)
+        self.assertTrue(cases.user_id.has_group("credit_control.credit_control_group_manager"))
