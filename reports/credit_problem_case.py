@@ -52,8 +52,9 @@ class CreditProblemCase(models.Model):
     rating_new_id = fields.Many2one("credit.rating", string="New Rating", readonly=True)
     res_model = fields.Char(string="Source Model", readonly=True)
     res_id = fields.Integer(string="Source Record", readonly=True)
-    facts = fields.Char(compute="_compute_texts")
-    next_step = fields.Char(compute="_compute_texts")
+    # Text, not Char: the list wraps them instead of cutting them off
+    facts = fields.Text(compute="_compute_texts")
+    next_step = fields.Text(compute="_compute_texts")
 
     # === SQL === #
     @api.model

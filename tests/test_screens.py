@@ -233,7 +233,8 @@ class TestScreensFigures(CreditControlCommon):
         Report = self.env["report.credit_control.report_credit_partner"].with_context(lang="de_DE")
         values = Report._get_report_values(self.customer.ids)
         changes = values["report_values"][self.customer.id]["limit_history"]["changes"]
-        self.assertIn("Hohes Risiko", [change["new"] for change in changes])
+        ratings = [change["new"] for change in changes if "Risiko" in change["new"]]
+        self.assertEqual(ratings, ["%s – Hohes Risiko" % rating.code], changes)
 
     def test_problem_case_owner_is_an_active_user_in_the_pdf_context(self):
         # the PDF reads the cases with active_test off: the fallback owner is still a real,
