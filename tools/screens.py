@@ -234,6 +234,8 @@ def setup_scenario(base):
                 {"order_id": order, "note": "Langjähriger Kunde, zahlt zuverlässig"},
             )
             sales.call("credit.order.block", "action_request_release", [wizard])
+    # a third quotation whose release the credit manager refuses (the salesperson's activity)
+    _refused_order(admin, sales, credit, over["id"], product)
     # open invoices of the most overdue customer
     moves = admin.call(
         "account.move",
@@ -296,6 +298,34 @@ def setup_scenario(base):
         credit.call("res.partner", "write", [over["id"]], {"credit_rating_id": ratings[-2]["id"]})
 
 
+def _refused_order(admin, sales, credit, partner_id, product):
+    order = sales.call(
+        "sale.order",
+        "create",
+        {
+            "partner_id": partner_id,
+            "user_id": sales.uid,
+            "client_order_ref": MARK + "-REFUSED",
+            "order_line": [(0, 0, {"product_id": product, "product_uom_qty": 4, "price_unit": 2500.0})],
+        },
+    )
+    sales.call("sale.order", "action_credit_confirm", [order])
+    wizard = sales.call(
+        "credit.order.block", "create", {"order_id": order, "note": "Großauftrag, Anzahlung möglich"}
+    )
+    sales.call("credit.order.block", "action_request_release", [wizard])
+    task = credit.call("credit.task", "search", [("order_id", "=", order)])[0]
+    context = dict(credit.context, **credit.call("credit.task", "action_refuse_release", [task])["context"])
+    wizard = credit.call(
+        "credit.order.release",
+        "create",
+        {"reason": "Zwei Rechnungen seit 45 Tagen überfällig; erst nach Zahlung"},
+        context=context,
+    )
+    credit.call("credit.order.release", "action_apply", [wizard], context=context)
+    return order
+
+
 def demo_ids(admin):
     """Record ids the walk opens, read once as administrator."""
 
@@ -320,6 +350,7 @@ def demo_ids(admin):
     overdue = sorted(partners, key=lambda p: -p["credit_overdue_amount"])
     ids["partner_overdue"] = overdue[0]["id"]
     ids["order_blocked"] = first("sale.order", [("credit_block_state", "=", "blocked")])
+    ids["order_refused"] = first("sale.order", [("client_order_ref", "=", MARK + "-REFUSED")])
     ids["order_draft"] = first("sale.order", [("state", "in", ("draft", "sent"))])
     ids["release_task"] = first("credit.task", [("task_type", "=", "release_request")])
     ids["task"] = first("credit.task", [])
