@@ -331,7 +331,11 @@ class SaleOrder(models.Model):
             if order.state not in ("draft", "sent"):
                 raise UserError(_("Only quotations can be released by the credit team."))
             manager = order._credit_responsible_manager()
-            summary = _("Credit release requested for %(order)s", order=order.name)
+            # the task is read by the credit team: its title and text in the manager's language
+            lang = manager.lang if manager else None
+            summary = order.with_context(lang=lang or self.env.lang).env._(
+                "Credit release requested for %(order)s", order=order.name
+            )
             body = _(
                 "%(user)s asks for a credit release of %(order)s (%(amount)s).\n%(block)s\n%(note)s",
                 user=self.env.user.name,
@@ -352,7 +356,7 @@ class SaleOrder(models.Model):
                 order_id=order,
                 date_deadline=fields.Date.context_today(self),
                 priority="1",
-                description=order._credit_release_task_description(note),
+                description=order._credit_release_task_description(note, lang=lang),
             )
             order._credit_write({"credit_block_state": "requested"})
             order._credit_log_decision("request", order._credit_check(), reason=note)
@@ -504,24 +508,26 @@ class SaleOrder(models.Model):
                 user_id=user.id,
             )
 
-    def _credit_release_task_description(self, note):
-        """The release task's text, written for the credit team: who asks, why the order is
-        blocked and what the team can do from the task."""
+    def _credit_release_task_description(self, note, lang=None):
+        """The release task's text, written for the credit team (in ``lang``, the manager's
+        language): who asks, why the order is blocked and what the team can do from the task."""
         self.ensure_one()
-        reasons = self._credit_block_message(self._credit_check(), with_hint=False)
+        order = self.with_context(lang=lang or self.env.lang)
+        env = order.env
+        reasons = order._credit_block_message(order._credit_check(), with_hint=False)
         parts = [
-            _(
+            env._(
                 "%(user)s asks for a credit release of %(order)s (%(amount)s).",
-                user=self.env.user.name,
-                order=self.name,
-                amount=format_amount(self.env, self.amount_total, self.currency_id),
+                user=env.user.name,
+                order=order.name,
+                amount=format_amount(env, order.amount_total, order.currency_id),
             ),
             reasons,
         ]
         if note:
-            parts.append(_("Note from sales: %(note)s", note=note))
+            parts.append(env._("Note from sales: %(note)s", note=note))
         parts.append(
-            _(
+            env._(
                 "Release the order, confirm it with an override or refuse the release with the "
                 "buttons of this task; the salesperson is notified of the decision."
             )

@@ -176,6 +176,24 @@ class TestScreensRelease(CreditControlCommon):
         self.assertEqual(activity.summary, "Kredit freigegeben: %s bestätigen" % order.name)
 
 
+    def test_release_task_in_the_credit_managers_language(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        self.credit_manager.lang = "de_DE"
+        german = {
+            "Credit release requested for %(order)s": "Kreditfreigabe angefordert für %(order)s",
+            "Note from sales: %(note)s": "Hinweis des Vertriebs: %(note)s",
+        }
+        with patch.object(
+            type(code_translations),
+            "get_python_translations",
+            lambda _self, module, lang: german if lang == "de_DE" else {},
+        ):
+            order, _notification = self._blocked_order()
+        task = self._task(order)
+        self.assertEqual(task.name, "Kreditfreigabe angefordert für %s" % order.name)
+        self.assertIn("Hinweis des Vertriebs: Pays reliably", str(task.description))
+
+
 @tagged("post_install", "-at_install")
 class TestScreensFigures(CreditControlCommon):
     def test_usage_above_100_is_the_real_value(self):
