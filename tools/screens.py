@@ -349,7 +349,9 @@ def demo_ids(admin):
     ids["partner_over"] = over[0]["id"] if over else partners[0]["id"]
     overdue = sorted(partners, key=lambda p: -p["credit_overdue_amount"])
     ids["partner_overdue"] = overdue[0]["id"]
-    ids["order_blocked"] = first("sale.order", [("credit_block_state", "=", "blocked")])
+    ids["order_blocked"] = first(
+        "sale.order", [("credit_block_state", "=", "blocked"), ("client_order_ref", "!=", MARK + "-REFUSED")]
+    )
     ids["order_refused"] = first("sale.order", [("client_order_ref", "=", MARK + "-REFUSED")])
     ids["order_draft"] = first("sale.order", [("state", "in", ("draft", "sent"))])
     ids["release_task"] = first("credit.task", [("task_type", "=", "release_request")])
@@ -382,6 +384,11 @@ def screens(ids):
                 f"/odoo/action-sale.action_quotations_with_onboarding/{ids['order_blocked']}",
                 [("click", "button[name=action_open_credit_block_dialog]")],
             ),
+        ),
+        (
+            "sales",
+            "order-refused",
+            f"/odoo/action-sale.action_quotations_with_onboarding/{ids['order_refused']}",
         ),
         (
             "sales",
