@@ -28,6 +28,7 @@ class CreditDecision(models.Model):
             ("override", "Confirmed by Override"),
             ("expiry", "Release Expired"),
             ("request", "Release Requested"),
+            ("refuse", "Release Refused"),
         ],
         string="Decision",
         required=True,

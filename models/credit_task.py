@@ -112,6 +112,9 @@ class CreditTask(models.Model):
     handover_id = fields.Many2one(
         "credit.agency.handover", string="Agency Handover", check_company=True, index="btree_not_null"
     )
+    order_credit_block_state = fields.Selection(
+        related="order_id.credit_block_state", string="Order Credit Status"
+    )
     date_done = fields.Datetime(string="Closed On", readonly=True, copy=False)
     color = fields.Integer(compute="_compute_color")
     is_overdue = fields.Boolean(compute="_compute_color")
@@ -471,6 +474,29 @@ class CreditTask(models.Model):
     def action_reopen(self):
         self.write({"stage": "progress"})
         return True
+
+    def action_release_order(self):
+        """Release task: release the blocked order (the release wizard of the order)."""
+        return self._release_task_order().action_open_credit_release_wizard()
+
+    def action_override_order(self):
+        """Release task: confirm the blocked order with an override."""
+        return self._release_task_order().action_open_credit_override_wizard()
+
+    def action_refuse_release(self):
+        """Release task: refuse the release (the salesperson is told why)."""
+        action = self._release_task_order()._credit_wizard_action("refuse")
+        action["name"] = _("Refuse Release")
+        return action
+
+    def _release_task_order(self):
+        self.ensure_one()
+        order = self.order_id
+        if self.task_type != "release_request" or not order or order.state not in ("draft", "sent"):
+            raise UserError(
+                _("Task %(task)s has no quotation waiting for a release.", task=self.display_name)
+            )
+        return order
 
     def action_open_linked(self):
         """Open the record this task is about (order, limit request, dispute, handover...)."""

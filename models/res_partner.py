@@ -551,12 +551,8 @@ class ResPartner(models.Model):
             old, new = rating_before.get(partner.id), partner.credit_rating_id
             if old == new or partner.commercial_partner_id != partner:
                 continue
-            summary = _(
-                "Credit rating changed: %(old)s → %(new)s",
-                old=old.display_name if old else _("none"),
-                new=new.display_name if new else _("none"),
-            )
             users = (partner.user_id | partner.credit_manager_id).filtered(lambda u: u.active and not u.share)
+            summary = partner._credit_rating_change_summary(old, new, partner.credit_manager_id.lang)
             if old and new and new.score_min < old.score_min:
                 # a downgrade is a case for the credit team (credit.task); the salesperson
                 # keeps the notice below
@@ -572,13 +568,24 @@ class ResPartner(models.Model):
                 )
                 users -= partner.credit_manager_id
             for user in users:
-                notices[summary, user] = notices.get((summary, user), self.browse()) | partner
+                text = partner._credit_rating_change_summary(old, new, user.lang)
+                notices[text, user] = notices.get((text, user), self.browse()) | partner
         for (summary, user), partners in notices.items():
             partners.sudo().activity_schedule(
                 activity_type_id=activity_type.id if activity_type else False,
                 summary=summary,
                 user_id=user.id,
             )
+
+    def _credit_rating_change_summary(self, old, new, lang=None):
+        """The activity summary of a rating change in the recipient's language ``lang`` (rating
+        names included), not in the language of whoever changed the rating."""
+        env = self.with_context(lang=lang or self.env.lang).env
+        return env._(
+            "Credit rating changed: %(old)s → %(new)s",
+            old=old.with_env(env).display_name if old else env._("none"),
+            new=new.with_env(env).display_name if new else env._("none"),
+        )
 
     def _credit_review_lead_days(self):
         return self.env.company.credit_review_lead_days

@@ -4,7 +4,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL, json_default
+from odoo.tools import SQL, formatLang, json_default
 
 from .res_partner import CREDIT_READ_GROUPS
 
@@ -70,7 +70,12 @@ class ResPartner(models.Model):
                     "<tr><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td>"
                     "<td class='text-end'>%s</td></tr>"
                 )
-                % (escape(f["label"]), escape(f["value"]), f["weight"], "%.1f" % f["contribution"])
+                % (
+                    escape(f["label"]),
+                    escape(f["value"]),
+                    f["weight"],
+                    formatLang(self.env, f["contribution"], digits=1),
+                )
                 for f in card["factors"]
             )
             partner.credit_scorecard_html = Markup(
@@ -388,17 +393,17 @@ class ResPartner(models.Model):
         return {
             "behaviour": (
                 _linear_points(days_late, 0, company.credit_score_days_late_worst),
-                _("%(days).1f days", days=days_late),
+                _("%(days)s days", days=formatLang(self.env, days_late, digits=1)),
             ),
             "overdue": (
                 _linear_points(overdue_share, 0, company.credit_score_overdue_share_worst),
-                "%.0f %%" % overdue_share,
+                "%s %%" % formatLang(self.env, overdue_share, digits=0),
             ),
             "usage": (
                 NEUTRAL_POINTS
                 if usage is None
                 else _linear_points(usage, company.credit_score_usage_best, company.credit_score_usage_worst),
-                _("no limit") if usage is None else "%.0f %%" % usage,
+                _("no limit") if usage is None else "%s %%" % formatLang(self.env, usage, digits=0),
             ),
             "relationship": (
                 _linear_points(months, company.credit_score_relationship_months, 0),

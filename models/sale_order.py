@@ -348,7 +348,11 @@ class SaleOrder(models.Model):
             if order.state not in ("draft", "sent"):
                 raise UserError(_("Only quotations can be released by the credit team."))
             manager = order._credit_responsible_manager()
-            summary = _("Credit release requested for %(order)s", order=order.name)
+            # the task is read by the credit team: its title and text in the manager's language
+            lang = manager.lang if manager else None
+            summary = order.with_context(lang=lang or self.env.lang).env._(
+                "Credit release requested for %(order)s", order=order.name
+            )
             body = _(
                 "%(user)s asks for a credit release of %(order)s (%(amount)s).\n%(block)s\n%(note)s",
                 user=self.env.user.name,
@@ -369,12 +373,18 @@ class SaleOrder(models.Model):
                 order_id=order,
                 date_deadline=fields.Date.context_today(self),
                 priority="1",
-                description=Markup("<p>%s</p>") % escape(body).replace("\n", Markup("<br/>")),
+                description=order._credit_release_task_description(note, lang=lang),
             )
             order._credit_write({"credit_block_state": "requested"})
             order._credit_log_decision("request", order._credit_check(), reason=note)
             order.message_post(body=body)
         return True
+
+    def action_open_credit_block_dialog(self):
+        """The order form's Request Credit Release button: the block dialog, with a note for
+        the credit team."""
+        self.ensure_one()
+        return self._credit_block_dialog()
 
     def action_view_credit_decisions(self):
         self.ensure_one()
@@ -456,6 +466,7 @@ class SaleOrder(models.Model):
             body=_("%(order)s: %(message)s", order=self.name, message=message)
         )
         self.env["credit.task"]._close_auto(message, order_id=self)
+        self._credit_notify_salesperson("release", reason)
         return decision
 
     def _credit_override_confirm(self, reason):
@@ -472,7 +483,101 @@ class SaleOrder(models.Model):
         self.message_post(body=message)
         result = self.with_context(credit_override=CREDIT_OVERRIDE).action_confirm()
         self.env["credit.task"]._close_auto(message, order_id=self)
+        self._credit_notify_salesperson("override", reason)
         return result
+
+    def _credit_refuse_release(self, reason):
+        """Credit Manager refuses the release a salesperson asked for: the order stays blocked,
+        the release task closes and the salesperson is told why."""
+        self.ensure_one()
+        self._credit_check_manager()
+        if not (reason or "").strip():
+            raise UserError(_("A refusal needs a reason."))
+        if self.state not in ("draft", "sent") or self.credit_block_state not in ("blocked", "requested"):
+            raise UserError(_("Only a blocked quotation's release can be refused."))
+        self._credit_write({"credit_block_state": "blocked"})
+        self._credit_log_decision("refuse", self._credit_check(), reason=reason)
+        message = _("Credit release refused by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
+        self.message_post(body=message)
+        self.env["credit.task"]._close_auto(message, order_id=self)
+        self._credit_notify_salesperson("refuse", reason)
+        return True
+
+    def _credit_notify_salesperson(self, decision, reason):
+        """The salesperson of the order gets an activity on it, in their own language: the
+        release came (``release``), the order was confirmed by override (``override``) or the
+        release was refused (``refuse``)."""
+        activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        for order in self:
+            user = order.user_id
+            if not user or not user.active or user.share or user == self.env.user:
+                continue
+            env = order.with_context(lang=user.lang or self.env.lang).env
+            summaries = {
+                "release": env._("Credit released: confirm %(order)s", order=order.name),
+                "override": env._("%(order)s confirmed by credit override", order=order.name),
+                "refuse": env._("Credit release refused for %(order)s", order=order.name),
+            }
+            order.sudo().activity_schedule(
+                activity_type_id=activity_type.id if activity_type else False,
+                summary=summaries[decision],
+                note=escape(reason or ""),
+                user_id=user.id,
+            )
+
+    def _credit_release_task_description(self, note, lang=None):
+        """The release task's text, written for the credit team (in ``lang``, the manager's
+        language): who asks, why the order is blocked and what the team can do from the task."""
+        self.ensure_one()
+        order = self.with_context(lang=lang or self.env.lang)
+        env = order.env
+        reasons = order._credit_block_message(order._credit_check(), with_hint=False)
+        parts = [
+            env._(
+                "%(user)s asks for a credit release of %(order)s (%(amount)s).",
+                user=env.user.name,
+                order=order.name,
+                amount=format_amount(env, order.amount_total, order.currency_id),
+            ),
+            reasons,
+        ]
+        if note:
+            parts.append(env._("Note from sales: %(note)s", note=note))
+        parts.append(
+            env._(
+                "Release the order, confirm it with an override or refuse the release with the "
+                "buttons of this task; the salesperson is notified of the decision."
+            )
+        )
+        return Markup("").join(
+            Markup("<p>%s</p>") % escape(part).replace("\n", Markup("<br/>")) for part in parts
+        )
+
+    def _credit_release_requested_notification(self):
+        """The confirmation a salesperson sees after asking for a release."""
+        tasks = (
+            self.env["credit.task"]
+            .sudo()
+            .search(
+                [("order_id", "in", self.ids), ("task_type", "=", "release_request"), ("is_open", "=", True)]
+            )
+        )
+        managers = tasks.user_id
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": _("Release requested"),
+                "message": _(
+                    "The credit team (%(managers)s) has a task to decide on %(orders)s; you get an "
+                    "activity when they have decided.",
+                    managers=", ".join(managers.mapped("name")) or _("Credit Managers"),
+                    orders=", ".join(self.mapped("name")),
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
 
     def _credit_check_manager(self):
         if not self.env.user.has_group("credit_control.credit_control_group_manager"):
@@ -724,7 +829,9 @@ class SaleOrder(models.Model):
         )
         raise UserError("\n\n".join(messages))
 
-    def _credit_block_message(self, check, preceding_orders=None):
+    def _credit_block_message(self, check, preceding_orders=None, with_hint=True):
+        """The reasons of a block; ``with_hint``: end with what to do next (the error of an RPC
+        client; the web client's block dialog and the release task say it themselves)."""
         lines = [_("%(order)s cannot be confirmed (credit control):", order=self.name)]
         if preceding_orders:
             lines.append(
@@ -742,7 +849,8 @@ class SaleOrder(models.Model):
                 lines.append(
                     _("The credit release no longer applies: %(reasons)s", reasons="; ".join(problems))
                 )
-        lines.append(_("Request a credit release from the credit team."))
+        if with_hint:
+            lines.append(_("Request a credit release from the credit team."))
         return "\n".join(lines)
 
     def _credit_growth_message(self, check):
@@ -760,7 +868,7 @@ class SaleOrder(models.Model):
     def _credit_record_block(self, check):
         """Mark the order blocked and write the decision (web client path)."""
         self.ensure_one()
-        message = self._credit_block_message(check)
+        message = self._credit_block_message(check, with_hint=False)
         if self.credit_block_state == "released":
             # a release that no longer covers the order (grown amount or expired)
             self._credit_log_decision("expiry", check, reason=_("The release no longer covers this order."))

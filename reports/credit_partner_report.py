@@ -170,6 +170,14 @@ class ReportCreditPartner(models.AbstractModel):
             return env._("Yes") if tracking["%s_value_integer" % prefix] else env._("No")
         if ttype == "integer":
             return str(tracking["%s_value_integer" % prefix])
+        if ttype == "many2one" and tracking["%s_value_integer" % prefix]:
+            # the record's name in the reader's language (the tracking keeps the writer's)
+            relation = tracking.field_id.relation
+            record = (
+                env[relation].browse(tracking["%s_value_integer" % prefix]).exists() if relation else None
+            )
+            if record:
+                return record.display_name
         if ttype in ("date", "datetime"):
             value = tracking["%s_value_datetime" % prefix]
             return format_date(env, value) if value else ""

@@ -38,7 +38,9 @@ class CreditProblemCase(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     user_id = fields.Many2one("res.users", string="Owner", readonly=True)
-    amount = fields.Monetary(readonly=True, aggregator="sum")
+    # no sum, not even per group: an excess over a limit, order totals, promised amounts and
+    # open receivables of different cases do not add up to anything
+    amount = fields.Monetary(readonly=True, aggregator=None)
     amount_ref = fields.Monetary(string="Reference Amount", readonly=True, aggregator=None)
     item_count = fields.Integer(string="Items", readonly=True)
     date = fields.Date(readonly=True, help="Since when the case is open; for the limitation: its end.")
@@ -50,8 +52,9 @@ class CreditProblemCase(models.Model):
     rating_new_id = fields.Many2one("credit.rating", string="New Rating", readonly=True)
     res_model = fields.Char(string="Source Model", readonly=True)
     res_id = fields.Integer(string="Source Record", readonly=True)
-    facts = fields.Char(compute="_compute_texts")
-    next_step = fields.Char(compute="_compute_texts")
+    # Text, not Char: the list wraps them instead of cutting them off
+    facts = fields.Text(compute="_compute_texts")
+    next_step = fields.Text(compute="_compute_texts")
 
     # === SQL === #
     @api.model
@@ -244,7 +247,11 @@ class CreditProblemCase(models.Model):
             company=company.id,
             company_key=company_key,
             currency=company.currency_id.id,
-            fallback_owner=responsible_credit_manager(self.env, self.env["res.partner"], company).id or None,
+            # active users only, also when the PDF is rendered with active_test off (not OdooBot)
+            fallback_owner=responsible_credit_manager(
+                self.with_context(active_test=True).env, self.env["res.partner"], company
+            ).id
+            or None,
             lang=lang,
             today=today,
             horizon=today + timedelta(days=settings["horizon_days"]),

@@ -40,3 +40,4 @@ from . import test_oca_migration  # OCA migration (issue #13)
 from . import test_install_live  # install on a live ledger (issue #13)
 from . import test_credit_rule_hook
 from . import test_view_xmlids
+from . import test_screens

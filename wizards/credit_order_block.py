@@ -14,4 +14,4 @@ class CreditOrderBlock(models.TransientModel):
 
     def action_request_release(self):
         self.order_id.action_request_credit_release(note=self.note)
-        return {"type": "ir.actions.act_window_close"}
+        return self.order_id._credit_release_requested_notification()

@@ -10,7 +10,9 @@ class CreditOrderRelease(models.TransientModel):
     order_id = fields.Many2one("sale.order", readonly=True)
     move_id = fields.Many2one("account.move", string="Invoice", readonly=True)
     mode = fields.Selection(
-        [("release", "Release"), ("override", "Confirm with Override")], required=True, default="release"
+        [("release", "Release"), ("override", "Confirm with Override"), ("refuse", "Refuse Release")],
+        required=True,
+        default="release",
     )
     message = fields.Text(related="order_id.credit_block_message")
     order_state = fields.Selection(related="order_id.state")
@@ -37,6 +39,8 @@ class CreditOrderRelease(models.TransientModel):
             self.move_id._credit_release(self.reason)
         elif self.mode == "override":
             self.order_id._credit_override_confirm(self.reason)
+        elif self.mode == "refuse":
+            self.order_id._credit_refuse_release(self.reason)
         else:
             self.order_id._credit_release(self.reason, self.date_end, amount=self.amount)
         return {"type": "ir.actions.act_window_close"}

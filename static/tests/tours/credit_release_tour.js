@@ -31,7 +31,7 @@ registry.category("web_tour.tours").add("credit_release_sales_request_tour", {
         },
         {
             content: "The order shows it is waiting for the credit team",
-            trigger: ".o_form_view .ribbon:contains(Credit Blocked)",
+            trigger: ".o_form_view .ribbon:contains(Release Requested)",
         },
         {
             content: "Still a quotation",
@@ -59,7 +59,7 @@ registry.category("web_tour.tours").add("credit_release_manager_tour", {
         },
         {
             content: "The order is released",
-            trigger: ".o_form_view .ribbon:contains(Credit Released)",
+            trigger: ".o_form_view .ribbon:contains(Released)",
         },
     ],
 });
