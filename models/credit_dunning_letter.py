@@ -206,12 +206,13 @@ class CreditDunningLetter(models.Model):
     # === CRUD === #
     @api.model
     def default_get(self, fields_list):
-        # a default_* key in the context never pre-sets a field of a letter
-        # the whole context is replaced on purpose: it drops every default_* key
-        # pylint: disable-next=context-overridden
-        return super(CreditDunningLetter, self.with_context(dunning_context(self.env))).default_get(
-            fields_list
-        )
+        # a default_* key in the context never pre-sets a field of a letter (called once per
+        # created letter: the context is only rebuilt when it holds such a key)
+        if any(key.startswith("default_") for key in self.env.context):
+            # the whole context is replaced on purpose: it drops every default_* key
+            # pylint: disable-next=context-overridden
+            self = self.with_context(dunning_context(self.env))  # noqa: PLW0642
+        return super().default_get(fields_list)
 
     @api.model_create_multi
     def create(self, vals_list):

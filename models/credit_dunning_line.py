@@ -157,6 +157,8 @@ class CreditDunningLine(models.Model):
                 aggregates=["amount_residual:sum"],
             )
         )
+        # only the move type is needed (not every column of the invoices)
+        lines.move_id.fetch(["move_type"])
         open_items = defaultdict(list)
         for move, partner, company, residual in groups:
             open_items[move.id].append((partner.commercial_partner_id, company, residual))
@@ -198,10 +200,13 @@ class CreditDunningLine(models.Model):
     # === CRUD === #
     @api.model
     def default_get(self, fields_list):
-        # a default_* key in the context never pre-sets a field of a line
-        # the whole context is replaced on purpose: it drops every default_* key
-        # pylint: disable-next=context-overridden
-        return super(CreditDunningLine, self.with_context(dunning_context(self.env))).default_get(fields_list)
+        # a default_* key in the context never pre-sets a field of a line (called once per
+        # created line: the context is only rebuilt when it holds such a key)
+        if any(key.startswith("default_") for key in self.env.context):
+            # the whole context is replaced on purpose: it drops every default_* key
+            # pylint: disable-next=context-overridden
+            self = self.with_context(dunning_context(self.env))  # noqa: PLW0642
+        return super().default_get(fields_list)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -209,6 +214,11 @@ class CreditDunningLine(models.Model):
             {vals.get("letter_id") for vals in vals_list} - {False, None}
         )
         check_dunning_create(self, letters.exists())
+        # The stored related run_id is computed after the insert, one line at a time, and each
+        # assignment appends the line to its run's cached line_ids (cached empty since the run
+        # was created): quadratic in the lines of a run (12,000 lines: 73 million steps). With
+        # no cached value there is nothing to append to (the next read comes from the database).
+        letters.run_id.invalidate_recordset(["line_ids"])
         return super().create(vals_list)
 
     def write(self, vals):

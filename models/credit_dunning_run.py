@@ -639,7 +639,14 @@ class CreditDunningRun(models.Model):
                 }
             )
             line_vals_per_letter.append(lines_vals)
-        letters = self.env["credit.dunning.letter"].create(letter_vals)
+        # a proposal's letters get no creation message and no follower each (the run has its
+        # chatter; nothing is tracked at creation): no chatter work per letter
+        letters = (
+            self.env["credit.dunning.letter"]
+            .with_context(tracking_disable=True)
+            .create(letter_vals)
+            .with_env(self.env)
+        )
         self.env["credit.dunning.line"].create(
             [
                 {**line, "letter_id": letter.id}

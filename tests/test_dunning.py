@@ -539,6 +539,38 @@ class TestDunningQueries(DunningCommon):
         self.assertEqual(small, big)
         self.assertLessEqual(big, 10)
 
+    def test_propose_button_query_count_does_not_grow(self):
+        """The wizard's "Propose" as the button does it (the run, its letters and lines created):
+        as many queries for one customer as for ten (letters and lines created in batches, no
+        chatter or follower work per letter)."""
+        partners = self.env["res.partner"].create(
+            [{"name": f"Kunde {i}", "is_company": True, "email": f"k{i}@example.com"} for i in range(10)]
+        )
+        for days in (10, 25, 40):
+            self._invoice(100.0, partner=partners[0], days_ago=days)
+        wizard = self.env["credit.dunning.run.create"].create(
+            {"date": self.today, "company_id": self.company.id}
+        )
+
+        def propose():
+            self.env.invalidate_all()
+            count = self._count_queries(lambda: wizard.action_create_run() and self.env.flush_all())
+            run = self.run_model.search([("state", "=", "draft")])
+            letters, lines = len(run.letter_ids), len(run.line_ids)
+            run.unlink()
+            return count, letters, lines
+
+        for __ in range(2):  # warm the registry caches (record rules, sequences, levels)
+            propose()
+        small, letters, lines = propose()
+        self.assertEqual((letters, lines), (1, 3))
+        for partner in partners[1:]:
+            for days in (10, 25, 40):
+                self._invoice(100.0, partner=partner, days_ago=days)
+        big, letters, lines = propose()
+        self.assertEqual((letters, lines), (10, 30))
+        self.assertEqual(small, big)
+
 
 @tagged("post_install", "-at_install")
 class TestDunningCharges(DunningCommon):
