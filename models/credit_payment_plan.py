@@ -147,9 +147,10 @@ class CreditPaymentPlan(models.Model):
     # === ONCHANGE === #
     @api.onchange("move_ids")
     def _onchange_move_ids(self):
-        super()._onchange_move_ids()
+        res = super()._onchange_move_ids()
         if self.move_ids:
             self.amount_total = sum(self.move_ids.mapped("amount_residual"))
+        return res
 
     # === CRUD === #
     @api.model_create_multi

@@ -138,10 +138,11 @@ class CreditPromise(models.Model):
     # === ONCHANGE === #
     @api.onchange("move_ids")
     def _onchange_move_ids(self):
-        super()._onchange_move_ids()
+        res = super()._onchange_move_ids()
         moves = self.move_ids
         if moves and not self.amount:
             self.amount = sum(moves.mapped("amount_residual"))
+        return res
 
     # === CRUD === #
     def _collection_creation_note(self):

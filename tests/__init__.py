@@ -36,8 +36,6 @@ from . import test_credit_payment_plan
 from . import test_dunning_tour
 from . import test_oca_migration  # OCA migration
 from . import test_install_live  # install on a live ledger
-from . import test_oca_migration  # OCA migration (issue #13)
-from . import test_install_live  # install on a live ledger (issue #13)
 from . import test_credit_rule_hook
 from . import test_view_xmlids
 from . import test_screens

@@ -256,7 +256,7 @@ class TestCreditWorklist(WorklistLedgerMixin):
         self.assertEqual(count_queries(), small)
         self.assertLessEqual(small, 9)
 
-    def test_list_as_opened_runs_the_view_once(self):
+    def test_list_as_opened_runs_the_view_once(self):  # pylint: disable=missing-return
         """web_search_read (the list view opening) gives what the standard method gives, from one
         run of the view's query instead of two (page, then count)."""
         spec = {

@@ -97,7 +97,7 @@ class TestScreensRelease(CreditControlCommon):
         wizard = (
             self.env["credit.order.release"]
             .with_user(self.credit_manager)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"reason": "Securities received"})
         )
         wizard.action_apply()
@@ -115,7 +115,7 @@ class TestScreensRelease(CreditControlCommon):
         action = task.action_override_order()
         self.assertEqual(action["context"]["default_mode"], "override")
         self.env["credit.order.release"].with_user(self.credit_manager).with_context(
-            action["context"]
+            **action["context"]
         ).create({"reason": "Known customer"}).action_apply()
         self.assertEqual(order.state, "sale")
         self.assertIn("confirmed by credit override", self._salesperson_activities(order).summary)
@@ -128,7 +128,7 @@ class TestScreensRelease(CreditControlCommon):
         wizard = (
             self.env["credit.order.release"]
             .with_user(self.credit_manager)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"reason": "Two invoices 90 days overdue"})
         )
         wizard.action_apply()
@@ -174,7 +174,6 @@ class TestScreensRelease(CreditControlCommon):
             order.with_user(self.credit_manager)._credit_release("Securities received")
         activity = self._salesperson_activities(order)
         self.assertEqual(activity.summary, "Kredit freigegeben: %s bestätigen" % order.name)
-
 
     def test_release_task_in_the_credit_managers_language(self):
         self.env["res.lang"]._activate_lang("de_DE")
