@@ -481,13 +481,20 @@ PATH_USER = {"sales": "sales", "collector": "credit", "manager": "credit"}
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("HTTP_PORT", 8069)))
-    parser.add_argument("--out", default="/work/wt/screens-shots")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("--out", default=os.path.join(root, ".local", "screens"))
     parser.add_argument("--lang", default="de_DE,en_US")
     parser.add_argument("--size", default="1440x900,1280x720")
     parser.add_argument("--only", default="", help="substring of '<path>-<screen>'")
     parser.add_argument("--no-pdf", action="store_true")
     parser.add_argument("--no-screens", action="store_true")
     args = parser.parse_args()
+    missing = [tool for tool in ("pdftoppm", "pdftotext") if not args.no_pdf and not shutil.which(tool)]
+    if missing:
+        parser.error(
+            "%s not found: install poppler-utils (apt-get install poppler-utils) or pass --no-pdf"
+            % ", ".join(missing)
+        )
     base = f"http://127.0.0.1:{args.port}"
     signal.signal(signal.SIGTERM, lambda *_args: sys.exit(1))  # kill <pid>: chromium is closed too
     setup_scenario(base)
