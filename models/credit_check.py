@@ -13,6 +13,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_amount, format_date
 
+from ..lib.responsible import responsible_credit_manager
 from .res_partner import CREDIT_PROFILE_WRITE, drop_protected_defaults
 
 # Server-side sentinel: only the decision methods of this model (approval, expiry, cancel) may
@@ -37,27 +38,6 @@ VAT_PREFIX_COUNTRY = {"EL": "GR", "XI": "GB"}
 
 class _IdentifierIssue(str):
     """An issue text, as opposed to the compact number stdnum's ``validate`` returns."""
-
-
-def responsible_credit_manager(env, partner, company, *fallbacks):
-    """The user who should act on a customer's credit profile in ``company``: the customer's
-    credit manager, else the first active one of ``fallbacks``, else any Credit Manager of the
-    company (lowest id, so the choice is stable)."""
-    # sudo: the caller may be a salesperson or the scheduler; only the user is looked up
-    manager = partner.with_company(company).sudo().credit_manager_id
-    for user in (manager, *fallbacks):
-        if user and user.active and not user.share and company in user.company_ids:
-            return user
-    group = env.ref("credit_control.credit_control_group_manager")
-    return (
-        env["res.users"]
-        .sudo()
-        .search(
-            [("groups_id", "in", group.ids), ("company_ids", "in", company.ids), ("share", "=", False)],
-            order="id",
-            limit=1,
-        )
-    )
 
 
 class CreditCheck(models.Model):

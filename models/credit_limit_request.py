@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_amount, format_date
 
-from .credit_check import responsible_credit_manager
+from ..lib.responsible import responsible_credit_manager
 from .res_partner import CREDIT_PROFILE_WRITE, drop_protected_defaults
 
 # Server-side sentinel: only the workflow methods of this model may write state and decision.

@@ -6,6 +6,7 @@ from markupsafe import Markup, escape
 from odoo import _, api, fields, models
 from odoo.tools import SQL, formatLang, json_default
 
+from ..lib.open_items import open_receivable_where
 from .res_partner import CREDIT_READ_GROUPS
 
 # Scorecard factors in the order shown; their weights and thresholds are company settings
@@ -179,12 +180,7 @@ class ResPartner(models.Model):
                   FROM account_move_line l
                   JOIN account_account a ON a.id = l.account_id
                   JOIN res_partner p ON p.id = l.partner_id
-                 WHERE p.commercial_partner_id IN %(partner_ids)s
-                   AND l.company_id = %(company_id)s
-                   AND l.parent_state = 'posted'
-                   AND a.account_type = 'asset_receivable'
-                   AND NOT l.reconciled
-                   AND (l.amount_residual <> 0 OR l.amount_residual_currency <> 0)
+                 WHERE %(open_items)s
               GROUP BY p.commercial_partner_id
             ),
             behaviour AS (
@@ -217,6 +213,7 @@ class ResPartner(models.Model):
                 company_id=company.id,
                 window_start=window_start,
                 window_days=(today - window_start).days,
+                open_items=open_receivable_where(partner_ids=self.ids, company_id=company.id, account="a"),
             )
         )
 

@@ -2,6 +2,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
+from ..lib.open_items import open_receivable_where
+
 BUCKETS = [
     ("not_due", "Not Due"),
     ("1_30", "1-30 Days"),
@@ -172,20 +174,13 @@ class CreditAgingReport(models.Model):
                        %(open_amount)s AS amount_open,
                        %(days)s AS raw_days
                   FROM account_move_line l
-                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                  JOIN account_account a ON a.id = l.account_id
                   JOIN res_partner p ON p.id = l.partner_id
                   JOIN res_partner cp ON cp.id = p.commercial_partner_id
                   JOIN account_move m ON m.id = l.move_id
              LEFT JOIN (%(escalation)s) esc ON esc.partner_id = cp.id AND esc.company_id = l.company_id
              LEFT JOIN (%(settled)s) settled ON settled.line_id = l.id
-                 WHERE l.parent_state = 'posted'
-                   AND l.date <= %(as_of)s
-                   AND (NOT l.reconciled OR l.id IN (
-                        SELECT pr.debit_move_id FROM account_partial_reconcile pr
-                         WHERE pr.max_date > %(as_of)s
-                         UNION ALL
-                        SELECT pr.credit_move_id FROM account_partial_reconcile pr
-                         WHERE pr.max_date > %(as_of)s))
+                 WHERE %(open_items)s
                   ) items
                  WHERE items.amount_open <> 0
                 WINDOW customer AS (PARTITION BY items.partner_id, items.company_id),
@@ -195,6 +190,7 @@ class CreditAgingReport(models.Model):
               ) open_items
             """,
             as_of=as_of,
+            open_items=open_receivable_where(account="a", as_of=as_of),
             escalation=escalation,
             settled=settled,
             days=days,

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.misc import format_date, formatLang
 
+from ..lib.open_items import flush_open_items, open_receivable_where
 from .credit_aging_report import BUCKETS
 
 TOP_EXPOSURES = 10
@@ -341,16 +342,16 @@ class CreditDashboard(models.AbstractModel):
         or uninvoiced confirmed orders in the current company (one query), then their exposures
         set-based (:meth:`res.partner._get_credit_exposures`)."""
         company_id = self.env.company.id
-        self.env["account.move.line"].flush_model(["reconciled", "partner_id", "parent_state", "company_id"])
+        flush_open_items(self.env)
         self.env["sale.order"].flush_model(["state", "invoice_status", "partner_id", "company_id"])
         rows = self.env.execute_query(
             SQL(
                 """
             SELECT p.commercial_partner_id
               FROM account_move_line l
-              JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+              JOIN account_account a ON a.id = l.account_id
               JOIN res_partner p ON p.id = l.partner_id
-             WHERE l.company_id = %(company_id)s AND l.parent_state = 'posted' AND NOT l.reconciled
+             WHERE %(open_items)s
              UNION
             SELECT p.commercial_partner_id
               FROM sale_order o
@@ -358,6 +359,7 @@ class CreditDashboard(models.AbstractModel):
              WHERE o.company_id = %(company_id)s AND o.state = 'sale' AND o.invoice_status = 'to invoice'
                 """,
                 company_id=company_id,
+                open_items=open_receivable_where(company_id=company_id, account="a"),
             )
         )
         # sudo: the exposure reads journal items and orders collectors may not read one by one

@@ -6,6 +6,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..lib.open_items import RECEIVABLE_ACCOUNT_IDS, open_receivable_where
 from .credit_aging_report import BUCKETS
 
 DUNNING_WINDOW_DAYS = 14
@@ -30,7 +31,7 @@ class CreditKpi(models.AbstractModel):
         account_account instead, the receivable journal items are estimated at a fraction of
         their number and their partials read by an index probe per item (nested loop) instead
         of one hash join."""
-        return SQL("ARRAY(SELECT id FROM account_account WHERE account_type = 'asset_receivable')")
+        return RECEIVABLE_ACCOUNT_IDS
 
     @api.model
     def _receivables_at(self, dates):
@@ -184,14 +185,7 @@ class CreditKpi(models.AbstractModel):
                        l.balance
                   FROM account_move_line l
                   JOIN res_partner p ON p.id = l.partner_id
-                 WHERE l.account_id = ANY(%(receivable)s) AND l.company_id = %(company_id)s
-                   AND l.parent_state = 'posted' AND l.date <= %(as_of)s
-                   AND (NOT l.reconciled OR l.id IN (
-                        SELECT pr.debit_move_id FROM account_partial_reconcile pr
-                         WHERE pr.max_date > %(as_of)s
-                         UNION ALL
-                        SELECT pr.credit_move_id FROM account_partial_reconcile pr
-                         WHERE pr.max_date > %(as_of)s))
+                 WHERE %(open_items)s
             ), settled AS (
                 -- a partial reduces the open amount of its debit line and raises that of its credit line
                 SELECT line_id, SUM(amount) AS amount
@@ -237,9 +231,8 @@ class CreditKpi(models.AbstractModel):
               FROM netted
           GROUP BY 1
                 """,
-                company_id=self.env.company.id,
                 as_of=as_of,
-                receivable=self._receivable_accounts(),
+                open_items=open_receivable_where(company_id=self.env.company.id, as_of=as_of),
             )
         )
         currency = self.env.company.currency_id

@@ -3,8 +3,9 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
-from ..models.credit_check import responsible_credit_manager
-from .credit_worklist import limitation_end_sql, limitation_horizon_days
+from ..lib.limitation import limitation_end_sql
+from ..lib.open_items import INDEX_UNRECONCILED, open_receivable_where
+from ..lib.responsible import responsible_credit_manager
 
 # case type, label, digit of the line id (id = source record id * 10 + digit: stable across queries)
 CASE_TYPES = [
@@ -68,7 +69,7 @@ class CreditProblemCase(models.Model):
             "dispute_days": company.credit_problem_dispute_days,
             "lookback_days": company.credit_problem_lookback_days,
             "escalation_level": company.credit_problem_escalation_level,
-            "horizon_days": limitation_horizon_days(company),
+            "horizon_days": company.credit_limitation_horizon_days,
         }
 
     @api.model
@@ -104,11 +105,8 @@ class CreditProblemCase(models.Model):
                        %(limitation_end)s AS limitation_end
                   FROM account_account a
                   JOIN account_move_line l ON l.account_id = a.id
-                       AND (l.reconciled IS NULL OR l.reconciled = false OR l.reconciled IS NOT true)
-                       AND l.parent_state = 'posted'
                   JOIN res_partner p ON p.id = l.partner_id
-                 WHERE a.account_type = 'asset_receivable'
-                   AND l.company_id = %(company)s AND l.amount_residual > 0
+                 WHERE %(open_debits)s
             ),
             flagged_lines AS (
                 SELECT open_lines.*, limitation_end <= %(horizon)s AS is_near_limitation FROM open_lines
@@ -260,6 +258,9 @@ class CreditProblemCase(models.Model):
             escalation_level=settings["escalation_level"],
             escalation=self.env["credit.partner.escalation"]._table_query,
             limitation_end=limitation_end_sql(SQL("COALESCE(l.invoice_date, l.date)")),
+            open_debits=open_receivable_where(
+                company_id=company.id, sign="debit", account="a", index=INDEX_UNRECONCILED
+            ),
             ol_ids=[row[0] for row in over_limit],
             ol_exposure=[row[1] for row in over_limit],
             ol_limit=[row[2] for row in over_limit],

@@ -6,20 +6,12 @@ from odoo.tools import SQL, format_date, get_lang
 
 from odoo.addons.base.models.res_lang import intersperse
 
+from ..lib.limitation import limitation_end_sql
+from ..lib.open_items import INDEX_UNRECONCILED, open_receivable_domain, open_receivable_where
+
 # Priority of a worklist line: points per factor (integers), a company setting each (res.company
 # ``credit_worklist_*``, read by ``_credit_worklist_points``). The line's priority is their sum
 # (at most 180 with the defaults); the list is ordered by it. Amounts in company currency.
-
-
-def limitation_end_sql(date_sql):
-    """End of the regular limitation period of a claim that arose on ``date_sql``: three years
-    from the end of that year (§§195, 199 BGB), i.e. 31 December of year + 3."""
-    return SQL("make_date(EXTRACT(YEAR FROM %s)::int + 3, 12, 31)", date_sql)
-
-
-def limitation_horizon_days(company):
-    """The company's limitation watch horizon in days (0 = items whose limitation ends today)."""
-    return company.credit_limitation_horizon_days
 
 
 class CreditWorklist(models.Model):
@@ -92,7 +84,7 @@ class CreditWorklist(models.Model):
         self._flush_sources()
         company = self.env.company
         today = self._worklist_date()
-        horizon = today + timedelta(days=limitation_horizon_days(company))
+        horizon = today + timedelta(days=company.credit_limitation_horizon_days)
         pts = company._credit_worklist_points()
         company_key = str(company.id)
         return SQL(
@@ -103,12 +95,8 @@ class CreditWorklist(models.Model):
                 SELECT p.commercial_partner_id AS partner_id, -SUM(l.amount_residual) AS credit_amount
                   FROM account_account a
                   JOIN account_move_line l ON l.account_id = a.id
-                       AND (l.reconciled IS NULL OR l.reconciled = false OR l.reconciled IS NOT true)
-                       AND l.parent_state = 'posted'
                   JOIN res_partner p ON p.id = l.partner_id
-                 WHERE a.account_type = 'asset_receivable'
-                   AND l.company_id = %(company)s
-                   AND l.amount_residual < 0
+                 WHERE %(open_credits)s
               GROUP BY p.commercial_partner_id
             ),
             gross_items AS (
@@ -134,15 +122,9 @@ class CreditWorklist(models.Model):
                                 WHERE hr.move_id = l.move_id AND h.state = 'handed_over'
                        ) AS is_handed_over
                   FROM account_account a
-                  -- the unreconciled condition exactly as account's partial index on
-                  -- (account_id, partner_id) has it, so that the index is used
                   JOIN account_move_line l ON l.account_id = a.id
-                       AND (l.reconciled IS NULL OR l.reconciled = false OR l.reconciled IS NOT true)
-                       AND l.parent_state = 'posted'
                   JOIN res_partner p ON p.id = l.partner_id
-                 WHERE a.account_type = 'asset_receivable'
-                   AND l.company_id = %(company)s
-                   AND l.amount_residual > 0
+                 WHERE %(open_debits)s
             ),
             items AS (
                 -- what is left of each item after the customer's open credits, oldest first: a
@@ -297,6 +279,14 @@ class CreditWorklist(models.Model):
             company_key=company_key,
             currency=company.currency_id.id,
             limitation_end=limitation_end_sql(SQL("COALESCE(l.invoice_date, l.date)")),
+            # the unreconciled condition as account's partial index on (account_id, partner_id)
+            # has it, so that the index is used
+            open_credits=open_receivable_where(
+                company_id=company.id, sign="credit", account="a", index=INDEX_UNRECONCILED
+            ),
+            open_debits=open_receivable_where(
+                company_id=company.id, sign="debit", account="a", index=INDEX_UNRECONCILED
+            ),
             broken=SQL(
                 """(pr.state = 'broken'
                     AND COALESCE(pr.date_closed, pr.date_grace_end) >= %(since)s)
@@ -447,14 +437,7 @@ class CreditWorklist(models.Model):
         company = self.env.company
         partners = self.partner_id
         lines = self.env["account.move.line"].search(
-            [
-                ("partner_id", "child_of", partners.ids),
-                ("company_id", "=", company.id),
-                ("parent_state", "=", "posted"),
-                ("account_type", "=", "asset_receivable"),
-                ("reconciled", "=", False),
-            ],
-            order="date_maturity, id",
+            open_receivable_domain(company, partners), order="date_maturity, id"
         )
         promises = self.env["credit.promise"].search(
             [("partner_id", "child_of", partners.ids), ("company_id", "=", company.id)]

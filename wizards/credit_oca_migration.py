@@ -17,6 +17,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, plaintext2html
 
+from ..lib.open_items import open_receivable_where
 from ..models.account_move import DUNNING_WRITE
 from ..models.res_partner import CREDIT_PROFILE_WRITE
 
@@ -660,8 +661,7 @@ class CreditOcaMigration(models.TransientModel):
                       FROM account_move_line l
                       JOIN account_account a ON a.id = l.account_id
                       JOIN res_partner p ON p.id = l.partner_id
-                     WHERE l.company_id = %(company)s AND l.parent_state = 'posted'
-                       AND a.account_type = 'asset_receivable' AND NOT l.reconciled
+                     WHERE %(open_items)s
                   GROUP BY p.commercial_partner_id
                 )
                 SELECT p.id,
@@ -674,7 +674,7 @@ class CreditOcaMigration(models.TransientModel):
                   JOIN items i ON i.partner_id = p.id
                  WHERE p.parent_id IS NULL
                 """,
-                company=company.id,
+                open_items=open_receivable_where(company_id=company.id, account="a"),
                 key=str(company.id),
                 unpaid=SQL("COALESCE(i.unpaid, 0) - NULLIF(p.risk_invoice_unpaid_limit, 0)")
                 if has_unpaid
