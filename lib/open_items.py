@@ -134,35 +134,7 @@ def open_receivable_where(
     if company_id is not None:
         conditions.append(SQL("%s.company_id = %s", l, company_id))
     conditions.append(SQL("%s.parent_state = 'posted'", l))
-    if as_of:
-        conditions.append(
-            SQL(
-                """%(l)s.date <= %(as_of)s
-                   AND (NOT %(l)s.reconciled OR %(l)s.id IN (
-                        SELECT pr.debit_move_id FROM account_partial_reconcile pr
-                         WHERE pr.max_date > %(as_of)s
-                         UNION ALL
-                        SELECT pr.credit_move_id FROM account_partial_reconcile pr
-                         WHERE pr.max_date > %(as_of)s))""",
-                l=l,
-                as_of=as_of,
-            )
-        )
-    elif index == INDEX_UNRECONCILED:
-        # exactly as account's partial index has it, or the index is not used
-        conditions.append(
-            SQL("(%(l)s.reconciled IS NULL OR %(l)s.reconciled = false OR %(l)s.reconciled IS NOT true)", l=l)
-        )
-    elif index == INDEX_OPEN_ITEM:
-        conditions.append(
-            SQL(
-                "NOT %(l)s.reconciled"
-                " AND (%(l)s.amount_residual <> 0 OR %(l)s.amount_residual_currency <> 0)",
-                l=l,
-            )
-        )
-    else:
-        raise ValueError("unknown open-item index %r" % (index,))
+    conditions.append(_open_sql(l, index, as_of))
     if partner_ids is not None:
         conditions.append(
             SQL("%s.commercial_partner_id IN %s", SQL.identifier(partner), tuple(partner_ids) or (0,))
@@ -172,6 +144,33 @@ def open_receivable_where(
     if due_before is not None:
         conditions.append(SQL("%s.date_maturity < %s", l, due_before))
     return SQL(" AND ").join(conditions)
+
+
+def _open_sql(l, index, as_of):  # noqa: E741
+    """Not reconciled (in the form of ``index``), or open at the end of ``as_of``."""
+    if as_of:
+        return SQL(
+            """%(l)s.date <= %(as_of)s
+               AND (NOT %(l)s.reconciled OR %(l)s.id IN (
+                    SELECT pr.debit_move_id FROM account_partial_reconcile pr
+                     WHERE pr.max_date > %(as_of)s
+                     UNION ALL
+                    SELECT pr.credit_move_id FROM account_partial_reconcile pr
+                     WHERE pr.max_date > %(as_of)s))""",
+            l=l,
+            as_of=as_of,
+        )
+    if index == INDEX_UNRECONCILED:
+        # exactly as account's partial index has it, or the index is not used
+        return SQL(
+            "(%(l)s.reconciled IS NULL OR %(l)s.reconciled = false OR %(l)s.reconciled IS NOT true)", l=l
+        )
+    if index == INDEX_OPEN_ITEM:
+        return SQL(
+            "NOT %(l)s.reconciled AND (%(l)s.amount_residual <> 0 OR %(l)s.amount_residual_currency <> 0)",
+            l=l,
+        )
+    raise ValueError("unknown open-item index %r" % (index,))
 
 
 def _sign_operator(sign):

@@ -82,220 +82,338 @@ class CreditWorklist(models.Model):
     @property
     def _table_query(self):
         self._flush_sources()
+        return self._query()
+
+    # Report SQL from named pieces, as sale.report builds its query: _with() (the common table
+    # expressions, one method each), _select(), _from(), _where(). Another module extends a piece
+    # and calls super(); the values of the day come from _query_values().
+    @api.model
+    def _query(self):
+        return SQL(
+            "WITH %s SELECT %s FROM %s WHERE %s",
+            SQL(",").join(SQL("%s AS (%s)", SQL.identifier(name), query) for name, query in self._with()),
+            self._select(),
+            self._from(),
+            self._where(),
+        )
+
+    @api.model
+    def _query_values(self):
+        """What the pieces share: the company, the day and the company's settings."""
         company = self.env.company
         today = self._worklist_date()
-        horizon = today + timedelta(days=company.credit_limitation_horizon_days)
-        pts = company._credit_worklist_points()
-        company_key = str(company.id)
+        return {
+            "company": company,
+            "today": today,
+            "horizon": today + timedelta(days=company.credit_limitation_horizon_days),
+            "points": company._credit_worklist_points(),
+        }
+
+    @api.model
+    def _with(self):
+        """The common table expressions, in order: (name, SQL)."""
+        return [
+            ("credits", self._with_credits()),
+            ("gross_items", self._with_gross_items()),
+            ("items", self._with_items()),
+            ("flagged", self._with_flagged()),
+            ("open_items", self._with_open_items()),
+            ("promises", self._with_promises()),
+            ("tasks", self._with_tasks()),
+            ("activities", self._with_activities()),
+            ("customers", self._with_customers()),
+            ("facts", self._with_facts()),
+            ("points", self._with_points()),
+        ]
+
+    @api.model
+    def _where_open_items(self, sign):
+        """The customers' open items the worklist counts (``sign``: ``"debit"`` for the invoices,
+        ``"credit"`` for the open credits), on ``l`` joined with ``a`` (account) and ``p``."""
+        # the unreconciled condition as account's partial index on (account_id, partner_id) has
+        # it, so that the index is used
+        return open_receivable_where(
+            company_id=self.env.company.id, sign=sign, account="a", index=INDEX_UNRECONCILED
+        )
+
+    @api.model
+    def _with_credits(self):
+        # open credits (unallocated payments, credit notes) per customer: money already
+        # received, netted against the customer's open items oldest first (see _with_items)
         return SQL(
             """
-            WITH credits AS (
-                -- open credits (unallocated payments, credit notes) per customer: money already
-                -- received, netted against the customer's open items oldest first (see netted)
-                SELECT p.commercial_partner_id AS partner_id, -SUM(l.amount_residual) AS credit_amount
-                  FROM account_account a
-                  JOIN account_move_line l ON l.account_id = a.id
-                  JOIN res_partner p ON p.id = l.partner_id
-                 WHERE %(open_credits)s
-              GROUP BY p.commercial_partner_id
-            ),
-            gross_items AS (
-                SELECT p.commercial_partner_id AS partner_id,
-                       l.id AS line_id,
-                       COALESCE(l.date_maturity, l.date) AS date_due,
-                       l.move_id,
-                       l.amount_residual AS gross_residual,
-                       l.date_maturity < %(today)s AS is_overdue,
-                       %(today)s::date - l.date_maturity AS days,
-                       %(limitation_end)s AS limitation_end,
-                       EXISTS (SELECT 1 FROM credit_dispute_account_move_rel dr
-                                 JOIN credit_dispute d ON d.id = dr.dispute_id
-                                WHERE dr.move_id = l.move_id AND d.state IN ('open', 'progress')
-                       ) AS is_disputed,
-                       EXISTS (SELECT 1 FROM credit_promise_account_move_rel prl
-                                 JOIN credit_promise pr ON pr.id = prl.promise_id
-                                WHERE prl.move_id = l.move_id AND pr.state = 'open'
-                                  AND pr.date_promised > %(today)s
-                       ) AS is_promised,
-                       EXISTS (SELECT 1 FROM credit_agency_handover_account_move_rel hr
-                                 JOIN credit_agency_handover h ON h.id = hr.handover_id
-                                WHERE hr.move_id = l.move_id AND h.state = 'handed_over'
-                       ) AS is_handed_over
-                  FROM account_account a
-                  JOIN account_move_line l ON l.account_id = a.id
-                  JOIN res_partner p ON p.id = l.partner_id
-                 WHERE %(open_debits)s
-            ),
-            items AS (
-                -- what is left of each item after the customer's open credits, oldest first: a
-                -- customer whose credits cover its items (net balance 0 or less) has none left
-                SELECT * FROM (
-                    SELECT gi.*,
-                           GREATEST(0, LEAST(gi.gross_residual,
-                               SUM(gi.gross_residual) OVER (PARTITION BY gi.partner_id
-                                                            ORDER BY gi.date_due, gi.line_id
-                                                            ROWS UNBOUNDED PRECEDING)
-                               - COALESCE(cr.credit_amount, 0))) AS residual,
-                           COALESCE(cr.credit_amount, 0) AS credit_amount
-                      FROM gross_items gi
-                      LEFT JOIN credits cr ON cr.partner_id = gi.partner_id
-                ) netted
-                 WHERE residual > 0
-            ),
-            flagged AS (
-                SELECT items.*,
-                       is_overdue AND NOT is_disputed AND NOT is_promised AND NOT is_handed_over AS is_chased,
-                       limitation_end <= %(horizon)s AS is_near_limitation
-                  FROM items
-            ),
-            open_items AS (
-                SELECT partner_id,
-                       SUM(residual) AS open_amount,
-                       MAX(credit_amount) AS credit_amount,
-                       SUM(residual) FILTER (WHERE is_chased) AS overdue_amount,
-                       COUNT(DISTINCT move_id) FILTER (WHERE is_chased) AS overdue_count,
-                       MAX(days) FILTER (WHERE is_chased) AS days_overdue,
-                       SUM(residual) FILTER (WHERE is_disputed) AS disputed_amount,
-                       SUM(residual) FILTER (WHERE is_promised AND NOT is_disputed) AS promised_amount,
-                       COUNT(DISTINCT move_id) FILTER (WHERE is_near_limitation) AS limitation_count,
-                       SUM(residual) FILTER (WHERE is_near_limitation) AS limitation_amount,
-                       MIN(limitation_end) FILTER (WHERE is_near_limitation) AS date_limitation
-                  FROM flagged
-              GROUP BY partner_id
-            ),
-            promises AS (
-                SELECT p.commercial_partner_id AS partner_id,
-                       COUNT(*) FILTER (WHERE pr.state = 'open' AND pr.date_promised = %(today)s)
-                           AS promise_due_count,
-                       SUM(pr.amount) FILTER (WHERE pr.state = 'open' AND pr.date_promised = %(today)s)
-                           AS promise_due_amount,
-                       COUNT(*) FILTER (WHERE %(broken)s) AS promise_broken_count,
-                       MAX(COALESCE(pr.date_closed, pr.date_grace_end)) FILTER (WHERE %(broken)s)
-                           AS date_promise_broken
-                  FROM credit_promise pr
-                  JOIN res_partner p ON p.id = pr.partner_id
-                 WHERE pr.company_id = %(company)s AND pr.state IN ('open', 'broken')
-              GROUP BY p.commercial_partner_id
-            ),
-            tasks AS (
-                SELECT p.commercial_partner_id AS partner_id,
-                       COUNT(*) AS task_due_count,
-                       MIN(t.date_deadline) AS date_due
-                  FROM credit_task t
-                  JOIN res_partner p ON p.id = t.partner_id
-                 WHERE t.company_id = %(company)s AND t.is_open AND t.date_deadline <= %(today)s
-              GROUP BY p.commercial_partner_id
-            ),
-            activities AS (
-                -- activities due on the customer's invoices, promises, disputes and payment plans
-                -- of this company, and on the customer itself when it belongs to this company
-                SELECT COALESCE(m.commercial_partner_id, prp.commercial_partner_id,
-                                dp.commercial_partner_id, pp.commercial_partner_id,
-                                p.commercial_partner_id) AS partner_id,
-                       COUNT(*) AS activity_due_count,
-                       MIN(act.date_deadline) AS date_due
-                  FROM mail_activity act
-                  LEFT JOIN account_move m ON act.res_model = 'account.move' AND m.id = act.res_id
-                       AND m.company_id = %(company)s
-                  LEFT JOIN credit_promise pr ON act.res_model = 'credit.promise' AND pr.id = act.res_id
-                       AND pr.company_id = %(company)s
-                  LEFT JOIN res_partner prp ON prp.id = pr.partner_id
-                  LEFT JOIN credit_dispute d ON act.res_model = 'credit.dispute' AND d.id = act.res_id
-                       AND d.company_id = %(company)s
-                  LEFT JOIN res_partner dp ON dp.id = d.partner_id
-                  LEFT JOIN credit_payment_plan plan ON act.res_model = 'credit.payment.plan'
-                       AND plan.id = act.res_id AND plan.company_id = %(company)s
-                  LEFT JOIN res_partner pp ON pp.id = plan.partner_id
-                  LEFT JOIN res_partner p ON act.res_model = 'res.partner' AND p.id = act.res_id
-                       AND p.company_id = %(company)s
-                 WHERE act.res_model IN ('account.move', 'credit.promise', 'credit.dispute',
-                                         'credit.payment.plan', 'res.partner')
-                   AND act.active
-                   AND act.date_deadline <= %(today)s
-              GROUP BY 1
-            ),
-            customers AS (
-                SELECT partner_id FROM open_items WHERE overdue_amount > 0 OR limitation_count > 0
-                UNION SELECT partner_id FROM promises WHERE promise_due_count > 0 OR promise_broken_count > 0
-                UNION SELECT partner_id FROM tasks
-                UNION SELECT partner_id FROM activities WHERE partner_id IS NOT NULL
-            ),
-            facts AS (
-                SELECT c.partner_id,
-                       cp.user_id,
-                       (cp.credit_manager_id ->> %(company_key)s)::int AS collector_id,
-                       (cp.credit_rating_id ->> %(company_key)s)::int AS rating_id,
-                       (cp.credit_score ->> %(company_key)s)::int AS score,
-                       COALESCE(oi.open_amount, 0) AS open_amount,
-                       COALESCE(oi.credit_amount, 0) AS credit_amount,
-                       COALESCE(oi.overdue_amount, 0) AS overdue_amount,
-                       COALESCE(oi.overdue_count, 0) AS overdue_count,
-                       COALESCE(oi.days_overdue, 0) AS days_overdue,
-                       COALESCE(oi.disputed_amount, 0) AS disputed_amount,
-                       COALESCE(oi.promised_amount, 0) AS promised_amount,
-                       COALESCE(pr.promise_due_count, 0) AS promise_due_count,
-                       COALESCE(pr.promise_due_amount, 0) AS promise_due_amount,
-                       COALESCE(pr.promise_broken_count, 0) AS promise_broken_count,
-                       pr.date_promise_broken,
-                       COALESCE(t.task_due_count, 0) AS task_due_count,
-                       COALESCE(act.activity_due_count, 0) AS activity_due_count,
-                       LEAST(t.date_due, act.date_due) AS date_followup,
-                       COALESCE(oi.limitation_count, 0) AS limitation_count,
-                       COALESCE(oi.limitation_amount, 0) AS limitation_amount,
-                       oi.date_limitation
-                  FROM customers c
-                  JOIN res_partner cp ON cp.id = c.partner_id
-                  LEFT JOIN open_items oi ON oi.partner_id = c.partner_id
-                  LEFT JOIN promises pr ON pr.partner_id = c.partner_id
-                  LEFT JOIN tasks t ON t.partner_id = c.partner_id
-                  LEFT JOIN activities act ON act.partner_id = c.partner_id
-            ),
-            points AS (
-                SELECT facts.*,
-                       LEAST(%(overdue_max)s, FLOOR(overdue_amount / %(overdue_per)s))::int AS points_overdue,
-                       LEAST(%(days_max)s, days_overdue / %(days_per)s)::int AS points_days,
-                       CASE WHEN rating_id IS NULL THEN %(rating_unrated)s
-                            ELSE ROUND((100 - LEAST(GREATEST(COALESCE(score, 0), 0), 100))::numeric
-                                       / %(rating_divisor)s) END::int AS points_rating,
-                       CASE WHEN promise_due_count > 0 THEN %(promise_due)s ELSE 0 END AS points_promise_due,
-                       CASE WHEN promise_broken_count > 0 THEN %(promise_broken)s ELSE 0 END
-                           AS points_promise_broken,
-                       LEAST(%(followup_max)s, %(followup_each)s * (task_due_count + activity_due_count))::int
-                           AS points_followup,
-                       CASE WHEN limitation_count > 0 THEN %(limitation)s ELSE 0 END AS points_limitation
-                  FROM facts
-            )
-            SELECT points.partner_id AS id,
-                   %(company)s AS company_id,
-                   %(currency)s AS currency_id,
-                   points.*,
-                   points_overdue + points_days + points_rating + points_promise_due
-                       + points_promise_broken + points_followup + points_limitation AS priority
-              FROM points
+            SELECT p.commercial_partner_id AS partner_id, -SUM(l.amount_residual) AS credit_amount
+              FROM account_account a
+              JOIN account_move_line l ON l.account_id = a.id
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE %(open_credits)s
+          GROUP BY p.commercial_partner_id
+            """,
+            open_credits=self._where_open_items("credit"),
+        )
+
+    @api.model
+    def _with_gross_items(self):
+        today = self._query_values()["today"]
+        return SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id,
+                   l.id AS line_id,
+                   COALESCE(l.date_maturity, l.date) AS date_due,
+                   l.move_id,
+                   l.amount_residual AS gross_residual,
+                   l.date_maturity < %(today)s AS is_overdue,
+                   %(today)s::date - l.date_maturity AS days,
+                   %(limitation_end)s AS limitation_end,
+                   EXISTS (SELECT 1 FROM credit_dispute_account_move_rel dr
+                             JOIN credit_dispute d ON d.id = dr.dispute_id
+                            WHERE dr.move_id = l.move_id AND d.state IN ('open', 'progress')
+                   ) AS is_disputed,
+                   EXISTS (SELECT 1 FROM credit_promise_account_move_rel prl
+                             JOIN credit_promise pr ON pr.id = prl.promise_id
+                            WHERE prl.move_id = l.move_id AND pr.state = 'open'
+                              AND pr.date_promised > %(today)s
+                   ) AS is_promised,
+                   EXISTS (SELECT 1 FROM credit_agency_handover_account_move_rel hr
+                             JOIN credit_agency_handover h ON h.id = hr.handover_id
+                            WHERE hr.move_id = l.move_id AND h.state = 'handed_over'
+                   ) AS is_handed_over
+              FROM account_account a
+              JOIN account_move_line l ON l.account_id = a.id
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE %(open_debits)s
             """,
             today=today,
-            horizon=horizon,
-            company=company.id,
-            company_key=company_key,
-            currency=company.currency_id.id,
             limitation_end=limitation_end_sql(SQL("COALESCE(l.invoice_date, l.date)")),
-            # the unreconciled condition as account's partial index on (account_id, partner_id)
-            # has it, so that the index is used
-            open_credits=open_receivable_where(
-                company_id=company.id, sign="credit", account="a", index=INDEX_UNRECONCILED
-            ),
-            open_debits=open_receivable_where(
-                company_id=company.id, sign="debit", account="a", index=INDEX_UNRECONCILED
-            ),
-            broken=SQL(
-                """(pr.state = 'broken'
-                    AND COALESCE(pr.date_closed, pr.date_grace_end) >= %(since)s)
-                   OR (pr.state = 'open' AND pr.date_grace_end < %(today)s)""",
-                since=today - timedelta(days=pts["promise_broken_days"]),
-                today=today,
-            ),
+            open_debits=self._where_open_items("debit"),
+        )
+
+    @api.model
+    def _with_items(self):
+        # what is left of each item after the customer's open credits, oldest first: a customer
+        # whose credits cover its items (net balance 0 or less) has none left
+        return SQL(
+            """
+            SELECT * FROM (
+                SELECT gi.*,
+                       GREATEST(0, LEAST(gi.gross_residual,
+                           SUM(gi.gross_residual) OVER (PARTITION BY gi.partner_id
+                                                        ORDER BY gi.date_due, gi.line_id
+                                                        ROWS UNBOUNDED PRECEDING)
+                           - COALESCE(cr.credit_amount, 0))) AS residual,
+                       COALESCE(cr.credit_amount, 0) AS credit_amount
+                  FROM gross_items gi
+                  LEFT JOIN credits cr ON cr.partner_id = gi.partner_id
+            ) netted
+             WHERE residual > 0
+            """
+        )
+
+    @api.model
+    def _with_flagged(self):
+        return SQL(
+            """
+            SELECT items.*,
+                   is_overdue AND NOT is_disputed AND NOT is_promised AND NOT is_handed_over AS is_chased,
+                   limitation_end <= %(horizon)s AS is_near_limitation
+              FROM items
+            """,
+            horizon=self._query_values()["horizon"],
+        )
+
+    @api.model
+    def _with_open_items(self):
+        return SQL(
+            """
+            SELECT partner_id,
+                   SUM(residual) AS open_amount,
+                   MAX(credit_amount) AS credit_amount,
+                   SUM(residual) FILTER (WHERE is_chased) AS overdue_amount,
+                   COUNT(DISTINCT move_id) FILTER (WHERE is_chased) AS overdue_count,
+                   MAX(days) FILTER (WHERE is_chased) AS days_overdue,
+                   SUM(residual) FILTER (WHERE is_disputed) AS disputed_amount,
+                   SUM(residual) FILTER (WHERE is_promised AND NOT is_disputed) AS promised_amount,
+                   COUNT(DISTINCT move_id) FILTER (WHERE is_near_limitation) AS limitation_count,
+                   SUM(residual) FILTER (WHERE is_near_limitation) AS limitation_amount,
+                   MIN(limitation_end) FILTER (WHERE is_near_limitation) AS date_limitation
+              FROM flagged
+          GROUP BY partner_id
+            """
+        )
+
+    @api.model
+    def _with_promises(self):
+        values = self._query_values()
+        today = values["today"]
+        broken = SQL(
+            """(pr.state = 'broken' AND COALESCE(pr.date_closed, pr.date_grace_end) >= %(since)s)
+               OR (pr.state = 'open' AND pr.date_grace_end < %(today)s)""",
+            since=today - timedelta(days=values["points"]["promise_broken_days"]),
+            today=today,
+        )
+        return SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id,
+                   COUNT(*) FILTER (WHERE pr.state = 'open' AND pr.date_promised = %(today)s)
+                       AS promise_due_count,
+                   SUM(pr.amount) FILTER (WHERE pr.state = 'open' AND pr.date_promised = %(today)s)
+                       AS promise_due_amount,
+                   COUNT(*) FILTER (WHERE %(broken)s) AS promise_broken_count,
+                   MAX(COALESCE(pr.date_closed, pr.date_grace_end)) FILTER (WHERE %(broken)s)
+                       AS date_promise_broken
+              FROM credit_promise pr
+              JOIN res_partner p ON p.id = pr.partner_id
+             WHERE pr.company_id = %(company)s AND pr.state IN ('open', 'broken')
+          GROUP BY p.commercial_partner_id
+            """,
+            today=today,
+            broken=broken,
+            company=values["company"].id,
+        )
+
+    @api.model
+    def _with_tasks(self):
+        return SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id,
+                   COUNT(*) AS task_due_count,
+                   MIN(t.date_deadline) AS date_due
+              FROM credit_task t
+              JOIN res_partner p ON p.id = t.partner_id
+             WHERE t.company_id = %(company)s AND t.is_open AND t.date_deadline <= %(today)s
+          GROUP BY p.commercial_partner_id
+            """,
+            company=self.env.company.id,
+            today=self._query_values()["today"],
+        )
+
+    @api.model
+    def _with_activities(self):
+        # activities due on the customer's invoices, promises, disputes and payment plans of
+        # this company, and on the customer itself when it belongs to this company
+        return SQL(
+            """
+            SELECT COALESCE(m.commercial_partner_id, prp.commercial_partner_id,
+                            dp.commercial_partner_id, pp.commercial_partner_id,
+                            p.commercial_partner_id) AS partner_id,
+                   COUNT(*) AS activity_due_count,
+                   MIN(act.date_deadline) AS date_due
+              FROM mail_activity act
+              LEFT JOIN account_move m ON act.res_model = 'account.move' AND m.id = act.res_id
+                   AND m.company_id = %(company)s
+              LEFT JOIN credit_promise pr ON act.res_model = 'credit.promise' AND pr.id = act.res_id
+                   AND pr.company_id = %(company)s
+              LEFT JOIN res_partner prp ON prp.id = pr.partner_id
+              LEFT JOIN credit_dispute d ON act.res_model = 'credit.dispute' AND d.id = act.res_id
+                   AND d.company_id = %(company)s
+              LEFT JOIN res_partner dp ON dp.id = d.partner_id
+              LEFT JOIN credit_payment_plan plan ON act.res_model = 'credit.payment.plan'
+                   AND plan.id = act.res_id AND plan.company_id = %(company)s
+              LEFT JOIN res_partner pp ON pp.id = plan.partner_id
+              LEFT JOIN res_partner p ON act.res_model = 'res.partner' AND p.id = act.res_id
+                   AND p.company_id = %(company)s
+             WHERE act.res_model IN ('account.move', 'credit.promise', 'credit.dispute',
+                                     'credit.payment.plan', 'res.partner')
+               AND act.active
+               AND act.date_deadline <= %(today)s
+          GROUP BY 1
+            """,
+            company=self.env.company.id,
+            today=self._query_values()["today"],
+        )
+
+    @api.model
+    def _with_customers(self):
+        """The customers with something to do today."""
+        return SQL(
+            """
+            SELECT partner_id FROM open_items WHERE overdue_amount > 0 OR limitation_count > 0
+            UNION SELECT partner_id FROM promises WHERE promise_due_count > 0 OR promise_broken_count > 0
+            UNION SELECT partner_id FROM tasks
+            UNION SELECT partner_id FROM activities WHERE partner_id IS NOT NULL
+            """
+        )
+
+    @api.model
+    def _with_facts(self):
+        return SQL(
+            """
+            SELECT c.partner_id,
+                   cp.user_id,
+                   (cp.credit_manager_id ->> %(company_key)s)::int AS collector_id,
+                   (cp.credit_rating_id ->> %(company_key)s)::int AS rating_id,
+                   (cp.credit_score ->> %(company_key)s)::int AS score,
+                   COALESCE(oi.open_amount, 0) AS open_amount,
+                   COALESCE(oi.credit_amount, 0) AS credit_amount,
+                   COALESCE(oi.overdue_amount, 0) AS overdue_amount,
+                   COALESCE(oi.overdue_count, 0) AS overdue_count,
+                   COALESCE(oi.days_overdue, 0) AS days_overdue,
+                   COALESCE(oi.disputed_amount, 0) AS disputed_amount,
+                   COALESCE(oi.promised_amount, 0) AS promised_amount,
+                   COALESCE(pr.promise_due_count, 0) AS promise_due_count,
+                   COALESCE(pr.promise_due_amount, 0) AS promise_due_amount,
+                   COALESCE(pr.promise_broken_count, 0) AS promise_broken_count,
+                   pr.date_promise_broken,
+                   COALESCE(t.task_due_count, 0) AS task_due_count,
+                   COALESCE(act.activity_due_count, 0) AS activity_due_count,
+                   LEAST(t.date_due, act.date_due) AS date_followup,
+                   COALESCE(oi.limitation_count, 0) AS limitation_count,
+                   COALESCE(oi.limitation_amount, 0) AS limitation_amount,
+                   oi.date_limitation
+              FROM customers c
+              JOIN res_partner cp ON cp.id = c.partner_id
+              LEFT JOIN open_items oi ON oi.partner_id = c.partner_id
+              LEFT JOIN promises pr ON pr.partner_id = c.partner_id
+              LEFT JOIN tasks t ON t.partner_id = c.partner_id
+              LEFT JOIN activities act ON act.partner_id = c.partner_id
+            """,
+            company_key=str(self.env.company.id),
+        )
+
+    @api.model
+    def _with_points(self):
+        """The points per factor (company settings ``credit_worklist_*``)."""
+        pts = self._query_values()["points"]
+        return SQL(
+            """
+            SELECT facts.*,
+                   LEAST(%(overdue_max)s, FLOOR(overdue_amount / %(overdue_per)s))::int AS points_overdue,
+                   LEAST(%(days_max)s, days_overdue / %(days_per)s)::int AS points_days,
+                   CASE WHEN rating_id IS NULL THEN %(rating_unrated)s
+                        ELSE ROUND((100 - LEAST(GREATEST(COALESCE(score, 0), 0), 100))::numeric
+                                   / %(rating_divisor)s) END::int AS points_rating,
+                   CASE WHEN promise_due_count > 0 THEN %(promise_due)s ELSE 0 END AS points_promise_due,
+                   CASE WHEN promise_broken_count > 0 THEN %(promise_broken)s ELSE 0 END
+                       AS points_promise_broken,
+                   LEAST(%(followup_max)s, %(followup_each)s * (task_due_count + activity_due_count))::int
+                       AS points_followup,
+                   CASE WHEN limitation_count > 0 THEN %(limitation)s ELSE 0 END AS points_limitation
+              FROM facts
+            """,
             **{key: value for key, value in pts.items() if key != "promise_broken_days"},
         )
+
+    @api.model
+    def _select(self):
+        company = self.env.company
+        return SQL(
+            """points.partner_id AS id,
+               %(company)s AS company_id,
+               %(currency)s AS currency_id,
+               points.*,
+               points_overdue + points_days + points_rating + points_promise_due
+                   + points_promise_broken + points_followup + points_limitation AS priority""",
+            company=company.id,
+            currency=company.currency_id.id,
+        )
+
+    @api.model
+    def _from(self):
+        return SQL("points")
+
+    @api.model
+    def _where(self):
+        return SQL("TRUE")
 
     # === COMPUTE === #
     @api.depends_context("company", "lang")
