@@ -2,6 +2,8 @@ from . import credit_dunning_letter_report
 from . import credit_aging_report
 from . import credit_aging_xlsx
 from . import credit_kpi
+from . import credit_kpi_receivables
+from . import credit_kpi_collections
 from . import credit_forecast
 from . import credit_xlsx_writer
 from . import credit_exposure_xlsx
