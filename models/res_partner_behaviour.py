@@ -470,6 +470,53 @@ class ResPartner(models.Model):
             {pid: values["credit_rating_id"] for pid, values in before.items()}
         )
 
+    def _notify_credit_rating_change(self, rating_before):
+        """Tell the salesperson and the credit manager that a rating changed (``rating_before``:
+        {partner id: rating before}). A downgrade is a task of the credit team instead of the
+        credit manager's notice. The notices are scheduled per change and user, one create for
+        all the customers with that change (the nightly refresh may rate many at once)."""
+        activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        notices = {}  # (summary, user) -> partners
+        for partner in self:
+            old, new = rating_before.get(partner.id), partner.credit_rating_id
+            if old == new or partner.commercial_partner_id != partner:
+                continue
+            users = (partner.user_id | partner.credit_manager_id).filtered(lambda u: u.active and not u.share)
+            summary = partner._credit_rating_change_summary(old, new, partner.credit_manager_id.lang)
+            if old and new and new.score_min < old.score_min:
+                # a downgrade is a case for the credit team (credit.task); the salesperson
+                # keeps the notice below
+                self.env["credit.task"]._create_auto(
+                    "review",
+                    "rating_downgrade",
+                    partner,
+                    summary,
+                    company=self.env.company,
+                    team="credit",
+                    date_deadline=fields.Date.context_today(self),
+                    priority="1",
+                )
+                users -= partner.credit_manager_id
+            for user in users:
+                text = partner._credit_rating_change_summary(old, new, user.lang)
+                notices[text, user] = notices.get((text, user), self.browse()) | partner
+        for (summary, user), partners in notices.items():
+            partners.sudo().activity_schedule(
+                activity_type_id=activity_type.id if activity_type else False,
+                summary=summary,
+                user_id=user.id,
+            )
+
+    def _credit_rating_change_summary(self, old, new, lang=None):
+        """The activity summary of a rating change in the recipient's language ``lang`` (rating
+        names included), not in the language of whoever changed the rating."""
+        env = self.with_context(lang=lang or self.env.lang).env
+        return env._(
+            "Credit rating changed: %(old)s → %(new)s",
+            old=old.with_env(env).display_name if old else env._("none"),
+            new=new.with_env(env).display_name if new else env._("none"),
+        )
+
     def _credit_log_tracking(self, fnames, initial_values):
         """Log the changes of the tracked fields ``fnames`` since ``initial_values`` ({partner id:
         {field: value}}) in the chatter, as Odoo's tracking does (a note with tracking values per
