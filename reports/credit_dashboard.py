@@ -288,8 +288,6 @@ class CreditDashboard(models.AbstractModel):
 
     @api.model
     def _broken_promises(self):
-        if "credit.promise" not in self.env:
-            return False
         company = self.env.company
         domain = [("company_id", "=", company.id), ("state", "=", "broken")]
         groups = self.env["credit.promise"]._read_group(domain, ["currency_id"], ["__count", "amount:sum"])
@@ -306,8 +304,6 @@ class CreditDashboard(models.AbstractModel):
 
     @api.model
     def _open_disputes(self):
-        if "credit.dispute" not in self.env:
-            return False
         domain = [
             ("company_id", "=", self.env.company.id),
             ("state", "in", ("open", "progress")),
@@ -317,8 +313,6 @@ class CreditDashboard(models.AbstractModel):
 
     @api.model
     def _tasks_by_team(self):
-        if "credit.task" not in self.env:
-            return False
         Task = self.env["credit.task"]
         domain = [("company_id", "=", self.env.company.id), ("is_open", "=", True)]
         labels = dict(Task._fields["team"]._description_selection(self.env))

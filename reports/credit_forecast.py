@@ -53,8 +53,6 @@ class CreditForecast(models.AbstractModel):
         """Apply payment plans and promises to ``items`` (see the class): returns the items left
         at their predicted dates and the covered amounts as (amount, best/expected date, worst
         date or None for "plus the customer's maximum days late", commercial partner id)."""
-        if "credit.payment.plan" not in self.env:
-            return items, []
         company = self.env.company
         # sudo: the forecast covers every customer of the company, whoever owns the plan or promise
         plans = (

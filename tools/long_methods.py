@@ -1,4 +1,4 @@
-"""List the module's long functions and files (issue #15: no method over ~60 lines without a
+"""List the module's long functions and files (the structure rule: no method over ~60 lines without a
 reason in its docstring, no Python file over ~600 lines).
 
     python tools/long_methods.py [--max-lines 60] [--max-file-lines 600] [--all] [ROOT]
