@@ -13,6 +13,7 @@ from . import credit_statement_report
 from . import credit_partner_report
 from . import credit_dashboard
 from . import credit_worklist
+from . import credit_worklist_reasons
 from . import credit_problem_case
 from . import credit_problem_case_xlsx
 from . import credit_partner_escalation

@@ -76,7 +76,10 @@ class CreditKpi(models.AbstractModel):
     @api.model
     def _compute_months(self, month_starts, today=None, over_limit_now=None):
         """One KPI dict per month of ``month_starts`` (first days of months, ascending).
-        ``over_limit_now``: the number of customers over their limit now, when the caller has it."""
+        ``over_limit_now``: the number of customers over their limit now, when the caller has it.
+
+        Long: one query per KPI for all months, then one dict per month; the dict's keys are the
+        KPI definitions of the README, kept together so that they read as that list."""
         today = fields.Date.to_date(today) or fields.Date.context_today(self)
         month_starts = [fields.Date.to_date(start).replace(day=1) for start in month_starts]
         first, last = month_starts[0], month_starts[-1] + relativedelta(day=31)

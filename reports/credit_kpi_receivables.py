@@ -29,7 +29,10 @@ class CreditKpi(models.AbstractModel):
         customer's open credits, which offset its oldest (overdue) invoices first. So current +
         overdue = total + the credit balances of customers whose credits exceed their invoices.
         One query for all dates: lines and partials are summed per (customer, first date they
-        count at, first date they are overdue at), each date's figures are running sums of those."""
+        count at, first date they are overdue at), each date's figures are running sums of those.
+
+        Long: one SQL statement (lines, partials, running sums per date) and the loop that reads it;
+        split into pieces, the statement would no longer read as the one pass it is."""
         dates = sorted(set(dates))
         if not dates:
             return {}
@@ -143,7 +146,9 @@ class CreditKpi(models.AbstractModel):
         summed per customer and due date first), for the dashboard's bars. Only the items that
         can be open as of the date are read (open now, or settled by a reconciliation dated after
         it), as in the aging. Keys: those of ``BUCKETS``, ``credit`` (unapplied credits, negative)
-        and ``open`` (the total: buckets + credit = the receivable balance)."""
+        and ``open`` (the total: buckets + credit = the receivable balance).
+
+        Long: one SQL statement (candidates, partials, netting, buckets), as the aging report's."""
         as_of = fields.Date.to_date(as_of)
         self.env["account.move.line"].flush_model(
             [

@@ -465,7 +465,10 @@ class CreditProblemCase(models.Model):
             case.facts, case.next_step = case._get_texts()
 
     def _get_texts(self):
-        """(facts, next step) of this case, in the user's language."""
+        """(facts, next step) of this case, in the user's language.
+
+        Long: one pair of sentences per case type, flat, so that translators and readers see every
+        case's wording in one place."""
         self.ensure_one()
         currency = self.currency_id or self.env.company.currency_id
 
