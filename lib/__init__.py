@@ -5,4 +5,5 @@ what has no record of its own. Import them from here, not from a sibling model f
   as a SQL fragment (worklist, KPIs, aging, forecast, problem cases, limitation, exposure, dunning)
 - :mod:`.limitation`: end of the regular limitation period (§§195, 199 BGB), in Python and SQL
 - :mod:`.responsible`: the credit manager responsible for a customer
+- :mod:`.xlsx`: streamed XLSX workbooks with the module's formats (behind ``credit.xlsx.writer``)
 """
