@@ -87,7 +87,7 @@ class CreditWorklist(models.Model):
     def _query(self):
         return SQL(
             "WITH %s SELECT %s FROM %s WHERE %s",
-            SQL(",").join(SQL("%s AS (%s)", SQL.identifier(name), query) for name, query in self._with()),
+            SQL(",").join(SQL("%s AS (%s)", SQL(name), query) for name, query in self._with()),
             self._select(),
             self._from(),
             self._where(),
