@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from ..lib.protected_fields import drop_protected_defaults
 from .credit_dunning_pause_mixin import DUNNING_PAUSE_FIELDS
 
 # Server-side sentinel: code that has verified the user may change a credit profile (approval
@@ -56,22 +57,6 @@ CREDIT_PROFILE_FIELDS = PROTECTED_CREDIT_FIELDS | DUNNING_PAUSE_FIELDS | COMPUTE
 # Having one of these (in any company) makes a partner a customer with a credit profile: moving
 # it in the partner hierarchy is a Credit Manager's action.
 CREDIT_PROFILE_MARKERS = ("credit_limit_set", "credit_hold", "credit_rating_id")
-
-
-def drop_protected_defaults(records, values, protected, privileged):
-    """``default_get`` helper: a ``default_*`` context key or a personal default (ir.default)
-    must not pre-set a protected field for an unprivileged user. The field's own default (a
-    draft state, no approver...) is kept; any other default of a protected field is dropped."""
-    if privileged or records.env.su:
-        return values
-    for name in protected.intersection(values):
-        field = records._fields[name]
-        if field.default and not field.company_dependent:
-            value = field.convert_to_cache(field.default(records), records, validate=False)
-            values[name] = field.convert_to_write(value, records)
-        else:
-            del values[name]
-    return values
 
 
 CREDIT_READ_GROUPS = (
