@@ -448,9 +448,10 @@ def screens(ids):
         ("manager", "ratings", act + "credit_rating_action"),
         ("manager", "dunning-levels", act + "credit_dunning_level_action"),
         ("manager", "checks", act + "credit_check_action"),
-        ("manager", "settings", "/odoo/action-credit_control.credit_control_config_settings_action"),
     ]
-    return sales + collector + manager
+    # the settings are the administrator's (the Credit Manager has no Settings menu)
+    admin = [("admin", "settings", "/odoo/action-credit_control.credit_control_config_settings_action")]
+    return sales + collector + manager + admin
 
 
 PDFS = [
@@ -477,7 +478,7 @@ PDFS = [
     ),
 ]
 
-PATH_USER = {"sales": "sales", "collector": "credit", "manager": "credit"}
+PATH_USER = {"sales": "sales", "collector": "credit", "manager": "credit", "admin": "admin"}
 
 
 def main():
