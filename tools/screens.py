@@ -356,7 +356,10 @@ def demo_ids(admin):
     )
     ids["order_refused"] = first("sale.order", [("client_order_ref", "=", MARK + "-REFUSED")])
     ids["order_draft"] = first("sale.order", [("state", "in", ("draft", "sent"))])
-    ids["release_task"] = first("credit.task", [("task_type", "=", "release_request")])
+    # a release request still waiting (its release, override and refuse buttons), else any
+    ids["release_task"] = first(
+        "credit.task", [("task_type", "=", "release_request"), ("stage", "!=", "done")]
+    ) or first("credit.task", [("task_type", "=", "release_request")])
     ids["task"] = first("credit.task", [])
     ids["limit_request"] = first("credit.limit.request", [])
     ids["dunning_run"] = first("credit.dunning.run", [])
