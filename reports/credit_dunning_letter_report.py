@@ -86,7 +86,9 @@ class ReportDunningLetter(models.AbstractModel):
             lang=letter.recipient_id.lang or letter.partner_id.lang or self.env.lang
         ).env
         return {
-            "din5008": company.external_report_layout_id.key == DIN5008_LAYOUT,
+            # sudo: the layout is a view (ir.ui.view), readable by administrators only; a
+            # Credit Manager or collector previewing a proposed letter got HTTP 403 here
+            "din5008": company.sudo().external_report_layout_id.key == DIN5008_LAYOUT,
             "interest_info": self._get_interest_info(lang_env, letter, invoice_lines),
             "pages": self._paginate(rows),
             "qr_code": self._get_qr_code(letter, bank, total_list, references),

@@ -3,6 +3,8 @@ import os
 import re
 from datetime import timedelta
 
+import PyPDF2
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
@@ -236,3 +238,65 @@ class TestCreditReportsPdf(ManifestsReadMixin, DunningCommon, HttpCase):
         )
         self.assertEqual(action["type"], "ir.actions.report", "no 'configure your document layout' dialog")
         self.assertEqual(self.company.external_report_layout_id, self.env.ref("web.external_layout_standard"))
+
+    def _din5008_stand_in(self):
+        """Odoo's DIN 5008 layout as far as its page width goes (l10n_din5008 is not installed
+        in the test database): the article with a fixed width of 180 mm, as its CSS sets it."""
+        key = "l10n_din5008.external_layout_din5008"
+        view = self.env["ir.ui.view"].search([("key", "=", key)], limit=1) or self.env["ir.ui.view"].create(
+            {
+                "name": "DIN 5008 stand-in",
+                "type": "qweb",
+                "key": key,
+                "arch": """<t t-name="l10n_din5008.external_layout_din5008">
+                    <div class="din_page invoice_note article din_page_pdf"
+                         style="width: 180mm; margin-left: -1rem;">
+                        <table class="din_company_info"><tr>
+                            <td><div class="address" style="width: 85mm;"><t t-out="address"/></div></td>
+                            <td><t t-out="din5008_document_information"/></td>
+                        </tr></table>
+                        <h2 t-out="din5008_document_title"/>
+                        <t t-out="0"/>
+                    </div>
+                </t>""",
+            }
+        )
+        self.company.external_report_layout_id = view
+
+    def _right_edges(self, report, ids):
+        """Start (x, mm from the left page edge) of every text run on page 1."""
+        pdf = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf(report, ids)[0]
+        )
+        page = PyPDF2.PdfReader(io.BytesIO(pdf)).pages[0]
+        starts, start = [], {}
+
+        # as TestDunningLetterWindow._text_positions: the start of a run is the matrix of its
+        # first text-showing operator
+        def before(operator, operands, cm, tm):
+            if operator in (b"Tj", b"TJ") and "at" not in start:
+                start["at"] = (tm[4] * cm[0] + tm[5] * cm[2] + cm[4]) * 25.4 / 72
+
+        def visitor(text, cm, tm, font_dict, font_size):
+            if text.strip() and "at" in start:
+                starts.append(start["at"])
+            start.clear()
+
+        page.extract_text(visitor_operand_before=before, visitor_text=visitor)
+        return starts
+
+    def test_din5008_reports_use_the_text_width(self):
+        """With the DIN 5008 layout the statement and the credit report use the page's text
+        width (the right column ends near the 10 mm right margin), not 70 % of it: a wkhtmltopdf
+        without patched Qt printed the layout's 180 mm as 127 mm (a right margin of 60 mm)."""
+        self._din5008_stand_in()
+        for report in (STATEMENT, CREDIT_REPORT):
+            html = self.env["ir.actions.report"]._render_qweb_html(report, self.customer.ids)[0].decode()
+            self.assertIn(".din_page.din_page_pdf.article { width: auto !important;", html, report)
+            starts = self._right_edges(report, self.customer.ids)
+            self.assertTrue(starts, report)
+            # the amounts of the rightmost column start beyond 165 mm (A4: 210 mm wide); in
+            # 70 % of the width nothing started right of about 150 mm
+            self.assertGreater(max(starts), 165.0, f"{report}: rightmost text starts at {max(starts):.0f} mm")

@@ -209,6 +209,15 @@ class TestScreensFigures(CreditControlCommon):
         self.assertTrue(rows)
         self.assertTrue(all(rows.mapped("noupdate")), rows.filtered(lambda r: not r.noupdate).mapped("name"))
 
+    def test_settings_menu_only_for_who_may_open_it(self):
+        """Credit Control → Configuration → Settings opens res.config.settings (administrators
+        only): a Credit Manager does not see the menu instead of getting an access error."""
+        menu = self.env.ref("credit_control.credit_control_menu_settings")
+        self.assertEqual(menu.groups_id, self.env.ref("base.group_system"))
+        visible = self.env["ir.ui.menu"].with_user(self.credit_manager)._visible_menu_ids()
+        self.assertNotIn(menu.id, visible)
+        self.assertIn(self.env.ref("credit_control.credit_control_menu_config").id, visible)
+
     def test_problem_case_amounts_are_not_summed(self):
         self.assertIsNone(self.env["credit.problem.case"]._fields["amount"].aggregator)
 

@@ -208,9 +208,11 @@ def setup_scenario(base):
     partners = admin.call(
         "res.partner",
         "search_read",
-        [("parent_id", "=", False), ("customer_rank", ">", 0), ("use_partner_credit_limit", "=", True)],
-        fields=["credit_usage", "name", "user_id"],
+        [("parent_id", "=", False), ("customer_rank", ">", 0)],
+        fields=["credit_usage", "credit_has_limit", "name", "user_id"],
     )
+    # (use_partner_credit_limit is not stored: not searchable, the server logged an ERROR)
+    partners = [p for p in partners if p["credit_has_limit"]] or partners
     over = sorted(partners, key=lambda p: -p["credit_usage"])[0]
     sales_uid = sales.uid
     product = admin.call("product.product", "search", [("sale_ok", "=", True)], limit=1)[0]
@@ -354,7 +356,10 @@ def demo_ids(admin):
     )
     ids["order_refused"] = first("sale.order", [("client_order_ref", "=", MARK + "-REFUSED")])
     ids["order_draft"] = first("sale.order", [("state", "in", ("draft", "sent"))])
-    ids["release_task"] = first("credit.task", [("task_type", "=", "release_request")])
+    # a release request still waiting (its release, override and refuse buttons), else any
+    ids["release_task"] = first(
+        "credit.task", [("task_type", "=", "release_request"), ("stage", "!=", "done")]
+    ) or first("credit.task", [("task_type", "=", "release_request")])
     ids["task"] = first("credit.task", [])
     ids["limit_request"] = first("credit.limit.request", [])
     ids["dunning_run"] = first("credit.dunning.run", [])
@@ -446,9 +451,10 @@ def screens(ids):
         ("manager", "ratings", act + "credit_rating_action"),
         ("manager", "dunning-levels", act + "credit_dunning_level_action"),
         ("manager", "checks", act + "credit_check_action"),
-        ("manager", "settings", "/odoo/action-credit_control.credit_control_config_settings_action"),
     ]
-    return sales + collector + manager
+    # the settings are the administrator's (the Credit Manager has no Settings menu)
+    admin = [("admin", "settings", "/odoo/action-credit_control.credit_control_config_settings_action")]
+    return sales + collector + manager + admin
 
 
 PDFS = [
@@ -475,7 +481,7 @@ PDFS = [
     ),
 ]
 
-PATH_USER = {"sales": "sales", "collector": "credit", "manager": "credit"}
+PATH_USER = {"sales": "sales", "collector": "credit", "manager": "credit", "admin": "admin"}
 
 
 def main():
