@@ -2,7 +2,7 @@ from functools import partial
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_amount
+from odoo.tools import format_amount
 
 from .sale_order import CONFIRMED_STATES, CREDIT_OVERRIDE, _CreditChecked, _record_blocks_after_rollback
 
@@ -57,24 +57,21 @@ class SaleOrder(models.Model):
 
         Returns ``{"failures": [{"rule", "message"}], "released": bool, "exposure": dict,
         "amount": float, "preceding": float}``; amounts in company currency. With ``lock``, the
-        customer's row is updated first so that two transactions confirming orders of the same
-        customer are serialised (the second one fails with a serialization error and is retried
-        by Odoo, then sees the first order in the exposure). ``exclude_orders`` (default: this
-        order) are left out of the exposure; ``preceding`` is the amount of the orders checked
-        before this one in the same call (the rules see it added to this order's ``amount``,
-        default: the order total). An ``exposure`` computed before for the same customer and
-        exclusions is used as it is (neither locked nor read again), with the ``memo`` of the
-        rules of that check (``res.partner._credit_rule_memo``)."""
+        customer's row is updated (in the exposure's statement) so that two transactions
+        confirming orders of the same customer are serialised (the second one fails with a
+        serialization error and is retried by Odoo, then sees the first order in the exposure).
+        ``exclude_orders`` (default: this order) are left out of the exposure; ``preceding`` is
+        the amount of the orders checked before this one in the same call (the rules see it
+        added to this order's ``amount``, default: the order total). An ``exposure`` computed
+        before for the same customer and exclusions is used as it is (neither locked nor read
+        again), with the ``memo`` of the rules of that check (``res.partner._credit_rule_memo``)."""
         self.ensure_one()
         order = self.with_company(self.company_id)
         partner = order.partner_id.commercial_partner_id
         if exposure is None:
-            if lock:
-                self.env.cr.execute(
-                    SQL("UPDATE res_partner SET write_date = write_date WHERE id = %s", partner.id)
-                )
+            # with ``lock``, the customer's row is updated by the exposure statement itself
             exposure = partner._get_credit_exposure(
-                exclude_orders=exclude_orders if exclude_orders is not None else order._origin
+                exclude_orders=exclude_orders if exclude_orders is not None else order._origin, lock=lock
             )
         if amount is None:
             amount = order._credit_amount_company()
