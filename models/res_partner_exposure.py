@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_round
 
+from ..lib.open_items import open_receivable_where
 from .res_partner import CREDIT_READ_GROUPS
 
 
@@ -266,10 +267,9 @@ class ResPartner(models.Model):
         )
 
     def _credit_exposure_receivable_sql(self, params):
-        """Open posted receivables, split into overdue (past-due debit items) and the rest:
-        residual in company and in the line's currency (two plain sums; the line's currency
-        picks one); the receivable accounts as an array, so that the covering index on open
-        items (``credit_control_aml_open_item_idx``) filters them without a join."""
+        """Open receivable items (``lib.open_items``, written for the covering index on open
+        items), split into overdue (past-due debit items) and the rest: residual in company and
+        in the line's currency (two plain sums; the line's currency picks one)."""
         return SQL(
             """
             SELECT 'receivable' AS key, p.commercial_partner_id AS partner_id, l.currency_id,
@@ -278,16 +278,13 @@ class ResPartner(models.Model):
                    MIN(l.date_maturity) AS min_due
               FROM account_move_line l
               JOIN res_partner p ON p.id = l.partner_id
-             WHERE p.commercial_partner_id IN %(partner_ids)s
-               AND l.account_id = ANY(ARRAY(
-                       SELECT id FROM account_account WHERE account_type = 'asset_receivable'))
-               AND l.company_id = %(company_id)s
-               AND l.parent_state = 'posted'
-               AND NOT l.reconciled
-               AND (l.amount_residual <> 0 OR l.amount_residual_currency <> 0)
+             WHERE %(open_items)s
           GROUP BY 2, 3, 4
             """,
-            **{key: params[key] for key in ("today", "partner_ids", "company_id")},
+            today=params["today"],
+            open_items=open_receivable_where(
+                company_id=params["company_id"], partner_ids=params["partner_ids"]
+            ),
         )
 
     def _credit_exposure_draft_invoices_sql(self, params):
