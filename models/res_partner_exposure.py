@@ -207,6 +207,8 @@ class ResPartner(models.Model):
            as ``res.currency._get_rates`` reads it;
         3. a ``limit`` row per commercial partner: its own limit (amount) and whether it is set
            (overdue column), read from the rows the lock updates when ``lock`` is set.
+
+        Long for the one statement it writes (its pieces are methods of their own).
         """
         params = {
             "today": today,
