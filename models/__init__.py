@@ -11,6 +11,8 @@ from . import res_partner_dunning
 from . import res_partner_collections
 from . import credit_decision
 from . import sale_order
+from . import sale_order_credit_check
+from . import sale_order_release
 from . import sale_order_line
 from . import credit_base_rate
 from . import credit_dunning_level

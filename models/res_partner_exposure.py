@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_round
 
+from ..lib.open_items import open_receivable_where
 from .res_partner import CREDIT_READ_GROUPS
 
 
@@ -129,40 +130,46 @@ class ResPartner(models.Model):
         return action
 
     # === BUSINESS METHODS === #
-    def _get_credit_exposure(self, exclude_orders=None, exclude_moves=None):
+    def _get_credit_exposure(self, exclude_orders=None, exclude_moves=None, lock=False):
         """Exposure of this customer (its commercial partner and all contacts) in the current
-        company, in company currency. See :meth:`_get_credit_exposures` for the keys."""
+        company, in company currency. See :meth:`_get_credit_exposures` for the keys and
+        ``lock``."""
         self.ensure_one()
-        return self._get_credit_exposures(exclude_orders=exclude_orders, exclude_moves=exclude_moves)[
-            self.commercial_partner_id.id
-        ]
+        return self._get_credit_exposures(
+            exclude_orders=exclude_orders, exclude_moves=exclude_moves, lock=lock
+        )[self.commercial_partner_id.id]
 
-    def _get_credit_exposures(self, exclude_orders=None, exclude_moves=None):
+    def _get_credit_exposures(self, exclude_orders=None, exclude_moves=None, lock=False):
         """Exposure per commercial partner id of ``self``, in the current company's currency.
 
-        Set-based: one query of three aggregates (posted receivables, draft invoices, uninvoiced
-        sale orders), one currency-rate query (when an amount is in another currency) and the
-        limits in force, whatever the number of partners or open items.
-        Foreign-currency amounts are converted at today's rate. Keys: ``receivable`` (open
-        posted items; credit notes and unreconciled payments reduce it), ``overdue`` (past-due
-        open debit items), ``overdue_days`` (age of the oldest overdue item), ``draft_invoices``,
+        Set-based: one statement, whatever the number of partners or open items: the three
+        aggregates (posted receivables, draft invoices, uninvoiced sale orders), today's rate
+        of every currency they are in and the limits in force. Foreign-currency amounts are
+        converted at today's rate. With ``lock``, the commercial partners' rows are updated in
+        the same statement, so that two transactions checking the same customer are serialised
+        (the second one fails with a serialization error and is retried; see
+        ``sale.order._credit_check``). Keys: ``receivable`` (open posted items; credit notes and
+        unreconciled payments reduce it), ``overdue`` (past-due open debit items),
+        ``overdue_days`` (age of the oldest overdue item), ``draft_invoices``,
         ``uninvoiced_orders`` (taxes included), ``total``, ``limit`` (None = no limit),
         ``available`` (None = unlimited), ``usage`` (percent of the limit), ``over_limit``.
         """
         company = self.env.company
-        currency = company.currency_id
         today = fields.Date.context_today(self)
         commercial = self.commercial_partner_id
-        partner_ids = tuple(commercial.ids) or (0,)
-        exclude_order_ids = tuple(exclude_orders.ids) if exclude_orders else (0,)
-        exclude_move_ids = tuple(exclude_moves.ids) if exclude_moves else (0,)
-        buckets = {}  # (partner_id, key) -> {currency_id: amount}
+        self._credit_exposure_flush()
+        query = self._credit_exposure_query(
+            commercial, company, today, exclude_orders=exclude_orders, exclude_moves=exclude_moves, lock=lock
+        )
+        figures = self._credit_exposure_figures(self.env.execute_query(query), company)
+        limit_fallback = self._fields["credit_limit"].get_company_dependent_fallback(self)
+        return {
+            pid: self._credit_exposure_values(pid, figures, company, today, limit_fallback)
+            for pid in commercial.ids
+        }
 
-        def add(partner_id, key, currency_id, amount):
-            if amount:
-                per_currency = buckets.setdefault((partner_id, key), {})
-                per_currency[currency_id] = per_currency.get(currency_id, 0.0) + amount
-
+    def _credit_exposure_flush(self):
+        """Flush what the exposure statement reads."""
         self.env["account.move.line"].flush_model(
             [
                 "amount_residual",
@@ -184,33 +191,108 @@ class ResPartner(models.Model):
             ["qty_invoiced", "product_uom_qty", "price_total", "display_type"]
         )
         self.env["sale.order"].flush_model(["state", "partner_id", "company_id", "currency_id"])
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["res.partner"].flush_model(["commercial_partner_id", "credit_limit", "credit_limit_set"])
+        self.env["res.currency.rate"].flush_model(["rate", "currency_id", "company_id", "name"])
 
-        # one statement, three aggregates (round trips are most of the cost of a small check):
-        # 1. open posted receivables, split into overdue (past-due debit items) and the rest:
-        #    residual in company and in the line's currency (two plain sums; the line's currency
-        #    picks one below); the receivable accounts as an array, so that the covering index
-        #    on open items (credit_control_aml_open_item_idx) filters them without a join
-        # 2. draft customer invoices (with taxes), whether or not they come from a sale order
-        # 3. confirmed sale orders: the ordered quantity not yet on any invoice (a draft invoice
-        #    counts above), valued at the line's total with taxes
-        rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT 'receivable', p.commercial_partner_id, l.currency_id,
-                   l.date_maturity < %(today)s AND l.amount_residual > 0,
-                   SUM(l.amount_residual), SUM(l.amount_residual_currency), MIN(l.date_maturity)
+    def _credit_exposure_query(
+        self, commercial, company, today, exclude_orders=None, exclude_moves=None, lock=False
+    ):
+        """The exposure statement (round trips are most of the cost of a small check): rows of
+        ``(key, partner, currency, overdue, amount, amount in currency, oldest due date, rate)``.
+
+        1. the aggregates (:meth:`_credit_exposure_receivable_sql`,
+           :meth:`_credit_exposure_draft_invoices_sql`,
+           :meth:`_credit_exposure_uninvoiced_orders_sql`);
+        2. a ``rate`` row per currency of these rows and for the company currency: today's rate,
+           as ``res.currency._get_rates`` reads it;
+        3. a ``limit`` row per commercial partner: its own limit (amount) and whether it is set
+           (overdue column), read from the rows the lock updates when ``lock`` is set.
+
+        Long for the one statement it writes (its pieces are methods of their own).
+        """
+        params = {
+            "today": today,
+            "partner_ids": tuple(commercial.ids) or (0,),
+            "company_id": company.id,
+            "exclude_move_ids": tuple(exclude_moves.ids) if exclude_moves else (0,),
+            "exclude_order_ids": tuple(exclude_orders.ids) if exclude_orders else (0,),
+        }
+        rate = SQL(
+            """COALESCE((SELECT r.rate FROM res_currency_rate r
+                          WHERE r.currency_id = c.id AND r.name <= %s
+                            AND (r.company_id IS NULL OR r.company_id = %s)
+                       ORDER BY r.company_id, r.name DESC
+                          LIMIT 1), 1.0)""",
+            today,
+            company.root_id.id,
+        )
+        limits = SQL(
+            "SELECT id, credit_limit, credit_limit_set FROM res_partner WHERE id IN %s", params["partner_ids"]
+        )
+        lock_sql = SQL()
+        if lock:
+            lock_sql = SQL(
+                """locked AS (
+                UPDATE res_partner SET write_date = write_date WHERE id IN %s
+             RETURNING id, credit_limit, credit_limit_set
+            ),""",
+                params["partner_ids"],
+            )
+            limits = SQL("SELECT id, credit_limit, credit_limit_set FROM locked")
+        return SQL(
+            """
+            WITH %(lock)s items AS (
+                %(receivable)s
+             UNION ALL
+                %(draft_invoices)s
+             UNION ALL
+                %(uninvoiced_orders)s
+            )
+            SELECT i.*, NULL FROM items i
+             UNION ALL
+            SELECT 'rate', NULL, c.id, NULL, NULL, NULL, NULL, %(rate)s
+              FROM res_currency c
+             WHERE c.id IN (SELECT currency_id FROM items) OR c.id = %(company_currency_id)s
+             UNION ALL
+            SELECT 'limit', l.id, NULL, (l.credit_limit_set->>%(company_key)s)::boolean,
+                   (l.credit_limit->>%(company_key)s)::numeric, NULL, NULL, NULL
+              FROM (%(limits)s) l
+            """,
+            lock=lock_sql,
+            limits=limits,
+            receivable=self._credit_exposure_receivable_sql(params),
+            draft_invoices=self._credit_exposure_draft_invoices_sql(params),
+            uninvoiced_orders=self._credit_exposure_uninvoiced_orders_sql(params),
+            rate=rate,
+            company_currency_id=company.currency_id.id,
+            company_key=str(company.id),
+        )
+
+    def _credit_exposure_receivable_sql(self, params):
+        """Open receivable items (``lib.open_items``, written for the covering index on open
+        items), split into overdue (past-due debit items) and the rest: residual in company and
+        in the line's currency (two plain sums; the line's currency picks one)."""
+        return SQL(
+            """
+            SELECT 'receivable' AS key, p.commercial_partner_id AS partner_id, l.currency_id,
+                   l.date_maturity < %(today)s AND l.amount_residual > 0 AS overdue,
+                   SUM(l.amount_residual) AS amount, SUM(l.amount_residual_currency) AS amount_currency,
+                   MIN(l.date_maturity) AS min_due
               FROM account_move_line l
               JOIN res_partner p ON p.id = l.partner_id
-             WHERE p.commercial_partner_id IN %(partner_ids)s
-               AND l.account_id = ANY(ARRAY(
-                       SELECT id FROM account_account WHERE account_type = 'asset_receivable'))
-               AND l.company_id = %(company_id)s
-               AND l.parent_state = 'posted'
-               AND NOT l.reconciled
-               AND (l.amount_residual <> 0 OR l.amount_residual_currency <> 0)
+             WHERE %(open_items)s
           GROUP BY 2, 3, 4
-         UNION ALL
+            """,
+            today=params["today"],
+            open_items=open_receivable_where(
+                company_id=params["company_id"], partner_ids=params["partner_ids"]
+            ),
+        )
+
+    def _credit_exposure_draft_invoices_sql(self, params):
+        """Draft customer invoices (with taxes), whether or not they come from a sale order."""
+        return SQL(
+            """
             SELECT 'draft_invoices', m.commercial_partner_id, m.currency_id, FALSE,
                    SUM(CASE WHEN m.move_type = 'out_refund' THEN -l.price_total ELSE l.price_total END),
                    NULL, NULL
@@ -223,7 +305,15 @@ class ResPartner(models.Model):
                AND m.id NOT IN %(exclude_move_ids)s
                AND l.display_type = 'product'
           GROUP BY 2, 3
-         UNION ALL
+            """,
+            **{key: params[key] for key in ("partner_ids", "company_id", "exclude_move_ids")},
+        )
+
+    def _credit_exposure_uninvoiced_orders_sql(self, params):
+        """Confirmed sale orders: the ordered quantity not yet on any invoice (a draft invoice
+        counts as a draft invoice), valued at the line's total with taxes."""
+        return SQL(
+            """
             SELECT 'uninvoiced_orders', p.commercial_partner_id, so.currency_id, FALSE,
                    SUM(sol.price_total * GREATEST(sol.product_uom_qty - sol.qty_invoiced, 0)
                        / sol.product_uom_qty),
@@ -240,70 +330,89 @@ class ResPartner(models.Model):
                AND sol.qty_invoiced < sol.product_uom_qty
           GROUP BY 2, 3
             """,
-                today=today,
-                partner_ids=partner_ids,
-                company_id=company.id,
-                exclude_move_ids=exclude_move_ids,
-                exclude_order_ids=exclude_order_ids,
-            )
+            **{key: params[key] for key in ("partner_ids", "company_id", "exclude_order_ids")},
         )
-        oldest = {}
-        for key, partner_id, currency_id, overdue, amount, amount_currency, min_due in rows:
+
+    def _credit_exposure_figures(self, rows, company):
+        """The rows of the exposure statement gathered: ``amounts`` per (partner id, key) per
+        currency id (``receivable``, ``overdue``, ``draft_invoices``, ``uninvoiced_orders``),
+        ``oldest`` overdue due date per partner id, ``rates`` per currency id (today's) and
+        ``limits`` per partner id as ``(own limit, limit set)``."""
+        currency = company.currency_id
+        amounts, oldest, rates, limits = {}, {}, {}, {}
+
+        def add(partner_id, key, currency_id, amount):
+            if amount:
+                per_currency = amounts.setdefault((partner_id, key), {})
+                per_currency[currency_id] = per_currency.get(currency_id, 0.0) + amount
+
+        for key, partner_id, currency_id, flag, amount, amount_currency, min_due, rate in rows:
+            if key == "limit":
+                limits[partner_id] = (amount, flag)
+                continue
+            if key == "rate":
+                rates[currency_id] = rate
+                continue
             if key != "receivable":
                 add(partner_id, key, currency_id, amount or 0.0)
                 continue
             residual = (amount if currency_id == currency.id else amount_currency) or 0.0
             add(partner_id, "receivable", currency_id, residual)
-            if overdue:
+            if flag:
                 add(partner_id, "overdue", currency_id, residual)
                 if min_due and (partner_id not in oldest or min_due < oldest[partner_id]):
                     oldest[partner_id] = min_due
+        return {"amounts": amounts, "oldest": oldest, "rates": rates, "limits": limits}
 
-        # convert every other currency at today's rate in one query (none when all amounts are
-        # in company currency, as for most customers)
-        currency_ids = {cid for amounts in buckets.values() for cid in amounts} | {currency.id}
-        if currency_ids == {currency.id}:
-            rates = {currency.id: 1.0}
-        else:
-            rates = self.env["res.currency"].browse(currency_ids)._get_rates(company, today)
+    def _credit_exposure_values(self, partner_id, figures, company, today, limit_fallback):
+        """The exposure dict of one commercial partner (keys: see :meth:`_get_credit_exposures`)
+        from the gathered ``figures`` (:meth:`_credit_exposure_figures`)."""
+        currency = company.currency_id
+        digits = currency.decimal_places
+        rates = figures["rates"]
         company_rate = rates.get(currency.id) or 1.0
 
-        digits = currency.decimal_places
-
-        def total_of(partner_id, key):
-            amounts = buckets.get((partner_id, key))
-            if not amounts:
+        def total_of(key):
+            per_currency = figures["amounts"].get((partner_id, key))
+            if not per_currency:
                 return 0.0
-            value = sum(amount * company_rate / (rates.get(cid) or 1.0) for cid, amount in amounts.items())
+            value = sum(
+                amount * company_rate / (rates.get(cid) or 1.0) for cid, amount in per_currency.items()
+            )
             return float_round(value, precision_digits=digits)
 
-        limits = commercial._credit_limits_in_force()
-        result = {}
-        for pid in commercial.ids:
-            receivable = total_of(pid, "receivable")
-            draft_invoices = total_of(pid, "draft_invoices")
-            uninvoiced_orders = total_of(pid, "uninvoiced_orders")
-            total = float_round(receivable + draft_invoices + uninvoiced_orders, precision_digits=digits)
-            limit = limits[pid]
-            exposure = {
-                "currency": currency,
-                "receivable": receivable,
-                "overdue": total_of(pid, "overdue"),
-                "overdue_days": (today - oldest[pid]).days if pid in oldest else 0,
-                "draft_invoices": draft_invoices,
-                "uninvoiced_orders": uninvoiced_orders,
-                "total": total,
-                "limit": limit,
-                "available": None,
-                "usage": None,
-                "over_limit": False,
-            }
-            if limit is not None:
-                exposure["available"] = float_round(limit - total, precision_digits=digits)
-                exposure["usage"] = 100.0 * total / limit if limit else (100.0 if total > 0 else 0.0)
-                exposure["over_limit"] = float_round(total - limit, precision_digits=digits) > 0
-            result[pid] = exposure
-        return result
+        receivable = total_of("receivable")
+        draft_invoices = total_of("draft_invoices")
+        uninvoiced_orders = total_of("uninvoiced_orders")
+        total = float_round(receivable + draft_invoices + uninvoiced_orders, precision_digits=digits)
+        limit = self._credit_limit_of(*figures["limits"].get(partner_id, (None, False)), limit_fallback)
+        oldest = figures["oldest"].get(partner_id)
+        exposure = {
+            "currency": currency,
+            "receivable": receivable,
+            "overdue": total_of("overdue"),
+            "overdue_days": (today - oldest).days if oldest else 0,
+            "draft_invoices": draft_invoices,
+            "uninvoiced_orders": uninvoiced_orders,
+            "total": total,
+            "limit": limit,
+            "available": None,
+            "usage": None,
+            "over_limit": False,
+        }
+        if limit is not None:
+            exposure["available"] = float_round(limit - total, precision_digits=digits)
+            exposure["usage"] = 100.0 * total / limit if limit else (100.0 if total > 0 else 0.0)
+            exposure["over_limit"] = float_round(total - limit, precision_digits=digits) > 0
+        return exposure
+
+    @api.model
+    def _credit_limit_of(self, limit, limit_set, limit_fallback):
+        """The limit in force from a partner's per-company ``credit_limit`` and
+        ``credit_limit_set`` values and the company's default limit (None = no limit)."""
+        if limit_set:
+            return limit_fallback if limit is None else limit
+        return limit_fallback or None
 
     def _credit_limits_in_force(self):
         """The credit limit in force per commercial partner id of ``self`` in the current company
@@ -329,10 +438,6 @@ class ResPartner(models.Model):
                 partner_ids=tuple(commercial.ids),
             )
         )
-        limits = {}
-        for pid, limit, limit_set in rows:
-            if limit_set:
-                limits[pid] = limit_fallback if limit is None else limit
-            else:
-                limits[pid] = limit_fallback or None
-        return limits
+        return {
+            pid: self._credit_limit_of(limit, limit_set, limit_fallback) for pid, limit, limit_set in rows
+        }
