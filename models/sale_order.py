@@ -56,6 +56,32 @@ class _CreditChecked:
         self.key = order._credit_checked_key()
 
 
+def check_computed_vals(records, vals):
+    """Amounts and quantities the ORM computes (order totals, line totals, invoiced quantities)
+    feed the credit check: no client writes them (an order's total set to 1 by RPC would pass
+    any limit). Stored computed fields without an inverse are refused for all but the superuser."""
+    if records.env.su:
+        return
+    fields_ = records._fields
+    written = [
+        name
+        for name in vals
+        if name in fields_
+        and fields_[name].compute
+        and fields_[name].store
+        and fields_[name].readonly
+        and not fields_[name].inverse
+    ]
+    if written:
+        raise AccessError(
+            records.env._(
+                "%(model)s: %(fields)s are computed and cannot be written.",
+                model=records._description,
+                fields=", ".join(sorted(fields_[name].get_description(records.env)["string"] for name in written)),
+            )
+        )
+
+
 def _record_blocks_after_rollback(registry, uid, entries):
     """``cr.postrollback`` hook: the transaction that raised the credit block is rolled back
     (its locks are released); write the block decisions in a transaction of their own."""
@@ -204,6 +230,8 @@ class SaleOrder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            check_computed_vals(self, vals)
         if not self.env.su and not self._credit_privileged():
             for vals in vals_list:
                 if any(vals[fname] for fname in ORDER_PROTECTED_FIELDS.intersection(vals)):
@@ -218,6 +246,7 @@ class SaleOrder(models.Model):
         return orders
 
     def write(self, vals):
+        check_computed_vals(self, vals)
         # the block fields are written by the credit check and the credit team's wizards only
         if ORDER_PROTECTED_FIELDS.intersection(vals) and not self.env.su and not self._credit_privileged():
             raise self._credit_protected_error()
@@ -265,6 +294,7 @@ class SaleOrder(models.Model):
         return (
             self.partner_id.commercial_partner_id.id,
             self.company_id.id,
+            (self.payment_term_id.id, self.partner_invoice_id.commercial_partner_id.id),
             self._credit_amount_company(),
         )
 
@@ -619,11 +649,21 @@ class SaleOrder(models.Model):
 
     def _credit_is_paid(self):
         """Paid in full through payment transactions (Odoo confirms such orders itself, as
-        superuser): no credit is given, so no credit rule applies."""
+        superuser): no credit is given, so no credit rule applies. Only for that superuser
+        confirmation, and only the customer's own transactions in the order's currency count: a
+        user may link any transaction to an order (``transaction_ids``)."""
         self.ensure_one()
-        return bool(self.amount_total) and (
-            self.currency_id.compare_amounts(self.amount_paid or 0.0, self.amount_total) >= 0
+        if not (self.env.su and self.amount_total):
+            return False
+        customer = self.partner_id.commercial_partner_id
+        paid = sum(
+            tx.amount
+            for tx in self.transaction_ids
+            if tx.state in ("authorized", "done")
+            and tx.partner_id.commercial_partner_id == customer
+            and tx.currency_id == self.currency_id
         )
+        return self.currency_id.compare_amounts(paid, self.amount_total) >= 0
 
     def _credit_release_problems(self, binding_only=False):
         """Why the release of this order does not cover it (empty: it does)."""
@@ -735,6 +775,7 @@ class SaleOrder(models.Model):
         if self.env.context.get("credit_override") is CREDIT_OVERRIDE:
             return
         orders = self.filtered(lambda o: o.partner_id and o.company_id.credit_check_sale)
+        orders._credit_check_invoice_address()
         checked = self.env.context.get("credit_checked")
         if (
             isinstance(checked, _CreditChecked)
@@ -779,6 +820,26 @@ class SaleOrder(models.Model):
                     preceding += check["amount"]
         return blocked
 
+    def _credit_check_invoice_address(self):
+        """The check is about the customer who is invoiced: an order's invoice address must
+        belong to its customer (commercial entity), else another customer (on hold, over its
+        limit) would get credit unchecked. A Credit Manager confirms such an order (override)."""
+        if self.env.context.get("credit_override") is CREDIT_OVERRIDE:
+            return
+        for order in self:
+            invoiced = order.partner_invoice_id.commercial_partner_id
+            if invoiced and invoiced != order.partner_id.commercial_partner_id:
+                raise UserError(
+                    _(
+                        "%(order)s cannot be confirmed (credit control): its invoice address "
+                        "%(address)s belongs to another customer than %(customer)s. Invoice the "
+                        "customer itself, or ask a Credit Manager to confirm it.",
+                        order=order.name,
+                        address=order.partner_invoice_id.display_name,
+                        customer=order.partner_id.commercial_partner_id.display_name,
+                    )
+                )
+
     def _credit_check_growth(self, before):
         """Confirmed orders after a change: an order whose amount grew (in company currency)
         or that moved to another commercial customer or company is checked like a new order
@@ -786,16 +847,20 @@ class SaleOrder(models.Model):
         Decreases always pass."""
         to_check = self.browse()
         for order in self.exists():
-            partner_id, company_id, amount = before[order.id]
-            moved = (partner_id, company_id) != (
+            partner_id, company_id, term_id, amount = before[order.id]
+            # another payment term or invoiced customer counts as a move: the check passed for
+            # the ones it saw
+            moved = (partner_id, company_id, term_id) != (
                 order.partner_id.commercial_partner_id.id,
                 order.company_id.id,
+                (order.payment_term_id.id, order.partner_invoice_id.commercial_partner_id.id),
             )
             grown = order.company_id.currency_id.compare_amounts(order._credit_amount_company(), amount) > 0
             if (moved or grown) and order.state in CONFIRMED_STATES:
                 to_check |= order
         if not to_check:
             return
+        to_check._credit_check_invoice_address()
         to_check.flush_recordset()
         to_check.order_line.flush_recordset()
         blocked = to_check._credit_check_grouped(
