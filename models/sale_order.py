@@ -617,13 +617,11 @@ class SaleOrder(models.Model):
         return responsible_credit_manager(self.env, self.partner_id.commercial_partner_id, self.company_id)
 
     def _credit_amount_company(self):
-        """Order total in company currency at the order date."""
+        """Order total in company currency at today's rate, as the exposure counts it (not at
+        the order date: a salesperson sets that date, and with it the rate)."""
         self.ensure_one()
         return self.currency_id._convert(
-            self.amount_total,
-            self.company_id.currency_id,
-            self.company_id,
-            fields.Date.to_date(self.date_order) or fields.Date.context_today(self),
+            self.amount_total, self.company_id.currency_id, self.company_id, fields.Date.context_today(self)
         )
 
     def _credit_open_amount_company(self):
