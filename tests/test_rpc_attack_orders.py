@@ -97,6 +97,20 @@ class TestAttackOrders(AttackOrdersCommon):
             small.order_line.with_user(self.sales_user).write({"qty_invoiced": 1.0})
         self.assertEqual(self.customer._get_credit_exposure()["uninvoiced_orders"], 900.0)
 
+    def test_order_valued_at_todays_rate_not_its_date(self):
+        """The salesperson sets the order date: a date back when the order's currency was worth
+        a tenth does not make an order of 5,000 (company currency today) look like 500."""
+        other = self.setup_other_currency(
+            "EUR", rates=[("2016-01-01", 10.0), (str(self.today.replace(day=1, month=1)), 1.0)]
+        )
+        pricelist = self.env["product.pricelist"].create({"name": "EUR", "currency_id": other.id})
+        order = self._order(5000.0, pricelist_id=pricelist.id)
+        order.with_user(self.sales_user).write({"date_order": "2016-06-01 10:00:00"})
+        self.assertAlmostEqual(order._credit_check()["amount"], 5000.0)
+        with self.assertRaisesRegex(UserError, "exceeds the credit limit"):
+            order.with_user(self.sales_user).action_confirm()
+        self.assertEqual(order.state, "draft")
+
     def test_payment_term_switched_after_confirmation(self):
         """Confirmed on the prepayment term (the limit rule lets a prepaid order through), then
         switched to 30 days: the change is checked like a new order."""
