@@ -236,9 +236,7 @@ class CreditDispute(models.Model):
             and not self.env.su
             and not self.env.user.has_group("credit_control.credit_control_group_user")
         ):
-            raise AccessError(
-                _("Only the credit team reopens a rejected dispute: it pauses dunning again.")
-            )
+            raise AccessError(_("Only the credit team reopens a rejected dispute: it pauses dunning again."))
         workflow_write(self, {"state": "open", "date_closed": False})
         self._open_tasks()
         return True

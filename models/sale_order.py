@@ -73,11 +73,12 @@ def check_computed_vals(records, vals):
         and not fields_[name].inverse
     ]
     if written:
+        labels = sorted(fields_[name].get_description(records.env)["string"] for name in written)
         raise AccessError(
             records.env._(
                 "%(model)s: %(fields)s are computed and cannot be written.",
                 model=records._description,
-                fields=", ".join(sorted(fields_[name].get_description(records.env)["string"] for name in written)),
+                fields=", ".join(labels),
             )
         )
 
