@@ -111,6 +111,28 @@ class TestAttackOrders(AttackOrdersCommon):
             order.with_user(self.sales_user).action_confirm()
         self.assertEqual(order.state, "draft")
 
+    def test_invoice_cannot_pose_as_dunning_charges(self):
+        """With "Check Invoices on Posting", the charge invoices of dunning letters skip the
+        check: an accountant cannot mark an ordinary invoice as one (create, default_* key,
+        write), so posting it for a customer on hold stays refused."""
+        self.company.credit_check_invoice = True
+        self._hold()
+        Move = self.env["account.move"].with_user(self.collector)
+        vals = {
+            "move_type": "out_invoice",
+            "partner_id": self.customer.id,
+            "invoice_line_ids": [Command.create({"name": "Goods", "price_unit": 500.0, "tax_ids": []})],
+        }
+        with self.assertRaisesRegex(AccessError, "Only a dunning run invoices the charges"):
+            Move.create({**vals, "credit_dunning_charge_letter_id": 1})
+        invoice = Move.with_context(default_credit_dunning_charge_letter_id=1).create(vals)
+        self.assertFalse(invoice.credit_dunning_charge_letter_id)
+        with self.assertRaisesRegex(AccessError, "Only a dunning run invoices the charges"):
+            invoice.write({"credit_dunning_charge_letter_id": 1})
+        with self.assertRaisesRegex(UserError, "Insolvency filed"):
+            invoice.action_post()
+        self.assertEqual(invoice.state, "draft")
+
     def test_payment_term_switched_after_confirmation(self):
         """Confirmed on the prepayment term (the limit rule lets a prepaid order through), then
         switched to 30 days: the change is checked like a new order."""
