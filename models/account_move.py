@@ -115,7 +115,24 @@ class AccountMove(models.Model):
                 )
 
     # === CRUD === #
+    @api.model_create_multi
+    def create(self, vals_list):
+        # only the dunning marks an invoice as a letter's charges (such invoices skip the credit
+        # check on posting): not a create, nor a default_* context key of anybody else
+        if self.env.context.get("credit_dunning_write") is not DUNNING_WRITE and not self.env.su:
+            if any(vals.get("credit_dunning_charge_letter_id") for vals in vals_list):
+                raise AccessError(_("Only a dunning run invoices the charges of a dunning letter."))
+            if self.env.context.get("default_credit_dunning_charge_letter_id"):
+                self = self.with_context(default_credit_dunning_charge_letter_id=False)  # noqa: PLW0642
+        return super().create(vals_list)
+
     def write(self, vals):
+        if (
+            "credit_dunning_charge_letter_id" in vals
+            and self.env.context.get("credit_dunning_write") is not DUNNING_WRITE
+            and not self.env.su
+        ):
+            raise AccessError(_("Only a dunning run invoices the charges of a dunning letter."))
         if (
             DUNNING_PROTECTED_FIELDS.intersection(vals)
             and self.env.context.get("credit_dunning_write") is not DUNNING_WRITE

@@ -228,6 +228,14 @@ class CreditDispute(models.Model):
 
     def action_reopen(self):
         self._check_state(("resolved", "rejected"))
+        # a rejection ended the dunning pause of a dispute: only the credit team pauses again
+        rejected = self.filtered(lambda d: d.state == "rejected")
+        if (
+            rejected
+            and not self.env.su
+            and not self.env.user.has_group("credit_control.credit_control_group_user")
+        ):
+            raise AccessError(_("Only the credit team reopens a rejected dispute: it pauses dunning again."))
         workflow_write(self, {"state": "open", "date_closed": False})
         self._open_tasks()
         return True

@@ -399,7 +399,9 @@ class CreditDunningLetter(models.Model):
                         interest_until[letter.dunning_date] |= line.move_id
         if not vals_list:
             return self.env["account.move"]
-        invoices = self.env["account.move"].create(vals_list)
+        invoices = (
+            self.env["account.move"].with_context(credit_dunning_write=DUNNING_WRITE).create(vals_list)
+        ).with_env(self.env)
         invoices.action_post()
         for date, moves in interest_until.items():
             moves.with_context(credit_dunning_write=DUNNING_WRITE, skip_invoice_sync=True).write(

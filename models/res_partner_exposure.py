@@ -290,20 +290,22 @@ class ResPartner(models.Model):
         )
 
     def _credit_exposure_draft_invoices_sql(self, params):
-        """Draft customer invoices (with taxes), whether or not they come from a sale order."""
+        """Draft customer invoices (with taxes), whether or not they come from a sale order; each
+        invoice counts at 0 or more (a draft credit note never frees credit)."""
         return SQL(
             """
-            SELECT 'draft_invoices', m.commercial_partner_id, m.currency_id, FALSE,
-                   SUM(CASE WHEN m.move_type = 'out_refund' THEN -l.price_total ELSE l.price_total END),
-                   NULL, NULL
-              FROM account_move m
-              JOIN account_move_line l ON l.move_id = m.id
-             WHERE m.commercial_partner_id IN %(partner_ids)s
-               AND m.company_id = %(company_id)s
-               AND m.state = 'draft'
-               AND m.move_type IN ('out_invoice', 'out_refund')
-               AND m.id NOT IN %(exclude_move_ids)s
-               AND l.display_type = 'product'
+            SELECT 'draft_invoices', d.commercial_partner_id, d.currency_id, FALSE,
+                   SUM(GREATEST(d.amount, 0)), NULL, NULL
+              FROM (SELECT m.commercial_partner_id, m.currency_id, SUM(l.price_total) AS amount
+                      FROM account_move m
+                      JOIN account_move_line l ON l.move_id = m.id
+                     WHERE m.commercial_partner_id IN %(partner_ids)s
+                       AND m.company_id = %(company_id)s
+                       AND m.state = 'draft'
+                       AND m.move_type = 'out_invoice'
+                       AND m.id NOT IN %(exclude_move_ids)s
+                       AND l.display_type = 'product'
+                  GROUP BY m.id) d
           GROUP BY 2, 3
             """,
             **{key: params[key] for key in ("partner_ids", "company_id", "exclude_move_ids")},
@@ -311,23 +313,26 @@ class ResPartner(models.Model):
 
     def _credit_exposure_uninvoiced_orders_sql(self, params):
         """Confirmed sale orders: the ordered quantity not yet on any invoice (a draft invoice
-        counts as a draft invoice), valued at the line's total with taxes."""
+        counts as a draft invoice), valued at the line's total with taxes; each order at 0 or more
+        (an order of a negative total never frees credit)."""
         return SQL(
             """
-            SELECT 'uninvoiced_orders', p.commercial_partner_id, so.currency_id, FALSE,
-                   SUM(sol.price_total * GREATEST(sol.product_uom_qty - sol.qty_invoiced, 0)
-                       / sol.product_uom_qty),
-                   NULL, NULL
-              FROM sale_order so
-              JOIN sale_order_line sol ON sol.order_id = so.id
-              JOIN res_partner p ON p.id = so.partner_id
-             WHERE p.commercial_partner_id IN %(partner_ids)s
-               AND so.company_id = %(company_id)s
-               AND so.state = 'sale'
-               AND so.id NOT IN %(exclude_order_ids)s
-               AND sol.display_type IS NULL
-               AND sol.product_uom_qty > 0
-               AND sol.qty_invoiced < sol.product_uom_qty
+            SELECT 'uninvoiced_orders', o.commercial_partner_id, o.currency_id, FALSE,
+                   SUM(GREATEST(o.amount, 0)), NULL, NULL
+              FROM (SELECT p.commercial_partner_id, so.currency_id,
+                           SUM(sol.price_total * GREATEST(sol.product_uom_qty - sol.qty_invoiced, 0)
+                               / sol.product_uom_qty) AS amount
+                      FROM sale_order so
+                      JOIN sale_order_line sol ON sol.order_id = so.id
+                      JOIN res_partner p ON p.id = so.partner_id
+                     WHERE p.commercial_partner_id IN %(partner_ids)s
+                       AND so.company_id = %(company_id)s
+                       AND so.state = 'sale'
+                       AND so.id NOT IN %(exclude_order_ids)s
+                       AND sol.display_type IS NULL
+                       AND sol.product_uom_qty > 0
+                       AND sol.qty_invoiced < sol.product_uom_qty
+                  GROUP BY so.id, p.commercial_partner_id) o
           GROUP BY 2, 3
             """,
             **{key: params[key] for key in ("partner_ids", "company_id", "exclude_order_ids")},

@@ -53,6 +53,32 @@ class _CreditChecked:
         self.key = order._credit_checked_key()
 
 
+def check_computed_vals(records, vals):
+    """Amounts and quantities the ORM computes (order totals, line totals, invoiced quantities)
+    feed the credit check: no client writes them (an order's total set to 1 by RPC would pass
+    any limit). Stored computed fields without an inverse are refused for all but the superuser."""
+    if records.env.su:
+        return
+    fields_ = records._fields
+    written = [
+        name
+        for name in vals
+        if name in fields_
+        and fields_[name].compute
+        and fields_[name].store
+        and fields_[name].readonly
+        and not fields_[name].inverse
+    ]
+    if written:
+        labels = sorted(fields_[name].get_description(records.env)["string"] for name in written)
+        raise AccessError(
+            records.env._(
+                "%(model)s: %(fields)s are computed and cannot be written.",
+                model=records._description,
+                fields=", ".join(labels),
+            )
+        )
+
 def _record_blocks_after_rollback(registry, uid, entries):
     """``cr.postrollback`` hook: the transaction that raised the credit block is rolled back
     (its locks are released); write the block decisions in a transaction of their own."""
@@ -201,6 +227,8 @@ class SaleOrder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            check_computed_vals(self, vals)
         if not self.env.su and not self._credit_privileged():
             for vals in vals_list:
                 if any(vals[fname] for fname in ORDER_PROTECTED_FIELDS.intersection(vals)):
@@ -215,6 +243,7 @@ class SaleOrder(models.Model):
         return orders
 
     def write(self, vals):
+        check_computed_vals(self, vals)
         # the block fields are written by the credit check and the credit team's wizards only
         if ORDER_PROTECTED_FIELDS.intersection(vals) and not self.env.su and not self._credit_privileged():
             raise self._credit_protected_error()
@@ -262,6 +291,7 @@ class SaleOrder(models.Model):
         return (
             self.partner_id.commercial_partner_id.id,
             self.company_id.id,
+            (self.payment_term_id.id, self.partner_invoice_id.commercial_partner_id.id),
             self._credit_amount_company(),
         )
 

@@ -12,13 +12,11 @@ class SaleOrder(models.Model):
 
     # === BUSINESS METHODS === #
     def _credit_amount_company(self):
-        """Order total in company currency at the order date."""
+        """Order total in company currency at today's rate, as the exposure counts it (not at
+        the order date: a salesperson sets that date, and with it the rate)."""
         self.ensure_one()
         return self.currency_id._convert(
-            self.amount_total,
-            self.company_id.currency_id,
-            self.company_id,
-            fields.Date.to_date(self.date_order) or fields.Date.context_today(self),
+            self.amount_total, self.company_id.currency_id, self.company_id, fields.Date.context_today(self)
         )
 
     def _credit_open_amount_company(self):
@@ -44,11 +42,21 @@ class SaleOrder(models.Model):
 
     def _credit_is_paid(self):
         """Paid in full through payment transactions (Odoo confirms such orders itself, as
-        superuser): no credit is given, so no credit rule applies."""
+        superuser): no credit is given, so no credit rule applies. Only for that superuser
+        confirmation, and only the customer's own transactions in the order's currency count: a
+        user may link any transaction to an order (``transaction_ids``)."""
         self.ensure_one()
-        return bool(self.amount_total) and (
-            self.currency_id.compare_amounts(self.amount_paid or 0.0, self.amount_total) >= 0
+        if not (self.env.su and self.amount_total):
+            return False
+        customer = self.partner_id.commercial_partner_id
+        paid = sum(
+            tx.amount
+            for tx in self.transaction_ids
+            if tx.state in ("authorized", "done")
+            and tx.partner_id.commercial_partner_id == customer
+            and tx.currency_id == self.currency_id
         )
+        return self.currency_id.compare_amounts(paid, self.amount_total) >= 0
 
     def _credit_check(
         self, lock=False, exclude_orders=None, preceding=0.0, amount=None, exposure=None, memo=None
@@ -125,6 +133,7 @@ class SaleOrder(models.Model):
         if self.env.context.get("credit_override") is CREDIT_OVERRIDE:
             return
         orders = self.filtered(lambda o: o.partner_id and o.company_id.credit_check_sale)
+        orders._credit_check_invoice_address()
         checked = self.env.context.get("credit_checked")
         if (
             isinstance(checked, _CreditChecked)
@@ -169,6 +178,26 @@ class SaleOrder(models.Model):
                     preceding += check["amount"]
         return blocked
 
+    def _credit_check_invoice_address(self):
+        """The check is about the customer who is invoiced: an order's invoice address must
+        belong to its customer (commercial entity), else another customer (on hold, over its
+        limit) would get credit unchecked. A Credit Manager confirms such an order (override)."""
+        if self.env.context.get("credit_override") is CREDIT_OVERRIDE:
+            return
+        for order in self:
+            invoiced = order.partner_invoice_id.commercial_partner_id
+            if invoiced and invoiced != order.partner_id.commercial_partner_id:
+                raise UserError(
+                    _(
+                        "%(order)s cannot be confirmed (credit control): its invoice address "
+                        "%(address)s belongs to another customer than %(customer)s. Invoice the "
+                        "customer itself, or ask a Credit Manager to confirm it.",
+                        order=order.name,
+                        address=order.partner_invoice_id.display_name,
+                        customer=order.partner_id.commercial_partner_id.display_name,
+                    )
+                )
+
     def _credit_check_growth(self, before):
         """Confirmed orders after a change: an order whose amount grew (in company currency)
         or that moved to another commercial customer or company is checked like a new order
@@ -176,16 +205,20 @@ class SaleOrder(models.Model):
         Decreases always pass."""
         to_check = self.browse()
         for order in self.exists():
-            partner_id, company_id, amount = before[order.id]
-            moved = (partner_id, company_id) != (
+            partner_id, company_id, term_id, amount = before[order.id]
+            # another payment term or invoiced customer counts as a move: the check passed for
+            # the ones it saw
+            moved = (partner_id, company_id, term_id) != (
                 order.partner_id.commercial_partner_id.id,
                 order.company_id.id,
+                (order.payment_term_id.id, order.partner_invoice_id.commercial_partner_id.id),
             )
             grown = order.company_id.currency_id.compare_amounts(order._credit_amount_company(), amount) > 0
             if (moved or grown) and order.state in CONFIRMED_STATES:
                 to_check |= order
         if not to_check:
             return
+        to_check._credit_check_invoice_address()
         to_check.flush_recordset()
         to_check.order_line.flush_recordset()
         blocked = to_check._credit_check_grouped(

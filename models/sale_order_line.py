@@ -1,5 +1,7 @@
 from odoo import api, models
 
+from .sale_order import check_computed_vals
+
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -10,6 +12,8 @@ class SaleOrderLine(models.Model):
     # order's own write, the order's guard covers it already).
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            check_computed_vals(self, vals)
         orders = self.env["sale.order"].browse(
             {vals["order_id"] for vals in vals_list if isinstance(vals.get("order_id"), int)}
         )
@@ -18,6 +22,7 @@ class SaleOrderLine(models.Model):
         return lines.with_env(self.env)
 
     def write(self, vals):
+        check_computed_vals(self, vals)
         orders = self.order_id
         if isinstance(vals.get("order_id"), int):
             orders |= orders.browse(vals["order_id"])

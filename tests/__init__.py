@@ -41,3 +41,5 @@ from . import test_view_xmlids
 from . import test_screens
 from . import test_open_items
 from . import test_report_pieces
+from . import test_rpc_attack_orders
+from . import test_rpc_attack_collections
