@@ -47,7 +47,8 @@ def setup(args):
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, "--log-level=warn"])
     odoo.netsvc.init_logger()
     registry = odoo.modules.registry.Registry(args.database)
-    customers = args.customers or (20 if args.short else 150)
+    customers = args.customers or (10 if args.short else 150)
+    batch = args.dunning_batch or (4 if args.short else 50)
     promises = 5 if args.short else 20
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
@@ -89,8 +90,10 @@ def setup(args):
                 "smtp_authentication": "login",
             }
         )
-        # every scheduled action parked: only the scenarios make them due
+        # every scheduled action parked: only the scenarios make them due; the dunning in small
+        # batches, so that the SIGKILL falls between committed batches
         env["ir.cron"].search([]).write({"nextcall": datetime.now() + timedelta(days=365)})
+        env.ref("credit_control.ir_cron_credit_dunning").code = "model._cron_dunning(batch_size=%d)" % batch
 
         # 1. a customer with a limit and 20 quotations of 700 each: 14 fit (9,800), 15 do not
         product = env["product.product"].create(
@@ -430,17 +433,27 @@ class Soak:
         while time.time() < deadline and not killed:
             for match in pattern.finditer(self.log_since(self.args.server_log, offset)):
                 if int(match.group(3)) == crons["ir_cron_credit_dunning"]:
+                    # the first batch committed: kill in the middle of the next one
+                    while time.time() < deadline and not self.value(
+                        "SELECT count(*) FROM credit_dunning_letter WHERE state = 'done'"
+                    ):
+                        time.sleep(0.2)
                     time.sleep(self.args.kill_after)
-                    letters_before = self.value("SELECT count(*) FROM credit_dunning_letter")
                     os.kill(int(match.group(1)), signal.SIGKILL)
-                    killed = (int(match.group(1)), letters_before)
+                    killed = (
+                        int(match.group(1)),
+                        self.value("SELECT count(*) FROM credit_dunning_letter WHERE state = 'done'"),
+                    )
                     break
             time.sleep(0.2)
         self.check(scenario, "dunning worker SIGKILLed while running", True, bool(killed))
         if killed:
             print("    killed cron worker %s (%s letters committed at that moment)" % killed)
-            # the job was not finished when killed: its transaction rolled back
             self.check(scenario, "dunning job unfinished at the kill", False, self.crons_done([crons["ir_cron_credit_dunning"]]))
+            self.check(
+                scenario, "letters committed before the kill (resumed after)", "1..%d" % (customers - 1), killed[1],
+                0 < killed[1] < customers,
+            )
         done = self.wait_crons(crons.values(), self.args.cron_timeout)
         self.timings["crons_seconds"] = round(time.perf_counter() - t0, 2)
         self.check(scenario, "the three jobs completed after the restart", True, done)
@@ -630,7 +643,7 @@ class Soak:
 
     def table(self):
         widths = [max(len(row[i]) for row in self.rows + [("scenario", "check", "expected", "measured", "ok")]) for i in range(5)]
-        widths = [min(w, 60) for w in widths]
+        widths = [min(w, 56) for w in widths]
         line = "  ".join("%-" + str(w) + "s" for w in widths)
         print()
         print(line % ("scenario", "check", "expected", "measured", "ok"))
@@ -666,7 +679,8 @@ def main(argv=None):
     parser.add_argument("--standby-log")
     parser.add_argument("--standby-dsn")
     parser.add_argument("--primary-dsn")
-    parser.add_argument("--kill-after", type=float, default=1.0, help="seconds between job start and SIGKILL")
+    parser.add_argument("--dunning-batch", type=int, default=0, help="customers per dunning batch (default 4 short, 50 long)")
+    parser.add_argument("--kill-after", type=float, default=0.5, help="seconds after the first committed batch to SIGKILL")
     parser.add_argument("--cron-timeout", type=int, default=600)
     args = parser.parse_args(argv)
     if args.command == "setup":
