@@ -14,6 +14,7 @@ from . import sale_order
 from . import sale_order_line
 from . import credit_base_rate
 from . import credit_dunning_level
+from . import cron_retry
 from . import credit_dunning_run
 from . import credit_dunning_run_proposal
 from . import credit_dunning_run_validation

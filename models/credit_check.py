@@ -13,6 +13,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_amount, format_date
 
+from .cron_retry import retry_on_conflict
 from .res_partner import CREDIT_PROFILE_WRITE, drop_protected_defaults
 
 # Server-side sentinel: only the decision methods of this model (approval, expiry, cancel) may
@@ -569,6 +570,7 @@ class CreditCheck(models.Model):
 
     # --- scheduled review --- #
     @api.model
+    @retry_on_conflict
     def _cron_review_checks(self, batch_size=200):
         """Expire done checks past their end of validity and open review activities for the
         credit managers of customers whose check or limit ends within the review lead time."""

@@ -3,8 +3,10 @@
 import logging
 
 from odoo import _, api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from .account_move import DUNNING_WRITE
+from .cron_retry import retry_on_conflict
 
 _logger = logging.getLogger(__name__)
 
@@ -13,14 +15,16 @@ class CreditDunningRun(models.Model):
     _inherit = "credit.dunning.run"
 
     @api.model
+    @retry_on_conflict
     def _cron_dunning(self, batch_size=200):
         """Daily: propose and validate the automatic levels of each company that went live
         (dunning start date set and reached), in batches of customers; the scheduler re-runs the
         job at once while customers remain. Each company and each batch is processed on its
         own (savepoints): a failure is listed on the run, the credit managers are told, and
-        the other customers and companies go on. Until a person has validated the company's
-        first automatic proposal, the automatic dunning only proposes when the company asks
-        for a review of the first run."""
+        the other customers and companies go on. A conflict with a concurrent transaction is
+        not a failure: the batch is rolled back and done again (:func:`retry_on_conflict`).
+        Until a person has validated the company's first automatic proposal, the automatic
+        dunning only proposes when the company asks for a review of the first run."""
         today = fields.Date.context_today(self)
         done = 0
         remaining = 0
@@ -49,6 +53,8 @@ class CreditDunningRun(models.Model):
                             automatic=True,
                             exclude_partner_ids=today_runs.failed_partner_ids.ids,
                         )
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise  # a lost race, not the company's failure: the batch is retried whole
             except Exception as error:  # noqa: BLE001 - one company never stops the others
                 _logger.exception("Automatic dunning of %s failed", company.name)
                 runs._cron_company_failed(company, today, error)
@@ -74,11 +80,15 @@ class CreditDunningRun(models.Model):
         try:
             with self.env.cr.savepoint():
                 run._create_letters(proposals)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # a lost race, not a customer's failure: the batch is retried whole
         except Exception:  # noqa: BLE001 - isolate the customer that fails
             for proposal in proposals:
                 try:
                     with self.env.cr.savepoint():
                         run._create_letters([proposal])
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    raise
                 except Exception as error:  # noqa: BLE001
                     _logger.exception("Automatic dunning: customer %s failed", proposal["partner_id"])
                     failures.append((proposal["partner_id"], error))
@@ -86,6 +96,8 @@ class CreditDunningRun(models.Model):
             try:
                 with self.env.cr.savepoint():
                     run._action_validate()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise  # a lost race, not a validation failure: the batch is retried whole
             except Exception as error:  # noqa: BLE001 - the proposal stays for a person
                 _logger.exception("Automatic dunning run %s could not be validated", run.name)
                 failures.append((False, error))

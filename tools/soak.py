@@ -73,7 +73,9 @@ def setup(args):
                 "credit_promise_grace_days": 0,
             }
         )
-        env["res.partner.bank"].create({"acc_number": "DE89370400440532013000", "partner_id": company.partner_id.id})
+        env["res.partner.bank"].create(
+            {"acc_number": "DE89370400440532013000", "partner_id": company.partner_id.id}
+        )
         base_url = args.url or "http://127.0.0.1:%d" % (args.smtp_port - 10)
         params = env["ir.config_parameter"]
         params.set_param("web.base.url", base_url)
@@ -99,7 +101,9 @@ def setup(args):
         product = env["product.product"].create(
             {"name": "Soak service", "type": "service", "invoice_policy": "order", "list_price": ORDER_AMOUNT}
         )
-        limited = env["res.partner"].create({"name": "Soak Limit GmbH", "is_company": True, "email": "limit@soak.example"})
+        limited = env["res.partner"].create(
+            {"name": "Soak Limit GmbH", "is_company": True, "email": "limit@soak.example"}
+        )
         limited.write({"credit_limit": LIMIT, "credit_limit_set": True})
         env["sale.order"].create(
             [
@@ -108,7 +112,11 @@ def setup(args):
                     "client_order_ref": "soak-%02d" % i,
                     "order_line": [
                         Command.create(
-                            {"product_id": product.id, "price_unit": ORDER_AMOUNT, "tax_id": [Command.clear()]}
+                            {
+                                "product_id": product.id,
+                                "price_unit": ORDER_AMOUNT,
+                                "tax_id": [Command.clear()],
+                            }
                         )
                     ],
                 }
@@ -128,7 +136,12 @@ def setup(args):
                         "invoice_date_due": due,
                         "invoice_line_ids": [
                             Command.create(
-                                {"name": "Soak delivery", "quantity": 1, "price_unit": 500.0, "tax_ids": [Command.clear()]}
+                                {
+                                    "name": "Soak delivery",
+                                    "quantity": 1,
+                                    "price_unit": 500.0,
+                                    "tax_ids": [Command.clear()],
+                                }
                             )
                         ],
                     }
@@ -140,14 +153,24 @@ def setup(args):
 
         dunned = env["res.partner"].create(
             [
-                {"name": "Soak Dunning %03d GmbH" % i, "is_company": True, "email": "dunning%03d@soak.example" % i, "lang": "en_US"}
+                {
+                    "name": "Soak Dunning %03d GmbH" % i,
+                    "is_company": True,
+                    "email": "dunning%03d@soak.example" % i,
+                    "lang": "en_US",
+                }
                 for i in range(customers)
             ]
         )
         invoices(dunned, today - timedelta(days=30))
         promised = env["res.partner"].create(
             [
-                {"name": "Soak Promise %03d GmbH" % i, "is_company": True, "email": "promise%03d@soak.example" % i, "lang": "en_US"}
+                {
+                    "name": "Soak Promise %03d GmbH" % i,
+                    "is_company": True,
+                    "email": "promise%03d@soak.example" % i,
+                    "lang": "en_US",
+                }
                 for i in range(promises)
             ]
         )
@@ -316,24 +339,32 @@ class Soak:
         ok = (expected == measured) if ok is None else ok
         self.rows.append((scenario, name, str(expected), str(measured), "ok" if ok else "FAIL"))
         self.failed |= not ok
-        print("  %-12s %-58s %s" % (scenario, name, "ok" if ok else "FAIL (expected %s, got %s)" % (expected, measured)), flush=True)
+        print(
+            "  %-12s %-58s %s"
+            % (scenario, name, "ok" if ok else "FAIL (expected %s, got %s)" % (expected, measured)),
+            flush=True,
+        )
 
     def cron_ids(self):
         rows = self.sql(
-            "SELECT name, res_id FROM ir_model_data WHERE module = 'credit_control' AND model = 'ir.cron' AND name IN %s",
+            "SELECT name, res_id FROM ir_model_data"
+            " WHERE module = 'credit_control' AND model = 'ir.cron' AND name IN %s",
             (CRON_XMLIDS,),
         )
         return dict(rows)
 
     def trigger(self, cron_ids):
         self.sql(
-            "UPDATE ir_cron SET nextcall = (now() AT TIME ZONE 'UTC') - interval '1 minute' WHERE id = ANY(%s)",
+            "UPDATE ir_cron SET nextcall = (now() AT TIME ZONE 'UTC') - interval '1 minute'"
+            " WHERE id = ANY(%s)",
             (list(cron_ids),),
         )
         self.notify()
 
     def notify(self):
-        conn = self.psycopg2.connect(self.args.primary_dsn.replace("dbname=%s" % self.args.database, "dbname=postgres"))
+        conn = self.psycopg2.connect(
+            self.args.primary_dsn.replace("dbname=%s" % self.args.database, "dbname=postgres")
+        )
         conn.autocommit = True
         with conn.cursor() as cr:
             cr.execute("SELECT pg_notify('cron_trigger', %s)", (self.args.database,))
@@ -341,7 +372,8 @@ class Soak:
 
     def crons_done(self, cron_ids):
         return self.value(
-            "SELECT count(*) FROM ir_cron WHERE id = ANY(%s) AND nextcall > (now() AT TIME ZONE 'UTC') + interval '1 hour'",
+            "SELECT count(*) FROM ir_cron"
+            " WHERE id = ANY(%s) AND nextcall > (now() AT TIME ZONE 'UTC') + interval '1 hour'",
             (list(cron_ids),),
         ) == len(cron_ids)
 
@@ -386,7 +418,9 @@ class Soak:
                 results[order_id] = ("transport", repr(error))
 
         t0 = time.perf_counter()
-        threads = [threading.Thread(target=confirm, args=pair) for pair in zip(clients, order_ids)]
+        threads = [
+            threading.Thread(target=confirm, args=pair) for pair in zip(clients, order_ids, strict=False)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -401,7 +435,12 @@ class Soak:
         ]
         other = {oid: r for oid, r in results.items() if oid not in confirmed and oid not in blocked}
         scenario = "confirm"
-        self.check(scenario, "orders confirmed (limit %.0f, %d x %.0f)" % (LIMIT, ORDERS, ORDER_AMOUNT), fit, len(confirmed))
+        self.check(
+            scenario,
+            "orders confirmed (limit %.0f, %d x %.0f)" % (LIMIT, ORDERS, ORDER_AMOUNT),
+            fit,
+            len(confirmed),
+        )
         self.check(scenario, "orders refused with the credit block message", ORDERS - fit, len(blocked))
         self.check(scenario, "other errors (serialisation, transport)", 0, len(other))
         for oid, (kind, message) in other.items():
@@ -411,7 +450,8 @@ class Soak:
         )
         self.check(scenario, "orders in state sale in the database", fit, db_confirmed)
         db_blocked = self.value(
-            "SELECT count(*) FROM sale_order WHERE id = ANY(%s) AND credit_block_state = 'blocked'", (order_ids,)
+            "SELECT count(*) FROM sale_order WHERE id = ANY(%s) AND credit_block_state = 'blocked'",
+            (order_ids,),
         )
         self.check(scenario, "refused orders marked blocked", ORDERS - fit, db_blocked)
         self.timings = {"confirm_seconds": round(seconds, 2)}
@@ -428,7 +468,10 @@ class Soak:
         self.trigger(crons.values())
         # the dunning job starting: SIGKILL its worker a moment later
         killed = None
-        pattern = re.compile(r"^\S+ \S+ (\d+) INFO \S+ odoo\.addons\.base\.models\.ir_cron: Job '([^']*)' \((\d+)\) starting", re.M)
+        pattern = re.compile(
+            r"^\S+ \S+ (\d+) INFO \S+ odoo\.addons\.base\.models\.ir_cron: Job '([^']*)' \((\d+)\) starting",
+            re.M,
+        )
         deadline = time.time() + 180
         while time.time() < deadline and not killed:
             for match in pattern.finditer(self.log_since(self.args.server_log, offset)):
@@ -449,9 +492,17 @@ class Soak:
         self.check(scenario, "dunning worker SIGKILLed while running", True, bool(killed))
         if killed:
             print("    killed cron worker %s (%s letters committed at that moment)" % killed)
-            self.check(scenario, "dunning job unfinished at the kill", False, self.crons_done([crons["ir_cron_credit_dunning"]]))
             self.check(
-                scenario, "letters committed before the kill (resumed after)", "1..%d" % (customers - 1), killed[1],
+                scenario,
+                "dunning job unfinished at the kill",
+                False,
+                self.crons_done([crons["ir_cron_credit_dunning"]]),
+            )
+            self.check(
+                scenario,
+                "letters committed before the kill (resumed after)",
+                "1..%d" % (customers - 1),
+                killed[1],
                 0 < killed[1] < customers,
             )
         done = self.wait_crons(crons.values(), self.args.cron_timeout)
@@ -461,7 +512,12 @@ class Soak:
         # everything due again at once: nothing new (each job's work done once)
         before = self.counts()
         self.trigger(crons.values())
-        self.check(scenario, "the jobs completed a second time", True, self.wait_crons(crons.values(), self.args.cron_timeout))
+        self.check(
+            scenario,
+            "the jobs completed a second time",
+            True,
+            self.wait_crons(crons.values(), self.args.cron_timeout),
+        )
         self.check(scenario, "second run: no new letters, tasks, activities, mails", before, self.counts())
 
     def counts(self):
@@ -501,7 +557,8 @@ class Soak:
             "invoices with a level raised but no validated letter",
             0,
             self.value(
-                "SELECT count(*) FROM account_move m WHERE m.credit_dunning_level_id IS NOT NULL AND NOT EXISTS ("
+                "SELECT count(*) FROM account_move m"
+                " WHERE m.credit_dunning_level_id IS NOT NULL AND NOT EXISTS ("
                 " SELECT 1 FROM credit_dunning_line dl JOIN credit_dunning_letter l ON l.id = dl.letter_id"
                 " WHERE dl.move_id = m.id AND l.state = 'done' AND dl.level_id = m.credit_dunning_level_id)"
             ),
@@ -515,7 +572,12 @@ class Soak:
                 "AND email_message_id IS NULL"
             ),
         )
-        self.check(scenario, "promises broken", promises, self.value("SELECT count(*) FROM credit_promise WHERE state = 'broken'"))
+        self.check(
+            scenario,
+            "promises broken",
+            promises,
+            self.value("SELECT count(*) FROM credit_promise WHERE state = 'broken'"),
+        )
         self.check(
             scenario,
             "call tasks of broken promises (one each)",
@@ -527,7 +589,8 @@ class Soak:
             "duplicate activities (same record, type, summary)",
             0,
             self.value(
-                "SELECT count(*) FROM (SELECT 1 FROM mail_activity GROUP BY res_model, res_id, activity_type_id, "
+                "SELECT count(*) FROM (SELECT 1 FROM mail_activity"
+                " GROUP BY res_model, res_id, activity_type_id, "
                 "summary, user_id HAVING count(*) > 1) t"
             ),
         )
@@ -544,28 +607,47 @@ class Soak:
     def mail_outage(self):
         scenario = "smtp"
         client = self.client()
-        letters = self.value("SELECT count(*) FROM credit_dunning_letter WHERE state = 'done' AND channel_email")
+        letters = self.value(
+            "SELECT count(*) FROM credit_dunning_letter WHERE state = 'done' AND channel_email"
+        )
         self.sink.refuse = True
         client.call("mail.mail", "process_email_queue")
         failed = self.sql(
-            "SELECT email_state, email_error FROM credit_dunning_letter WHERE state = 'done' AND channel_email"
+            "SELECT email_state, email_error FROM credit_dunning_letter"
+            " WHERE state = 'done' AND channel_email"
         )
         self.check(scenario, "sink refused connections", True, self.sink.refused > 0)
-        self.check(scenario, "letters failed during the outage", letters, sum(1 for s, _e in failed if s == "failed"))
-        self.check(scenario, "failed letters with the reason", letters, sum(1 for s, e in failed if s == "failed" and e))
+        self.check(
+            scenario, "letters failed during the outage", letters, sum(1 for s, _e in failed if s == "failed")
+        )
+        self.check(
+            scenario,
+            "failed letters with the reason",
+            letters,
+            sum(1 for s, e in failed if s == "failed" and e),
+        )
         self.check(scenario, "messages received during the outage", 0, len(self.sink.messages))
         self.sink.refuse = False
-        ids = [row[0] for row in self.sql("SELECT id FROM credit_dunning_letter WHERE email_state = 'failed'")]
+        ids = [
+            row[0] for row in self.sql("SELECT id FROM credit_dunning_letter WHERE email_state = 'failed'")
+        ]
         client.call("credit.dunning.letter", "action_retry_email", ids)
         client.call("mail.mail", "process_email_queue")
         received = len(self.sink.messages)
         self.check(scenario, "messages received after the retry", letters, received)
-        self.check(scenario, "letters sent", letters, self.value("SELECT count(*) FROM credit_dunning_letter WHERE email_state = 'sent'"))
+        self.check(
+            scenario,
+            "letters sent",
+            letters,
+            self.value("SELECT count(*) FROM credit_dunning_letter WHERE email_state = 'sent'"),
+        )
         # a second retry and queue run: nothing twice
         client.call("credit.dunning.letter", "action_retry_email", ids)
         client.call("mail.mail", "process_email_queue")
         ids_seen = [mid for mid, _r, _d in self.sink.messages]
-        self.check(scenario, "messages after a second retry (nothing twice)", received, len(self.sink.messages))
+        self.check(
+            scenario, "messages after a second retry (nothing twice)", received, len(self.sink.messages)
+        )
         self.check(scenario, "distinct Message-Ids", len(ids_seen), len(set(ids_seen)))
         recipients = [rcpt for _m, rcpts, _d in self.sink.messages for rcpt in rcpts]
         self.check(scenario, "recipients receiving two letters", 0, len(recipients) - len(set(recipients)))
@@ -616,16 +698,30 @@ class Soak:
                 if "statement:" in line and (" %s " % self.args.database) in line and re.search(table, line)
             ]
             self.check(scenario, "%s: no error" % label, None, error)
-            self.check(scenario, "%s: cursor mode (server log)" % label, "ro", self.cursor_mode(server_offset, model, method))
-            self.check(scenario, "%s: statements on the standby" % label, "> 0", len(statements), bool(statements))
+            self.check(
+                scenario,
+                "%s: cursor mode (server log)" % label,
+                "ro",
+                self.cursor_mode(server_offset, model, method),
+            )
+            self.check(
+                scenario, "%s: statements on the standby" % label, "> 0", len(statements), bool(statements)
+            )
         # a write still goes to the primary and is seen on the standby afterwards
         offset = self.log_size(self.args.standby_log)
         server_offset = self.log_size(self.args.server_log)
         partner = self.value("SELECT id FROM res_partner WHERE name = 'Soak Limit GmbH'")
         client.call("res.partner", "write", [partner], {"comment": "soak write"})
-        self.check(scenario, "a write call: cursor mode (server log)", "rw", self.cursor_mode(server_offset, "res.partner", "write"))
+        self.check(
+            scenario,
+            "a write call: cursor mode (server log)",
+            "rw",
+            self.cursor_mode(server_offset, "res.partner", "write"),
+        )
         writes = [
-            line for line in self.log_since(self.args.standby_log, offset).splitlines() if "UPDATE" in line and "res_partner" in line
+            line
+            for line in self.log_since(self.args.standby_log, offset).splitlines()
+            if "UPDATE" in line and "res_partner" in line
         ]
         self.check(scenario, "a write call: no statement on the standby", 0, len(writes))
 
@@ -642,7 +738,10 @@ class Soak:
         return modes[-1] if modes else None
 
     def table(self):
-        widths = [max(len(row[i]) for row in self.rows + [("scenario", "check", "expected", "measured", "ok")]) for i in range(5)]
+        widths = [
+            max(len(row[i]) for row in self.rows + [("scenario", "check", "expected", "measured", "ok")])
+            for i in range(5)
+        ]
         widths = [min(w, 56) for w in widths]
         line = "  ".join("%-" + str(w) + "s" for w in widths)
         print()
@@ -672,15 +771,21 @@ def main(argv=None):
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("--short", action="store_true", help="the short variant (make test)")
-    parser.add_argument("--customers", type=int, default=0, help="overdue customers (default 20 short, 150 long)")
+    parser.add_argument(
+        "--customers", type=int, default=0, help="overdue customers (default 20 short, 150 long)"
+    )
     parser.add_argument("--smtp-port", type=int, required=True)
     parser.add_argument("--url")
     parser.add_argument("--server-log")
     parser.add_argument("--standby-log")
     parser.add_argument("--standby-dsn")
     parser.add_argument("--primary-dsn")
-    parser.add_argument("--dunning-batch", type=int, default=0, help="customers per dunning batch (default 4 short, 50 long)")
-    parser.add_argument("--kill-after", type=float, default=0.5, help="seconds after the first committed batch to SIGKILL")
+    parser.add_argument(
+        "--dunning-batch", type=int, default=0, help="customers per dunning batch (default 4 short, 50 long)"
+    )
+    parser.add_argument(
+        "--kill-after", type=float, default=0.5, help="seconds after the first committed batch to SIGKILL"
+    )
     parser.add_argument("--cron-timeout", type=int, default=600)
     args = parser.parse_args(argv)
     if args.command == "setup":
