@@ -521,12 +521,13 @@ class Soak:
         self.check(scenario, "second run: no new letters, tasks, activities, mails", before, self.counts())
 
     def counts(self):
-        return {
-            "letters": self.value("SELECT count(*) FROM credit_dunning_letter"),
-            "tasks": self.value("SELECT count(*) FROM credit_task"),
-            "activities": self.value("SELECT count(*) FROM mail_activity"),
-            "mails": self.value("SELECT count(*) FROM mail_mail"),
-        }
+        return (
+            "%d letters, %d tasks, %d activities, %d mails"
+            % self.sql(
+                "SELECT (SELECT count(*) FROM credit_dunning_letter), (SELECT count(*) FROM credit_task),"
+                " (SELECT count(*) FROM mail_activity), (SELECT count(*) FROM mail_mail)"
+            )[0]
+        )
 
     def consistency(self, scenario, customers, promises):
         letters = self.value(
