@@ -134,7 +134,7 @@ class TestCronBatches(CollectionsCommon):
         with (
             freeze_time(self._days(5)),
             conflict,
-            patch.object(type(self.env.cr), "rollback") as rollback,
+            patch.object(self.env.cr, "rollback") as rollback,
             patch("odoo.addons.credit_control.models.cron_retry.time.sleep") as sleep,
         ):
             self.Promise.with_context(cron_id=1)._cron_check_promises()
@@ -147,7 +147,7 @@ class TestCronBatches(CollectionsCommon):
     def test_conflict_outside_a_cron_worker_goes_to_the_caller(self):
         promises = self._promises()
         conflict, calls = self._conflict_once()
-        with freeze_time(self._days(5)), conflict, patch.object(type(self.env.cr), "rollback") as rollback:
+        with freeze_time(self._days(5)), conflict, patch.object(self.env.cr, "rollback") as rollback:
             with self.assertRaises(psycopg2.errors.SerializationFailure):
                 self.Promise._cron_check_promises()
         rollback.assert_not_called()
