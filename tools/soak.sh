@@ -43,9 +43,12 @@ write_odoo_conf "$CONF" "$DB" "$HTTP"
 DEPS=$("$PY" -c "import ast;print(','.join(ast.literal_eval(open('$ROOT/__manifest__.py').read())['depends']))")
 KEY=$( (cat "$ODOO_SRC/odoo/release.py"; echo "$DEPS"; cat "$ROOT/tools/requirements.txt"; git -C "$ODOO_SRC" rev-parse HEAD 2>/dev/null || ls -la "$ODOO_SRC/addons" ) | sha256sum | cut -c1-10)
 TMPL="cc_soak_base_$KEY"
-if ! db_exists "$TMPL"; then
+if [ -n "${SOAK_SOURCE_DB:-}" ] && db_exists "$SOAK_SOURCE_DB"; then
+    :  # make test: its installed database is the source, no template needed
+elif ! db_exists "$TMPL"; then
     info "building template database $TMPL ($DEPS, no demo data; once per Odoo tree)"
     for old in $(psql -d postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'cc_soak_base_%'"); do dropdb "$old"; done
+    rm -rf "$LOCAL/filestore/filestore/$TMPL.part"
     odoo_bin -c "$CONF" -d "$TMPL.part" -i "$DEPS" --without-demo=all --stop-after-init --log-level=warn \
         || { dropdb --if-exists "$TMPL.part"; die "building the template database failed"; }
     psql -d postgres -qc "ALTER DATABASE \"$TMPL.part\" RENAME TO \"$TMPL\""
