@@ -126,6 +126,7 @@ grep -sE "^install-uninstall" "$RESULTS/install-uninstall.log" >&2 || true
 if [ -z "${CC_QUICK:-}${CC_SKIP_SOAK:-}" ]; then
     if db_exists "$SOAK_SRC" \
        && CC_SOAK_CLUSTER="${CC_TEST_CLUSTER:-test}" CC_SOAK_PGPORT="$PGPORT" SOAK_SOURCE_DB="$SOAK_SRC" \
+          CC_SOAK_HTTP_PORT="${CC_SOAK_HTTP_PORT:-$(( ${CC_TEST_HTTP_PORT:-8169} + 5 ))}" \
           "$ROOT/tools/soak.sh" --short >"$RESULTS/soak.log" 2>&1; then
         echo "soak passed" >"$RESULTS/soak.status"
     else
