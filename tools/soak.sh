@@ -5,6 +5,8 @@
 # SIGKILL of the dunning worker, mail outage, replica routing). Prints a table, exits 1 when a
 # guarantee fails. Own cluster "soak" (port 54359, standby 54360, http 8369, smtp 8379).
 #   tools/soak.sh [--short]     SOAK_ARGS: more options for tools/soak.py (e.g. "--customers 500")
+# SOAK_SOURCE_DB (make test): copy that database of the cluster instead of installing the module;
+# SOAK_REUSE_INSTALL=1 (development): keep the installed database as cc_soak_installed and reuse it.
 . "$(dirname "$0")/common.sh"
 setup_all
 SHORT=
