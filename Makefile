@@ -2,9 +2,9 @@
 ODOO_SRC ?= /opt/odoo18
 export ODOO_SRC
 
-.PHONY: run test test-core shell lint bench i18n help
+.PHONY: run test test-core shell lint bench i18n soak soak-short help
 help:
-	@echo "make run | test | test-core | shell | lint | bench | i18n"
+	@echo "make run | test | test-core | shell | lint | bench | i18n | soak | soak-short"
 
 run:        ## serve the demo database on http://localhost:8069
 	@tools/run.sh
@@ -26,3 +26,9 @@ bench:      ## benchmark ledger + timings and query counts (bench/results/latest
 
 i18n:       ## regenerate i18n/credit_control.pot and merge it into i18n/de.po
 	@tools/i18n.sh
+
+soak:       ## multi-process server, 2 cron workers, read replica, faults (tools/soak.sh)
+	@tools/soak.sh
+
+soak-short: ## the soak's short variant (a stage of make test, about 3 minutes)
+	@tools/soak.sh --short

@@ -16,7 +16,11 @@ from . import sale_order_release
 from . import sale_order_line
 from . import credit_base_rate
 from . import credit_dunning_level
+from . import cron_retry
 from . import credit_dunning_run
+from . import credit_dunning_run_proposal
+from . import credit_dunning_run_validation
+from . import credit_dunning_run_cron
 from . import credit_dunning_letter
 from . import credit_dunning_line
 from . import account_move

@@ -9,6 +9,7 @@ from odoo import _, api, fields, models
 from odoo.tools import format_date
 
 from ..lib.responsible import responsible_credit_manager
+from .cron_retry import retry_on_conflict
 
 
 class CreditCheck(models.Model):
@@ -16,6 +17,7 @@ class CreditCheck(models.Model):
 
     # === BUSINESS METHODS === #
     @api.model
+    @retry_on_conflict
     def _cron_review_checks(self, batch_size=200):
         """Expire done checks past their end of validity and open review activities for the
         credit managers of customers whose check or limit ends within the review lead time."""

@@ -7,6 +7,10 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
 from .credit_collection_document_mixin import log_on_moves, workflow_write
+from .cron_retry import retry_on_conflict
+
+# system parameter: "<date>:<id of the last plan done>" while the day's check is under way
+PLAN_CRON_CURSOR = "credit_control.payment_plan_cron_cursor"
 
 # Server-side sentinel: the plan's own create writes instalments of a plan created in any state;
 # RPC callers cannot forge this object.
@@ -438,9 +442,26 @@ class CreditPaymentPlan(models.Model):
         return {move_id for plan_id, move_id in rows if plan_id in kept}
 
     @api.model
-    def _cron_check_payment_plans(self):
-        """Daily: instalment states of every active plan, completion and missed instalments."""
+    @retry_on_conflict
+    def _cron_check_payment_plans(self, batch_size=500):
+        """Daily: instalment states of every active plan, completion and missed instalments, in
+        batches of ``batch_size`` plans by id. The last plan done is kept with the batch (same
+        transaction, system parameter ``credit_control.payment_plan_cron_cursor``): the
+        scheduler commits each batch and runs the job again while plans remain, and an
+        interrupted run resumes after the last committed batch. The refresh is idempotent (a
+        missed instalment is escalated once), so a batch redone after a crash changes nothing."""
         today = fields.Date.context_today(self)
-        plans = self.sudo().search([("state", "=", "active")])
+        params = self.env["ir.config_parameter"].sudo()
+        day, _sep, last_id = (params.get_param(PLAN_CRON_CURSOR) or "").partition(":")
+        last_id = int(last_id) if day == fields.Date.to_string(today) and last_id.isdigit() else 0
+        # sudo: the scheduler's user checks the plans of every company
+        domain = [("state", "=", "active"), ("id", ">", last_id)]
+        plans = self.sudo().search(domain, order="id", limit=batch_size)
         for company, company_plans in plans.grouped("company_id").items():
             company_plans.with_company(company)._refresh_instalments(today)
+        remaining = self.sudo().search_count(
+            [("state", "=", "active"), ("id", ">", plans[-1:].id or last_id)]
+        )
+        cursor = "%s:%s" % (fields.Date.to_string(today), plans[-1:].id) if remaining else False
+        params.set_param(PLAN_CRON_CURSOR, cursor)
+        self.env["ir.cron"]._notify_progress(done=len(plans), remaining=remaining)

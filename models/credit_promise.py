@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
 from .credit_collection_document_mixin import workflow_write
+from .cron_retry import retry_on_conflict
 
 # How a promise to pay was given.
 PROMISE_CHANNELS = [
@@ -290,9 +291,32 @@ class CreditPromise(models.Model):
                 self.env[model].sudo().browse(list(bodies))._message_log_batch(bodies)
 
     @api.model
-    def _cron_check_promises(self):
-        """Daily: mark open promises kept or broken, every company."""
+    @retry_on_conflict
+    def _cron_check_promises(self, batch_size=500):
+        """Daily, every company, in batches of ``batch_size`` promises: first the open promises
+        whose grace period has ended (each leaves the open state, kept or broken), then the
+        open promises still within it that the payments already cover (kept). The scheduler
+        commits each batch and runs the job again at once while promises remain; an
+        interrupted run resumes with the promises still open (nothing is decided twice)."""
         today = fields.Date.context_today(self)
-        promises = self.sudo().search([("state", "=", "open")])
-        for company, company_promises in promises.grouped("company_id").items():
+        # sudo: the scheduler's user checks the promises of every company
+        promises = self.sudo()
+        due_domain = [("state", "=", "open"), ("date_grace_end", "<", today)]
+        batch = promises.search(due_domain, order="id", limit=batch_size)
+        if batch:
+            remaining = promises.search_count(due_domain) - len(batch)
+            # the promises within their grace period come after the due ones: one more pass
+            remaining += (
+                1 if promises.search_count([("state", "=", "open"), ("date_grace_end", ">=", today)]) else 0
+            )
+        else:
+            # within the grace period: only the promises already covered change (kept)
+            pending = promises.search([("state", "=", "open"), ("date_grace_end", ">=", today)], order="id")
+            paid = pending._get_paid_amounts()
+            kept = pending.filtered(
+                lambda p: p.currency_id.compare_amounts(paid.get(p.id, 0.0), p.amount) >= 0
+            )
+            batch, remaining = kept[:batch_size], max(0, len(kept) - batch_size)
+        for company, company_promises in batch.grouped("company_id").items():
             company_promises.with_company(company)._update_state(today)
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)

@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL, formatLang, json_default
 
 from ..lib.open_items import open_receivable_where
+from .cron_retry import retry_on_conflict
 from .res_partner import CREDIT_READ_GROUPS
 
 # Scorecard factors in the order shown; their weights and thresholds are company settings
@@ -279,6 +280,7 @@ class ResPartner(models.Model):
         return [("parent_id", "=", False), ("customer_rank", ">", 0)]
 
     @api.model
+    @retry_on_conflict
     def _cron_refresh_payment_behaviour(self, batch_size=1000):
         """Nightly: refresh the payment behaviour of every customer, company by company, in
         batches; the scheduler re-runs the job at once while work remains."""

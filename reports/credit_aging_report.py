@@ -281,6 +281,7 @@ class CreditAgingReport(models.Model):
         return True
 
     @api.model
+    @api.readonly
     def action_open(self, as_of=None):
         as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
         self._check_aging_date(as_of)

@@ -39,6 +39,7 @@ class CreditDashboard(models.AbstractModel):
 
     # === PUBLIC === #
     @api.model
+    @api.readonly
     def get_data(self):
         """Everything the dashboard shows for the current company, read-only; set-based (the
         number of queries does not grow with customers or invoices)."""

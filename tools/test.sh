@@ -52,6 +52,13 @@ else
     echo "install passed" >"$RESULTS/install.status"
 fi
 
+# 3b. a copy of the freshly installed database for the soak stage (8), before any test runs
+SOAK_SRC="${DB}_soak_src"
+dropdb --if-exists "$SOAK_SRC"
+if [ -z "${CC_QUICK:-}${CC_SKIP_SOAK:-}" ] && grep -q passed "$RESULTS/install.status"; then
+    createdb -T "$DB" "$SOAK_SRC"
+fi
+
 # 4. the module's tests through pytest-odoo, HttpCase tours included (--odoo-http)
 # PYTEST_ARGS may hold quoted words, e.g. PYTEST_ARGS="-k 'exposure or install'"
 eval "EXTRA_PYTEST_ARGS=(${PYTEST_ARGS:-})"
@@ -112,5 +119,21 @@ else
     echo "install-uninstall failed" >"$RESULTS/install-uninstall.status"; tail -40 "$RESULTS/install-uninstall.log"
 fi
 grep -sE "^install-uninstall" "$RESULTS/install-uninstall.log" >&2 || true
+
+# 8. soak, short: the module under the multi-process server (HTTP workers, two cron workers), a
+# streaming standby as read replica, parallel confirmations, a SIGKILLed cron worker, an SMTP
+# outage (tools/soak.sh --short, on this cluster and a copy of the installed database)
+if [ -z "${CC_QUICK:-}${CC_SKIP_SOAK:-}" ]; then
+    if db_exists "$SOAK_SRC" \
+       && CC_SOAK_CLUSTER="${CC_TEST_CLUSTER:-test}" CC_SOAK_PGPORT="$PGPORT" SOAK_SOURCE_DB="$SOAK_SRC" \
+          CC_SOAK_HTTP_PORT="${CC_SOAK_HTTP_PORT:-$(( ${CC_TEST_HTTP_PORT:-8169} + 5 ))}" \
+          "$ROOT/tools/soak.sh" --short >"$RESULTS/soak.log" 2>&1; then
+        echo "soak passed" >"$RESULTS/soak.status"
+    else
+        echo "soak failed" >"$RESULTS/soak.status"; tail -60 "$RESULTS/soak.log"
+    fi
+    grep -sE "^soak:" "$RESULTS/soak.log" >&2 || true
+    dropdb --if-exists "$SOAK_SRC"
+fi
 
 "$PY" "$ROOT/tools/summary.py" "$RESULTS"

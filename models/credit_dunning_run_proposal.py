@@ -1,0 +1,385 @@
+"""Dunning run: the proposal (open items, levels reached, letters and lines created)."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL, float_compare
+
+from .account_move import DUNNING_WRITE
+
+
+class CreditDunningRun(models.Model):
+    _inherit = "credit.dunning.run"
+
+    @api.model
+    def _get_dunning_candidates(self, company, date, partners=None):
+        """Open receivable items of ``company`` grouped by document, in ONE query for all
+        customers: rows with the document's open amount (its currency and company currency),
+        earliest due date, current dunning level and pause."""
+        aml = self.env["account.move.line"]
+        domain = [
+            ("company_id", "=", company.id),
+            ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+            ("partner_id", "!=", False),
+        ]
+        if partners:
+            domain.append(("partner_id.commercial_partner_id", "in", partners.commercial_partner_id.ids))
+        query = aml._search(domain)
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        aml.flush_model(
+            ["amount_residual", "amount_residual_currency", "date_maturity", "reconciled", "currency_id"]
+        )
+        self.env["account.move"].flush_model(
+            [
+                "move_type",
+                "invoice_date",
+                "amount_total_in_currency_signed",
+                "credit_dunning_level_id",
+                "credit_dunning_date",
+                "credit_dunning_pause",
+                "credit_dunning_pause_until",
+                "credit_dunning_flat_fee_charged",
+                "credit_dunning_interest_date",
+                "credit_dunning_charge_letter_id",
+            ]
+        )
+        return self.env.execute_query_dict(
+            SQL(
+                """
+            SELECT account_move_line.move_id AS move_id,
+                   dun_partner.commercial_partner_id AS partner_id,
+                   dun_move.move_type AS move_type,
+                   dun_move.currency_id AS currency_id,
+                   COALESCE(dun_move.invoice_date, dun_move.date) AS date_invoice,
+                   dun_move.amount_total_in_currency_signed AS amount_total,
+                   dun_move.credit_dunning_level_id AS level_id,
+                   dun_move.credit_dunning_date AS dunning_date,
+                   dun_move.credit_dunning_flat_fee_charged AS flat_fee_charged,
+                   dun_move.credit_dunning_interest_date AS interest_date,
+                   dun_move.credit_dunning_charge_letter_id IS NOT NULL AS is_charge,
+                   COALESCE(dun_move.credit_dunning_pause, FALSE)
+                       AND (dun_move.credit_dunning_pause_until IS NULL
+                            OR dun_move.credit_dunning_pause_until > %(date)s) AS paused,
+                   MIN(COALESCE(account_move_line.date_maturity, account_move_line.date)) AS date_due,
+                   SUM(account_move_line.amount_residual) AS residual,
+                   SUM(account_move_line.amount_residual_currency) AS residual_currency
+              FROM %(from_clause)s
+              JOIN account_move dun_move ON dun_move.id = account_move_line.move_id
+              JOIN res_partner dun_partner ON dun_partner.id = account_move_line.partner_id
+             WHERE %(where_clause)s
+          GROUP BY account_move_line.move_id, dun_partner.commercial_partner_id, dun_move.id
+            HAVING SUM(account_move_line.amount_residual) != 0
+          ORDER BY dun_partner.commercial_partner_id, MIN(COALESCE(account_move_line.date_maturity,
+                   account_move_line.date)), account_move_line.move_id
+                """,
+                date=date,
+                from_clause=query.from_clause,
+                where_clause=query.where_clause or SQL("TRUE"),
+            )
+        )
+
+    @api.model
+    def _paused_partner_ids(self, company, date):
+        """Customers excluded or paused in ``company`` on ``date`` (company-dependent fields)."""
+        partner_model = self.env["res.partner"].with_company(company)
+        return set(
+            partner_model.with_context(active_test=False)
+            .search(
+                [
+                    ("credit_dunning_pause", "=", True),
+                    "|",
+                    ("credit_dunning_pause_until", "=", False),
+                    ("credit_dunning_pause_until", ">", date),
+                ]
+            )
+            .ids
+        )
+
+    @api.model
+    def _prepare_proposal(
+        self,
+        company,
+        date,
+        partners=None,
+        levels=None,
+        min_amount=0.0,
+        automatic=False,
+        exclude_partner_ids=(),
+    ):
+        """Letter values (with their lines) for every customer of ``company`` having an invoice
+        that reaches its next dunning level on ``date``. Set-based: one query for the open items,
+        one for paused customers, one for invoices in other proposals, one for the base rates.
+
+        Open credits (credit notes, unallocated payments) are netted: a customer is dunned only
+        when the letter's total (its overdue items less all open credits) is positive and at
+        least ``min_amount``. An automatic run leaves out the items due before the company's
+        "dun items due from" date and starts never-dunned invoices at the level the company
+        chose (the first level, or the level matching their age: one letter either way)."""
+        all_levels = self.env["credit.dunning.level"].search(
+            [("company_id", "=", company.id)], order="sequence, id"
+        )
+        if not all_levels:
+            return []
+        rank = {level.id: index for index, level in enumerate(all_levels)}
+        allowed = all_levels & levels if levels else all_levels
+        items_from = False
+        if automatic:
+            allowed = allowed.filtered("is_automatic")
+            items_from = company.credit_dunning_items_from
+        start_by_age = company.credit_dunning_start_level == "age"
+        rows = self._get_dunning_candidates(company, date, partners)
+        if not rows:
+            return []
+        paused_partner_ids = self._paused_partner_ids(company, date) | set(exclude_partner_ids)
+        move_ids = [row["move_id"] for row in rows]
+        blocked_move_ids = self.env["account.move"]._credit_dunning_blocked_move_ids(move_ids, date)
+        # invoices already in a proposal not yet validated: never propose them twice
+        blocked_move_ids |= {
+            move.id
+            for [move] in self.env["credit.dunning.line"]._read_group(
+                [
+                    ("run_id.state", "=", "draft"),
+                    ("letter_id.state", "=", "draft"),
+                    ("company_id", "=", company.id),
+                    ("line_type", "=", "invoice"),
+                ],
+                groupby=["move_id"],
+            )
+        }
+
+        by_partner = defaultdict(list)
+        for row in rows:
+            if row["partner_id"] not in paused_partner_ids:
+                by_partner[row["partner_id"]].append(row)
+
+        rounding = company.currency_id.rounding
+        proposals = []
+        for partner_id, partner_rows in by_partner.items():
+            lines = []
+            has_escalation = False
+            for row in partner_rows:
+                if items_from and row["residual"] > 0 and row["date_due"] < items_from:
+                    continue
+                line = self._prepare_line(
+                    row, date, all_levels, rank, allowed, blocked_move_ids, start_by_age=start_by_age
+                )
+                if line:
+                    lines.append(line)
+                    has_escalation |= line["level_id"] != line["previous_level_id"]
+            if not has_escalation:
+                continue
+            # open credits netted: only a positive balance is dunned
+            open_company = sum(line["amount_residual_company"] for line in lines)
+            if float_compare(open_company, 0.0, precision_rounding=rounding) <= 0 or (
+                float_compare(open_company, min_amount or 0.0, precision_rounding=rounding) < 0
+            ):
+                continue
+            proposals.append({"partner_id": partner_id, "lines": lines})
+        return proposals
+
+    @api.model
+    def _prepare_line(self, row, date, all_levels, rank, allowed, blocked_move_ids, start_by_age=False):
+        """Line values for one open item, or None when it is not part of the letter."""
+        residual = row["residual"]
+        is_credit = residual < 0
+        date_due = row["date_due"]
+        days_overdue = (date - date_due).days
+        values = {
+            "move_id": row["move_id"],
+            "line_type": "credit" if is_credit else "invoice",
+            "currency_id": row["currency_id"],
+            "date_invoice": row["date_invoice"],
+            "date_due": date_due,
+            "days_overdue": max(days_overdue, 0),
+            "amount_total": row["amount_total"],
+            "amount_residual": row["residual_currency"],
+            "amount_residual_company": residual,
+            "previous_level_id": row["level_id"],
+            "level_id": row["level_id"],
+            "flat_fee_charged": row["flat_fee_charged"],
+            "interest_date": row["interest_date"],
+            "is_charge": row["is_charge"],
+        }
+        if is_credit:
+            values["level_id"] = values["previous_level_id"] = False
+            return values
+        if (
+            row["paused"]
+            or row["move_id"] in blocked_move_ids
+            or row["move_type"] not in ("out_invoice", "entry")
+        ):
+            return None
+        if row["is_charge"]:
+            # a charge invoice (interest and fees claimed by an earlier letter) is shown while
+            # overdue, never escalated, charged nothing
+            return values if days_overdue > 0 else None
+        current = rank.get(row["level_id"], -1)
+        next_level = all_levels[current + 1] if current + 1 < len(all_levels) else None
+        if current < 0 and start_by_age:
+            # never dunned: the level matching its age (one letter, never several at once)
+            reached = all_levels.filtered(lambda lvl: lvl in allowed and days_overdue >= lvl.days)
+            next_level = reached[-1:] or None
+        if (
+            next_level
+            and next_level in allowed
+            and days_overdue >= next_level.days
+            and row["dunning_date"] != date
+            and (
+                not row["dunning_date"]
+                or current < 0
+                or (date - row["dunning_date"]).days >= next_level.min_days_since_previous
+            )
+        ):
+            values["level_id"] = next_level.id
+            return values
+        # not escalated: still shown when overdue
+        return values if days_overdue > 0 else None
+
+    @api.model
+    def _create_runs(self, company, date, partners=None, levels=None, min_amount=0.0, automatic=False):
+        """Create the proposal (a draft run with its letters and lines); returns the run, or an
+        empty recordset when nothing is to be dunned."""
+        # before reading anything: only who may create runs proposes them (collectors, managers)
+        self.check_access("create")
+        proposals = self._prepare_proposal(company, date, partners, levels, min_amount, automatic)
+        if not proposals:
+            return self.browse()
+        run = self.with_context(credit_dunning_write=DUNNING_WRITE).create(
+            {
+                "date": date,
+                "company_id": company.id,
+                "partner_ids": [fields.Command.set(partners.ids)] if partners else [],
+                "level_ids": [fields.Command.set(levels.ids)] if levels else [],
+                "min_amount": min_amount,
+                "is_automatic": automatic,
+            }
+        )
+        run._create_letters(proposals)
+        return run.with_env(self.env)
+
+    def _create_letters(self, proposals):
+        """Letters and lines of the proposal, created in two batches, charges computed set-based.
+        An item whose interest cannot be computed (e.g. due before the first base rate of the
+        table) is proposed without interest and flagged for the collector (``charge_error``)."""
+        self.ensure_one()
+        self = self.with_context(credit_dunning_write=DUNNING_WRITE)  # noqa: PLW0642
+        company, date = self.company_id, self.date
+        levels = self.env["credit.dunning.level"].search([("company_id", "=", company.id)])
+        partners = self.env["res.partner"].browse([proposal["partner_id"] for proposal in proposals])
+        partners.fetch(["is_company", "name"])
+        addresses = {partner.id: partner.address_get(["invoice"])["invoice"] for partner in partners}
+        currencies = self.env["res.currency"].browse(
+            {line["currency_id"] for proposal in proposals for line in proposal["lines"]}
+        )
+        base_rates = self.env["credit.base.rate"]
+        earliest_due = min(line["date_due"] for proposal in proposals for line in proposal["lines"])
+        periods = None
+        if any(levels.mapped("charge_interest")):
+            periods = (
+                self._get_rate_periods_from(min(earliest_due, date), date) if earliest_due < date else []
+            )
+        line_model = self.env["credit.dunning.line"]
+        flat_fee = {currency: line_model._flat_fee_in(currency, company, date) for currency in currencies}
+        letter_vals, line_vals_per_letter = [], []
+        for proposal in proposals:
+            partner = partners.browse(proposal["partner_id"])
+            business = partner.is_company
+            lines_vals = []
+            for line in proposal["lines"]:
+                line = dict(line)  # the proposal stays intact for a retry  # noqa: PLW2901
+                level = levels.browse(line["level_id"]) if line["level_id"] else levels.browse()
+                currency = currencies.browse(line["currency_id"])
+                flat_fee_charged = line.pop("flat_fee_charged")
+                is_charge = line.pop("is_charge")
+                # interest already invoiced up to a date runs on from the day after it
+                interest_due = max(line["date_due"], line.pop("interest_date") or line["date_due"])
+                escalates = line["level_id"] != line["previous_level_id"]
+                interest = fee = 0.0
+                interest_from = False
+                charge_error = False
+                if line["line_type"] == "invoice" and level and not is_charge:
+                    if level.charge_interest and periods is not None:
+                        try:
+                            interest = base_rates._interest_for_periods(
+                                periods,
+                                line["amount_residual"],
+                                interest_due,
+                                date,
+                                business,
+                                currency,
+                                company,
+                            )
+                        except ValidationError as error:
+                            charge_error = _(
+                                "Interest not computed: %(error)s",
+                                error=error.args[0] if error.args else error,
+                            )
+                        interest_from = interest_due + timedelta(days=1) if interest else False
+                    if level.charge_flat_fee and business and not flat_fee_charged and escalates:
+                        fee = flat_fee[currency]
+                lines_vals.append(
+                    {
+                        **line,
+                        "interest_amount": interest,
+                        "interest_date_from": interest_from,
+                        "flat_fee_amount": fee,
+                        "charge_error": charge_error,
+                    }
+                )
+            line_currencies = {line["currency_id"] for line in lines_vals}
+            currency = (
+                currencies.browse(line_currencies.pop()) if len(line_currencies) == 1 else company.currency_id
+            )
+            top = max(
+                (levels.browse(line["level_id"]) for line in lines_vals if line["level_id"]),
+                key=lambda lvl: (lvl.sequence, lvl.days, lvl.id),
+            )
+            no_email = not partners.browse(addresses[partner.id]).email
+            letter_vals.append(
+                {
+                    "run_id": self.id,
+                    "partner_id": partner.id,
+                    "recipient_id": addresses[partner.id],
+                    "currency_id": currency.id,
+                    "fee_amount": company.currency_id._convert(top.fee, currency, company, date)
+                    if top.fee
+                    else 0.0,
+                    "channel_email": top.channel_email and not no_email,
+                    # no e-mail address: the letter goes by post
+                    "channel_letter": top.channel_letter or (top.channel_email and no_email),
+                    "channel_phone": top.channel_phone,
+                }
+            )
+            line_vals_per_letter.append(lines_vals)
+        # a proposal's letters get no creation message and no follower each (the run has its
+        # chatter; nothing is tracked at creation): no chatter work per letter
+        letters = (
+            self.env["credit.dunning.letter"]
+            .with_context(tracking_disable=True)
+            .create(letter_vals)
+            .with_env(self.env)
+        )
+        self.env["credit.dunning.line"].create(
+            [
+                {**line, "letter_id": letter.id}
+                for letter, lines_vals in zip(letters, line_vals_per_letter, strict=True)
+                for line in lines_vals
+            ]
+        )
+        return letters
+
+    @api.model
+    def _get_rate_periods_from(self, date_start, date_end):
+        """Base-rate periods for ``date_start``..``date_end``; when the table starts later, the
+        periods it covers (items due before it then get no interest, flagged, instead of
+        stopping the whole run)."""
+        base_rates = self.env["credit.base.rate"]
+        try:
+            return base_rates._get_rate_periods(date_start, date_end)
+        except ValidationError:
+            first = base_rates.sudo().search([("date_from", "<=", date_end)], order="date_from", limit=1)
+            return base_rates._get_rate_periods(first.date_from, date_end) if first else []

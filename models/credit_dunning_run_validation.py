@@ -1,0 +1,352 @@
+"""Dunning run: validation and sending (re-check, invoices, PDFs, e-mails, calls, chatter)."""
+
+import io
+import logging
+from collections import defaultdict
+
+import lxml.html
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare
+from odoo.tools.pdf import PdfFileReader, PdfFileWriter, merge_pdf
+
+from .account_move import DUNNING_WRITE
+
+_logger = logging.getLogger(__name__)
+
+
+class CreditDunningRun(models.Model):
+    _inherit = "credit.dunning.run"
+
+    # === BUSINESS METHODS: validation === #
+    def _action_validate(self):
+        """Send the letters: PDFs (one wkhtmltopdf call for all), e-mails queued, letters to
+        print, phone calls; invoice levels, dates and chatter updated. Every line is checked
+        again first (``_recheck_letters``)."""
+        self.ensure_one()
+        self = self.with_context(credit_dunning_write=DUNNING_WRITE)  # noqa: PLW0642
+        letters = self.letter_ids.filtered(lambda letter: letter.state == "draft")
+        (letters.filtered(lambda letter: not letter.line_ids)).unlink()
+        letters = letters.exists()
+        if not letters:
+            raise UserError(_("This dunning run has no letters left to validate."))
+        letters = self._recheck_letters(letters)
+        if not letters:
+            self.write(
+                {
+                    "state": "cancel",
+                    "cancel_reason": _("Nothing left to send at validation: every letter was cancelled."),
+                    "cancel_user_id": self.env.user.id,
+                    "cancel_date": fields.Datetime.now(),
+                }
+            )
+            return
+        lines = letters.line_ids
+        escalations = lines.filtered("is_escalation")
+        self._update_invoices(escalations)
+        # the run's state is tracked; a tracking message on each letter would add nothing
+        letters.with_context(mail_notrack=True).state = "done"
+        # before rendering: the letters name their charge invoices
+        letters._create_charge_invoices()
+        self._render_letters(letters)
+        letters.filtered("channel_letter").letter_state = "to_print"
+        emails = letters.filtered("channel_email")
+        for letter in emails:
+            try:
+                with self.env.cr.savepoint():
+                    letter._send_email()
+            except Exception as error:  # noqa: BLE001 - one failing e-mail must not stop the run
+                _logger.warning("Dunning e-mail for letter %s failed: %s", letter.id, error)
+                letter.message_post(body=_("The e-mail could not be queued: %(error)s", error=str(error)))
+                letter.channel_letter = True
+                letter.letter_state = "to_print"
+        self._schedule_calls(letters.filtered("channel_phone"))
+        self._log_letters(letters)
+        self.state = "done"
+        letters.partner_id.with_company(self.company_id)._refresh_credit_dunning_count()
+
+    def _recheck_letters(self, letters):
+        """Check every line of ``letters`` again at validation: an item paid or no longer open,
+        another customer's, disputed, promised, in a payment plan, paused or handed over since
+        the proposal is dropped with a note on its letter; open amounts are brought up to date.
+        A letter left without an invoice reaching a new level, or whose open credits now cover
+        its overdue items, is cancelled (not sent, no level raised). Set-based: one query for
+        the open items, one for the paused customers, one for the exclusion hook. Returns the
+        letters still to send."""
+        company, date = self.company_id, self.date
+        rows = self._get_dunning_candidates(company, date, letters.partner_id)
+        current = {(row["move_id"], row["partner_id"]): row for row in rows}
+        paused_partner_ids = self._paused_partner_ids(company, date)
+        blocked = self.env["account.move"]._credit_dunning_blocked_move_ids(
+            list({row["move_id"] for row in rows}), date
+        )
+        agency = self.env["account.move"]._credit_blocked_by_agency(list(blocked), date) if blocked else set()
+        rounding = company.currency_id.rounding
+        to_send = letters.browse()
+        for letter in letters:
+            drops = []
+            for line in letter.line_ids:
+                row = current.get((line.move_id.id, letter.partner_id.id))
+                reason = None
+                owner = line.move_id.commercial_partner_id
+                if owner and owner != letter.partner_id and not row:
+                    reason = _("another customer's document")
+                elif not row or (line.line_type == "invoice") != (row["residual"] > 0):
+                    reason = _("paid or no longer open")
+                elif line.line_type == "invoice" and (
+                    row["paused"] or letter.partner_id.id in paused_partner_ids
+                ):
+                    reason = _("dunning paused")
+                elif line.line_type == "invoice" and row["move_id"] in agency:
+                    reason = _("handed over to the collection agency")
+                elif line.line_type == "invoice" and row["move_id"] in blocked:
+                    reason = _("disputed, under a promise to pay or a payment plan")
+                if reason:
+                    drops.append((line, reason))
+                elif float_compare(
+                    row["residual"], line.amount_residual_company, precision_rounding=rounding
+                ):
+                    line.write(
+                        {
+                            "amount_residual": row["residual_currency"],
+                            "amount_residual_company": row["residual"],
+                        }
+                    )
+            if drops:
+                letter._message_log(
+                    body=Markup("<p>%s</p><ul>%s</ul>")
+                    % (
+                        _("Dropped from the letter at validation:"),
+                        Markup().join(
+                            Markup("<li>%s</li>")
+                            % _("%(document)s: %(reason)s", document=line.move_id.display_name, reason=reason)
+                            for line, reason in drops
+                        ),
+                    )
+                )
+                self.env["credit.dunning.line"].union(*(line for line, __ in drops)).unlink()
+            # open credits that arrived after the proposal are shown and netted too
+            known = set(letter.line_ids.move_id.ids)
+            new_credits = [
+                row
+                for (move_id, partner_id), row in current.items()
+                if partner_id == letter.partner_id.id and row["residual"] < 0 and move_id not in known
+            ]
+            if new_credits:
+                self.env["credit.dunning.line"].create(
+                    [
+                        {
+                            "letter_id": letter.id,
+                            "move_id": row["move_id"],
+                            "line_type": "credit",
+                            "currency_id": row["currency_id"],
+                            "date_invoice": row["date_invoice"],
+                            "date_due": row["date_due"],
+                            "days_overdue": max((date - row["date_due"]).days, 0),
+                            "amount_total": row["amount_total"],
+                            "amount_residual": row["residual_currency"],
+                            "amount_residual_company": row["residual"],
+                        }
+                        for row in new_credits
+                    ]
+                )
+            kept = letter.line_ids
+            if not kept.filtered("is_escalation"):
+                letter._action_cancel(_("Cancelled at validation: no invoice left that reaches a new level."))
+            elif (
+                float_compare(sum(kept.mapped("amount_residual_company")), 0.0, precision_rounding=rounding)
+                <= 0
+            ):
+                letter._action_cancel(_("Cancelled at validation: the open credits cover the overdue items."))
+            else:
+                to_send |= letter
+        return to_send
+
+    def _update_invoices(self, escalations):
+        """Write each escalated invoice's new level and date, grouped by level (one write per
+        level, not per invoice)."""
+        date = self.date
+        by_level = defaultdict(lambda: self.env["account.move"])
+        for line in escalations:
+            by_level[line.level_id] |= line.move_id
+        # only dunning fields change: no need to re-synchronise the invoices' tax and payment
+        # term lines (the costliest part of writing a posted invoice); no tracking message
+        # either, the note of _log_letters documents the letter, its level and its run
+        context = {"credit_dunning_write": DUNNING_WRITE, "skip_invoice_sync": True, "mail_notrack": True}
+        for level, moves in by_level.items():
+            moves.with_context(**context).write(
+                {"credit_dunning_level_id": level.id, "credit_dunning_date": date}
+            )
+        escalations.filtered("flat_fee_amount").move_id.with_context(**context).write(
+            {"credit_dunning_flat_fee_charged": True}
+        )
+
+    def _render_letters(self, letters):
+        """Render every letter's PDF in ONE wkhtmltopdf call, store each as the letter's
+        attachment and the merged file on the run."""
+        contents = self._render_letter_pdfs(letters)
+        letters._attach_pdfs(contents)
+        printable = letters.filtered("channel_letter") or letters
+        merged = merge_pdf([contents[letter.id] for letter in printable])
+        self.attachment_id = self.env["ir.attachment"].create(
+            {
+                "name": "%s.pdf" % self.name.replace("/", "-"),
+                "raw": merged,
+                "res_model": self._name,
+                "res_id": self.id,
+                "mimetype": "application/pdf",
+            }
+        )
+
+    @api.model
+    def _render_letter_pdfs(self, letters):
+        """PDF bytes per letter id from a single wkhtmltopdf call: the letters' HTML bodies are
+        joined into one document (one page break between letters) and the resulting PDF is cut
+        at the page carrying each letter's marker. Joining the bodies ourselves keeps this to one
+        process and also works with a wkhtmltopdf without patched Qt, which refuses several
+        input documents. Letters whose marker is not found are rendered one by one."""
+        report_model = self.env["ir.actions.report"].with_context(debug=False)
+        report = report_model._get_report("credit_control.credit_dunning_letter_report_action")
+        html = report_model._render_qweb_html(report.report_name, letters.ids)[0]
+        bodies, html_ids, header, footer, paper_args = report._prepare_html(html, report_model=report.model)
+        contents = {}
+        if len(bodies) == len(letters) and set(html_ids) == set(letters.ids):
+            pdf = report_model._run_wkhtmltopdf(
+                [_join_bodies(bodies)],
+                report_ref=report.report_name,
+                header=header,
+                footer=footer,
+                specific_paperformat_args=paper_args,
+            )
+            contents = _split_by_marker(pdf, html_ids)
+        for letter in letters.filtered(lambda lt: lt.id not in contents):
+            _logger.warning("Dunning letter %s: rendered on its own", letter.id)
+            contents[letter.id] = report_model.with_context(force_report_rendering=True)._render_qweb_pdf(
+                report.report_name, res_ids=letter.ids
+            )[0]
+        return contents
+
+    def _schedule_calls(self, letters):
+        # a phone-call level opens a call task for the collector (credit.task)
+        for letter in letters:
+            values = letter._prepare_activity(self.env["mail.activity.type"], self.date)
+            task = self.env["credit.task"]._create_auto(
+                "call",
+                "dunning_call",
+                letter.partner_id,
+                values["summary"],
+                company=self.company_id,
+                user=self.env["res.users"].browse(values["user_id"]),
+                dunning_letter_id=letter,
+                move_ids=letter.line_ids.move_id,
+                date_deadline=self.date,
+                description=values["note"],
+            )
+            letter.activity_id = task.activity_ids[:1]
+
+    def _log_letters(self, letters):
+        """Chatter: a note on each customer (with the PDF) and on each dunned invoice, logged
+        without notifications (internal notes notify nobody anyway), the invoices of a letter in
+        one batch."""
+        author = self.env.user.partner_id
+        for letter in letters:
+            channels = ", ".join(
+                label
+                for flag, label in (
+                    (letter.channel_email, _("e-mail")),
+                    (letter.channel_letter, _("letter")),
+                    (letter.channel_phone, _("phone call")),
+                )
+                if flag
+            )
+            body = Markup("%s") % _(
+                "Dunning letter %(level)s of %(date)s (%(run)s) sent by %(channels)s.",
+                level=letter.level_id.name,
+                date=fields.Date.to_string(self.date),
+                run=self.name,
+                channels=channels or _("no channel"),
+            )
+            # sudo: collectors log on customers they may not edit
+            letter.partner_id.sudo()._message_log(
+                body=body, attachment_ids=letter.attachment_id.ids, author_id=author.id
+            )
+            moves = letter.line_ids.filtered(lambda line: line.line_type == "invoice").move_id
+            moves._message_log_batch(dict.fromkeys(moves.ids, body), author_id=author.id)
+
+
+LETTER_MARKER = "CCDUNNINGLETTER%s"
+
+
+def _join_bodies(bodies):
+    """One HTML document holding the articles of all ``bodies`` (each a complete document from
+    ``_prepare_html``), a page break before each but the first."""
+    root = lxml.html.fromstring(bodies[0])
+    first_article = root.xpath("//div[contains(concat(' ', normalize-space(@class), ' '), ' article ')]")[0]
+    parent = first_article.getparent()
+    for body in bodies[1:]:
+        for article in lxml.html.fromstring(body).xpath(
+            "//div[contains(concat(' ', normalize-space(@class), ' '), ' article ')]"
+        ):
+            article.set("style", "page-break-before: always; %s" % (article.get("style") or ""))
+            parent.append(article)
+    return lxml.html.tostring(root, encoding="unicode")
+
+
+def _split_by_marker(pdf, res_ids):
+    """PDF bytes per record id (``res_ids`` in the order of the document), cut at the page
+    holding each record's marker; empty when a marker is missing.
+
+    Fast path: the marker is the only text in a monospaced font, and wkhtmltopdf lists the fonts
+    each page uses, so the pages using one are the letters' first pages, in order (checked on
+    the first and the last by their text). Otherwise every page's text is searched (PyPDF2's
+    text extraction costs about 0.1 s per page)."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    pages = reader.pages
+    starts = _marker_pages_by_font(pages, res_ids)
+    if starts is None:
+        starts = {}
+        markers = {LETTER_MARKER % res_id: res_id for res_id in res_ids}
+        for number, page in enumerate(pages):
+            text = _page_text(page)
+            for marker, res_id in markers.items():
+                if res_id not in starts and marker in text:
+                    starts[res_id] = number
+    ordered = sorted(starts.items(), key=lambda item: item[1])
+    if len(ordered) != len(res_ids) or ordered[0][1] != 0:
+        return {}
+    contents = {}
+    for index, (res_id, first) in enumerate(ordered):
+        last = ordered[index + 1][1] if index + 1 < len(ordered) else len(pages)
+        if last <= first:
+            return {}
+        writer = PdfFileWriter()
+        for number in range(first, last):
+            writer.add_page(pages[number])
+        stream = io.BytesIO()
+        writer.write(stream)
+        contents[res_id] = stream.getvalue()
+    return contents
+
+
+def _page_text(page):
+    return (page.extract_text() or "").replace(" ", "")
+
+
+def _marker_pages_by_font(pages, res_ids):
+    """{res_id: first page} from the pages using a monospaced font, or None when they do not
+    match the records one to one."""
+    numbers = []
+    for number, page in enumerate(pages):
+        fonts = page.get("/Resources", {}).get("/Font")
+        fonts = fonts.get_object() if fonts else {}
+        names = [str(fonts[key].get_object().get("/BaseFont", "")) for key in fonts]
+        if any("Mono" in name or "Courier" in name for name in names):
+            numbers.append(number)
+    if len(numbers) != len(res_ids) or not numbers or numbers[0] != 0:
+        return None
+    for res_id, number in ((res_ids[0], numbers[0]), (res_ids[-1], numbers[-1])):
+        if LETTER_MARKER % res_id not in _page_text(pages[number]):
+            return None
+    return dict(zip(res_ids, numbers, strict=True))
