@@ -265,7 +265,7 @@ class CreditDunningLine(models.Model):
         self.check_access("create")
         # complete each set of keys the way create does (defaults and magic columns, once)
         templates = {}
-        full_list = []
+        full_list, fixed_list = [], []
         for vals in vals_list:
             keys = frozenset(vals)
             if keys not in templates:
@@ -273,42 +273,19 @@ class CreditDunningLine(models.Model):
                 prepared.pop("__precomputed__", None)
                 templates[keys] = {key: value for key, value in prepared.items() if key not in vals}
             full_list.append({**templates[keys], **vals})
+            fixed_list.append(keys)
         given = set().union(*full_list)
         unknown = given - set(self._fields)
         if unknown:
             raise ValueError("Invalid fields %s on model %r" % (sorted(unknown), self._name))
-        # stored related fields of the letter (run, company, customer): the values create's
-        # recomputation would store, read from the letters (in cache: just created)
-        related = [
-            field
-            for field in self._fields.values()
-            if field.store
-            and field.related
-            and field.name not in given
-            and field.related.split(".")[0] in given
-        ]
-        for field in related:
-            first, *path = field.related.split(".")
-            values = {}
-            for vals in full_list:
-                key = vals[first]
-                if key not in values:
-                    value = self[first].browse(key)
-                    for name in path:
-                        value = value[name]
-                    values[key] = field.convert_to_write(value, self)
-                vals[field.name] = values[key]
+        related = self._bulk_add_related(full_list, given)
         provided = {self._fields[name] for name in given} | set(related)
         columns = sorted(
             name for name in given | {field.name for field in related} if self._fields[name].column_type
         )
         converters = [self._bulk_column_converter(self._fields[name], given) for name in columns]
         ids = []
-        for chunk in split_every(1000, full_list):
-            rows = [
-                tuple(convert(vals, name) for name, convert in zip(columns, converters, strict=True))
-                for vals in chunk
-            ]
+        for rows in self._bulk_rows(full_list, fixed_list, templates, columns, converters):
             ids.extend(
                 row[0]
                 for row in self.env.execute_query(
@@ -336,6 +313,58 @@ class CreditDunningLine(models.Model):
             lines._check_company()
         lines.check_access("create")
         return lines
+
+    def _bulk_add_related(self, full_list, given):
+        """Add to each of ``full_list`` the stored related fields whose first step is given
+        (the letter's run, company and customer): the values create's recomputation stores,
+        read from the records (in cache: just created). Returns those fields."""
+        related = [
+            field
+            for field in self._fields.values()
+            if field.store
+            and field.related
+            and field.name not in given
+            and field.related.split(".")[0] in given
+        ]
+        for field in related:
+            first, *path = field.related.split(".")
+            values = {}
+            for vals in full_list:
+                key = vals[first]
+                if key not in values:
+                    value = self[first].browse(key)
+                    for name in path:
+                        value = value[name]
+                    values[key] = field.convert_to_write(value, self)
+                vals[field.name] = values[key]
+        return related
+
+    def _bulk_rows(self, full_list, fixed_list, templates, columns, converters):
+        """Rows of ``columns`` per 1,000 values: per set of keys the defaults and magic columns
+        converted once, DEFAULT for a column the values do not have (as create does), the
+        others converted per line."""
+        plans = {}
+        for chunk in split_every(1000, list(zip(full_list, fixed_list, strict=True))):
+            rows = []
+            for vals, keys in chunk:
+                plan_key = (keys, frozenset(vals))
+                if plan_key not in plans:
+                    base, variable = [], []
+                    for index, (name, convert) in enumerate(zip(columns, converters, strict=True)):
+                        if name not in vals:
+                            base.append(SQL("DEFAULT"))
+                        elif name in templates[keys] and self._fields[name].type != "monetary":
+                            base.append(convert(vals, name))
+                        else:
+                            base.append(None)
+                            variable.append((index, name, convert))
+                    plans[plan_key] = (base, variable)
+                base, variable = plans[plan_key]
+                row = list(base)
+                for index, name, convert in variable:
+                    row[index] = convert(vals, name)
+                rows.append(tuple(row))
+            yield rows
 
     def _bulk_column_converter(self, field, given):
         """A function (vals, name) -> the SQL value ``create`` would insert for ``field``.
