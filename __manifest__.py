@@ -31,6 +31,9 @@
         "wizards/credit_dunning_pause_views.xml",
         # root and section menus first: every views file hangs its own menus below them
         "views/credit_control_menus.xml",
+        # actions the partner and dunning run forms name: before those views
+        "reports/credit_customer_reports.xml",
+        "reports/credit_xlsx_export_views.xml",
         "views/res_partner_views.xml",
         "views/credit_rating_views.xml",
         "views/credit_check_views.xml",
@@ -47,10 +50,8 @@
         "wizards/credit_profile_update_views.xml",
         "reports/credit_aging_report_views.xml",
         "wizards/credit_kpi_month_views.xml",
-        "reports/credit_xlsx_export_views.xml",
         "reports/credit_statement_templates.xml",
         "reports/credit_partner_templates.xml",
-        "reports/credit_customer_reports.xml",
         "views/credit_dashboard_views.xml",
         "views/credit_collection_target_views.xml",
         "wizards/credit_worklist_promise_views.xml",

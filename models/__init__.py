@@ -23,6 +23,8 @@ from . import credit_dunning_line
 from . import account_move
 from . import account_move_dunning_pause
 from . import credit_check
+from . import credit_check_identifier
+from . import credit_check_review
 from . import credit_limit_request
 from . import credit_collection_target
 from . import credit_task

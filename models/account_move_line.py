@@ -1,17 +1,10 @@
-from datetime import date as Date
 from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-# Regular limitation period (§195 BGB): three years, from the end of the year in which the claim
-# arose (§199 (1) BGB). The claim of an invoice arises with the invoice (its date's year).
-LIMITATION_YEARS = 3
-
-
-def limitation_end(origin):
-    """Last day of the limitation period of a claim that arose on ``origin`` (a date)."""
-    return Date(origin.year + LIMITATION_YEARS, 12, 31) if origin else False
+from ..lib.limitation import LIMITATION_YEARS, limitation_end, limitation_end_sql
+from ..lib.open_items import flush_open_items, open_receivable_where
 
 
 class AccountMoveLine(models.Model):
@@ -43,40 +36,26 @@ class AccountMoveLine(models.Model):
         if horizon_days is None:
             horizon_days = company.credit_limitation_horizon_days
         date_end = date + timedelta(days=max(horizon_days or 0, 0))
-        self.env["account.move.line"].flush_model(
-            [
-                "reconciled",
-                "parent_state",
-                "amount_residual",
-                "account_id",
-                "partner_id",
-                "company_id",
-                "date",
-            ]
-        )
+        flush_open_items(self.env)
         self.env["account.move"].flush_model(["invoice_date"])
         self.env.cr.execute(
             SQL(
                 """
             SELECT l.id, l.move_id, p.commercial_partner_id, x.origin,
-                   make_date(EXTRACT(YEAR FROM x.origin)::int + %(years)s, 12, 31) AS date_limitation,
+                   %(date_limitation)s AS date_limitation,
                    l.amount_residual
               FROM account_move_line l
               JOIN account_move m ON m.id = l.move_id
               JOIN account_account a ON a.id = l.account_id
               JOIN res_partner p ON p.id = l.partner_id
              CROSS JOIN LATERAL (SELECT COALESCE(m.invoice_date, l.date) AS origin) x
-             WHERE NOT l.reconciled
-               AND l.parent_state = 'posted'
-               AND l.amount_residual > 0
-               AND a.account_type = 'asset_receivable'
-               AND l.company_id = %(company_id)s
+             WHERE %(open_items)s
                AND x.origin >= make_date(%(year_from)s, 1, 1)
                AND x.origin < make_date(%(year_to)s + 1, 1, 1)
              ORDER BY date_limitation, p.commercial_partner_id, x.origin, l.id
                 """,
-                years=LIMITATION_YEARS,
-                company_id=company.id,
+                date_limitation=limitation_end_sql(SQL("x.origin")),
+                open_items=open_receivable_where(company_id=company.id, sign="debit", account="a"),
                 # the end date lies in [date, date_end] iff the origin's year does, shifted
                 year_from=date.year - LIMITATION_YEARS,
                 year_to=date_end.year - LIMITATION_YEARS,

@@ -1,19 +1,12 @@
-from collections import defaultdict
-from datetime import timedelta
-
-from markupsafe import Markup, escape
-from stdnum import exceptions as stdnum_exceptions
-from stdnum import iban as stdnum_iban
-from stdnum import lei as stdnum_lei
-from stdnum.de import handelsregisternummer
-from stdnum.eu import vat as stdnum_eu_vat
-from stdnum.util import get_cc_module
-
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_amount, format_date
 
-from .res_partner import CREDIT_PROFILE_WRITE, drop_protected_defaults
+from ..lib.protected_fields import drop_protected_defaults
+
+# the responsible credit manager, imported from here by sale_order.py (lib/ is its home)
+from ..lib.responsible import responsible_credit_manager  # noqa: F401
+from .res_partner import CREDIT_PROFILE_WRITE
 
 # Server-side sentinel: only the decision methods of this model (approval, expiry, cancel) may
 # write the decision fields. RPC callers cannot forge this object.
@@ -30,34 +23,6 @@ THREAD_FIELDS = frozenset({"message_main_attachment_id", "activity_ids", "messag
 
 # Kinds of check that come with a score by default.
 SCORED_KINDS = ("internal", "bureau", "insurer")
-
-# EU VAT prefixes that differ from the ISO country code.
-VAT_PREFIX_COUNTRY = {"EL": "GR", "XI": "GB"}
-
-
-class _IdentifierIssue(str):
-    """An issue text, as opposed to the compact number stdnum's ``validate`` returns."""
-
-
-def responsible_credit_manager(env, partner, company, *fallbacks):
-    """The user who should act on a customer's credit profile in ``company``: the customer's
-    credit manager, else the first active one of ``fallbacks``, else any Credit Manager of the
-    company (lowest id, so the choice is stable)."""
-    # sudo: the caller may be a salesperson or the scheduler; only the user is looked up
-    manager = partner.with_company(company).sudo().credit_manager_id
-    for user in (manager, *fallbacks):
-        if user and user.active and not user.share and company in user.company_ids:
-            return user
-    group = env.ref("credit_control.credit_control_group_manager")
-    return (
-        env["res.users"]
-        .sudo()
-        .search(
-            [("groups_id", "in", group.ids), ("company_ids", "in", company.ids), ("share", "=", False)],
-            order="id",
-            limit=1,
-        )
-    )
 
 
 class CreditCheck(models.Model):
@@ -163,14 +128,6 @@ class CreditCheck(models.Model):
         index=True,
     )
 
-    # identifiers of the customer
-    identifier_issues = fields.Html(
-        compute="_compute_identifier_issues",
-        sanitize=False,
-        help="VAT number, commercial register number, LEI and IBANs of the customer that fail validation.",
-    )
-    identifiers_valid = fields.Boolean(compute="_compute_identifier_issues")
-
     # === COMPUTE === #
     @api.depends(
         "has_score",
@@ -210,26 +167,6 @@ class CreditCheck(models.Model):
     def _compute_has_approved_limit(self):
         for check in self:
             check.has_approved_limit = check.has_approved_limit or bool(check.approved_limit)
-
-    @api.depends(
-        "partner_id.vat",
-        "partner_id.company_registry",
-        "partner_id.country_id",
-        "partner_id.bank_ids.acc_number",
-    )
-    def _compute_identifier_issues(self):
-        for check in self:
-            issues = check._get_identifier_issues()
-            check.identifiers_valid = not issues
-            check.identifier_issues = (
-                Markup("<ul class='mb-0'>%s</ul>")
-                % Markup("").join(
-                    Markup("<li><strong>%s</strong> %s: %s</li>") % (label, value, reason)
-                    for label, value, reason in issues
-                )
-                if issues
-                else False
-            )
 
     # === CONSTRAINTS === #
     @api.constrains("has_score", "provider_score", "score_scale_min", "score_scale_max")
@@ -487,185 +424,3 @@ class CreditCheck(models.Model):
         if self.score_lower_is_better:
             ratio = 1.0 - ratio
         return int(round(max(0.0, min(1.0, ratio)) * 100))
-
-    # --- identifiers --- #
-    def _get_partner_identifiers(self):
-        """(label, value, validator) of every identifier of the customer worth validating.
-        A validator raises a stdnum ``ValidationError`` or returns an issue text (or None)."""
-        self.ensure_one()
-        partner = self.partner_id
-        if not partner:
-            return []
-        country = (partner.country_id.code or "").upper()
-        identifiers = []
-        if partner.vat:
-            identifiers.append((_("VAT"), partner.vat, lambda value: self._validate_vat(value, country)))
-        if partner.company_registry and country == "DE":
-            identifiers.append(
-                (_("Commercial Register"), partner.company_registry, handelsregisternummer.validate)
-            )
-        if "lei" in partner._fields and partner.lei:
-            identifiers.append((_("LEI"), partner.lei, stdnum_lei.validate))
-        for bank in partner.bank_ids:
-            number = (bank.acc_number or "").strip()
-            # account numbers that do not start with a country code are not IBANs
-            if number[:2].isalpha():
-                identifiers.append((_("IBAN"), number, stdnum_iban.validate))
-        return identifiers
-
-    def _get_identifier_issues(self):
-        """(label, value, reason) for each invalid identifier of the customer. Never raises on odd
-        input: empty values are skipped, anything stdnum rejects is reported."""
-        issues = []
-        for label, value, validator in self._get_partner_identifiers():
-            value = (value or "").strip()
-            if not any(char.isalnum() for char in value):
-                continue
-            try:
-                result = validator(value)
-            except stdnum_exceptions.ValidationError as error:
-                result = self._identifier_error_message(error)
-            except (TypeError, ValueError) as error:
-                result = _IdentifierIssue(str(error))
-            # stdnum's validate returns the compact number: only issues are _IdentifierIssue
-            if isinstance(result, _IdentifierIssue):
-                issues.append((label, value, str(result)))
-        return issues
-
-    def _validate_vat(self, value, country):
-        prefix = "".join(char for char in value.upper() if char.isalnum())[:2]
-        if prefix.isalpha() and (prefix.lower() in stdnum_eu_vat.MEMBER_STATES or prefix == "EL"):
-            stdnum_eu_vat.validate(value)
-            prefix_country = VAT_PREFIX_COUNTRY.get(prefix, prefix)
-            if country and prefix_country != country and not (country == "GB" and prefix == "XI"):
-                return _IdentifierIssue(
-                    _(
-                        "the country prefix %(prefix)s does not match the customer's country %(country)s",
-                        prefix=prefix,
-                        country=country,
-                    )
-                )
-            return None
-        module = get_cc_module(country.lower(), "vat") if country.isalpha() else None
-        if module is None:
-            if prefix.isalpha():
-                return _IdentifierIssue(_("unknown country prefix %(prefix)s", prefix=prefix))
-            return None  # no country to check a number without a prefix against
-        module.validate(value)
-        return None
-
-    @api.model
-    def _identifier_error_message(self, error):
-        messages = {
-            stdnum_exceptions.InvalidChecksum: _("wrong check digit"),
-            stdnum_exceptions.InvalidLength: _("wrong length"),
-            stdnum_exceptions.InvalidFormat: _("wrong format"),
-            stdnum_exceptions.InvalidComponent: _("unknown or invalid part (country code, court, bank)"),
-        }
-        for error_class, message in messages.items():
-            if isinstance(error, error_class):
-                return _IdentifierIssue(message)
-        return _IdentifierIssue(str(error))
-
-    # --- scheduled review --- #
-    @api.model
-    def _cron_review_checks(self, batch_size=200):
-        """Expire done checks past their end of validity and open review activities for the
-        credit managers of customers whose check or limit ends within the review lead time."""
-        # sudo: the review spans every company, whatever the companies of the user running the job
-        checks = self.sudo()
-        today = fields.Date.context_today(self)
-        expire_domain = [("state", "=", "done"), ("date_end", "<", today)]
-        to_expire = checks.search(expire_domain, limit=batch_size)
-        to_expire._action_expire()
-        reviews = checks._get_due_reviews(today)
-        scheduled = checks._schedule_reviews(reviews[:batch_size])
-        self.env["ir.cron"]._notify_progress(
-            done=len(to_expire) + scheduled,
-            remaining=checks.search_count(expire_domain) + max(0, len(reviews) - batch_size),
-        )
-
-    @api.model
-    def _get_due_reviews(self, today):
-        """[(partner, company, review date, reasons, fallback user)] of customers whose latest
-        check or credit limit ends within the review lead time and have no open review."""
-        due = defaultdict(list)  # (partner id, company id) -> [(date, reason, fallback user)]
-        for company in self.env["res.company"].search([]):
-            horizon = today + timedelta(days=company.credit_review_lead_days)
-            checks = self.search(
-                [
-                    ("company_id", "=", company.id),
-                    ("state", "=", "done"),
-                    ("date_end", ">=", today),
-                    ("date_end", "<=", horizon),
-                ]
-            )
-            for check in checks:
-                if self._latest_valid_check(check.partner_id, company) == check:
-                    reason = _(
-                        "Credit check %(check)s expires on %(date)s.",
-                        check=check.name,
-                        date=format_date(self.env, check.date_end),
-                    )
-                    due[check.partner_id.id, company.id].append((check.date_end, reason, check.decided_by_id))
-            partners = (
-                self.env["res.partner"]
-                .with_company(company)
-                .search(
-                    [
-                        ("credit_limit_set", "=", True),
-                        ("credit_limit_date_end", ">=", today),
-                        ("credit_limit_date_end", "<=", horizon),
-                    ]
-                )
-            )
-            for partner in partners.commercial_partner_id:
-                date_end = partner.credit_limit_date_end
-                reason = _("The credit limit ends on %(date)s.", date=format_date(self.env, date_end))
-                due[partner.id, company.id].append((date_end, reason, self.env["res.users"]))
-        reviews = []
-        for (partner_id, company_id), entries in due.items():
-            partner = self.env["res.partner"].browse(partner_id)
-            company = self.env["res.company"].browse(company_id)
-            date = min(entry[0] for entry in entries)
-            if self._has_open_review(partner, date, company):
-                continue
-            fallback = next((entry[2] for entry in entries if entry[2]), self.env["res.users"])
-            reviews.append((partner, company, date, [entry[1] for entry in entries], fallback))
-        reviews.sort(key=lambda review: (review[2], review[0].id))
-        return reviews
-
-    @api.model
-    def _has_open_review(self, partner, date, company=None):
-        return bool(
-            self.env["credit.task"]
-            .sudo()
-            .search_count(
-                [
-                    ("partner_id", "=", partner.id),
-                    ("task_type", "=", "review"),
-                    ("origin", "=", "review_due"),
-                    ("company_id", "=", (company or self.env.company).id),
-                    ("is_open", "=", True),
-                ],
-                limit=1,
-            )
-        )
-
-    @api.model
-    def _schedule_reviews(self, reviews):
-        # a review coming due is a task of the credit team (credit.task)
-        for partner, company, date, reasons, fallback in reviews:
-            user = responsible_credit_manager(self.env, partner, company, fallback)
-            self.env["credit.task"]._create_auto(
-                "review",
-                "review_due",
-                partner,
-                _("Credit review due"),
-                company=company,
-                team="credit",
-                user=user or self.env.user,
-                date_deadline=date,
-                description=Markup("<p>%s</p>") % Markup("<br/>").join(escape(reason) for reason in reasons),
-            )
-        return len(reviews)

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_amount
 
+from ..lib.responsible import responsible_credit_manager
 from .credit_collection_document_mixin import log_on_moves, workflow_write
 
 DISPUTE_REASONS = [
@@ -138,8 +139,6 @@ class CreditDispute(models.Model):
     def _prepare_create_vals(self, vals):
         """Also the owner (the invoice's salesperson) and the collector (the customer's credit
         manager) when not given."""
-        from .credit_check import responsible_credit_manager
-
         super()._prepare_create_vals(vals)
         partner = self.env["res.partner"].browse(vals.get("partner_id"))
         company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company

@@ -4,8 +4,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_amount, format_date
 
-from .credit_check import responsible_credit_manager
-from .res_partner import CREDIT_PROFILE_WRITE, drop_protected_defaults
+from ..lib.protected_fields import drop_protected_defaults
+from ..lib.responsible import responsible_credit_manager
+from .res_partner import CREDIT_PROFILE_WRITE
 
 # Server-side sentinel: only the workflow methods of this model may write state and decision.
 CREDIT_LIMIT_REQUEST_DECISION = object()

@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib.responsible import responsible_credit_manager
+
 # Server-side sentinel: the processes that own a linked record close its task themselves.
 CREDIT_TASK_CLOSE = object()
 
@@ -344,8 +346,6 @@ class CreditTask(models.Model):
         """{(partner id, company id, team): user} of :meth:`_default_assignee` for many specs:
         the salespeople and credit managers read in one go, the fallback Credit Manager searched
         once per company."""
-        from .credit_check import responsible_credit_manager
-
         result, fallbacks = {}, {}
         by_company = {}
         for spec in specs:
@@ -404,8 +404,6 @@ class CreditTask(models.Model):
             self.activity_unlink(["mail.mail_activity_data_todo"])
 
     def _default_assignee(self, partner, company, team):
-        from .credit_check import responsible_credit_manager
-
         if team == "sales":
             salesperson = partner.with_company(company).sudo().user_id
             if salesperson and salesperson.active and not salesperson.share:

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from ..lib.protected_fields import drop_protected_defaults
 from .credit_dunning_pause_mixin import DUNNING_PAUSE_FIELDS
 
 # Server-side sentinel: code that has verified the user may change a credit profile (approval
@@ -56,22 +57,6 @@ CREDIT_PROFILE_FIELDS = PROTECTED_CREDIT_FIELDS | DUNNING_PAUSE_FIELDS | COMPUTE
 # Having one of these (in any company) makes a partner a customer with a credit profile: moving
 # it in the partner hierarchy is a Credit Manager's action.
 CREDIT_PROFILE_MARKERS = ("credit_limit_set", "credit_hold", "credit_rating_id")
-
-
-def drop_protected_defaults(records, values, protected, privileged):
-    """``default_get`` helper: a ``default_*`` context key or a personal default (ir.default)
-    must not pre-set a protected field for an unprivileged user. The field's own default (a
-    draft state, no approver...) is kept; any other default of a protected field is dropped."""
-    if privileged or records.env.su:
-        return values
-    for name in protected.intersection(values):
-        field = records._fields[name]
-        if field.default and not field.company_dependent:
-            value = field.convert_to_cache(field.default(records), records, validate=False)
-            values[name] = field.convert_to_write(value, records)
-        else:
-            del values[name]
-    return values
 
 
 CREDIT_READ_GROUPS = (
@@ -539,53 +524,6 @@ class ResPartner(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         return counts
-
-    def _notify_credit_rating_change(self, rating_before):
-        """Tell the salesperson and the credit manager that a rating changed (``rating_before``:
-        {partner id: rating before}). A downgrade is a task of the credit team instead of the
-        credit manager's notice. The notices are scheduled per change and user, one create for
-        all the customers with that change (the nightly refresh may rate many at once)."""
-        activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
-        notices = {}  # (summary, user) -> partners
-        for partner in self:
-            old, new = rating_before.get(partner.id), partner.credit_rating_id
-            if old == new or partner.commercial_partner_id != partner:
-                continue
-            users = (partner.user_id | partner.credit_manager_id).filtered(lambda u: u.active and not u.share)
-            summary = partner._credit_rating_change_summary(old, new, partner.credit_manager_id.lang)
-            if old and new and new.score_min < old.score_min:
-                # a downgrade is a case for the credit team (credit.task); the salesperson
-                # keeps the notice below
-                self.env["credit.task"]._create_auto(
-                    "review",
-                    "rating_downgrade",
-                    partner,
-                    summary,
-                    company=self.env.company,
-                    team="credit",
-                    date_deadline=fields.Date.context_today(self),
-                    priority="1",
-                )
-                users -= partner.credit_manager_id
-            for user in users:
-                text = partner._credit_rating_change_summary(old, new, user.lang)
-                notices[text, user] = notices.get((text, user), self.browse()) | partner
-        for (summary, user), partners in notices.items():
-            partners.sudo().activity_schedule(
-                activity_type_id=activity_type.id if activity_type else False,
-                summary=summary,
-                user_id=user.id,
-            )
-
-    def _credit_rating_change_summary(self, old, new, lang=None):
-        """The activity summary of a rating change in the recipient's language ``lang`` (rating
-        names included), not in the language of whoever changed the rating."""
-        env = self.with_context(lang=lang or self.env.lang).env
-        return env._(
-            "Credit rating changed: %(old)s → %(new)s",
-            old=old.with_env(env).display_name if old else env._("none"),
-            new=new.with_env(env).display_name if new else env._("none"),
-        )
 
     def _credit_review_lead_days(self):
         return self.env.company.credit_review_lead_days

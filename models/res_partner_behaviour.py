@@ -6,6 +6,7 @@ from markupsafe import Markup, escape
 from odoo import _, api, fields, models
 from odoo.tools import SQL, formatLang, json_default
 
+from ..lib.open_items import open_receivable_where
 from .res_partner import CREDIT_READ_GROUPS
 
 # Scorecard factors in the order shown; their weights and thresholds are company settings
@@ -179,12 +180,7 @@ class ResPartner(models.Model):
                   FROM account_move_line l
                   JOIN account_account a ON a.id = l.account_id
                   JOIN res_partner p ON p.id = l.partner_id
-                 WHERE p.commercial_partner_id IN %(partner_ids)s
-                   AND l.company_id = %(company_id)s
-                   AND l.parent_state = 'posted'
-                   AND a.account_type = 'asset_receivable'
-                   AND NOT l.reconciled
-                   AND (l.amount_residual <> 0 OR l.amount_residual_currency <> 0)
+                 WHERE %(open_items)s
               GROUP BY p.commercial_partner_id
             ),
             behaviour AS (
@@ -217,6 +213,7 @@ class ResPartner(models.Model):
                 company_id=company.id,
                 window_start=window_start,
                 window_days=(today - window_start).days,
+                open_items=open_receivable_where(partner_ids=self.ids, company_id=company.id, account="a"),
             )
         )
 
@@ -471,6 +468,53 @@ class ResPartner(models.Model):
             to_rate._credit_log_tracking(tracked, before)
         to_rate._notify_credit_rating_change(
             {pid: values["credit_rating_id"] for pid, values in before.items()}
+        )
+
+    def _notify_credit_rating_change(self, rating_before):
+        """Tell the salesperson and the credit manager that a rating changed (``rating_before``:
+        {partner id: rating before}). A downgrade is a task of the credit team instead of the
+        credit manager's notice. The notices are scheduled per change and user, one create for
+        all the customers with that change (the nightly refresh may rate many at once)."""
+        activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        notices = {}  # (summary, user) -> partners
+        for partner in self:
+            old, new = rating_before.get(partner.id), partner.credit_rating_id
+            if old == new or partner.commercial_partner_id != partner:
+                continue
+            users = (partner.user_id | partner.credit_manager_id).filtered(lambda u: u.active and not u.share)
+            summary = partner._credit_rating_change_summary(old, new, partner.credit_manager_id.lang)
+            if old and new and new.score_min < old.score_min:
+                # a downgrade is a case for the credit team (credit.task); the salesperson
+                # keeps the notice below
+                self.env["credit.task"]._create_auto(
+                    "review",
+                    "rating_downgrade",
+                    partner,
+                    summary,
+                    company=self.env.company,
+                    team="credit",
+                    date_deadline=fields.Date.context_today(self),
+                    priority="1",
+                )
+                users -= partner.credit_manager_id
+            for user in users:
+                text = partner._credit_rating_change_summary(old, new, user.lang)
+                notices[text, user] = notices.get((text, user), self.browse()) | partner
+        for (summary, user), partners in notices.items():
+            partners.sudo().activity_schedule(
+                activity_type_id=activity_type.id if activity_type else False,
+                summary=summary,
+                user_id=user.id,
+            )
+
+    def _credit_rating_change_summary(self, old, new, lang=None):
+        """The activity summary of a rating change in the recipient's language ``lang`` (rating
+        names included), not in the language of whoever changed the rating."""
+        env = self.with_context(lang=lang or self.env.lang).env
+        return env._(
+            "Credit rating changed: %(old)s → %(new)s",
+            old=old.with_env(env).display_name if old else env._("none"),
+            new=new.with_env(env).display_name if new else env._("none"),
         )
 
     def _credit_log_tracking(self, fnames, initial_values):

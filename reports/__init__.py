@@ -2,6 +2,8 @@ from . import credit_dunning_letter_report
 from . import credit_aging_report
 from . import credit_aging_xlsx
 from . import credit_kpi
+from . import credit_kpi_receivables
+from . import credit_kpi_collections
 from . import credit_forecast
 from . import credit_xlsx_writer
 from . import credit_exposure_xlsx
@@ -11,6 +13,7 @@ from . import credit_statement_report
 from . import credit_partner_report
 from . import credit_dashboard
 from . import credit_worklist
+from . import credit_worklist_reasons
 from . import credit_problem_case
 from . import credit_problem_case_xlsx
 from . import credit_partner_escalation

@@ -14,7 +14,9 @@ class CreditAgencyCaseXlsx(models.AbstractModel):
     _description = "Collection Agency Case File (XLSX)"
 
     def _sheets(self):
-        """Sheets as data: (title, data key, [(header, width, format, value getter)])."""
+        """Sheets as data: (title, data key, [(header, width, format, value getter)]).
+
+        Long: the columns declared as data, one line each (as OCA's XLSX reports declare them)."""
 
         def selection(record, field):
             return dict(record._fields[field]._description_selection(record.env)).get(record[field], "")

@@ -2,6 +2,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
+from ..lib.open_items import open_receivable_where
+
 BUCKETS = [
     ("not_due", "Not Due"),
     ("1_30", "1-30 Days"),
@@ -84,8 +86,54 @@ class CreditAgingReport(models.Model):
         self.env["account.partial.reconcile"].flush_model()
         self.env["account.move"].flush_model()
         self.env["res.partner"].flush_model()
+        # JIT compilation takes seconds for this query and saves nothing (SET LOCAL: this
+        # transaction only; the query is built just before it runs)
+        self.env.cr.execute("SET LOCAL jit = off")
+        return self._query()
+
+    # Report SQL from named pieces, as sale.report builds its query. The journal items:
+    # _select_items(), _from_items(), _where_items() (alias l, joined with a, p, cp, m); netted
+    # per customer in _netted_items(); the buckets: _select(), _from(), _where(). Another module
+    # extends a piece and calls super(); a column added to _select_items() reaches the result.
+    @api.model
+    def _query(self):
+        return SQL("SELECT %s FROM %s WHERE %s", self._select(), self._from(), self._where())
+
+    @api.model
+    def _days_overdue_sql(self):
+        return SQL("(%(as_of)s::date - COALESCE(l.date_maturity, l.date))", as_of=self._aging_date())
+
+    @api.model
+    def _select_items(self):
+        days = self._days_overdue_sql()
+        return SQL(
+            """l.id AS id,
+               l.id AS move_line_id,
+               l.move_id,
+               l.move_name,
+               l.date,
+               l.date_maturity,
+               %(as_of)s::date AS aging_date,
+               GREATEST(%(days)s, 0) AS days_overdue,
+               p.commercial_partner_id AS partner_id,
+               cp.user_id,
+               cp.country_id,
+               cp.industry_id,
+               -- company-dependent rating: the value of the item's company (jsonb by company id)
+               (cp.credit_rating_id ->> l.company_id::text)::int AS rating_id,
+               m.credit_dunning_level_id AS dunning_level_id,
+               esc.level_id AS escalation_level_id,
+               l.company_id,
+               l.company_currency_id AS currency_id,
+               l.balance - COALESCE(settled.amount, 0) AS amount_open,
+               %(days)s AS raw_days""",
+            as_of=self._aging_date(),
+            days=days,
+        )
+
+    @api.model
+    def _from_items(self):
         as_of = self._aging_date()
-        days = SQL("(%(as_of)s::date - COALESCE(l.date_maturity, l.date))", as_of=as_of)
         # amounts settled on or before the date per journal item (debit side +, credit side -),
         # aggregated once and hash-joined: correlated sub-selects per item cost seconds on a
         # large ledger (and their cost estimate switches PostgreSQL's JIT on)
@@ -101,14 +149,6 @@ class CreditAgingReport(models.Model):
             """,
             as_of=as_of,
         )
-        open_amount = SQL("l.balance - COALESCE(settled.amount, 0)")
-        # JIT compilation takes seconds for this query and saves nothing (SET LOCAL: this
-        # transaction only; the query is built just before it runs)
-        self.env.cr.execute("SET LOCAL jit = off")
-
-        def bucket_amount(condition):
-            return SQL("CASE WHEN %s THEN open_items.amount_net ELSE 0 END", condition)
-
         # escalation level: the highest level (sequence, days, id) of the customer's open
         # invoices per company, as res.partner.credit_dunning_level_id computes it
         escalation = SQL(
@@ -125,87 +165,81 @@ class CreditAgingReport(models.Model):
             """
         )
         return SQL(
-            """
-            SELECT open_items.*,
-                   CASE WHEN open_items.days_overdue <= 0 THEN 'not_due'
-                        WHEN open_items.days_overdue <= 30 THEN '1_30'
-                        WHEN open_items.days_overdue <= 60 THEN '31_60'
-                        WHEN open_items.days_overdue <= 90 THEN '61_90'
-                        WHEN open_items.days_overdue <= 180 THEN '91_180'
-                        ELSE '180_plus' END AS bucket,
-                   %(not_due)s AS amount_not_due,
-                   %(b1)s AS amount_1_30,
-                   %(b2)s AS amount_31_60,
-                   %(b3)s AS amount_61_90,
-                   %(b4)s AS amount_91_180,
-                   %(b5)s AS amount_180_plus
-              FROM (
-                -- open credits netted per customer and company, oldest invoices first: an
-                -- invoice keeps what the customer's credits do not absorb (amount_net); a credit
-                -- keeps what the invoices do not absorb (amount_credit)
-                SELECT items.*,
-                       CASE WHEN items.amount_open > 0 THEN GREATEST(0, LEAST(items.amount_open,
-                            SUM(GREATEST(items.amount_open, 0)) OVER same_sign
-                            - SUM(GREATEST(-items.amount_open, 0)) OVER customer)) ELSE 0 END AS amount_net,
-                       CASE WHEN items.amount_open < 0 THEN -GREATEST(0, LEAST(-items.amount_open,
-                            SUM(GREATEST(-items.amount_open, 0)) OVER same_sign
-                            - SUM(GREATEST(items.amount_open, 0)) OVER customer)) ELSE 0 END AS amount_credit
-                  FROM (
-                SELECT l.id AS id,
-                       l.id AS move_line_id,
-                       l.move_id,
-                       l.move_name,
-                       l.date,
-                       l.date_maturity,
-                       %(as_of)s::date AS aging_date,
-                       GREATEST(%(days)s, 0) AS days_overdue,
-                       p.commercial_partner_id AS partner_id,
-                       cp.user_id,
-                       cp.country_id,
-                       cp.industry_id,
-                       -- company-dependent rating: the value of the item's company (jsonb by company id)
-                       (cp.credit_rating_id ->> l.company_id::text)::int AS rating_id,
-                       m.credit_dunning_level_id AS dunning_level_id,
-                       esc.level_id AS escalation_level_id,
-                       l.company_id,
-                       l.company_currency_id AS currency_id,
-                       %(open_amount)s AS amount_open,
-                       %(days)s AS raw_days
-                  FROM account_move_line l
-                  JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
-                  JOIN res_partner p ON p.id = l.partner_id
-                  JOIN res_partner cp ON cp.id = p.commercial_partner_id
-                  JOIN account_move m ON m.id = l.move_id
-             LEFT JOIN (%(escalation)s) esc ON esc.partner_id = cp.id AND esc.company_id = l.company_id
-             LEFT JOIN (%(settled)s) settled ON settled.line_id = l.id
-                 WHERE l.parent_state = 'posted'
-                   AND l.date <= %(as_of)s
-                   AND (NOT l.reconciled OR l.id IN (
-                        SELECT pr.debit_move_id FROM account_partial_reconcile pr
-                         WHERE pr.max_date > %(as_of)s
-                         UNION ALL
-                        SELECT pr.credit_move_id FROM account_partial_reconcile pr
-                         WHERE pr.max_date > %(as_of)s))
-                  ) items
-                 WHERE items.amount_open <> 0
-                WINDOW customer AS (PARTITION BY items.partner_id, items.company_id),
-                       same_sign AS (PARTITION BY items.partner_id, items.company_id, items.amount_open > 0
-                                     ORDER BY COALESCE(items.date_maturity, items.date), items.id
-                                     ROWS UNBOUNDED PRECEDING)
-              ) open_items
-            """,
-            as_of=as_of,
+            """account_move_line l
+              JOIN account_account a ON a.id = l.account_id
+              JOIN res_partner p ON p.id = l.partner_id
+              JOIN res_partner cp ON cp.id = p.commercial_partner_id
+              JOIN account_move m ON m.id = l.move_id
+         LEFT JOIN (%(escalation)s) esc ON esc.partner_id = cp.id AND esc.company_id = l.company_id
+         LEFT JOIN (%(settled)s) settled ON settled.line_id = l.id""",
             escalation=escalation,
             settled=settled,
-            days=days,
-            open_amount=open_amount,
-            not_due=bucket_amount(SQL("open_items.raw_days <= 0")),
-            b1=bucket_amount(SQL("open_items.raw_days BETWEEN 1 AND 30")),
-            b2=bucket_amount(SQL("open_items.raw_days BETWEEN 31 AND 60")),
-            b3=bucket_amount(SQL("open_items.raw_days BETWEEN 61 AND 90")),
-            b4=bucket_amount(SQL("open_items.raw_days BETWEEN 91 AND 180")),
-            b5=bucket_amount(SQL("open_items.raw_days > 180")),
         )
+
+    @api.model
+    def _where_items(self):
+        return open_receivable_where(account="a", as_of=self._aging_date())
+
+    @api.model
+    def _netted_items(self):
+        """Open credits netted per customer and company, oldest invoices first: an invoice keeps
+        what the customer's credits do not absorb (amount_net); a credit keeps what the
+        invoices do not absorb (amount_credit)."""
+        return SQL(
+            """
+            SELECT items.*,
+                   CASE WHEN items.amount_open > 0 THEN GREATEST(0, LEAST(items.amount_open,
+                        SUM(GREATEST(items.amount_open, 0)) OVER same_sign
+                        - SUM(GREATEST(-items.amount_open, 0)) OVER customer)) ELSE 0 END AS amount_net,
+                   CASE WHEN items.amount_open < 0 THEN -GREATEST(0, LEAST(-items.amount_open,
+                        SUM(GREATEST(-items.amount_open, 0)) OVER same_sign
+                        - SUM(GREATEST(items.amount_open, 0)) OVER customer)) ELSE 0 END AS amount_credit
+              FROM (SELECT %(select)s FROM %(from)s WHERE %(where)s) items
+             WHERE items.amount_open <> 0
+            WINDOW customer AS (PARTITION BY items.partner_id, items.company_id),
+                   same_sign AS (PARTITION BY items.partner_id, items.company_id, items.amount_open > 0
+                                 ORDER BY COALESCE(items.date_maturity, items.date), items.id
+                                 ROWS UNBOUNDED PRECEDING)
+            """,
+            select=self._select_items(),
+            where=self._where_items(),
+            **{"from": self._from_items()},
+        )
+
+    @api.model
+    def _select(self):
+        def bucket_amount(condition):
+            return SQL("CASE WHEN %s THEN open_items.amount_net ELSE 0 END", SQL(condition))
+
+        return SQL(
+            """open_items.*,
+               CASE WHEN open_items.days_overdue <= 0 THEN 'not_due'
+                    WHEN open_items.days_overdue <= 30 THEN '1_30'
+                    WHEN open_items.days_overdue <= 60 THEN '31_60'
+                    WHEN open_items.days_overdue <= 90 THEN '61_90'
+                    WHEN open_items.days_overdue <= 180 THEN '91_180'
+                    ELSE '180_plus' END AS bucket,
+               %(not_due)s AS amount_not_due,
+               %(b1)s AS amount_1_30,
+               %(b2)s AS amount_31_60,
+               %(b3)s AS amount_61_90,
+               %(b4)s AS amount_91_180,
+               %(b5)s AS amount_180_plus""",
+            not_due=bucket_amount("open_items.raw_days <= 0"),
+            b1=bucket_amount("open_items.raw_days BETWEEN 1 AND 30"),
+            b2=bucket_amount("open_items.raw_days BETWEEN 31 AND 60"),
+            b3=bucket_amount("open_items.raw_days BETWEEN 61 AND 90"),
+            b4=bucket_amount("open_items.raw_days BETWEEN 91 AND 180"),
+            b5=bucket_amount("open_items.raw_days > 180"),
+        )
+
+    @api.model
+    def _from(self):
+        return SQL("(%s) open_items", self._netted_items())
+
+    @api.model
+    def _where(self):
+        return SQL("TRUE")
 
     @api.model
     def _get_aging(self, as_of, domain=None):

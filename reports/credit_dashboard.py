@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.misc import format_date, formatLang
 
+from ..lib.open_items import flush_open_items, open_receivable_where
 from .credit_aging_report import BUCKETS
 
 TOP_EXPOSURES = 10
@@ -287,8 +288,6 @@ class CreditDashboard(models.AbstractModel):
 
     @api.model
     def _broken_promises(self):
-        if "credit.promise" not in self.env:
-            return False
         company = self.env.company
         domain = [("company_id", "=", company.id), ("state", "=", "broken")]
         groups = self.env["credit.promise"]._read_group(domain, ["currency_id"], ["__count", "amount:sum"])
@@ -305,8 +304,6 @@ class CreditDashboard(models.AbstractModel):
 
     @api.model
     def _open_disputes(self):
-        if "credit.dispute" not in self.env:
-            return False
         domain = [
             ("company_id", "=", self.env.company.id),
             ("state", "in", ("open", "progress")),
@@ -316,8 +313,6 @@ class CreditDashboard(models.AbstractModel):
 
     @api.model
     def _tasks_by_team(self):
-        if "credit.task" not in self.env:
-            return False
         Task = self.env["credit.task"]
         domain = [("company_id", "=", self.env.company.id), ("is_open", "=", True)]
         labels = dict(Task._fields["team"]._description_selection(self.env))
@@ -341,16 +336,16 @@ class CreditDashboard(models.AbstractModel):
         or uninvoiced confirmed orders in the current company (one query), then their exposures
         set-based (:meth:`res.partner._get_credit_exposures`)."""
         company_id = self.env.company.id
-        self.env["account.move.line"].flush_model(["reconciled", "partner_id", "parent_state", "company_id"])
+        flush_open_items(self.env)
         self.env["sale.order"].flush_model(["state", "invoice_status", "partner_id", "company_id"])
         rows = self.env.execute_query(
             SQL(
                 """
             SELECT p.commercial_partner_id
               FROM account_move_line l
-              JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+              JOIN account_account a ON a.id = l.account_id
               JOIN res_partner p ON p.id = l.partner_id
-             WHERE l.company_id = %(company_id)s AND l.parent_state = 'posted' AND NOT l.reconciled
+             WHERE %(open_items)s
              UNION
             SELECT p.commercial_partner_id
               FROM sale_order o
@@ -358,6 +353,7 @@ class CreditDashboard(models.AbstractModel):
              WHERE o.company_id = %(company_id)s AND o.state = 'sale' AND o.invoice_status = 'to invoice'
                 """,
                 company_id=company_id,
+                open_items=open_receivable_where(company_id=company_id, account="a"),
             )
         )
         # sudo: the exposure reads journal items and orders collectors may not read one by one

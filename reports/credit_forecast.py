@@ -6,6 +6,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..lib.open_items import flush_open_items, open_receivable_where
+
 
 class CreditForecast(models.AbstractModel):
     """Cash-in forecast of the current company: every open receivable item at its predicted
@@ -31,9 +33,7 @@ class CreditForecast(models.AbstractModel):
     def _open_items(self):
         """(amount, due date, commercial partner id, move id) of every open receivable item, one query."""
         company = self.env.company
-        self.env["account.move.line"].flush_model(
-            ["amount_residual", "date_maturity", "reconciled", "parent_state", "partner_id", "account_id"]
-        )
+        flush_open_items(self.env)
         self.env.cr.execute(
             SQL(
                 """
@@ -41,13 +41,9 @@ class CreditForecast(models.AbstractModel):
               FROM account_move_line l
               JOIN account_account a ON a.id = l.account_id
               JOIN res_partner p ON p.id = l.partner_id
-             WHERE l.company_id = %(company_id)s
-               AND l.parent_state = 'posted'
-               AND a.account_type = 'asset_receivable'
-               AND NOT l.reconciled
-               AND (l.amount_residual <> 0 OR l.amount_residual_currency <> 0)
+             WHERE %(open_items)s
                 """,
-                company_id=company.id,
+                open_items=open_receivable_where(company_id=company.id, account="a"),
             )
         )
         return self.env.cr.fetchall()
@@ -57,8 +53,6 @@ class CreditForecast(models.AbstractModel):
         """Apply payment plans and promises to ``items`` (see the class): returns the items left
         at their predicted dates and the covered amounts as (amount, best/expected date, worst
         date or None for "plus the customer's maximum days late", commercial partner id)."""
-        if "credit.payment.plan" not in self.env:
-            return items, []
         company = self.env.company
         # sudo: the forecast covers every customer of the company, whoever owns the plan or promise
         plans = (

@@ -35,57 +35,100 @@ class CreditPartnerEscalation(models.Model):
 
     @property
     def _table_query(self):
+        return self._query()
+
+    # SQL from named pieces (as the worklist): _with(), _select(), _from(), _where()
+    @api.model
+    def _query(self):
         return SQL(
-            """
-            WITH dunned AS (
-                SELECT DISTINCT ON (m.commercial_partner_id, m.company_id)
-                       m.commercial_partner_id AS partner_id, m.company_id, l.id AS level_id
-                  FROM account_move m
-                  JOIN credit_dunning_level l ON l.id = m.credit_dunning_level_id
-                 WHERE m.state = 'posted'
-                   AND m.move_type = 'out_invoice'
-                   AND m.payment_state IN ('not_paid', 'partial')
-                   AND m.credit_dunning_level_id IS NOT NULL
-                 ORDER BY m.commercial_partner_id, m.company_id, l.sequence DESC, l.days DESC, l.id DESC
+            "WITH %s SELECT %s FROM %s WHERE %s",
+            SQL(",").join(SQL("%s AS (%s)", SQL(name), query) for name, query in self._with()),
+            self._select(),
+            self._from(),
+            self._where(),
+        )
+
+    @api.model
+    def _with(self):
+        """(name, SQL) of the customers' dunning level, manual level and agency handovers per
+        company, and the (customer, company) pairs that have any of them."""
+        return [
+            (
+                "dunned",
+                SQL(
+                    """
+            SELECT DISTINCT ON (m.commercial_partner_id, m.company_id)
+                   m.commercial_partner_id AS partner_id, m.company_id, l.id AS level_id
+              FROM account_move m
+              JOIN credit_dunning_level l ON l.id = m.credit_dunning_level_id
+             WHERE m.state = 'posted'
+               AND m.move_type = 'out_invoice'
+               AND m.payment_state IN ('not_paid', 'partial')
+               AND m.credit_dunning_level_id IS NOT NULL
+             ORDER BY m.commercial_partner_id, m.company_id, l.sequence DESC, l.days DESC, l.id DESC
+                    """
+                ),
             ),
-            manual AS (
-                SELECT p.id AS partner_id, kv.key::int AS company_id, kv.value::int AS level_id
-                  FROM res_partner p
-                 CROSS JOIN LATERAL jsonb_each_text(p.credit_escalation_manual_level_id) kv
-                 WHERE p.credit_escalation_manual_level_id IS NOT NULL
-                   AND kv.value IS NOT NULL
+            (
+                "manual",
+                SQL(
+                    """
+            SELECT p.id AS partner_id, kv.key::int AS company_id, kv.value::int AS level_id
+              FROM res_partner p
+             CROSS JOIN LATERAL jsonb_each_text(p.credit_escalation_manual_level_id) kv
+             WHERE p.credit_escalation_manual_level_id IS NOT NULL
+               AND kv.value IS NOT NULL
+                    """
+                ),
             ),
-            handed AS (
-                SELECT DISTINCT partner_id, company_id
-                  FROM credit_agency_handover
-                 WHERE state = 'handed_over'
+            (
+                "handed",
+                SQL(
+                    "SELECT DISTINCT partner_id, company_id FROM credit_agency_handover"
+                    " WHERE state = 'handed_over'"
+                ),
             ),
-            keys AS (
-                SELECT partner_id, company_id FROM dunned
-                 UNION SELECT partner_id, company_id FROM manual
-                 UNION SELECT partner_id, company_id FROM handed
-            )
-            SELECT row_number() OVER (ORDER BY k.partner_id, k.company_id) AS id,
-                   k.partner_id,
-                   k.company_id,
-                   p.user_id,
-                   COALESCE(ma.level_id, d.level_id) AS level_id,
-                   lv.sequence AS level_sequence,
-                   d.level_id AS dunning_level_id,
-                   ma.level_id AS manual_level_id,
-                   CASE WHEN ma.level_id IS NOT NULL THEN 'manual'
-                        WHEN d.level_id IS NOT NULL THEN 'dunning'
-                        ELSE 'agency' END AS source,
-                   CASE WHEN h.partner_id IS NOT NULL
-                          OR (ag.id IS NOT NULL AND lv.id IS NOT NULL
-                              AND (lv.sequence, lv.days, lv.id) >= (ag.sequence, ag.days, ag.id))
-                        THEN 'agency'
-                        WHEN cr.id IS NOT NULL AND lv.id IS NOT NULL
-                              AND (lv.sequence, lv.days, lv.id) >= (cr.sequence, cr.days, cr.id)
-                        THEN 'credit'
-                        ELSE 'sales' END AS owner,
-                   h.partner_id IS NOT NULL AS handed_over
-              FROM keys k
+            (
+                "keys",
+                SQL(
+                    """
+            SELECT partner_id, company_id FROM dunned
+             UNION SELECT partner_id, company_id FROM manual
+             UNION SELECT partner_id, company_id FROM handed
+                    """
+                ),
+            ),
+        ]
+
+    @api.model
+    def _select(self):
+        return SQL(
+            """row_number() OVER (ORDER BY k.partner_id, k.company_id) AS id,
+               k.partner_id,
+               k.company_id,
+               p.user_id,
+               COALESCE(ma.level_id, d.level_id) AS level_id,
+               lv.sequence AS level_sequence,
+               d.level_id AS dunning_level_id,
+               ma.level_id AS manual_level_id,
+               CASE WHEN ma.level_id IS NOT NULL THEN 'manual'
+                    WHEN d.level_id IS NOT NULL THEN 'dunning'
+                    ELSE 'agency' END AS source,
+               CASE WHEN h.partner_id IS NOT NULL
+                      OR (ag.id IS NOT NULL AND lv.id IS NOT NULL
+                          AND (lv.sequence, lv.days, lv.id) >= (ag.sequence, ag.days, ag.id))
+                    THEN 'agency'
+                    WHEN cr.id IS NOT NULL AND lv.id IS NOT NULL
+                          AND (lv.sequence, lv.days, lv.id) >= (cr.sequence, cr.days, cr.id)
+                    THEN 'credit'
+                    ELSE 'sales' END AS owner,
+               h.partner_id IS NOT NULL AS handed_over"""
+        )
+
+    @api.model
+    def _from(self):
+        return SQL(
+            """keys k
               JOIN res_partner p ON p.id = k.partner_id
               JOIN res_company c ON c.id = k.company_id
               LEFT JOIN dunned d ON d.partner_id = k.partner_id AND d.company_id = k.company_id
@@ -93,9 +136,12 @@ class CreditPartnerEscalation(models.Model):
               LEFT JOIN handed h ON h.partner_id = k.partner_id AND h.company_id = k.company_id
               LEFT JOIN credit_dunning_level lv ON lv.id = COALESCE(ma.level_id, d.level_id)
               LEFT JOIN credit_dunning_level cr ON cr.id = c.credit_escalation_credit_level_id
-              LEFT JOIN credit_dunning_level ag ON ag.id = c.credit_escalation_agency_level_id
-            """
+              LEFT JOIN credit_dunning_level ag ON ag.id = c.credit_escalation_agency_level_id"""
         )
+
+    @api.model
+    def _where(self):
+        return SQL("TRUE")
 
     @api.model
     def _escalation_by_partner(self, partner_ids, company):

@@ -3,8 +3,9 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
-from ..models.credit_check import responsible_credit_manager
-from .credit_worklist import limitation_end_sql, limitation_horizon_days
+from ..lib.limitation import limitation_end_sql
+from ..lib.open_items import INDEX_UNRECONCILED, open_receivable_where
+from ..lib.responsible import responsible_credit_manager
 
 # case type, label, digit of the line id (id = source record id * 10 + digit: stable across queries)
 CASE_TYPES = [
@@ -68,7 +69,7 @@ class CreditProblemCase(models.Model):
             "dispute_days": company.credit_problem_dispute_days,
             "lookback_days": company.credit_problem_lookback_days,
             "escalation_level": company.credit_problem_escalation_level,
-            "horizon_days": limitation_horizon_days(company),
+            "horizon_days": company.credit_limitation_horizon_days,
         }
 
     @api.model
@@ -89,183 +90,343 @@ class CreditProblemCase(models.Model):
     @property
     def _table_query(self):
         self._flush_sources()
-        company = self.env.company
-        today = self._problem_date()
-        settings = self._problem_settings()
-        digit = {key: d for key, _label, d in CASE_TYPES}
-        seq = {key: index for index, (key, _label, _d) in enumerate(CASE_TYPES)}
-        over_limit = self._over_limit_rows()
-        lang = self.env.lang or "en_US"
-        company_key = str(company.id)
+        return self._query()
+
+    # Report SQL from named pieces, as sale.report builds its query: _with() (the common table
+    # expressions; "cases" is the UNION ALL of _case_queries(), one method per case type),
+    # _select(), _from(), _where(). Another module extends a piece and calls super().
+    @api.model
+    def _query(self):
         return SQL(
+            "WITH %s SELECT %s FROM %s WHERE %s",
+            SQL(",").join(SQL("%s AS (%s)", SQL(name), query) for name, query in self._with()),
+            self._select(),
+            self._from(),
+            self._where(),
+        )
+
+    @api.model
+    def _with(self):
+        """The common table expressions, in order: (name, SQL)."""
+        return [
+            *self._with_receivable(),
+            *self._with_escalation(),
+            ("downgrades", self._with_downgrades()),
+            ("over_limit", self._with_over_limit()),
+            ("cases", SQL(" UNION ALL ").join(self._case_queries().values())),
+        ]
+
+    @api.model
+    def _case_queries(self):
+        """{case type: SELECT of its cases}, the columns of the over-limit case in that order;
+        the id of a case is the source record's id * 10 + the digit of its type (``CASE_TYPES``)."""
+        return {key: getattr(self, "_case_%s" % key)(*self._case_keys(key)) for key, _label, _d in CASE_TYPES}
+
+    @api.model
+    def _case_keys(self, case_type):
+        """(id digit, sequence) of ``case_type``."""
+        for index, (key, _label, digit) in enumerate(CASE_TYPES):
+            if key == case_type:
+                return digit, index
+        raise KeyError(case_type)
+
+    @api.model
+    def _where_open_items(self):
+        """The open items the receivable of a case counts, on ``l`` joined with ``a`` and ``p``."""
+        return open_receivable_where(
+            company_id=self.env.company.id, sign="debit", account="a", index=INDEX_UNRECONCILED
+        )
+
+    @api.model
+    def _with_receivable(self):
+        """Open receivable per customer and its items near their limitation date."""
+        today = self._problem_date()
+        horizon = today + timedelta(days=self._problem_settings()["horizon_days"])
+        return [
+            (
+                "open_lines",
+                SQL(
+                    """
+            SELECT p.commercial_partner_id AS partner_id, l.move_id, l.amount_residual,
+                   %(limitation_end)s AS limitation_end
+              FROM account_account a
+              JOIN account_move_line l ON l.account_id = a.id
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE %(open_debits)s
+                    """,
+                    limitation_end=limitation_end_sql(SQL("COALESCE(l.invoice_date, l.date)")),
+                    open_debits=self._where_open_items(),
+                ),
+            ),
+            (
+                "flagged_lines",
+                SQL(
+                    "SELECT open_lines.*, limitation_end <= %s AS is_near_limitation FROM open_lines",
+                    horizon,
+                ),
+            ),
+            (
+                "receivable",
+                SQL(
+                    """
+            SELECT partner_id,
+                   SUM(amount_residual) AS amount,
+                   COUNT(DISTINCT move_id) AS item_count,
+                   COUNT(DISTINCT move_id) FILTER (WHERE is_near_limitation) AS limitation_count,
+                   SUM(amount_residual) FILTER (WHERE is_near_limitation) AS limitation_amount,
+                   MIN(limitation_end) FILTER (WHERE is_near_limitation) AS limitation_date
+              FROM flagged_lines
+          GROUP BY partner_id
+                    """
+                ),
+            ),
+        ]
+
+    @api.model
+    def _with_escalation(self):
+        """The customer's escalation level (a Credit Manager's manual level, else the highest
+        dunning level of its open invoices), ranked in the company's scale."""
+        company = self.env.company
+        levels = SQL(
             """
-            WITH open_lines AS (
-                SELECT p.commercial_partner_id AS partner_id, l.move_id, l.amount_residual,
-                       %(limitation_end)s AS limitation_end
-                  FROM account_account a
-                  JOIN account_move_line l ON l.account_id = a.id
-                       AND (l.reconciled IS NULL OR l.reconciled = false OR l.reconciled IS NOT true)
-                       AND l.parent_state = 'posted'
-                  JOIN res_partner p ON p.id = l.partner_id
-                 WHERE a.account_type = 'asset_receivable'
-                   AND l.company_id = %(company)s AND l.amount_residual > 0
-            ),
-            flagged_lines AS (
-                SELECT open_lines.*, limitation_end <= %(horizon)s AS is_near_limitation FROM open_lines
-            ),
-            receivable AS (
-                SELECT partner_id,
-                       SUM(amount_residual) AS amount,
-                       COUNT(DISTINCT move_id) AS item_count,
-                       COUNT(DISTINCT move_id) FILTER (WHERE is_near_limitation) AS limitation_count,
-                       SUM(amount_residual) FILTER (WHERE is_near_limitation) AS limitation_amount,
-                       MIN(limitation_end) FILTER (WHERE is_near_limitation) AS limitation_date
-                  FROM flagged_lines
-              GROUP BY partner_id
-            ),
-            levels AS (
-                SELECT id, name, ROW_NUMBER() OVER (ORDER BY sequence, days, id) AS rank
-                  FROM credit_dunning_level
-                 WHERE company_id = %(company)s AND active
-            ),
-            escalated AS (
-                -- the customer's escalation level (a Credit Manager's manual level, else the
-                -- highest dunning level of its open invoices), ranked in the company's scale
-                SELECT e.partner_id, lv.id AS level_id, lv.rank,
-                       COALESCE(lv.name ->> %(lang)s, lv.name ->> 'en_US') AS level_name,
-                       (SELECT MAX(m.credit_dunning_date) FROM account_move m
-                         WHERE m.commercial_partner_id = e.partner_id AND m.company_id = %(company)s
-                           AND m.state = 'posted' AND m.credit_dunning_level_id IS NOT NULL
-                       ) AS credit_dunning_date
-                  FROM (%(escalation)s) e
-                  JOIN levels lv ON lv.id = e.level_id
-                 WHERE e.company_id = %(company)s
-            ),
-            downgrades AS (
-                SELECT DISTINCT ON (msg.res_id)
-                       msg.res_id AS partner_id, tv.old_value_integer AS rating_old_id,
-                       tv.new_value_integer AS rating_new_id, msg.date::date AS date
-                  FROM mail_tracking_value tv
-                  JOIN mail_message msg ON msg.id = tv.mail_message_id AND msg.model = 'res.partner'
-                  JOIN ir_model_fields f ON f.id = tv.field_id
-                       AND f.model = 'res.partner' AND f.name = 'credit_rating_id'
-                  JOIN credit_rating old ON old.id = tv.old_value_integer
-                  JOIN credit_rating new ON new.id = tv.new_value_integer
-                  JOIN res_partner cp ON cp.id = msg.res_id
-                 WHERE msg.date >= %(lookback)s
-                   AND (new.score_min, -new.sequence) < (old.score_min, -old.sequence)
-                   AND (cp.credit_rating_id ->> %(company_key)s)::int = tv.new_value_integer
-              ORDER BY msg.res_id, msg.date DESC, tv.id DESC
-            ),
-            over_limit AS (
-                SELECT * FROM unnest(%(ol_ids)s::int[], %(ol_exposure)s::numeric[], %(ol_limit)s::numeric[])
-                    AS t(partner_id, exposure, credit_limit)
-            ),
-            cases AS (
-                SELECT ol.partner_id * 10 + %(d_over_limit)s AS id, 'over_limit' AS case_type,
-                       %(s_over_limit)s AS sequence, ol.partner_id,
-                       COALESCE(cp.user_id, (cp.credit_manager_id ->> %(company_key)s)::int) AS user_id,
-                       ol.exposure - ol.credit_limit AS amount, ol.credit_limit AS amount_ref,
-                       NULL::int AS item_count, NULL::date AS date, NULL::date AS date_ref,
-                       NULL::varchar AS reference, NULL AS state, NULL::int AS rating_old_id,
-                       NULL::int AS rating_new_id, 'res.partner' AS res_model, ol.partner_id AS res_id
-                  FROM over_limit ol
-                  JOIN res_partner cp ON cp.id = ol.partner_id
-                UNION ALL
-                SELECT so.id * 10 + %(d_blocked_order)s, 'blocked_order', %(s_blocked_order)s,
-                       p.commercial_partner_id, so.user_id,
-                       so.amount_total / COALESCE(NULLIF(so.currency_rate, 0), 1), NULL,
-                       NULL, COALESCE((SELECT MAX(cd.create_date)::date FROM credit_decision cd
-                                        WHERE cd.order_id = so.id AND cd.decision_type = 'block'),
-                                      so.write_date::date),
-                       NULL, so.name, so.credit_block_state, NULL, NULL, 'sale.order', so.id
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.company_id = %(company)s AND so.state IN ('draft', 'sent')
-                   AND so.credit_block_state IN ('blocked', 'requested')
-                UNION ALL
-                SELECT pr.id * 10 + %(d_broken_promise)s, 'broken_promise', %(s_broken_promise)s,
-                       p.commercial_partner_id, pr.user_id, pr.amount, NULL, NULL,
-                       COALESCE(pr.date_closed, pr.date_grace_end), pr.date_promised,
-                       pr.name, pr.state, NULL, NULL, 'credit.promise', pr.id
-                  FROM credit_promise pr
-                  JOIN res_partner p ON p.id = pr.partner_id
-                 WHERE pr.company_id = %(company)s
-                   AND ((pr.state = 'broken' AND COALESCE(pr.date_closed, pr.date_grace_end) >= %(lookback)s)
-                        OR (pr.state = 'open' AND pr.date_grace_end < %(today)s))
-                UNION ALL
-                SELECT d.id * 10 + %(d_old_dispute)s, 'old_dispute', %(s_old_dispute)s,
-                       p.commercial_partner_id, d.user_id, d.amount, NULL, NULL,
-                       d.create_date::date, d.date_deadline, d.name, d.state, NULL, NULL,
-                       'credit.dispute', d.id
-                  FROM credit_dispute d
-                  JOIN res_partner p ON p.id = d.partner_id
-                 WHERE d.company_id = %(company)s AND d.state IN ('open', 'progress')
-                   AND d.create_date::date <= %(dispute_since)s
-                UNION ALL
-                SELECT dg.partner_id * 10 + %(d_rating_downgrade)s, 'rating_downgrade',
-                       %(s_rating_downgrade)s,
-                       dg.partner_id,
-                       COALESCE((cp.credit_manager_id ->> %(company_key)s)::int, cp.user_id),
-                       COALESCE(r.amount, 0), NULL, r.item_count, dg.date, NULL, NULL, NULL,
-                       dg.rating_old_id, dg.rating_new_id, 'res.partner', dg.partner_id
-                  FROM downgrades dg
-                  JOIN res_partner cp ON cp.id = dg.partner_id
-                  LEFT JOIN receivable r ON r.partner_id = dg.partner_id
-                UNION ALL
-                SELECT e.partner_id * 10 + %(d_escalation)s, 'escalation', %(s_escalation)s,
-                       e.partner_id,
-                       COALESCE((cp.credit_manager_id ->> %(company_key)s)::int, cp.user_id),
-                       COALESCE(r.amount, 0), NULL, e.rank::int, e.credit_dunning_date, NULL,
-                       e.level_name, NULL, NULL, NULL, 'res.partner', e.partner_id
-                  FROM escalated e
-                  JOIN res_partner cp ON cp.id = e.partner_id
-                  LEFT JOIN receivable r ON r.partner_id = e.partner_id
-                 WHERE e.rank >= %(escalation_level)s
-                UNION ALL
-                SELECT r.partner_id * 10 + %(d_limitation)s, 'limitation', %(s_limitation)s,
-                       r.partner_id,
-                       COALESCE((cp.credit_manager_id ->> %(company_key)s)::int, cp.user_id),
-                       r.limitation_amount, NULL, r.limitation_count::int, r.limitation_date, NULL,
-                       NULL, NULL, NULL, NULL, 'res.partner', r.partner_id
-                  FROM receivable r
-                  JOIN res_partner cp ON cp.id = r.partner_id
-                 WHERE r.limitation_count > 0
-            )
-            SELECT cases.id, cases.case_type, cases.sequence, cases.partner_id,
-                   -- no salesperson or credit manager on the customer (or the record): the
-                   -- company's credit team, so that every case has someone to act on it
-                   COALESCE(cases.user_id, %(fallback_owner)s::int) AS user_id,
-                   cases.amount, cases.amount_ref, cases.item_count, cases.date, cases.date_ref,
-                   cases.reference, cases.state, cases.rating_old_id, cases.rating_new_id,
-                   cases.res_model, cases.res_id,
-                   %(company)s AS company_id,
-                   %(currency)s AS currency_id,
-                   CASE WHEN cases.date IS NULL THEN NULL ELSE %(today)s::date - cases.date END AS age_days
-              FROM cases
+            SELECT id, name, ROW_NUMBER() OVER (ORDER BY sequence, days, id) AS rank
+              FROM credit_dunning_level
+             WHERE company_id = %(company)s AND active
             """,
             company=company.id,
-            company_key=company_key,
-            currency=company.currency_id.id,
-            # active users only, also when the PDF is rendered with active_test off (not OdooBot)
-            fallback_owner=responsible_credit_manager(
-                self.with_context(active_test=True).env, self.env["res.partner"], company
-            ).id
-            or None,
-            lang=lang,
-            today=today,
-            horizon=today + timedelta(days=settings["horizon_days"]),
-            lookback=today - timedelta(days=settings["lookback_days"]),
-            dispute_since=today - timedelta(days=settings["dispute_days"]),
-            escalation_level=settings["escalation_level"],
-            escalation=self.env["credit.partner.escalation"]._table_query,
-            limitation_end=limitation_end_sql(SQL("COALESCE(l.invoice_date, l.date)")),
-            ol_ids=[row[0] for row in over_limit],
-            ol_exposure=[row[1] for row in over_limit],
-            ol_limit=[row[2] for row in over_limit],
-            **{"d_%s" % key: value for key, value in digit.items()},
-            **{"s_%s" % key: value for key, value in seq.items()},
         )
+        escalated = SQL(
+            """
+            SELECT e.partner_id, lv.id AS level_id, lv.rank,
+                   COALESCE(lv.name ->> %(lang)s, lv.name ->> 'en_US') AS level_name,
+                   (SELECT MAX(m.credit_dunning_date) FROM account_move m
+                     WHERE m.commercial_partner_id = e.partner_id AND m.company_id = %(company)s
+                       AND m.state = 'posted' AND m.credit_dunning_level_id IS NOT NULL
+                   ) AS credit_dunning_date
+              FROM (%(escalation)s) e
+              JOIN levels lv ON lv.id = e.level_id
+             WHERE e.company_id = %(company)s
+            """,
+            lang=self.env.lang or "en_US",
+            company=company.id,
+            escalation=self.env["credit.partner.escalation"]._table_query,
+        )
+        return [("levels", levels), ("escalated", escalated)]
+
+    @api.model
+    def _with_downgrades(self):
+        """The last rating downgrade of each customer in the lookback window, if its rating is
+        still the downgraded one."""
+        lookback = self._problem_date() - timedelta(days=self._problem_settings()["lookback_days"])
+        return SQL(
+            """
+            SELECT DISTINCT ON (msg.res_id)
+                   msg.res_id AS partner_id, tv.old_value_integer AS rating_old_id,
+                   tv.new_value_integer AS rating_new_id, msg.date::date AS date
+              FROM mail_tracking_value tv
+              JOIN mail_message msg ON msg.id = tv.mail_message_id AND msg.model = 'res.partner'
+              JOIN ir_model_fields f ON f.id = tv.field_id
+                   AND f.model = 'res.partner' AND f.name = 'credit_rating_id'
+              JOIN credit_rating old ON old.id = tv.old_value_integer
+              JOIN credit_rating new ON new.id = tv.new_value_integer
+              JOIN res_partner cp ON cp.id = msg.res_id
+             WHERE msg.date >= %(lookback)s
+               AND (new.score_min, -new.sequence) < (old.score_min, -old.sequence)
+               AND (cp.credit_rating_id ->> %(company_key)s)::int = tv.new_value_integer
+          ORDER BY msg.res_id, msg.date DESC, tv.id DESC
+            """,
+            lookback=lookback,
+            company_key=str(self.env.company.id),
+        )
+
+    @api.model
+    def _with_over_limit(self):
+        over_limit = self._over_limit_rows()
+        return SQL(
+            """
+            SELECT * FROM unnest(%(ids)s::int[], %(exposure)s::numeric[], %(limit)s::numeric[])
+                AS t(partner_id, exposure, credit_limit)
+            """,
+            ids=[row[0] for row in over_limit],
+            exposure=[row[1] for row in over_limit],
+            limit=[row[2] for row in over_limit],
+        )
+
+    @api.model
+    def _customer_owner(self, first="manager"):
+        """SQL: the owner of a customer case on ``cp`` (the customer): its credit manager in the
+        company, else its salesperson (``first="sales"``: the other way round)."""
+        manager = SQL("(cp.credit_manager_id ->> %s)::int", str(self.env.company.id))
+        return (
+            SQL("COALESCE(cp.user_id, %s)", manager)
+            if first == "sales"
+            else SQL("COALESCE(%s, cp.user_id)", manager)
+        )
+
+    @api.model
+    def _case_over_limit(self, digit, sequence):
+        return SQL(
+            """
+            SELECT ol.partner_id * 10 + %(digit)s AS id, 'over_limit' AS case_type,
+                   %(sequence)s AS sequence, ol.partner_id, %(owner)s AS user_id,
+                   ol.exposure - ol.credit_limit AS amount, ol.credit_limit AS amount_ref,
+                   NULL::int AS item_count, NULL::date AS date, NULL::date AS date_ref,
+                   NULL::varchar AS reference, NULL AS state, NULL::int AS rating_old_id,
+                   NULL::int AS rating_new_id, 'res.partner' AS res_model, ol.partner_id AS res_id
+              FROM over_limit ol
+              JOIN res_partner cp ON cp.id = ol.partner_id
+            """,
+            digit=digit,
+            sequence=sequence,
+            owner=self._customer_owner("sales"),
+        )
+
+    @api.model
+    def _case_blocked_order(self, digit, sequence):
+        return SQL(
+            """
+            SELECT so.id * 10 + %(digit)s, 'blocked_order', %(sequence)s,
+                   p.commercial_partner_id, so.user_id,
+                   so.amount_total / COALESCE(NULLIF(so.currency_rate, 0), 1), NULL,
+                   NULL, COALESCE((SELECT MAX(cd.create_date)::date FROM credit_decision cd
+                                    WHERE cd.order_id = so.id AND cd.decision_type = 'block'),
+                                  so.write_date::date),
+                   NULL, so.name, so.credit_block_state, NULL, NULL, 'sale.order', so.id
+              FROM sale_order so
+              JOIN res_partner p ON p.id = so.partner_id
+             WHERE so.company_id = %(company)s AND so.state IN ('draft', 'sent')
+               AND so.credit_block_state IN ('blocked', 'requested')
+            """,
+            digit=digit,
+            sequence=sequence,
+            company=self.env.company.id,
+        )
+
+    @api.model
+    def _case_broken_promise(self, digit, sequence):
+        today = self._problem_date()
+        return SQL(
+            """
+            SELECT pr.id * 10 + %(digit)s, 'broken_promise', %(sequence)s,
+                   p.commercial_partner_id, pr.user_id, pr.amount, NULL, NULL,
+                   COALESCE(pr.date_closed, pr.date_grace_end), pr.date_promised,
+                   pr.name, pr.state, NULL, NULL, 'credit.promise', pr.id
+              FROM credit_promise pr
+              JOIN res_partner p ON p.id = pr.partner_id
+             WHERE pr.company_id = %(company)s
+               AND ((pr.state = 'broken' AND COALESCE(pr.date_closed, pr.date_grace_end) >= %(lookback)s)
+                    OR (pr.state = 'open' AND pr.date_grace_end < %(today)s))
+            """,
+            digit=digit,
+            sequence=sequence,
+            company=self.env.company.id,
+            lookback=today - timedelta(days=self._problem_settings()["lookback_days"]),
+            today=today,
+        )
+
+    @api.model
+    def _case_old_dispute(self, digit, sequence):
+        return SQL(
+            """
+            SELECT d.id * 10 + %(digit)s, 'old_dispute', %(sequence)s,
+                   p.commercial_partner_id, d.user_id, d.amount, NULL, NULL,
+                   d.create_date::date, d.date_deadline, d.name, d.state, NULL, NULL,
+                   'credit.dispute', d.id
+              FROM credit_dispute d
+              JOIN res_partner p ON p.id = d.partner_id
+             WHERE d.company_id = %(company)s AND d.state IN ('open', 'progress')
+               AND d.create_date::date <= %(dispute_since)s
+            """,
+            digit=digit,
+            sequence=sequence,
+            company=self.env.company.id,
+            dispute_since=self._problem_date() - timedelta(days=self._problem_settings()["dispute_days"]),
+        )
+
+    @api.model
+    def _case_rating_downgrade(self, digit, sequence):
+        return SQL(
+            """
+            SELECT dg.partner_id * 10 + %(digit)s, 'rating_downgrade', %(sequence)s,
+                   dg.partner_id, %(owner)s,
+                   COALESCE(r.amount, 0), NULL, r.item_count, dg.date, NULL, NULL, NULL,
+                   dg.rating_old_id, dg.rating_new_id, 'res.partner', dg.partner_id
+              FROM downgrades dg
+              JOIN res_partner cp ON cp.id = dg.partner_id
+              LEFT JOIN receivable r ON r.partner_id = dg.partner_id
+            """,
+            digit=digit,
+            sequence=sequence,
+            owner=self._customer_owner(),
+        )
+
+    @api.model
+    def _case_escalation(self, digit, sequence):
+        return SQL(
+            """
+            SELECT e.partner_id * 10 + %(digit)s, 'escalation', %(sequence)s,
+                   e.partner_id, %(owner)s,
+                   COALESCE(r.amount, 0), NULL, e.rank::int, e.credit_dunning_date, NULL,
+                   e.level_name, NULL, NULL, NULL, 'res.partner', e.partner_id
+              FROM escalated e
+              JOIN res_partner cp ON cp.id = e.partner_id
+              LEFT JOIN receivable r ON r.partner_id = e.partner_id
+             WHERE e.rank >= %(escalation_level)s
+            """,
+            digit=digit,
+            sequence=sequence,
+            owner=self._customer_owner(),
+            escalation_level=self._problem_settings()["escalation_level"],
+        )
+
+    @api.model
+    def _case_limitation(self, digit, sequence):
+        return SQL(
+            """
+            SELECT r.partner_id * 10 + %(digit)s, 'limitation', %(sequence)s,
+                   r.partner_id, %(owner)s,
+                   r.limitation_amount, NULL, r.limitation_count::int, r.limitation_date, NULL,
+                   NULL, NULL, NULL, NULL, 'res.partner', r.partner_id
+              FROM receivable r
+              JOIN res_partner cp ON cp.id = r.partner_id
+             WHERE r.limitation_count > 0
+            """,
+            digit=digit,
+            sequence=sequence,
+            owner=self._customer_owner(),
+        )
+
+    @api.model
+    def _select(self):
+        company = self.env.company
+        # no salesperson or credit manager on the customer (or the record): the company's credit
+        # team, so that every case has someone to act on it (active users only, also when the PDF
+        # is rendered with active_test off: not OdooBot)
+        fallback_owner = responsible_credit_manager(
+            self.with_context(active_test=True).env, self.env["res.partner"], company
+        )
+        return SQL(
+            """cases.id, cases.case_type, cases.sequence, cases.partner_id,
+               COALESCE(cases.user_id, %(fallback_owner)s::int) AS user_id,
+               cases.amount, cases.amount_ref, cases.item_count, cases.date, cases.date_ref,
+               cases.reference, cases.state, cases.rating_old_id, cases.rating_new_id,
+               cases.res_model, cases.res_id,
+               %(company)s AS company_id,
+               %(currency)s AS currency_id,
+               CASE WHEN cases.date IS NULL THEN NULL ELSE %(today)s::date - cases.date END AS age_days""",
+            fallback_owner=fallback_owner.id or None,
+            company=company.id,
+            currency=company.currency_id.id,
+            today=self._problem_date(),
+        )
+
+    @api.model
+    def _from(self):
+        return SQL("cases")
+
+    @api.model
+    def _where(self):
+        return SQL("TRUE")
 
     @api.model
     def _flush_sources(self):
@@ -304,7 +465,10 @@ class CreditProblemCase(models.Model):
             case.facts, case.next_step = case._get_texts()
 
     def _get_texts(self):
-        """(facts, next step) of this case, in the user's language."""
+        """(facts, next step) of this case, in the user's language.
+
+        Long: one pair of sentences per case type, flat, so that translators and readers see every
+        case's wording in one place."""
         self.ensure_one()
         currency = self.currency_id or self.env.company.currency_id
 

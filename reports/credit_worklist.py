@@ -1,25 +1,14 @@
-from ast import literal_eval
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL, format_date, get_lang
+from odoo.tools import SQL
 
-from odoo.addons.base.models.res_lang import intersperse
+from ..lib.limitation import limitation_end_sql
+from ..lib.open_items import INDEX_UNRECONCILED, open_receivable_domain, open_receivable_where
 
 # Priority of a worklist line: points per factor (integers), a company setting each (res.company
 # ``credit_worklist_*``, read by ``_credit_worklist_points``). The line's priority is their sum
 # (at most 180 with the defaults); the list is ordered by it. Amounts in company currency.
-
-
-def limitation_end_sql(date_sql):
-    """End of the regular limitation period of a claim that arose on ``date_sql``: three years
-    from the end of that year (§§195, 199 BGB), i.e. 31 December of year + 3."""
-    return SQL("make_date(EXTRACT(YEAR FROM %s)::int + 3, 12, 31)", date_sql)
-
-
-def limitation_horizon_days(company):
-    """The company's limitation watch horizon in days (0 = items whose limitation ends today)."""
-    return company.credit_limitation_horizon_days
 
 
 class CreditWorklist(models.Model):
@@ -74,7 +63,6 @@ class CreditWorklist(models.Model):
     points_followup = fields.Integer(string="Points: Follow-ups", readonly=True)
     points_limitation = fields.Integer(string="Points: Limitation", readonly=True)
     priority = fields.Integer(readonly=True, aggregator="max")
-    reasons = fields.Text(compute="_compute_reasons", string="Why Today")
     move_line_ids = fields.Many2many(
         "account.move.line", compute="_compute_related_records", string="Open Items"
     )
@@ -90,371 +78,346 @@ class CreditWorklist(models.Model):
     @property
     def _table_query(self):
         self._flush_sources()
+        return self._query()
+
+    # Report SQL from named pieces, as sale.report builds its query: _with() (the common table
+    # expressions, one method each), _select(), _from(), _where(). Another module extends a piece
+    # and calls super(); the values of the day come from _query_values().
+    @api.model
+    def _query(self):
+        return SQL(
+            "WITH %s SELECT %s FROM %s WHERE %s",
+            SQL(",").join(SQL("%s AS (%s)", SQL(name), query) for name, query in self._with()),
+            self._select(),
+            self._from(),
+            self._where(),
+        )
+
+    @api.model
+    def _query_values(self):
+        """What the pieces share: the company, the day and the company's settings."""
         company = self.env.company
         today = self._worklist_date()
-        horizon = today + timedelta(days=limitation_horizon_days(company))
-        pts = company._credit_worklist_points()
-        company_key = str(company.id)
+        return {
+            "company": company,
+            "today": today,
+            "horizon": today + timedelta(days=company.credit_limitation_horizon_days),
+            "points": company._credit_worklist_points(),
+        }
+
+    @api.model
+    def _with(self):
+        """The common table expressions, in order: (name, SQL)."""
+        return [
+            ("credits", self._with_credits()),
+            ("gross_items", self._with_gross_items()),
+            ("items", self._with_items()),
+            ("flagged", self._with_flagged()),
+            ("open_items", self._with_open_items()),
+            ("promises", self._with_promises()),
+            ("tasks", self._with_tasks()),
+            ("activities", self._with_activities()),
+            ("customers", self._with_customers()),
+            ("facts", self._with_facts()),
+            ("points", self._with_points()),
+        ]
+
+    @api.model
+    def _where_open_items(self, sign):
+        """The customers' open items the worklist counts (``sign``: ``"debit"`` for the invoices,
+        ``"credit"`` for the open credits), on ``l`` joined with ``a`` (account) and ``p``."""
+        # the unreconciled condition as account's partial index on (account_id, partner_id) has
+        # it, so that the index is used
+        return open_receivable_where(
+            company_id=self.env.company.id, sign=sign, account="a", index=INDEX_UNRECONCILED
+        )
+
+    @api.model
+    def _with_credits(self):
+        # open credits (unallocated payments, credit notes) per customer: money already
+        # received, netted against the customer's open items oldest first (see _with_items)
         return SQL(
             """
-            WITH credits AS (
-                -- open credits (unallocated payments, credit notes) per customer: money already
-                -- received, netted against the customer's open items oldest first (see netted)
-                SELECT p.commercial_partner_id AS partner_id, -SUM(l.amount_residual) AS credit_amount
-                  FROM account_account a
-                  JOIN account_move_line l ON l.account_id = a.id
-                       AND (l.reconciled IS NULL OR l.reconciled = false OR l.reconciled IS NOT true)
-                       AND l.parent_state = 'posted'
-                  JOIN res_partner p ON p.id = l.partner_id
-                 WHERE a.account_type = 'asset_receivable'
-                   AND l.company_id = %(company)s
-                   AND l.amount_residual < 0
-              GROUP BY p.commercial_partner_id
-            ),
-            gross_items AS (
-                SELECT p.commercial_partner_id AS partner_id,
-                       l.id AS line_id,
-                       COALESCE(l.date_maturity, l.date) AS date_due,
-                       l.move_id,
-                       l.amount_residual AS gross_residual,
-                       l.date_maturity < %(today)s AS is_overdue,
-                       %(today)s::date - l.date_maturity AS days,
-                       %(limitation_end)s AS limitation_end,
-                       EXISTS (SELECT 1 FROM credit_dispute_account_move_rel dr
-                                 JOIN credit_dispute d ON d.id = dr.dispute_id
-                                WHERE dr.move_id = l.move_id AND d.state IN ('open', 'progress')
-                       ) AS is_disputed,
-                       EXISTS (SELECT 1 FROM credit_promise_account_move_rel prl
-                                 JOIN credit_promise pr ON pr.id = prl.promise_id
-                                WHERE prl.move_id = l.move_id AND pr.state = 'open'
-                                  AND pr.date_promised > %(today)s
-                       ) AS is_promised,
-                       EXISTS (SELECT 1 FROM credit_agency_handover_account_move_rel hr
-                                 JOIN credit_agency_handover h ON h.id = hr.handover_id
-                                WHERE hr.move_id = l.move_id AND h.state = 'handed_over'
-                       ) AS is_handed_over
-                  FROM account_account a
-                  -- the unreconciled condition exactly as account's partial index on
-                  -- (account_id, partner_id) has it, so that the index is used
-                  JOIN account_move_line l ON l.account_id = a.id
-                       AND (l.reconciled IS NULL OR l.reconciled = false OR l.reconciled IS NOT true)
-                       AND l.parent_state = 'posted'
-                  JOIN res_partner p ON p.id = l.partner_id
-                 WHERE a.account_type = 'asset_receivable'
-                   AND l.company_id = %(company)s
-                   AND l.amount_residual > 0
-            ),
-            items AS (
-                -- what is left of each item after the customer's open credits, oldest first: a
-                -- customer whose credits cover its items (net balance 0 or less) has none left
-                SELECT * FROM (
-                    SELECT gi.*,
-                           GREATEST(0, LEAST(gi.gross_residual,
-                               SUM(gi.gross_residual) OVER (PARTITION BY gi.partner_id
-                                                            ORDER BY gi.date_due, gi.line_id
-                                                            ROWS UNBOUNDED PRECEDING)
-                               - COALESCE(cr.credit_amount, 0))) AS residual,
-                           COALESCE(cr.credit_amount, 0) AS credit_amount
-                      FROM gross_items gi
-                      LEFT JOIN credits cr ON cr.partner_id = gi.partner_id
-                ) netted
-                 WHERE residual > 0
-            ),
-            flagged AS (
-                SELECT items.*,
-                       is_overdue AND NOT is_disputed AND NOT is_promised AND NOT is_handed_over AS is_chased,
-                       limitation_end <= %(horizon)s AS is_near_limitation
-                  FROM items
-            ),
-            open_items AS (
-                SELECT partner_id,
-                       SUM(residual) AS open_amount,
-                       MAX(credit_amount) AS credit_amount,
-                       SUM(residual) FILTER (WHERE is_chased) AS overdue_amount,
-                       COUNT(DISTINCT move_id) FILTER (WHERE is_chased) AS overdue_count,
-                       MAX(days) FILTER (WHERE is_chased) AS days_overdue,
-                       SUM(residual) FILTER (WHERE is_disputed) AS disputed_amount,
-                       SUM(residual) FILTER (WHERE is_promised AND NOT is_disputed) AS promised_amount,
-                       COUNT(DISTINCT move_id) FILTER (WHERE is_near_limitation) AS limitation_count,
-                       SUM(residual) FILTER (WHERE is_near_limitation) AS limitation_amount,
-                       MIN(limitation_end) FILTER (WHERE is_near_limitation) AS date_limitation
-                  FROM flagged
-              GROUP BY partner_id
-            ),
-            promises AS (
-                SELECT p.commercial_partner_id AS partner_id,
-                       COUNT(*) FILTER (WHERE pr.state = 'open' AND pr.date_promised = %(today)s)
-                           AS promise_due_count,
-                       SUM(pr.amount) FILTER (WHERE pr.state = 'open' AND pr.date_promised = %(today)s)
-                           AS promise_due_amount,
-                       COUNT(*) FILTER (WHERE %(broken)s) AS promise_broken_count,
-                       MAX(COALESCE(pr.date_closed, pr.date_grace_end)) FILTER (WHERE %(broken)s)
-                           AS date_promise_broken
-                  FROM credit_promise pr
-                  JOIN res_partner p ON p.id = pr.partner_id
-                 WHERE pr.company_id = %(company)s AND pr.state IN ('open', 'broken')
-              GROUP BY p.commercial_partner_id
-            ),
-            tasks AS (
-                SELECT p.commercial_partner_id AS partner_id,
-                       COUNT(*) AS task_due_count,
-                       MIN(t.date_deadline) AS date_due
-                  FROM credit_task t
-                  JOIN res_partner p ON p.id = t.partner_id
-                 WHERE t.company_id = %(company)s AND t.is_open AND t.date_deadline <= %(today)s
-              GROUP BY p.commercial_partner_id
-            ),
-            activities AS (
-                -- activities due on the customer's invoices, promises, disputes and payment plans
-                -- of this company, and on the customer itself when it belongs to this company
-                SELECT COALESCE(m.commercial_partner_id, prp.commercial_partner_id,
-                                dp.commercial_partner_id, pp.commercial_partner_id,
-                                p.commercial_partner_id) AS partner_id,
-                       COUNT(*) AS activity_due_count,
-                       MIN(act.date_deadline) AS date_due
-                  FROM mail_activity act
-                  LEFT JOIN account_move m ON act.res_model = 'account.move' AND m.id = act.res_id
-                       AND m.company_id = %(company)s
-                  LEFT JOIN credit_promise pr ON act.res_model = 'credit.promise' AND pr.id = act.res_id
-                       AND pr.company_id = %(company)s
-                  LEFT JOIN res_partner prp ON prp.id = pr.partner_id
-                  LEFT JOIN credit_dispute d ON act.res_model = 'credit.dispute' AND d.id = act.res_id
-                       AND d.company_id = %(company)s
-                  LEFT JOIN res_partner dp ON dp.id = d.partner_id
-                  LEFT JOIN credit_payment_plan plan ON act.res_model = 'credit.payment.plan'
-                       AND plan.id = act.res_id AND plan.company_id = %(company)s
-                  LEFT JOIN res_partner pp ON pp.id = plan.partner_id
-                  LEFT JOIN res_partner p ON act.res_model = 'res.partner' AND p.id = act.res_id
-                       AND p.company_id = %(company)s
-                 WHERE act.res_model IN ('account.move', 'credit.promise', 'credit.dispute',
-                                         'credit.payment.plan', 'res.partner')
-                   AND act.active
-                   AND act.date_deadline <= %(today)s
-              GROUP BY 1
-            ),
-            customers AS (
-                SELECT partner_id FROM open_items WHERE overdue_amount > 0 OR limitation_count > 0
-                UNION SELECT partner_id FROM promises WHERE promise_due_count > 0 OR promise_broken_count > 0
-                UNION SELECT partner_id FROM tasks
-                UNION SELECT partner_id FROM activities WHERE partner_id IS NOT NULL
-            ),
-            facts AS (
-                SELECT c.partner_id,
-                       cp.user_id,
-                       (cp.credit_manager_id ->> %(company_key)s)::int AS collector_id,
-                       (cp.credit_rating_id ->> %(company_key)s)::int AS rating_id,
-                       (cp.credit_score ->> %(company_key)s)::int AS score,
-                       COALESCE(oi.open_amount, 0) AS open_amount,
-                       COALESCE(oi.credit_amount, 0) AS credit_amount,
-                       COALESCE(oi.overdue_amount, 0) AS overdue_amount,
-                       COALESCE(oi.overdue_count, 0) AS overdue_count,
-                       COALESCE(oi.days_overdue, 0) AS days_overdue,
-                       COALESCE(oi.disputed_amount, 0) AS disputed_amount,
-                       COALESCE(oi.promised_amount, 0) AS promised_amount,
-                       COALESCE(pr.promise_due_count, 0) AS promise_due_count,
-                       COALESCE(pr.promise_due_amount, 0) AS promise_due_amount,
-                       COALESCE(pr.promise_broken_count, 0) AS promise_broken_count,
-                       pr.date_promise_broken,
-                       COALESCE(t.task_due_count, 0) AS task_due_count,
-                       COALESCE(act.activity_due_count, 0) AS activity_due_count,
-                       LEAST(t.date_due, act.date_due) AS date_followup,
-                       COALESCE(oi.limitation_count, 0) AS limitation_count,
-                       COALESCE(oi.limitation_amount, 0) AS limitation_amount,
-                       oi.date_limitation
-                  FROM customers c
-                  JOIN res_partner cp ON cp.id = c.partner_id
-                  LEFT JOIN open_items oi ON oi.partner_id = c.partner_id
-                  LEFT JOIN promises pr ON pr.partner_id = c.partner_id
-                  LEFT JOIN tasks t ON t.partner_id = c.partner_id
-                  LEFT JOIN activities act ON act.partner_id = c.partner_id
-            ),
-            points AS (
-                SELECT facts.*,
-                       LEAST(%(overdue_max)s, FLOOR(overdue_amount / %(overdue_per)s))::int AS points_overdue,
-                       LEAST(%(days_max)s, days_overdue / %(days_per)s)::int AS points_days,
-                       CASE WHEN rating_id IS NULL THEN %(rating_unrated)s
-                            ELSE ROUND((100 - LEAST(GREATEST(COALESCE(score, 0), 0), 100))::numeric
-                                       / %(rating_divisor)s) END::int AS points_rating,
-                       CASE WHEN promise_due_count > 0 THEN %(promise_due)s ELSE 0 END AS points_promise_due,
-                       CASE WHEN promise_broken_count > 0 THEN %(promise_broken)s ELSE 0 END
-                           AS points_promise_broken,
-                       LEAST(%(followup_max)s, %(followup_each)s * (task_due_count + activity_due_count))::int
-                           AS points_followup,
-                       CASE WHEN limitation_count > 0 THEN %(limitation)s ELSE 0 END AS points_limitation
-                  FROM facts
-            )
-            SELECT points.partner_id AS id,
-                   %(company)s AS company_id,
-                   %(currency)s AS currency_id,
-                   points.*,
-                   points_overdue + points_days + points_rating + points_promise_due
-                       + points_promise_broken + points_followup + points_limitation AS priority
-              FROM points
+            SELECT p.commercial_partner_id AS partner_id, -SUM(l.amount_residual) AS credit_amount
+              FROM account_account a
+              JOIN account_move_line l ON l.account_id = a.id
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE %(open_credits)s
+          GROUP BY p.commercial_partner_id
+            """,
+            open_credits=self._where_open_items("credit"),
+        )
+
+    @api.model
+    def _with_gross_items(self):
+        today = self._query_values()["today"]
+        return SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id,
+                   l.id AS line_id,
+                   COALESCE(l.date_maturity, l.date) AS date_due,
+                   l.move_id,
+                   l.amount_residual AS gross_residual,
+                   l.date_maturity < %(today)s AS is_overdue,
+                   %(today)s::date - l.date_maturity AS days,
+                   %(limitation_end)s AS limitation_end,
+                   EXISTS (SELECT 1 FROM credit_dispute_account_move_rel dr
+                             JOIN credit_dispute d ON d.id = dr.dispute_id
+                            WHERE dr.move_id = l.move_id AND d.state IN ('open', 'progress')
+                   ) AS is_disputed,
+                   EXISTS (SELECT 1 FROM credit_promise_account_move_rel prl
+                             JOIN credit_promise pr ON pr.id = prl.promise_id
+                            WHERE prl.move_id = l.move_id AND pr.state = 'open'
+                              AND pr.date_promised > %(today)s
+                   ) AS is_promised,
+                   EXISTS (SELECT 1 FROM credit_agency_handover_account_move_rel hr
+                             JOIN credit_agency_handover h ON h.id = hr.handover_id
+                            WHERE hr.move_id = l.move_id AND h.state = 'handed_over'
+                   ) AS is_handed_over
+              FROM account_account a
+              JOIN account_move_line l ON l.account_id = a.id
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE %(open_debits)s
             """,
             today=today,
-            horizon=horizon,
-            company=company.id,
-            company_key=company_key,
-            currency=company.currency_id.id,
             limitation_end=limitation_end_sql(SQL("COALESCE(l.invoice_date, l.date)")),
-            broken=SQL(
-                """(pr.state = 'broken'
-                    AND COALESCE(pr.date_closed, pr.date_grace_end) >= %(since)s)
-                   OR (pr.state = 'open' AND pr.date_grace_end < %(today)s)""",
-                since=today - timedelta(days=pts["promise_broken_days"]),
-                today=today,
-            ),
+            open_debits=self._where_open_items("debit"),
+        )
+
+    @api.model
+    def _with_items(self):
+        # what is left of each item after the customer's open credits, oldest first: a customer
+        # whose credits cover its items (net balance 0 or less) has none left
+        return SQL(
+            """
+            SELECT * FROM (
+                SELECT gi.*,
+                       GREATEST(0, LEAST(gi.gross_residual,
+                           SUM(gi.gross_residual) OVER (PARTITION BY gi.partner_id
+                                                        ORDER BY gi.date_due, gi.line_id
+                                                        ROWS UNBOUNDED PRECEDING)
+                           - COALESCE(cr.credit_amount, 0))) AS residual,
+                       COALESCE(cr.credit_amount, 0) AS credit_amount
+                  FROM gross_items gi
+                  LEFT JOIN credits cr ON cr.partner_id = gi.partner_id
+            ) netted
+             WHERE residual > 0
+            """
+        )
+
+    @api.model
+    def _with_flagged(self):
+        return SQL(
+            """
+            SELECT items.*,
+                   is_overdue AND NOT is_disputed AND NOT is_promised AND NOT is_handed_over AS is_chased,
+                   limitation_end <= %(horizon)s AS is_near_limitation
+              FROM items
+            """,
+            horizon=self._query_values()["horizon"],
+        )
+
+    @api.model
+    def _with_open_items(self):
+        return SQL(
+            """
+            SELECT partner_id,
+                   SUM(residual) AS open_amount,
+                   MAX(credit_amount) AS credit_amount,
+                   SUM(residual) FILTER (WHERE is_chased) AS overdue_amount,
+                   COUNT(DISTINCT move_id) FILTER (WHERE is_chased) AS overdue_count,
+                   MAX(days) FILTER (WHERE is_chased) AS days_overdue,
+                   SUM(residual) FILTER (WHERE is_disputed) AS disputed_amount,
+                   SUM(residual) FILTER (WHERE is_promised AND NOT is_disputed) AS promised_amount,
+                   COUNT(DISTINCT move_id) FILTER (WHERE is_near_limitation) AS limitation_count,
+                   SUM(residual) FILTER (WHERE is_near_limitation) AS limitation_amount,
+                   MIN(limitation_end) FILTER (WHERE is_near_limitation) AS date_limitation
+              FROM flagged
+          GROUP BY partner_id
+            """
+        )
+
+    @api.model
+    def _with_promises(self):
+        values = self._query_values()
+        today = values["today"]
+        broken = SQL(
+            """(pr.state = 'broken' AND COALESCE(pr.date_closed, pr.date_grace_end) >= %(since)s)
+               OR (pr.state = 'open' AND pr.date_grace_end < %(today)s)""",
+            since=today - timedelta(days=values["points"]["promise_broken_days"]),
+            today=today,
+        )
+        return SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id,
+                   COUNT(*) FILTER (WHERE pr.state = 'open' AND pr.date_promised = %(today)s)
+                       AS promise_due_count,
+                   SUM(pr.amount) FILTER (WHERE pr.state = 'open' AND pr.date_promised = %(today)s)
+                       AS promise_due_amount,
+                   COUNT(*) FILTER (WHERE %(broken)s) AS promise_broken_count,
+                   MAX(COALESCE(pr.date_closed, pr.date_grace_end)) FILTER (WHERE %(broken)s)
+                       AS date_promise_broken
+              FROM credit_promise pr
+              JOIN res_partner p ON p.id = pr.partner_id
+             WHERE pr.company_id = %(company)s AND pr.state IN ('open', 'broken')
+          GROUP BY p.commercial_partner_id
+            """,
+            today=today,
+            broken=broken,
+            company=values["company"].id,
+        )
+
+    @api.model
+    def _with_tasks(self):
+        return SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id,
+                   COUNT(*) AS task_due_count,
+                   MIN(t.date_deadline) AS date_due
+              FROM credit_task t
+              JOIN res_partner p ON p.id = t.partner_id
+             WHERE t.company_id = %(company)s AND t.is_open AND t.date_deadline <= %(today)s
+          GROUP BY p.commercial_partner_id
+            """,
+            company=self.env.company.id,
+            today=self._query_values()["today"],
+        )
+
+    @api.model
+    def _with_activities(self):
+        # activities due on the customer's invoices, promises, disputes and payment plans of
+        # this company, and on the customer itself when it belongs to this company
+        return SQL(
+            """
+            SELECT COALESCE(m.commercial_partner_id, prp.commercial_partner_id,
+                            dp.commercial_partner_id, pp.commercial_partner_id,
+                            p.commercial_partner_id) AS partner_id,
+                   COUNT(*) AS activity_due_count,
+                   MIN(act.date_deadline) AS date_due
+              FROM mail_activity act
+              LEFT JOIN account_move m ON act.res_model = 'account.move' AND m.id = act.res_id
+                   AND m.company_id = %(company)s
+              LEFT JOIN credit_promise pr ON act.res_model = 'credit.promise' AND pr.id = act.res_id
+                   AND pr.company_id = %(company)s
+              LEFT JOIN res_partner prp ON prp.id = pr.partner_id
+              LEFT JOIN credit_dispute d ON act.res_model = 'credit.dispute' AND d.id = act.res_id
+                   AND d.company_id = %(company)s
+              LEFT JOIN res_partner dp ON dp.id = d.partner_id
+              LEFT JOIN credit_payment_plan plan ON act.res_model = 'credit.payment.plan'
+                   AND plan.id = act.res_id AND plan.company_id = %(company)s
+              LEFT JOIN res_partner pp ON pp.id = plan.partner_id
+              LEFT JOIN res_partner p ON act.res_model = 'res.partner' AND p.id = act.res_id
+                   AND p.company_id = %(company)s
+             WHERE act.res_model IN ('account.move', 'credit.promise', 'credit.dispute',
+                                     'credit.payment.plan', 'res.partner')
+               AND act.active
+               AND act.date_deadline <= %(today)s
+          GROUP BY 1
+            """,
+            company=self.env.company.id,
+            today=self._query_values()["today"],
+        )
+
+    @api.model
+    def _with_customers(self):
+        """The customers with something to do today."""
+        return SQL(
+            """
+            SELECT partner_id FROM open_items WHERE overdue_amount > 0 OR limitation_count > 0
+            UNION SELECT partner_id FROM promises WHERE promise_due_count > 0 OR promise_broken_count > 0
+            UNION SELECT partner_id FROM tasks
+            UNION SELECT partner_id FROM activities WHERE partner_id IS NOT NULL
+            """
+        )
+
+    @api.model
+    def _with_facts(self):
+        return SQL(
+            """
+            SELECT c.partner_id,
+                   cp.user_id,
+                   (cp.credit_manager_id ->> %(company_key)s)::int AS collector_id,
+                   (cp.credit_rating_id ->> %(company_key)s)::int AS rating_id,
+                   (cp.credit_score ->> %(company_key)s)::int AS score,
+                   COALESCE(oi.open_amount, 0) AS open_amount,
+                   COALESCE(oi.credit_amount, 0) AS credit_amount,
+                   COALESCE(oi.overdue_amount, 0) AS overdue_amount,
+                   COALESCE(oi.overdue_count, 0) AS overdue_count,
+                   COALESCE(oi.days_overdue, 0) AS days_overdue,
+                   COALESCE(oi.disputed_amount, 0) AS disputed_amount,
+                   COALESCE(oi.promised_amount, 0) AS promised_amount,
+                   COALESCE(pr.promise_due_count, 0) AS promise_due_count,
+                   COALESCE(pr.promise_due_amount, 0) AS promise_due_amount,
+                   COALESCE(pr.promise_broken_count, 0) AS promise_broken_count,
+                   pr.date_promise_broken,
+                   COALESCE(t.task_due_count, 0) AS task_due_count,
+                   COALESCE(act.activity_due_count, 0) AS activity_due_count,
+                   LEAST(t.date_due, act.date_due) AS date_followup,
+                   COALESCE(oi.limitation_count, 0) AS limitation_count,
+                   COALESCE(oi.limitation_amount, 0) AS limitation_amount,
+                   oi.date_limitation
+              FROM customers c
+              JOIN res_partner cp ON cp.id = c.partner_id
+              LEFT JOIN open_items oi ON oi.partner_id = c.partner_id
+              LEFT JOIN promises pr ON pr.partner_id = c.partner_id
+              LEFT JOIN tasks t ON t.partner_id = c.partner_id
+              LEFT JOIN activities act ON act.partner_id = c.partner_id
+            """,
+            company_key=str(self.env.company.id),
+        )
+
+    @api.model
+    def _with_points(self):
+        """The points per factor (company settings ``credit_worklist_*``)."""
+        pts = self._query_values()["points"]
+        return SQL(
+            """
+            SELECT facts.*,
+                   LEAST(%(overdue_max)s, FLOOR(overdue_amount / %(overdue_per)s))::int AS points_overdue,
+                   LEAST(%(days_max)s, days_overdue / %(days_per)s)::int AS points_days,
+                   CASE WHEN rating_id IS NULL THEN %(rating_unrated)s
+                        ELSE ROUND((100 - LEAST(GREATEST(COALESCE(score, 0), 0), 100))::numeric
+                                   / %(rating_divisor)s) END::int AS points_rating,
+                   CASE WHEN promise_due_count > 0 THEN %(promise_due)s ELSE 0 END AS points_promise_due,
+                   CASE WHEN promise_broken_count > 0 THEN %(promise_broken)s ELSE 0 END
+                       AS points_promise_broken,
+                   LEAST(%(followup_max)s, %(followup_each)s * (task_due_count + activity_due_count))::int
+                       AS points_followup,
+                   CASE WHEN limitation_count > 0 THEN %(limitation)s ELSE 0 END AS points_limitation
+              FROM facts
+            """,
             **{key: value for key, value in pts.items() if key != "promise_broken_days"},
         )
 
-    # === COMPUTE === #
-    @api.depends_context("company", "lang")
-    def _compute_reasons(self):
-        today = self._worklist_date()
-        formatters = {}
-        for line in self:
-            currency = line.currency_id or self.env.company.currency_id
-            if currency not in formatters:
-                formatters[currency] = self._amount_formatter(currency)
-            line.reasons = "\n".join(line._get_reasons(today, formatters[currency]))
+    @api.model
+    def _select(self):
+        company = self.env.company
+        return SQL(
+            """points.partner_id AS id,
+               %(company)s AS company_id,
+               %(currency)s AS currency_id,
+               points.*,
+               points_overdue + points_days + points_rating + points_promise_due
+                   + points_promise_broken + points_followup + points_limitation AS priority""",
+            company=company.id,
+            currency=company.currency_id.id,
+        )
 
     @api.model
-    def _amount_formatter(self, currency):
-        """A function giving ``format_amount(env, value, currency)`` for many values: the
-        language's separators are looked up once, not once per amount (the reasons of every
-        line of the list hold up to four amounts)."""
-        lang = get_lang(self.env)
-        grouping, separator, point = literal_eval(lang.grouping), lang.thousands_sep or "", lang.decimal_point
-        pattern = "%%.%sf" % currency.decimal_places
-        pre = post = ""
-        if currency.position == "before":
-            pre = "%s\N{NO-BREAK SPACE}" % (currency.symbol or "")
-        else:
-            post = "\N{NO-BREAK SPACE}%s" % (currency.symbol or "")
+    def _from(self):
+        return SQL("points")
 
-        def money(value):
-            parts = (pattern % currency.round(value)).split(".")
-            parts[0] = intersperse(parts[0], grouping, separator)[0]
-            amount = point.join(parts).replace(" ", "\N{NO-BREAK SPACE}")
-            return pre + amount.replace("-", "-\N{ZERO WIDTH NO-BREAK SPACE}") + post
+    @api.model
+    def _where(self):
+        return SQL("TRUE")
 
-        return money
-
-    def _get_reasons(self, today, money=None):
-        """The facts behind the points of this line, as short sentences for the collector.
-        ``money``: the amount formatter of the line's currency (:meth:`_amount_formatter`)."""
-        self.ensure_one()
-        currency = self.currency_id or self.env.company.currency_id
-        money = money or self._amount_formatter(currency)
-
-        def ago(date):
-            days = (today - date).days
-            if days <= 0:
-                return self.env._("today")
-            if days == 1:
-                return self.env._("yesterday")
-            return self.env._("%(days)s days ago", days=days)
-
-        reasons = []
-        if self.overdue_count:
-            reasons.append(
-                self.env._(
-                    "%(count)s invoices %(days)s days overdue (%(amount)s): %(points)s points",
-                    count=self.overdue_count,
-                    days=self.days_overdue,
-                    amount=money(self.overdue_amount),
-                    points=self.points_overdue + self.points_days,
-                )
-                if self.overdue_count > 1
-                else self.env._(
-                    "1 invoice %(days)s days overdue (%(amount)s): %(points)s points",
-                    days=self.days_overdue,
-                    amount=money(self.overdue_amount),
-                    points=self.points_overdue + self.points_days,
-                )
-            )
-        if self.promise_broken_count:
-            reasons.append(
-                self.env._(
-                    "Promise broken %(when)s: %(points)s points",
-                    when=ago(self.date_promise_broken)
-                    if self.date_promise_broken
-                    else self.env._("recently"),
-                    points=self.points_promise_broken,
-                )
-            )
-        if self.promise_due_count:
-            reasons.append(
-                self.env._(
-                    "Promise of %(amount)s due today: %(points)s points",
-                    amount=money(self.promise_due_amount),
-                    points=self.points_promise_due,
-                )
-            )
-        if self.task_due_count or self.activity_due_count:
-            reasons.append(
-                self.env._(
-                    "Follow-ups due since %(date)s: tasks %(tasks)s, activities %(activities)s: "
-                    "%(points)s points",
-                    date=format_date(self.env, self.date_followup),
-                    tasks=self.task_due_count,
-                    activities=self.activity_due_count,
-                    points=self.points_followup,
-                )
-            )
-        if self.limitation_count:
-            reasons.append(
-                self.env._(
-                    "Time-barred on %(date)s: %(count)s open items (%(amount)s): %(points)s points",
-                    count=self.limitation_count,
-                    amount=money(self.limitation_amount),
-                    date=format_date(self.env, self.date_limitation),
-                    points=self.points_limitation,
-                )
-            )
-        if self.rating_id:
-            reasons.append(
-                self.env._(
-                    "Risk rating %(rating)s (score %(score)s): %(points)s points",
-                    rating=self.rating_id.display_name,
-                    score=self.score,
-                    points=self.points_rating,
-                )
-            )
-        else:
-            reasons.append(self.env._("Not rated: %(points)s points", points=self.points_rating))
-        if self.credit_amount:
-            reasons.append(
-                self.env._(
-                    "%(amount)s open credits offset against the oldest invoices",
-                    amount=money(self.credit_amount),
-                )
-            )
-        if self.disputed_amount:
-            reasons.append(
-                self.env._("%(amount)s disputed (not counted)", amount=money(self.disputed_amount))
-            )
-        if self.promised_amount:
-            reasons.append(
-                self.env._(
-                    "%(amount)s under an open promise (not counted)", amount=money(self.promised_amount)
-                )
-            )
-        return reasons
-
+    # === COMPUTE === #
     def _compute_related_records(self):
         """Open items, promises, disputes and open tasks of the lines' customers (the form)."""
         company = self.env.company
         partners = self.partner_id
         lines = self.env["account.move.line"].search(
-            [
-                ("partner_id", "child_of", partners.ids),
-                ("company_id", "=", company.id),
-                ("parent_state", "=", "posted"),
-                ("account_type", "=", "asset_receivable"),
-                ("reconciled", "=", False),
-            ],
-            order="date_maturity, id",
+            open_receivable_domain(company, partners), order="date_maturity, id"
         )
         promises = self.env["credit.promise"].search(
             [("partner_id", "child_of", partners.ids), ("company_id", "=", company.id)]
@@ -492,7 +455,6 @@ class CreditWorklist(models.Model):
         self.ensure_one()
         return self.env["credit.worklist.promise"].action_new_for_partner(self.partner_id)
 
-    @api.model
     @api.model
     @api.readonly
     def web_search_read(self, domain, specification, offset=0, limit=None, order=None, count_limit=None):

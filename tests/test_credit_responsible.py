@@ -1,6 +1,6 @@
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.credit_control.models.credit_check import responsible_credit_manager
+from odoo.addons.credit_control.lib.responsible import responsible_credit_manager
 
 from .common import CreditControlCommon
 

@@ -7,7 +7,7 @@ import xlsxwriter
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from ..reports.credit_xlsx_writer import FAST_ROWS_XLSXWRITER_VERSIONS
+from ..lib.xlsx import FAST_ROWS_XLSXWRITER_VERSIONS
 from .dunning_common import DunningCommon
 
 

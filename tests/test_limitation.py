@@ -2,7 +2,7 @@ from datetime import date
 
 from odoo.tests import tagged
 
-from odoo.addons.credit_control.models.account_move_line import limitation_end
+from odoo.addons.credit_control.lib.limitation import limitation_end
 
 from .common import CreditControlCommon
 

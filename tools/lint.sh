@@ -11,6 +11,8 @@ echo "--- ruff"
 echo "--- pylint-odoo"
 MODULE_PY=$(echo "$PY_FILES" | grep -vE '^(bench|tools)/' || true)
 "$VENV/bin/pylint" --rcfile=.pylintrc-mandatory $MODULE_PY || rc=1
+echo "--- long functions and files (a report, not a gate: tools/long_methods.py)"
+"$VENV/bin/python" "$ROOT/tools/long_methods.py" "$ROOT"
 echo "--- i18n"
 command -v msgfmt >/dev/null 2>&1 || die "msgfmt not found: install gettext (apt-get install gettext)"
 # the German translation is complete and well-formed (make i18n refreshes it from the code)

@@ -34,6 +34,7 @@ REQUIRED_DIRS = (
     "security",
     "reports",
     "wizards",
+    "lib",
     "i18n",
     "static/src",
     "static/description",
@@ -45,6 +46,7 @@ REQUIRED_FILES = (
     "models/__init__.py",
     "wizards/__init__.py",
     "reports/__init__.py",
+    "lib/__init__.py",
     "i18n/de.po",
     "i18n/credit_control.pot",
     "security/ir.model.access.csv",
@@ -123,8 +125,8 @@ def check_wheel(root, wheel):
     wanted = set(REQUIRED_FILES)
     wanted.update(manifest.get("data", []))
     wanted.update(manifest.get("demo", []))
-    # every Python file of the module's packages (models, wizards, reports, tests)
-    for pkg in ("models", "wizards", "reports", "tests"):
+    # every Python file of the module's packages (models, wizards, reports, lib, tests)
+    for pkg in ("models", "wizards", "reports", "lib", "tests"):
         wanted.update(str(p.relative_to(root)) for p in (root / pkg).glob("*.py"))
     missing = sorted(w for w in wanted if w not in files)
     if missing:

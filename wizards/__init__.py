@@ -10,3 +10,6 @@ from . import credit_forecast_period
 from . import credit_statement_print
 from . import credit_worklist_promise
 from . import credit_oca_migration  # OCA migration
+from . import credit_oca_migration_levels
+from . import credit_oca_migration_history
+from . import credit_oca_migration_limits
