@@ -549,8 +549,10 @@ class TestDunningBulkCreate(DunningCommon):
         eur = cls.setup_other_currency("EUR")  # 2 EUR for 1 company currency unit today
         other = cls.env["res.partner"].create({"name": "Zweite GmbH", "is_company": True})
         private = cls.env["res.partner"].create({"name": "Privat", "email": "p@x.example"})
-        for days in (10, 25, 40, 60):
+        for days in (10, 25, 40):
             cls._invoice(100.0 + days / 3.0, days_ago=days)
+        # dunned before: it reaches the second level, with interest and the flat fee
+        cls._set_level(cls._invoice(120.0, days_ago=60), cls.first, days_ago=20)
         cls._invoice(333.33, days_ago=45, currency=eur)
         cls._invoice(77.77, days_ago=5)  # not yet overdue: no line
         cls._invoice(20.0, move_type="out_refund", days_ago=3)  # an open credit, netted
@@ -593,7 +595,7 @@ class TestDunningBulkCreate(DunningCommon):
         self.assertTrue(
             any(line["amount_residual"] != line["amount_residual_company"] for line in bulk_lines)
         )
-        self.assertTrue(any(line["interest_amount"] for line in bulk_lines))
+        self.assertTrue(any(line["interest_amount"] or line["flat_fee_amount"] for line in bulk_lines))
         self.assertEqual(set(bulk_lines[0]), set(orm_lines[0]))
         for bulk, orm in zip(bulk_lines, orm_lines, strict=True):
             self.assertEqual(bulk, orm)
