@@ -146,7 +146,8 @@ class CreditDunningLine(models.Model):
         """A line of a proposal names an open posted receivable document of the letter's own
         customer and company: an invoice with an open amount to collect, or a credit (credit
         note, unallocated payment) with an open amount in the customer's favour. One query for
-        all lines (the receivable items of their documents, whoever may read them)."""
+        all lines (the receivable items of their documents, whoever may read them). Long: the
+        query is written out."""
         if not self:
             return
         self.flush_recordset(["move_id", "letter_id", "line_type"])
@@ -257,7 +258,8 @@ class CreditDunningLine(models.Model):
         consistency set-based) and the record rules applied. Used by the proposal: the ORM's
         per-record work (a ``default_get`` and a cache entry per field and line, the related
         fields computed one line at a time) takes seconds for the 12,000 lines of a ledger.
-        tests/test_dunning_records.py (TestDunningBulkCreate) compares both row by row."""
+        tests/test_dunning_records.py (TestDunningBulkCreate) compares both row by row. Long for
+        the steps of create, kept in its order."""
         if not vals_list:
             return self.browse()
         letters = self.env["credit.dunning.letter"].browse({vals["letter_id"] for vals in vals_list})
