@@ -212,7 +212,8 @@ class CreditDunningLetter(models.Model):
     def _check_company(self, fnames=None):
         # one check per company and field, not per letter (Odoo's message when one fails)
         if not companies_consistent(self, fnames):
-            super()._check_company(fnames)
+            return super()._check_company(fnames)
+        return None
 
     # === CRUD === #
     @api.model
