@@ -7,7 +7,13 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date, formatLang
 
 from .account_move import DUNNING_WRITE
-from .credit_dunning_run import check_dunning_create, check_dunning_write, dunning_context, is_dunning_code
+from .credit_dunning_run import (
+    check_dunning_create,
+    check_dunning_write,
+    companies_consistent,
+    dunning_context,
+    is_dunning_code,
+)
 
 EMAIL_STATES = [
     ("none", "Not Sent"),
@@ -203,6 +209,12 @@ class CreditDunningLetter(models.Model):
         if any(letter.fee_amount < 0 for letter in self):
             raise ValidationError(_("The dunning fee of a letter cannot be negative."))
 
+    def _check_company(self, fnames=None):
+        # one check per company and field, not per letter (Odoo's message when one fails)
+        if not companies_consistent(self, fnames):
+            return super()._check_company(fnames)
+        return None
+
     # === CRUD === #
     @api.model
     def default_get(self, fields_list):
@@ -341,25 +353,23 @@ class CreditDunningLetter(models.Model):
             and not letter.email_message_id.notification_ids.mail_mail_id
         )._send_email(retry=True)
 
-    def _send_email(self, retry=False):
+    def _send_email(self, retry=False, contents=None):
         """Queue the e-mail of each validated letter with its PDF attached (rendered by the
         level's template, in the recipient's language). Idempotent: a letter that already has
-        its e-mail is skipped, unless ``retry`` and that e-mail failed."""
-        default_template = self.env.ref(
-            "credit_control.mail_template_credit_dunning_letter", raise_if_not_found=False
+        its e-mail is skipped, unless ``retry`` and that e-mail failed. ``contents``: subject
+        and body per letter id already rendered (``_render_emails``), else rendered here."""
+        letters = self.with_context(credit_dunning_write=DUNNING_WRITE).filtered(
+            lambda letter: letter.state == "done"
+            and (not letter.email_message_id or (retry and letter.email_state == "failed"))
         )
-        for letter in self.with_context(credit_dunning_write=DUNNING_WRITE):
-            if letter.state != "done" or (
-                letter.email_message_id and not (retry and letter.email_state == "failed")
-            ):
+        contents = dict(contents or {})
+        missing = letters.filtered(lambda letter: letter.id not in contents)
+        if missing:
+            contents.update(missing._render_emails())
+        for letter in letters:
+            if letter.id not in contents:
                 continue
-            template = letter.level_id.mail_template_id or default_template
-            if not template:
-                continue
-            lang = template._render_lang(letter.ids)[letter.id]
-            template = template.with_context(lang=lang)
-            subject = template._render_field("subject", letter.ids)[letter.id]
-            body = template._render_field("body_html", letter.ids, compute_lang=True)[letter.id]
+            subject, body = contents[letter.id]
             message = letter.with_context(mail_notify_force_send=False).message_post(
                 body=body,
                 subject=subject,
@@ -371,6 +381,32 @@ class CreditDunningLetter(models.Model):
                 mail_auto_delete=False,
             )
             letter.email_message_id = message
+
+    def _render_emails(self):
+        """{letter id: (subject, body)} of these letters' e-mails, rendered per template and
+        language in one go (not one rendering per letter); letters without a template are
+        left out."""
+        default_template = self.env.ref(
+            "credit_control.mail_template_credit_dunning_letter", raise_if_not_found=False
+        )
+        by_template = defaultdict(list)
+        for letter in self:
+            template = letter.level_id.mail_template_id or default_template
+            if template:
+                by_template[template].append(letter.id)
+        contents = {}
+        for template, ids in by_template.items():
+            by_lang = defaultdict(list)
+            for letter_id, lang in template._render_lang(ids).items():
+                by_lang[lang].append(letter_id)
+            for lang, lang_ids in by_lang.items():
+                lang_template = template.with_context(lang=lang)
+                subjects = lang_template._render_field("subject", lang_ids)
+                bodies = lang_template._render_field("body_html", lang_ids, compute_lang=True)
+                contents.update(
+                    (letter_id, (subjects[letter_id], bodies[letter_id])) for letter_id in lang_ids
+                )
+        return contents
 
     def _create_charge_invoices(self):
         """Invoice the interest and fees of these letters: per letter and currency one posted

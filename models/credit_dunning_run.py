@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -87,6 +89,33 @@ def check_dunning_create(model, parents=None):
                 records=", ".join(locked.mapped("display_name")),
             )
         )
+
+
+def companies_consistent(records, fnames=None):
+    """Odoo's ``_check_company`` of ``records`` set-based: True when, per company and
+    relational field checking companies, all values match the company's domain, checked with
+    one ``filtered_domain`` over the distinct values (reading only the fields of the domain)
+    instead of one per record. False: let Odoo's own check name the inconsistency."""
+    if fnames is None or {"company_id", "company_ids"} & set(fnames):
+        fnames = records._fields
+    names = [
+        name for name in fnames if records._fields[name].relational and records._fields[name].check_company
+    ]
+    by_company = defaultdict(list)
+    for record in records:
+        by_company[record.company_id].append(record.id)
+    for company, ids in by_company.items():
+        group = records.browse(ids).sudo()
+        for name in names:
+            values = group[name].with_context(active_test=False)
+            domain = values._check_company_domain(company) if values else None
+            if not domain:
+                continue
+            leaves = {leaf[0].split(".")[0] for leaf in domain if isinstance(leaf, list | tuple)}
+            values.fetch([leaf for leaf in leaves if leaf in values._fields])
+            if values.filtered_domain(domain) != values:
+                return False
+    return True
 
 
 class CreditDunningRun(models.Model):

@@ -363,7 +363,8 @@ class CreditDunningRun(models.Model):
             .create(letter_vals)
             .with_env(self.env)
         )
-        self.env["credit.dunning.line"].create(
+        # the lines in one INSERT that leaves the rows create would (see _create_bulk)
+        self.env["credit.dunning.line"]._create_bulk(
             [
                 {**line, "letter_id": letter.id}
                 for letter, lines_vals in zip(letters, line_vals_per_letter, strict=True)

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
+from odoo.tools.mail import generate_tracking_message_id
 from odoo.tools.pdf import PdfFileReader, PdfFileWriter, merge_pdf
 
 from .account_move import DUNNING_WRITE
@@ -53,10 +54,16 @@ class CreditDunningRun(models.Model):
         self._render_letters(letters)
         letters.filtered("channel_letter").letter_state = "to_print"
         emails = letters.filtered("channel_email")
+        try:
+            # all e-mails rendered together; should that fail, each letter renders its own
+            with self.env.cr.savepoint():
+                contents = emails._render_emails()
+        except Exception:  # noqa: BLE001 - the letter that fails is found below
+            contents = {}
         for letter in emails:
             try:
                 with self.env.cr.savepoint():
-                    letter._send_email()
+                    letter._send_email(contents=contents)
             except Exception as error:  # noqa: BLE001 - one failing e-mail must not stop the run
                 _logger.warning("Dunning e-mail for letter %s failed: %s", letter.id, error)
                 letter.message_post(body=_("The e-mail could not be queued: %(error)s", error=str(error)))
@@ -248,9 +255,29 @@ class CreditDunningRun(models.Model):
 
     def _log_letters(self, letters):
         """Chatter: a note on each customer (with the PDF) and on each dunned invoice, logged
-        without notifications (internal notes notify nobody anyway), the invoices of a letter in
-        one batch."""
+        without notifications (internal notes notify nobody anyway): the customers' notes in
+        one batch (the values ``_message_log`` gives each), the invoices' in another."""
         author = self.env.user.partner_id
+        # sudo: collectors log on customers they may not edit
+        partner_model = self.env["res.partner"].sudo()
+        author_id, email_from = partner_model._message_compute_author(author.id, None, raise_on_email=False)
+        note_values = {
+            "author_id": author_id,
+            "email_from": email_from,
+            "model": "res.partner",
+            "record_alias_domain_id": False,
+            "record_company_id": False,
+            "record_name": False,
+            "message_type": "notification",
+            "is_internal": True,
+            "subject": False,
+            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+            "tracking_value_ids": False,
+            "email_add_signature": False,
+            "partner_ids": False,
+            "reply_to": self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False],
+        }
+        partner_notes, move_bodies = [], {}
         for letter in letters:
             channels = ", ".join(
                 label
@@ -268,12 +295,20 @@ class CreditDunningRun(models.Model):
                 run=self.name,
                 channels=channels or _("no channel"),
             )
-            # sudo: collectors log on customers they may not edit
-            letter.partner_id.sudo()._message_log(
-                body=body, attachment_ids=letter.attachment_id.ids, author_id=author.id
+            partner_notes.append(
+                {
+                    **note_values,
+                    "res_id": letter.partner_id.id,
+                    "body": body,
+                    "attachment_ids": letter.attachment_id.ids,
+                    "message_id": generate_tracking_message_id("message-notify"),
+                }
             )
             moves = letter.line_ids.filtered(lambda line: line.line_type == "invoice").move_id
-            moves._message_log_batch(dict.fromkeys(moves.ids, body), author_id=author.id)
+            move_bodies.update(dict.fromkeys(moves.ids, body))
+        partner_model._message_create(partner_notes)
+        moves = self.env["account.move"].browse(move_bodies)
+        moves._message_log_batch(move_bodies, author_id=author.id)
 
 
 LETTER_MARKER = "CCDUNNINGLETTER%s"

@@ -571,6 +571,39 @@ class TestDunningQueries(DunningCommon):
         self.assertEqual((letters, lines), (10, 30))
         self.assertEqual(small, big)
 
+    def test_letter_logs_and_emails_query_count_does_not_grow(self):
+        """At validation the customers' and invoices' notes are logged and the e-mails rendered
+        in batches, not letter by letter."""
+        partners = self.env["res.partner"].create(
+            [{"name": f"Kunde {i}", "is_company": True, "email": f"k{i}@example.com"} for i in range(5)]
+        )
+        for partner in partners:
+            for days in (10, 25):
+                self._invoice(100.0, partner=partner, days_ago=days)
+        run = self._propose(partners=partners)
+        letters = run.letter_ids
+        self.assertEqual(len(letters), 5)
+
+        def count(method, records):
+            self.env.invalidate_all()
+            return self._count_queries(lambda: method(records))
+
+        for __ in range(2):  # warm the registry caches
+            count(run._log_letters, letters[:1])
+            count(lambda records: records._render_emails(), letters[:1])
+        # five letters logged (or their e-mails rendered) together cost fewer queries than one
+        # by one (Odoo still creates each message with a few queries of its own)
+        render = lambda records: records._render_emails()  # noqa: E731
+        for method in (run._log_letters, render):
+            one_by_one = sum(count(method, letter) for letter in letters)
+            self.assertLess(count(method, letters), one_by_one)
+        self.assertEqual(len(letters._render_emails()), 5)
+        notes = self.env["mail.message"].search(
+            [("model", "=", "res.partner"), ("res_id", "in", partners.ids), ("body", "ilike", run.name)]
+        )
+        self.assertTrue(notes)
+        self.assertEqual(set(notes.mapped("subtype_id")), {self.env.ref("mail.mt_note")})
+
 
 @tagged("post_install", "-at_install")
 class TestDunningCharges(DunningCommon):

@@ -536,3 +536,90 @@ class TestDunningRecordsRpc(ManifestsReadMixin, DunningRecordsCommon, HttpCase):
             "credit.dunning.letter",
         )
         self.assertEqual(self._snapshot(), before)
+
+
+@tagged("post_install", "-at_install")
+class TestDunningBulkCreate(DunningCommon):
+    """The proposal inserts its lines in bulk (credit.dunning.line._create_bulk): the rows, and
+    the letters computed from them, are the ones the ORM's ``create`` leaves, column by column."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        eur = cls.setup_other_currency("EUR")  # 2 EUR for 1 company currency unit today
+        other = cls.env["res.partner"].create({"name": "Zweite GmbH", "is_company": True})
+        private = cls.env["res.partner"].create({"name": "Privat", "email": "p@x.example"})
+        for days in (10, 25, 40):
+            cls._invoice(100.0 + days / 3.0, days_ago=days)
+        # dunned before: it reaches the second level, with interest and the flat fee
+        cls._set_level(cls._invoice(120.0, days_ago=60), cls.first, days_ago=20)
+        cls._invoice(333.33, days_ago=45, currency=eur)
+        cls._invoice(77.77, days_ago=5)  # not yet overdue: no line
+        cls._invoice(20.0, move_type="out_refund", days_ago=3)  # an open credit, netted
+        cls._invoice(250.0, partner=other, days_ago=50)
+        cls._invoice(90.0, partner=private, days_ago=30)
+
+    def _snapshot(self, run):
+        ids = tuple(run.line_ids.ids)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT * FROM credit_dunning_line WHERE id IN %s ORDER BY partner_id, move_id", [ids]
+        )
+        names = [column.name for column in self.env.cr.description]
+        skip = {"id", "run_id", "letter_id"}
+        lines = [
+            {n: v for n, v in zip(names, row, strict=True) if n not in skip} for row in self.env.cr.fetchall()
+        ]
+        self.env.cr.execute(
+            "SELECT * FROM credit_dunning_letter WHERE run_id = %s ORDER BY partner_id", [run.id]
+        )
+        names = [column.name for column in self.env.cr.description]
+        letters = [
+            {n: v for n, v in zip(names, row, strict=True) if n not in {"id", "run_id"}}
+            for row in self.env.cr.fetchall()
+        ]
+        return lines, letters
+
+    def test_bulk_rows_equal_orm_rows(self):
+        line_class = type(self.env["credit.dunning.line"])
+        with patch.object(line_class, "_create_bulk", lambda model, vals_list: model.create(vals_list)):
+            orm_run = self._propose()
+        orm_lines, orm_letters = self._snapshot(orm_run)
+        orm_run.with_context(credit_dunning_write=DUNNING_WRITE).unlink()
+        self.env.invalidate_all()
+        bulk_run = self._propose()
+        bulk_lines, bulk_letters = self._snapshot(bulk_run)
+        self.assertEqual(len(bulk_letters), 3)
+        self.assertEqual(len(bulk_lines), len(orm_lines))
+        self.assertGreaterEqual(len(bulk_lines), 7)
+        self.assertTrue(
+            any(line["amount_residual"] != line["amount_residual_company"] for line in bulk_lines)
+        )
+        self.assertTrue(any(line["interest_amount"] or line["flat_fee_amount"] for line in bulk_lines))
+        self.assertEqual(set(bulk_lines[0]), set(orm_lines[0]))
+        for bulk, orm in zip(bulk_lines, orm_lines, strict=True):
+            self.assertEqual(bulk, orm)
+        for bulk, orm in zip(bulk_letters, orm_letters, strict=True):
+            self.assertEqual(bulk, orm)
+        # the records read through the ORM after the insert: the one2many caches follow
+        self.assertEqual(len(bulk_run.line_ids), len(bulk_lines))
+        self.assertEqual(bulk_run.letter_ids.line_ids, bulk_run.line_ids)
+        self.assertEqual(bulk_run.amount_residual, sum(bulk_run.letter_ids.mapped("amount_residual")))
+
+    def test_bulk_checks_like_create(self):
+        """Constraints and the company check run as after ``create``."""
+        run = self._propose()
+        letter = run.letter_ids[:1]
+        vals = {
+            "letter_id": letter.id,
+            "move_id": self.env["account.move"]
+            .search([("partner_id", "!=", letter.partner_id.id)], limit=1)
+            .id,
+            "line_type": "invoice",
+            "currency_id": self.currency.id,
+        }
+        lines = self.env["credit.dunning.line"].with_context(credit_dunning_write=DUNNING_WRITE)
+        with self._raises(ValidationError, "cannot be dunned in the letter to"):
+            lines._create_bulk([vals])
+        with self._raises(AccessError, "created by a dunning proposal"):
+            self.env["credit.dunning.line"].with_user(self.collector)._create_bulk([vals])
