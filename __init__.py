@@ -1,7 +1,7 @@
 import logging
 import time
 
-from . import models, reports, wizards
+from . import controllers, models, reports, wizards
 
 _logger = logging.getLogger(__name__)
 

@@ -39,3 +39,4 @@ from . import test_install_live  # install on a live ledger
 from . import test_credit_rule_hook
 from . import test_view_xmlids
 from . import test_screens
+from . import test_portal
