@@ -25,7 +25,10 @@ registry.category("web_tour.tours").add("credit_portal_tour", {
         {
             content: "Promised date",
             trigger: ".o_credit_portal_promise_form input[name=date_promised]",
-            run: `edit ${inDays(7)}`,
+            run() {
+                // the browser's own date field (typing a date depends on its locale)
+                document.querySelector(".o_credit_portal_promise_form input[name=date_promised]").value = inDays(7);
+            },
         },
         {
             content: "Promised amount",
