@@ -4,7 +4,7 @@ from werkzeug.urls import url_encode
 from odoo import _, fields, http
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import content_disposition, request
-from odoo.tools import float_compare
+from odoo.tools import float_compare, format_amount
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.portal.controllers.portal import CustomerPortal
@@ -262,6 +262,13 @@ class CreditPortal(CustomerPortal):
                 status=400,
             )
         pay = move.currency_id.round(pay)
+        note = _(
+            "Online payment of %(amount)s for %(name)s started on the customer portal.",
+            amount=format_amount(request.env, pay, move.currency_id),
+            name=move.name,
+        )
+        (partner | move.partner_id)._message_log_batch(dict.fromkeys((partner | move.partner_id).ids, note))
+        move._message_log(body=note)
         params = {
             "amount": pay,
             "access_token": payment_utils.generate_access_token(move.partner_id.id, pay, move.currency_id.id),

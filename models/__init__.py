@@ -35,3 +35,4 @@ from . import credit_task_portal
 from . import credit_payment_plan_request
 from . import account_move_portal
 from . import res_partner_portal
+from . import credit_dunning_letter_portal

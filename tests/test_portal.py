@@ -440,6 +440,35 @@ class TestPortal(PortalCommon):
         )
         self.assertNotIn("/my/credit", str(html))
 
+    def test_dunning_email_links_to_portal(self):
+        level = self.env["credit.dunning.level"].search([("company_id", "=", self.company.id)], limit=1)
+        run = self.env["credit.dunning.run"].sudo().create({"company_id": self.company.id})
+        letter = (
+            self.env["credit.dunning.letter"]
+            .sudo()
+            .create(
+                {
+                    "run_id": run.id,
+                    "partner_id": self.customer_a.id,
+                    "recipient_id": self.customer_a.id,
+                    "level_id": level.id,
+                    "currency_id": self.company.currency_id.id,
+                }
+            )
+        )
+        groups = letter._notify_get_recipients_groups(self.env["mail.message"], "Letter")
+        name, match, data = groups[0]
+        self.assertEqual(name, "credit_portal_customer")
+        self.assertTrue(match({"id": self.customer_a.id}))
+        self.assertFalse(match({"id": self.customer_b.id}))
+        token = data["button_access"]["url"].split("access_token=")[1]
+        self.assertEqual(
+            self.env["res.partner"]._credit_portal_check_token(token), (self.customer_a, self.company)
+        )
+        self.company.credit_portal_enabled = False
+        groups = letter._notify_get_recipients_groups(self.env["mail.message"], "Letter")
+        self.assertNotEqual(groups[0][0], "credit_portal_customer")
+
     # --- tour ---
     def test_portal_tour(self):
         self.start_tour("/my/credit", "credit_portal_tour", login="cc_portal_a")
