@@ -79,7 +79,9 @@ class CreditPortal(CustomerPortal):
         self._credit_portal_context(partner)
         return self._credit_portal_render(partner, company, page, access_token, message=kw.get("message"))
 
-    def _credit_portal_render(self, partner, company, page=1, access_token=None, error=None, message=None, status=200):
+    def _credit_portal_render(
+        self, partner, company, page=1, access_token=None, error=None, message=None, status=200
+    ):
         values = self._prepare_portal_layout_values()
         values.update(partner._credit_portal_values(company, page=int(page), step=ITEMS_PER_PAGE))
         url_args = {"access_token": access_token} if access_token else {}
@@ -136,7 +138,9 @@ class CreditPortal(CustomerPortal):
             ],
         )
 
-    @http.route("/my/credit/plan/<int:plan_id>/agreement", type="http", auth="public", website=True, sitemap=False)
+    @http.route(
+        "/my/credit/plan/<int:plan_id>/agreement", type="http", auth="public", website=True, sitemap=False
+    )
     def portal_my_credit_plan_agreement(self, plan_id, access_token=None, **kw):
         partner, company = self._credit_portal_customer(access_token, kw.get("company_id"))
         self._credit_portal_context(partner)
@@ -176,8 +180,7 @@ class CreditPortal(CustomerPortal):
         try:
             return fields.Date.to_date(value)
         except ValueError:
-            pass
-        raise UserError(_("%(field)s: enter a valid date.", field=label))
+            raise UserError(_("%(field)s: enter a valid date.", field=label)) from None
 
     @staticmethod
     def _credit_portal_number(value, label, integer=False):
@@ -189,7 +192,9 @@ class CreditPortal(CustomerPortal):
             raise UserError(_("%(field)s: enter a number.", field=label))
         return number
 
-    @http.route("/my/credit/promise", type="http", auth="public", methods=["POST"], website=True, sitemap=False)
+    @http.route(
+        "/my/credit/promise", type="http", auth="public", methods=["POST"], website=True, sitemap=False
+    )
     def portal_my_credit_promise(self, access_token=None, company_id=None, **post):
         move_ids = request.httprequest.form.getlist("move_ids")
 
@@ -202,7 +207,9 @@ class CreditPortal(CustomerPortal):
 
         return self._credit_portal_submit(access_token, company_id, "promise", create)
 
-    @http.route("/my/credit/dispute", type="http", auth="public", methods=["POST"], website=True, sitemap=False)
+    @http.route(
+        "/my/credit/dispute", type="http", auth="public", methods=["POST"], website=True, sitemap=False
+    )
     def portal_my_credit_dispute(self, access_token=None, company_id=None, **post):
         files = [
             {"name": file.filename, "content": file.read()}
@@ -228,7 +235,9 @@ class CreditPortal(CustomerPortal):
             date = self._credit_portal_date(post.get("date_first"), _("First instalment"))
             if not date:
                 raise UserError(_("First instalment: enter a valid date."))
-            partner._credit_portal_create_plan_request(company, move_ids, count, date, post.get("note"), author)
+            partner._credit_portal_create_plan_request(
+                company, move_ids, count, date, post.get("note"), author
+            )
 
         return self._credit_portal_submit(access_token, company_id, "plan", create)
 

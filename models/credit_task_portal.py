@@ -6,7 +6,9 @@ class CreditTask(models.Model):
 
     _inherit = "credit.task"
 
-    origin = fields.Selection(selection_add=[("portal", "Customer Portal")], ondelete={"portal": "set default"})
+    origin = fields.Selection(
+        selection_add=[("portal", "Customer Portal")], ondelete={"portal": "set default"}
+    )
     plan_request_id = fields.Many2one(
         "credit.payment.plan.request",
         string="Payment Plan Request",

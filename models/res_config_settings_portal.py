@@ -11,5 +11,7 @@ class ResConfigSettings(models.TransientModel):
     credit_portal_partial_payment = fields.Boolean(
         related="company_id.credit_portal_partial_payment", readonly=False
     )
-    credit_portal_max_requests = fields.Integer(related="company_id.credit_portal_max_requests", readonly=False)
+    credit_portal_max_requests = fields.Integer(
+        related="company_id.credit_portal_max_requests", readonly=False
+    )
     credit_portal_token_days = fields.Integer(related="company_id.credit_portal_token_days", readonly=False)

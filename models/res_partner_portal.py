@@ -35,7 +35,9 @@ class ResPartner(models.Model):
         self.env["credit.xlsx.writer"]._check_export_access("credit.promise")
         for partner in self.commercial_partner_id.sudo():
             partner.credit_portal_secret = secrets.token_urlsafe(16)
-            partner.message_post(body=_("Portal links sent so far revoked by %(user)s.", user=self.env.user.name))
+            partner.message_post(
+                body=_("Portal links sent so far revoked by %(user)s.", user=self.env.user.name)
+            )
         return True
 
     # === BUSINESS METHODS: links === #
@@ -130,7 +132,9 @@ class ResPartner(models.Model):
         )
         count = Move.search_count(domain)
         page = max(1, min(page, (count - 1) // step + 1 if count else 1))
-        items = Move.search(domain, order="invoice_date_due asc, id asc", limit=step, offset=(page - 1) * step)
+        items = Move.search(
+            domain, order="invoice_date_due asc, id asc", limit=step, offset=(page - 1) * step
+        )
         items.fetch(
             [
                 "name",
@@ -154,7 +158,9 @@ class ResPartner(models.Model):
         requests = Request.search(mine, limit=20)
         # the page's invoices under an open promise or dispute (two queries for the page)
         promised = Promise.search([("state", "=", "open"), ("move_ids", "in", items.ids)]).move_ids
-        disputed = Dispute.search([("state", "in", ("open", "progress")), ("move_ids", "in", items.ids)]).move_ids
+        disputed = Dispute.search(
+            [("state", "in", ("open", "progress")), ("move_ids", "in", items.ids)]
+        ).move_ids
         currency = company.currency_id
         return {
             "credit_partner": partner,
@@ -201,7 +207,8 @@ class ResPartner(models.Model):
         if not ids:
             raise UserError(_("Select at least one invoice."))
         moves = Move.search(
-            self._credit_portal_open_items_domain(company) + [("id", "in", ids)]
+            self._credit_portal_open_items_domain(company)
+            + [("id", "in", ids)]
             + ([("move_type", "=", "out_invoice")] if invoices_only else [])
         )
         if len(moves) != len(set(ids)):
@@ -230,9 +237,16 @@ class ResPartner(models.Model):
 
     def _credit_portal_log(self, record, body, author):
         """What the customer did, in the chatter of the customer and of the new document."""
-        body = Markup("%s<br/>%s") % (_("Submitted on the customer portal by %(name)s.", name=author.name), body)
-        record.sudo().message_post(body=body, author_id=author.id, message_type="comment", subtype_xmlid="mail.mt_note")
-        self.sudo().message_post(body=body, author_id=author.id, message_type="comment", subtype_xmlid="mail.mt_note")
+        body = Markup("%s<br/>%s") % (
+            _("Submitted on the customer portal by %(name)s.", name=author.name),
+            body,
+        )
+        record.sudo().message_post(
+            body=body, author_id=author.id, message_type="comment", subtype_xmlid="mail.mt_note"
+        )
+        self.sudo().message_post(
+            body=body, author_id=author.id, message_type="comment", subtype_xmlid="mail.mt_note"
+        )
 
     def _credit_portal_create_promise(self, company, move_ids, date, amount, note, author):
         """A promise to pay given on the portal (channel "portal"), checked as in the backend;
@@ -281,7 +295,9 @@ class ResPartner(models.Model):
         if len(files) > DISPUTE_MAX_FILES:
             raise UserError(_("Attach at most %(count)s files.", count=DISPUTE_MAX_FILES))
         if any(len(file["content"]) > DISPUTE_MAX_FILE_BYTES for file in files):
-            raise UserError(_("A file may have at most %(size)s MB.", size=DISPUTE_MAX_FILE_BYTES // 1024 // 1024))
+            raise UserError(
+                _("A file may have at most %(size)s MB.", size=DISPUTE_MAX_FILE_BYTES // 1024 // 1024)
+            )
         moves = self._credit_portal_check_submission(company, [move_id])
         Dispute = self.env["credit.dispute"].sudo().with_company(company)
         dispute = Dispute.create(
@@ -296,16 +312,20 @@ class ResPartner(models.Model):
                 "portal_submitted": True,
             }
         )
-        attachments = self.env["ir.attachment"].sudo().create(
-            [
-                {
-                    "name": file.get("name") or "file",
-                    "datas": base64.b64encode(file["content"]),
-                    "res_model": "credit.dispute",
-                    "res_id": dispute.id,
-                }
-                for file in files
-            ]
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": file.get("name") or "file",
+                        "datas": base64.b64encode(file["content"]),
+                        "res_model": "credit.dispute",
+                        "res_id": dispute.id,
+                    }
+                    for file in files
+                ]
+            )
         )
         self._credit_portal_log(dispute, dispute._collection_creation_note(), author)
         if attachments:
@@ -314,7 +334,9 @@ class ResPartner(models.Model):
             )
         return dispute
 
-    def _credit_portal_create_plan_request(self, company, move_ids, instalment_count, date_first, note, author):
+    def _credit_portal_create_plan_request(
+        self, company, move_ids, instalment_count, date_first, note, author
+    ):
         """A payment plan request: the credit team approves (creating the plan) or refuses it."""
         self.ensure_one()
         moves = self._credit_portal_check_submission(company, move_ids)

@@ -26,7 +26,12 @@ class PortalCommon(AccountTestInvoicingHttpCommon):
             company_ids=[Command.set(cls.company.ids)],
         )
         cls.customer_a = cls.env["res.partner"].create(
-            {"name": "Muster GmbH", "is_company": True, "credit_manager_id": cls.collector.id, "lang": "en_US"}
+            {
+                "name": "Muster GmbH",
+                "is_company": True,
+                "credit_manager_id": cls.collector.id,
+                "lang": "en_US",
+            }
         )
         cls.customer_b = cls.env["res.partner"].create({"name": "Beispiel AG", "is_company": True})
         cls.user_a = cls._portal_user("cc_portal_a", cls.customer_a)
@@ -172,17 +177,14 @@ class TestPortal(PortalCommon):
         self.assertEqual(self._counts(), before)
         response = self.url_open(f"/my/credit/pay/{self.invoice_b.id}", allow_redirects=False)
         self.assertEqual(response.status_code, 404)
-        plan = (
-            self.env["credit.payment.plan"]
-            .create(
-                {
-                    "partner_id": self.customer_b.id,
-                    "move_ids": [Command.set(self.invoice_b.ids)],
-                    "amount_total": 700.0,
-                    "instalment_count": 2,
-                    "date_first": self.today + timedelta(days=10),
-                }
-            )
+        plan = self.env["credit.payment.plan"].create(
+            {
+                "partner_id": self.customer_b.id,
+                "move_ids": [Command.set(self.invoice_b.ids)],
+                "amount_total": 700.0,
+                "instalment_count": 2,
+                "date_first": self.today + timedelta(days=10),
+            }
         )
         plan.action_activate()
         response = self.url_open(f"/my/credit/plan/{plan.id}/agreement", allow_redirects=False)
@@ -239,7 +241,8 @@ class TestPortal(PortalCommon):
         self.assertIn("amount=100.0", response.headers["Location"])
         for amount in ("0", "-5", "1000.01", "abc"):
             response = self.url_open(
-                f"/my/credit/pay/{self.invoice_a.id}?access_token={token}&amount={amount}", allow_redirects=False
+                f"/my/credit/pay/{self.invoice_a.id}?access_token={token}&amount={amount}",
+                allow_redirects=False,
             )
             self.assertEqual(response.status_code, 400, amount)
 
@@ -276,9 +279,18 @@ class TestPortal(PortalCommon):
         before = self._counts()
         future = str(self.today + timedelta(days=5))
         cases = [
-            ({"move_ids": self.invoice_a.id, "date_promised": str(self.today - timedelta(days=1)), "amount": "10"},
-             "cannot be dated in the past"),
-            ({"move_ids": self.invoice_a.id, "date_promised": future, "amount": "1000.01"}, "more than the open"),
+            (
+                {
+                    "move_ids": self.invoice_a.id,
+                    "date_promised": str(self.today - timedelta(days=1)),
+                    "amount": "10",
+                },
+                "cannot be dated in the past",
+            ),
+            (
+                {"move_ids": self.invoice_a.id, "date_promised": future, "amount": "1000.01"},
+                "more than the open",
+            ),
             ({"move_ids": self.invoice_a.id, "date_promised": future, "amount": "0"}, "must be positive"),
             ({"move_ids": self.invoice_a.id, "date_promised": future, "amount": "abc"}, "enter a number"),
             ({"move_ids": self.invoice_a.id, "date_promised": "31.02.2024", "amount": "5"}, "valid date"),
@@ -296,7 +308,12 @@ class TestPortal(PortalCommon):
         token = self.customer_a._credit_portal_token(self.company)
         response = self._post(
             "/my/credit/dispute",
-            {"move_id": self.invoice_a2.id, "reason": "quality", "amount": "150", "description": "Broken parts"},
+            {
+                "move_id": self.invoice_a2.id,
+                "reason": "quality",
+                "amount": "150",
+                "description": "Broken parts",
+            },
             token=token,
             files={"attachments": ("photo.txt", b"broken", "text/plain")},
             page=f"/my/credit?access_token={token}",
@@ -306,7 +323,9 @@ class TestPortal(PortalCommon):
         dispute = self.env["credit.dispute"].search([("partner_id", "=", self.customer_a.id)])
         self.assertEqual((dispute.reason, dispute.amount, dispute.portal_submitted), ("quality", 150.0, True))
         self.assertEqual(dispute.move_ids, self.invoice_a2)
-        attachment = self.env["ir.attachment"].search([("res_model", "=", "credit.dispute"), ("res_id", "=", dispute.id)])
+        attachment = self.env["ir.attachment"].search(
+            [("res_model", "=", "credit.dispute"), ("res_id", "=", dispute.id)]
+        )
         self.assertEqual(base64.b64decode(attachment.datas), b"broken")
         self.assertTrue(dispute.task_ids, "the dispute's task is opened")
         self.assertIn(self.invoice_a2.id, self._blocked(self.invoice_a2), "dunning paused")
@@ -338,13 +357,21 @@ class TestPortal(PortalCommon):
         first = self.today + timedelta(days=7)
         response = self._post(
             "/my/credit/plan",
-            {"move_ids": [self.invoice_a.id, self.invoice_a2.id], "instalment_count": "4", "date_first": str(first)},
+            {
+                "move_ids": [self.invoice_a.id, self.invoice_a2.id],
+                "instalment_count": "4",
+                "date_first": str(first),
+            },
         )
         self.assertEqual(response.status_code, 303, response.text[:1000])
         request = self.env["credit.payment.plan.request"].search([("partner_id", "=", self.customer_a.id)])
-        self.assertEqual((request.state, request.instalment_count, request.amount_open), ("requested", 4, 1400.0))
+        self.assertEqual(
+            (request.state, request.instalment_count, request.amount_open), ("requested", 4, 1400.0)
+        )
         self.assertEqual(request.task_ids.origin, "portal")
-        self.assertEqual(set(self._blocked(self.invoice_a | self.invoice_a2)), {self.invoice_a.id, self.invoice_a2.id})
+        self.assertEqual(
+            set(self._blocked(self.invoice_a | self.invoice_a2)), {self.invoice_a.id, self.invoice_a2.id}
+        )
         request.with_user(self.collector).action_approve()
         self.assertEqual(request.state, "approved")
         self.assertEqual(request.plan_id.state, "active")
@@ -371,12 +398,30 @@ class TestPortal(PortalCommon):
         before = self._counts()
         future = str(self.today + timedelta(days=7))
         cases = [
-            ({"move_ids": self.invoice_a.id, "instalment_count": "0", "date_first": future}, "between 1 and 24"),
-            ({"move_ids": self.invoice_a.id, "instalment_count": "99", "date_first": future}, "between 1 and 24"),
-            ({"move_ids": self.invoice_a.id, "instalment_count": "2.5", "date_first": future}, "enter a number"),
-            ({"move_ids": self.invoice_a.id, "instalment_count": "2", "date_first": str(self.today - timedelta(days=1))},
-             "cannot be dated in the past"),
-            ({"move_ids": self.invoice_b.id, "instalment_count": "2", "date_first": future}, "not open invoices"),
+            (
+                {"move_ids": self.invoice_a.id, "instalment_count": "0", "date_first": future},
+                "between 1 and 24",
+            ),
+            (
+                {"move_ids": self.invoice_a.id, "instalment_count": "99", "date_first": future},
+                "between 1 and 24",
+            ),
+            (
+                {"move_ids": self.invoice_a.id, "instalment_count": "2.5", "date_first": future},
+                "enter a number",
+            ),
+            (
+                {
+                    "move_ids": self.invoice_a.id,
+                    "instalment_count": "2",
+                    "date_first": str(self.today - timedelta(days=1)),
+                },
+                "cannot be dated in the past",
+            ),
+            (
+                {"move_ids": self.invoice_b.id, "instalment_count": "2", "date_first": future},
+                "not open invoices",
+            ),
         ]
         for data, message in cases:
             response = self._post("/my/credit/plan", data)
