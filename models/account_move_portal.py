@@ -7,7 +7,7 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     @api.model
-    def _credit_blocked_by_collections(self, move_ids, date):
-        return super()._credit_blocked_by_collections(move_ids, date) | self.env[
+    def _credit_dunning_blocked_move_ids(self, move_ids, date):
+        return super()._credit_dunning_blocked_move_ids(move_ids, date) | self.env[
             "credit.payment.plan.request"
         ]._blocked_move_ids(move_ids)
