@@ -152,11 +152,12 @@ class ResPartner(models.Model):
                 company=company.id,
             )
         )
-        count = Move.search_count(domain)
-        page = max(1, min(page, (count - 1) // step + 1 if count else 1))
-        items = Move.search(
-            domain, order="invoice_date_due asc, id asc", limit=step, offset=(page - 1) * step
-        )
+        # one page of items and the number of all of them: one query
+        page = max(1, page)
+        items, count = partner._credit_portal_page(Move, domain, page, step)
+        if not items and page > 1:
+            page = 1
+            items, count = partner._credit_portal_page(Move, domain, page, step)
         items.fetch(
             [
                 "name",
@@ -184,7 +185,19 @@ class ResPartner(models.Model):
             [("state", "in", ("open", "progress")), ("move_ids", "in", items.ids)]
         ).move_ids
         currency = company.currency_id
+        lang = env["res.lang"]._lang_get(env.lang or "en_US") or env["res.lang"]._lang_get("en_US")
         return {
+            # the cells of the page's items, formatted once (not field by field in the template)
+            "cells": {
+                move.id: {
+                    "date": partner._credit_portal_format_date(lang, move.invoice_date),
+                    "due": partner._credit_portal_format_date(lang, move.invoice_date_due),
+                    "open": partner._credit_portal_format_amount(
+                        lang, move.amount_residual, move.currency_id
+                    ),
+                }
+                for move in items
+            },
             "credit_partner": partner,
             "credit_company": company,
             "currency": currency,
@@ -211,6 +224,26 @@ class ResPartner(models.Model):
             "partial_payment": company.credit_portal_partial_payment,
             "dispute_reasons": Dispute._fields["reason"]._description_selection(env),
         }
+
+    @api.model
+    def _credit_portal_page(self, Move, domain, page, step):
+        """(invoices of ``page``, number of all invoices of ``domain``) in one query."""
+        query = Move._search(
+            domain, order="invoice_date_due asc, id asc", limit=step, offset=(page - 1) * step
+        )
+        rows = self.env.execute_query(query.select(SQL('"account_move"."id"'), SQL("COUNT(*) OVER ()")))
+        return Move.browse([row[0] for row in rows]), rows[0][1] if rows else 0
+
+    @api.model
+    def _credit_portal_format_date(self, lang, date):
+        return date.strftime(lang.date_format) if date else ""
+
+    @api.model
+    def _credit_portal_format_amount(self, lang, amount, currency):
+        text = lang.format(f"%.{currency.decimal_places}f", currency.round(amount), grouping=True)
+        if currency.position == "after":
+            return f"{text}\N{NO-BREAK SPACE}{currency.symbol or ''}"
+        return f"{currency.symbol or ''}\N{NO-BREAK SPACE}{text}"
 
     # === BUSINESS METHODS: what the customer submits === #
     def _credit_portal_check_submission(self, company, move_ids, invoices_only=True):
