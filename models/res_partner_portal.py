@@ -5,7 +5,7 @@ import secrets
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, consteq, format_amount
 from odoo.tools.misc import hash_sign, verify_hash_signed
 
@@ -26,13 +26,15 @@ class ResPartner(models.Model):
 
     _inherit = "res.partner"
 
-    # random per customer, part of every signed link: a new secret revokes the links sent so far
+    # per customer, part of every signed link (empty until the first revocation): a new random
+    # secret revokes the links sent so far
     credit_portal_secret = fields.Char(copy=False, groups="base.group_system")
 
     # === ACTIONS === #
     def action_credit_portal_revoke_links(self):
         """Invalidate every portal link sent to the customer so far (e-mails, letters)."""
-        self.env["credit.xlsx.writer"]._check_export_access("credit.promise")
+        if not self.env.su and not self.env.user.has_group("credit_control.credit_control_group_user"):
+            raise AccessError(_("Only the credit team revokes the portal links of a customer."))
         for partner in self.commercial_partner_id.sudo():
             partner.credit_portal_secret = secrets.token_urlsafe(16)
             partner.message_post(
@@ -47,12 +49,12 @@ class ResPartner(models.Model):
         self.ensure_one()
         partner = self.commercial_partner_id.sudo()
         company = company or self.env.company
-        if not partner.credit_portal_secret:
-            partner.credit_portal_secret = secrets.token_urlsafe(16)
+        # no write here: letters are printed in read-only transactions; an empty secret until
+        # the links are first revoked
         return hash_sign(
             self.env(su=True),
             PORTAL_TOKEN_SCOPE,
-            [partner.id, company.id, partner.credit_portal_secret],
+            [partner.id, company.id, partner.credit_portal_secret or ""],
             expiration_hours=expiration_hours or company.credit_portal_token_days * 24,
         )
 
@@ -75,8 +77,7 @@ class ResPartner(models.Model):
             not partner
             or not company
             or not company.credit_portal_enabled
-            or not partner.credit_portal_secret
-            or not consteq(str(secret), partner.credit_portal_secret)
+            or not consteq(str(secret), partner.credit_portal_secret or "")
         ):
             return None
         return partner, company

@@ -3,7 +3,7 @@ import re
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
@@ -144,8 +144,10 @@ class TestPortal(PortalCommon):
         for token in (expired, forged, "garbage", self.invoice_a._portal_ensure_token()):
             response = self.url_open(f"/my/credit?access_token={token}", allow_redirects=False)
             self.assertEqual(response.status_code, 403, token)
-        # revoked: a new secret invalidates the links sent so far
-        self.customer_a.sudo().credit_portal_secret = "new-secret"
+        # revoked: a new secret invalidates the links sent so far (the credit team's decision)
+        with self.assertRaisesRegex(AccessError, "Only the credit team revokes"):
+            self.customer_a.with_user(self.user_a).action_credit_portal_revoke_links()
+        self.customer_a.with_user(self.collector).action_credit_portal_revoke_links()
         response = self.url_open(f"/my/credit?access_token={good}", allow_redirects=False)
         self.assertEqual(response.status_code, 403)
         # the portal switched off: links stop working
