@@ -1,7 +1,7 @@
 import logging
 import time
 
-from . import lib, models, reports, wizards
+from . import controllers, lib, models, reports, wizards
 
 _logger = logging.getLogger(__name__)
 

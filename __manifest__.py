@@ -11,7 +11,7 @@
     "application": True,
     "installable": True,
     "external_dependencies": {"python": ["python-stdnum", "xlsxwriter"]},
-    "depends": ["account", "sale", "mail"],
+    "depends": ["account", "sale", "mail", "portal", "account_payment"],
     "data": [
         "security/credit_control_groups.xml",
         "security/ir.model.access.csv",
@@ -71,6 +71,11 @@
         "reports/credit_payment_plan_report.xml",
         # OCA migration: after views/credit_control_menus.xml (its menu hangs below Configuration)
         "wizards/credit_oca_migration_views.xml",
+        # customer portal (issue #17)
+        "security/portal_security.xml",
+        "data/portal_data.xml",
+        "views/portal_backend_views.xml",
+        "views/portal_templates.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

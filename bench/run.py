@@ -47,6 +47,8 @@ WORKLIST_FIELDS = [
 # the nightly promise check (issue #16): queries independent of the number of promises
 PROMISE_CHECK_MAX_QUERIES = 80  # 71 measured, the same for 1 or 500 broken promises
 PROMISE_CHECK_MAX_MS = 15000
+# the customer portal page (issue #17): queries independent of the number of open items
+PORTAL_PAGE_MAX_QUERIES = 20  # 14 measured (1,380 ms and 15 before indexing by partner_id)
 # the customer form's Credit tab and the module's smart buttons (bench line "customer form")
 CREDIT_TAB_XPATH = (
     "//page[@name='credit_control']//field"
@@ -461,6 +463,17 @@ PATHS = [
         notes="read of the escalation level and case owner (credit.partner.escalation SQL view) "
         "for every customer",
     ),
+    # customer portal (issue #17)
+    BenchPath(
+        "portal page, big partner",
+        lambda c: c.portal_page(c.big_partner_id),
+        max_ms=500,
+        max_queries=PORTAL_PAGE_MAX_QUERIES,
+        requires=("res.partner._credit_portal_values",),
+        notes="the customer's /my/credit page (issue #17) for the partner with --big-partner-items open "
+        "items: partner._credit_portal_values() (figures of all items, one page of 20) and the page's "
+        "content rendered (credit_control.portal_my_credit_content, without Odoo's portal layout)",
+    ),
     # OCA migration
     BenchPath(
         "OCA migration, all customers with OCA history",
@@ -493,6 +506,14 @@ class Context:
 
     def partners(self, ids):
         return self.env["res.partner"].browse(ids)
+
+    def portal_page(self, partner_id):
+        """The values and the rendered content of a customer's portal page (first page)."""
+        partner = self.partners(partner_id).sudo()
+        values = partner._credit_portal_values(self.env.company)
+        values.update(pager=False, csrf_token="bench", access_token=False, error=False, message=False)
+        values["statement_date"] = str(values["today"])
+        return self.env["ir.qweb"]._render("credit_control.portal_my_credit_content", values)
 
     def rated_customers(self):
         """Every customer rated by the scorecard once (in the run's savepoint, rolled back)."""

@@ -37,3 +37,10 @@ from . import credit_dispute
 from . import credit_payment_plan
 from . import credit_payment_plan_line
 from . import credit_agency_handover
+from . import res_company_portal
+from . import res_config_settings_portal
+from . import credit_task_portal
+from . import credit_payment_plan_request
+from . import account_move_portal
+from . import res_partner_portal
+from . import credit_dunning_letter_portal

@@ -81,6 +81,9 @@ class CreditDispute(models.Model):
     rejection_reason = fields.Text(tracking=True)
     date_closed = fields.Date(string="Closed On", readonly=True, copy=False)
     task_ids = fields.One2many("credit.task", "dispute_id", string="Tasks")
+    portal_submitted = fields.Boolean(
+        string="Opened on the Portal", readonly=True, copy=False, help="The customer opened it on the portal."
+    )
 
     # === COMPUTE === #
     @api.depends("move_ids.amount_total")

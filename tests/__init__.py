@@ -43,3 +43,4 @@ from . import test_open_items
 from . import test_report_pieces
 from . import test_rpc_attack_orders
 from . import test_rpc_attack_collections
+from . import test_portal
