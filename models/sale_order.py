@@ -79,6 +79,7 @@ def check_computed_vals(records, vals):
             )
         )
 
+
 def _record_blocks_after_rollback(registry, uid, entries):
     """``cr.postrollback`` hook: the transaction that raised the credit block is rolled back
     (its locks are released); write the block decisions in a transaction of their own."""
