@@ -131,9 +131,7 @@ class CreditDunningLetter(models.Model):
     def _compute_level_id(self):
         for letter in self:
             levels = letter.line_ids.level_id
-            letter.level_id = (
-                levels.sorted(lambda lvl: (lvl.sequence, lvl.days, lvl.id))[-1:] if levels else False
-            )
+            letter.level_id = levels.sorted(lambda lvl: lvl._rank())[-1:] if levels else False
 
     @api.depends("line_ids.amount_residual_company", "line_ids.line_type")
     def _compute_amounts(self):
@@ -446,7 +444,43 @@ class CreditDunningLetter(models.Model):
         return invoices
 
     def _prepare_charge_invoice_vals(self, currency, lines):
+        """Values of the charge invoice of this letter in ``currency``: the interest and flat
+        fees of ``lines`` and the letter's dunning fee, in the customer's language."""
         self.ensure_one()
+        company = self.company_id
+        journal = self._charge_journal()
+        date = self.dunning_date
+        lang_env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
+        invoice_lines = self._charge_invoice_lines(currency, lines, journal, lang_env)
+        dunned = ", ".join(line.move_id.name for line in lines) or ", ".join(
+            self.line_ids.filtered(lambda ln: ln.line_type == "invoice").move_id.mapped("name")
+        )
+        return {
+            "move_type": "out_invoice",
+            "partner_id": self.partner_id.id,
+            "company_id": company.id,
+            "journal_id": journal.id,
+            "currency_id": currency.id,
+            "invoice_date": date,
+            "date": date,
+            "invoice_date_due": date,
+            "invoice_payment_term_id": False,
+            "invoice_origin": self.run_id.name,
+            "ref": lang_env._("Dunning charges on %(invoices)s", invoices=dunned)[:250],
+            "narration": Markup("<p>%s</p>")
+            % lang_env._(
+                "Interest and fees of our dunning letter (%(level)s) of %(date)s "
+                "on the invoices %(invoices)s.",
+                level=self.level_id.with_env(lang_env).name,
+                date=format_date(lang_env, date),
+                invoices=dunned,
+            ),
+            "credit_dunning_charge_letter_id": self.id,
+            "invoice_line_ids": invoice_lines,
+        }
+
+    def _charge_journal(self):
+        """The sales journal of the charge invoices (the company's setting, else its first)."""
         company = self.company_id
         journal = company.credit_dunning_charge_journal_id or self.env["account.journal"].search(
             [("type", "=", "sale"), *self.env["account.journal"]._check_company_domain(company)], limit=1
@@ -455,10 +489,14 @@ class CreditDunningLetter(models.Model):
             raise UserError(
                 _("%(company)s has no sales journal for the dunning charge invoices.", company=company.name)
             )
+        return journal
+
+    def _charge_invoice_lines(self, currency, lines, journal, lang_env):
+        """Invoice line commands: interest and flat fee per dunned line, the letter's fee."""
+        company = self.company_id
         interest_account = company.credit_dunning_interest_account_id or journal.default_account_id
         fee_account = company.credit_dunning_fee_account_id or journal.default_account_id
         date = self.dunning_date
-        invoice_lines = []
 
         def charge_line(name, amount, account):
             return fields.Command.create(
@@ -471,7 +509,7 @@ class CreditDunningLetter(models.Model):
                 }
             )
 
-        lang_env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
+        invoice_lines = []
         for line in lines:
             invoice = line.move_id.name
             if line.interest_amount:
@@ -509,32 +547,7 @@ class CreditDunningLetter(models.Model):
                     fee_account,
                 )
             )
-        dunned = ", ".join(line.move_id.name for line in lines) or ", ".join(
-            self.line_ids.filtered(lambda ln: ln.line_type == "invoice").move_id.mapped("name")
-        )
-        return {
-            "move_type": "out_invoice",
-            "partner_id": self.partner_id.id,
-            "company_id": company.id,
-            "journal_id": journal.id,
-            "currency_id": currency.id,
-            "invoice_date": date,
-            "date": date,
-            "invoice_date_due": date,
-            "invoice_payment_term_id": False,
-            "invoice_origin": self.run_id.name,
-            "ref": lang_env._("Dunning charges on %(invoices)s", invoices=dunned)[:250],
-            "narration": Markup("<p>%s</p>")
-            % lang_env._(
-                "Interest and fees of our dunning letter (%(level)s) of %(date)s "
-                "on the invoices %(invoices)s.",
-                level=self.level_id.with_env(lang_env).name,
-                date=format_date(lang_env, date),
-                invoices=dunned,
-            ),
-            "credit_dunning_charge_letter_id": self.id,
-            "invoice_line_ids": invoice_lines,
-        }
+        return invoice_lines
 
     def _prepare_activity(self, activity_type, date):
         self.ensure_one()

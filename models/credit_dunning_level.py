@@ -117,6 +117,12 @@ class CreditDunningLevel(models.Model):
                 )
 
     # === BUSINESS METHODS === #
+    def _rank(self):
+        """The level's place in the escalation, as ``_order`` sorts within a company:
+        (sequence, days, id). Compare levels by it (the SQL reports order by the same columns)."""
+        self.ensure_one()
+        return (self.sequence, self.days, self.id)
+
     @api.model
     def _create_default_levels(self, companies):
         """Copies of the module's default levels (translations included) for each of

@@ -17,7 +17,8 @@ class CreditDunningRun(models.Model):
     def _get_dunning_candidates(self, company, date, partners=None):
         """Open receivable items of ``company`` grouped by document, in ONE query for all
         customers: rows with the document's open amount (its currency and company currency),
-        earliest due date, current dunning level and pause."""
+        earliest due date, current dunning level and pause. Long: one SQL statement, with the
+        flushes of the fields it reads."""
         aml = self.env["account.move.line"]
         domain = [
             ("company_id", "=", company.id),
@@ -135,9 +136,54 @@ class CreditDunningRun(models.Model):
         if not rows:
             return []
         paused_partner_ids = self._paused_partner_ids(company, date) | set(exclude_partner_ids)
-        move_ids = [row["move_id"] for row in rows]
+        blocked_move_ids = self._proposal_blocked_move_ids(company, date, [row["move_id"] for row in rows])
+
+        by_partner = defaultdict(list)
+        for row in rows:
+            if row["partner_id"] not in paused_partner_ids:
+                by_partner[row["partner_id"]].append(row)
+
+        rounding = company.currency_id.rounding
+        proposals = []
+        for partner_id, partner_rows in by_partner.items():
+            lines, has_escalation = self._proposal_lines(
+                partner_rows, date, all_levels, rank, allowed, blocked_move_ids, items_from, start_by_age
+            )
+            # open credits netted: only a positive balance, at least the minimum, is dunned
+            open_company = sum(line["amount_residual_company"] for line in lines)
+            if (
+                not has_escalation
+                or float_compare(open_company, 0.0, precision_rounding=rounding) <= 0
+                or float_compare(open_company, min_amount or 0.0, precision_rounding=rounding) < 0
+            ):
+                continue
+            proposals.append({"partner_id": partner_id, "lines": lines})
+        return proposals
+
+    @api.model
+    def _proposal_lines(
+        self, partner_rows, date, all_levels, rank, allowed, blocked_move_ids, items_from, start_by_age
+    ):
+        """Line values of one customer's open items, and whether any of them escalates."""
+        lines = []
+        has_escalation = False
+        for row in partner_rows:
+            if items_from and row["residual"] > 0 and row["date_due"] < items_from:
+                continue
+            line = self._prepare_line(
+                row, date, all_levels, rank, allowed, blocked_move_ids, start_by_age=start_by_age
+            )
+            if line:
+                lines.append(line)
+                has_escalation |= line["level_id"] != line["previous_level_id"]
+        return lines, has_escalation
+
+    @api.model
+    def _proposal_blocked_move_ids(self, company, date, move_ids):
+        """Of ``move_ids``, the invoices not to propose on ``date``: paused, promised, disputed
+        or otherwise held by the dunning hook, or already in a proposal not yet validated
+        (never proposed twice)."""
         blocked_move_ids = self.env["account.move"]._credit_dunning_blocked_move_ids(move_ids, date)
-        # invoices already in a proposal not yet validated: never propose them twice
         blocked_move_ids |= {
             move.id
             for [move] in self.env["credit.dunning.line"]._read_group(
@@ -150,36 +196,7 @@ class CreditDunningRun(models.Model):
                 groupby=["move_id"],
             )
         }
-
-        by_partner = defaultdict(list)
-        for row in rows:
-            if row["partner_id"] not in paused_partner_ids:
-                by_partner[row["partner_id"]].append(row)
-
-        rounding = company.currency_id.rounding
-        proposals = []
-        for partner_id, partner_rows in by_partner.items():
-            lines = []
-            has_escalation = False
-            for row in partner_rows:
-                if items_from and row["residual"] > 0 and row["date_due"] < items_from:
-                    continue
-                line = self._prepare_line(
-                    row, date, all_levels, rank, allowed, blocked_move_ids, start_by_age=start_by_age
-                )
-                if line:
-                    lines.append(line)
-                    has_escalation |= line["level_id"] != line["previous_level_id"]
-            if not has_escalation:
-                continue
-            # open credits netted: only a positive balance is dunned
-            open_company = sum(line["amount_residual_company"] for line in lines)
-            if float_compare(open_company, 0.0, precision_rounding=rounding) <= 0 or (
-                float_compare(open_company, min_amount or 0.0, precision_rounding=rounding) < 0
-            ):
-                continue
-            proposals.append({"partner_id": partner_id, "lines": lines})
-        return proposals
+        return blocked_move_ids
 
     @api.model
     def _prepare_line(self, row, date, all_levels, rank, allowed, blocked_move_ids, start_by_age=False):
@@ -267,93 +284,12 @@ class CreditDunningRun(models.Model):
         table) is proposed without interest and flagged for the collector (``charge_error``)."""
         self.ensure_one()
         self = self.with_context(credit_dunning_write=DUNNING_WRITE)  # noqa: PLW0642
-        company, date = self.company_id, self.date
-        levels = self.env["credit.dunning.level"].search([("company_id", "=", company.id)])
-        partners = self.env["res.partner"].browse([proposal["partner_id"] for proposal in proposals])
-        partners.fetch(["is_company", "name"])
-        addresses = {partner.id: partner.address_get(["invoice"])["invoice"] for partner in partners}
-        currencies = self.env["res.currency"].browse(
-            {line["currency_id"] for proposal in proposals for line in proposal["lines"]}
-        )
-        base_rates = self.env["credit.base.rate"]
-        earliest_due = min(line["date_due"] for proposal in proposals for line in proposal["lines"])
-        periods = None
-        if any(levels.mapped("charge_interest")):
-            periods = (
-                self._get_rate_periods_from(min(earliest_due, date), date) if earliest_due < date else []
-            )
-        line_model = self.env["credit.dunning.line"]
-        flat_fee = {currency: line_model._flat_fee_in(currency, company, date) for currency in currencies}
+        charges = self._proposal_charge_data(proposals)
         letter_vals, line_vals_per_letter = [], []
         for proposal in proposals:
-            partner = partners.browse(proposal["partner_id"])
-            business = partner.is_company
-            lines_vals = []
-            for line in proposal["lines"]:
-                line = dict(line)  # the proposal stays intact for a retry  # noqa: PLW2901
-                level = levels.browse(line["level_id"]) if line["level_id"] else levels.browse()
-                currency = currencies.browse(line["currency_id"])
-                flat_fee_charged = line.pop("flat_fee_charged")
-                is_charge = line.pop("is_charge")
-                # interest already invoiced up to a date runs on from the day after it
-                interest_due = max(line["date_due"], line.pop("interest_date") or line["date_due"])
-                escalates = line["level_id"] != line["previous_level_id"]
-                interest = fee = 0.0
-                interest_from = False
-                charge_error = False
-                if line["line_type"] == "invoice" and level and not is_charge:
-                    if level.charge_interest and periods is not None:
-                        try:
-                            interest = base_rates._interest_for_periods(
-                                periods,
-                                line["amount_residual"],
-                                interest_due,
-                                date,
-                                business,
-                                currency,
-                                company,
-                            )
-                        except ValidationError as error:
-                            charge_error = _(
-                                "Interest not computed: %(error)s",
-                                error=error.args[0] if error.args else error,
-                            )
-                        interest_from = interest_due + timedelta(days=1) if interest else False
-                    if level.charge_flat_fee and business and not flat_fee_charged and escalates:
-                        fee = flat_fee[currency]
-                lines_vals.append(
-                    {
-                        **line,
-                        "interest_amount": interest,
-                        "interest_date_from": interest_from,
-                        "flat_fee_amount": fee,
-                        "charge_error": charge_error,
-                    }
-                )
-            line_currencies = {line["currency_id"] for line in lines_vals}
-            currency = (
-                currencies.browse(line_currencies.pop()) if len(line_currencies) == 1 else company.currency_id
-            )
-            top = max(
-                (levels.browse(line["level_id"]) for line in lines_vals if line["level_id"]),
-                key=lambda lvl: (lvl.sequence, lvl.days, lvl.id),
-            )
-            no_email = not partners.browse(addresses[partner.id]).email
-            letter_vals.append(
-                {
-                    "run_id": self.id,
-                    "partner_id": partner.id,
-                    "recipient_id": addresses[partner.id],
-                    "currency_id": currency.id,
-                    "fee_amount": company.currency_id._convert(top.fee, currency, company, date)
-                    if top.fee
-                    else 0.0,
-                    "channel_email": top.channel_email and not no_email,
-                    # no e-mail address: the letter goes by post
-                    "channel_letter": top.channel_letter or (top.channel_email and no_email),
-                    "channel_phone": top.channel_phone,
-                }
-            )
+            partner = charges["partners"].browse(proposal["partner_id"])
+            lines_vals = [self._proposal_line_vals(line, partner, charges) for line in proposal["lines"]]
+            letter_vals.append(self._proposal_letter_vals(partner, lines_vals, charges))
             line_vals_per_letter.append(lines_vals)
         # a proposal's letters get no creation message and no follower each (the run has its
         # chatter; nothing is tracked at creation): no chatter work per letter
@@ -372,6 +308,107 @@ class CreditDunningRun(models.Model):
             ]
         )
         return letters
+
+    def _proposal_charge_data(self, proposals):
+        """What the letters of ``proposals`` need, read once: the company's levels, customers and
+        their invoice addresses, currencies, base-rate periods and the §288(5) flat fee."""
+        company, date = self.company_id, self.date
+        levels = self.env["credit.dunning.level"].search([("company_id", "=", company.id)])
+        partners = self.env["res.partner"].browse([proposal["partner_id"] for proposal in proposals])
+        partners.fetch(["is_company", "name"])
+        currencies = self.env["res.currency"].browse(
+            {line["currency_id"] for proposal in proposals for line in proposal["lines"]}
+        )
+        earliest_due = min(line["date_due"] for proposal in proposals for line in proposal["lines"])
+        periods = None
+        if any(levels.mapped("charge_interest")):
+            periods = (
+                self._get_rate_periods_from(min(earliest_due, date), date) if earliest_due < date else []
+            )
+        line_model = self.env["credit.dunning.line"]
+        return {
+            "levels": levels,
+            "partners": partners,
+            "addresses": {partner.id: partner.address_get(["invoice"])["invoice"] for partner in partners},
+            "currencies": currencies,
+            "periods": periods,
+            "flat_fee": {
+                currency: line_model._flat_fee_in(currency, company, date) for currency in currencies
+            },
+        }
+
+    def _proposal_line_vals(self, line, partner, charges):
+        """Values of one proposed line with its interest (§288 BGB) and flat fee (§288(5))."""
+        company, date = self.company_id, self.date
+        levels = charges["levels"]
+        line = dict(line)  # the proposal stays intact for a retry
+        level = levels.browse(line["level_id"]) if line["level_id"] else levels.browse()
+        currency = charges["currencies"].browse(line["currency_id"])
+        flat_fee_charged = line.pop("flat_fee_charged")
+        is_charge = line.pop("is_charge")
+        # interest already invoiced up to a date runs on from the day after it
+        interest_due = max(line["date_due"], line.pop("interest_date") or line["date_due"])
+        escalates = line["level_id"] != line["previous_level_id"]
+        interest = fee = 0.0
+        interest_from = False
+        charge_error = False
+        business = partner.is_company
+        if line["line_type"] == "invoice" and level and not is_charge:
+            if level.charge_interest and charges["periods"] is not None:
+                try:
+                    interest = self.env["credit.base.rate"]._interest_for_periods(
+                        charges["periods"],
+                        line["amount_residual"],
+                        interest_due,
+                        date,
+                        business,
+                        currency,
+                        company,
+                    )
+                except ValidationError as error:
+                    charge_error = _(
+                        "Interest not computed: %(error)s",
+                        error=error.args[0] if error.args else error,
+                    )
+                interest_from = interest_due + timedelta(days=1) if interest else False
+            if level.charge_flat_fee and business and not flat_fee_charged and escalates:
+                fee = charges["flat_fee"][currency]
+        return {
+            **line,
+            "interest_amount": interest,
+            "interest_date_from": interest_from,
+            "flat_fee_amount": fee,
+            "charge_error": charge_error,
+        }
+
+    def _proposal_letter_vals(self, partner, lines_vals, charges):
+        """Values of the letter to ``partner``: its currency (the lines' one, else the company's),
+        the fee and channels of its highest level."""
+        company, date = self.company_id, self.date
+        levels = charges["levels"]
+        line_currencies = {line["currency_id"] for line in lines_vals}
+        currency = (
+            charges["currencies"].browse(line_currencies.pop())
+            if len(line_currencies) == 1
+            else company.currency_id
+        )
+        top = max(
+            (levels.browse(line["level_id"]) for line in lines_vals if line["level_id"]),
+            key=lambda lvl: lvl._rank(),
+        )
+        recipient_id = charges["addresses"][partner.id]
+        no_email = not charges["partners"].browse(recipient_id).email
+        return {
+            "run_id": self.id,
+            "partner_id": partner.id,
+            "recipient_id": recipient_id,
+            "currency_id": currency.id,
+            "fee_amount": company.currency_id._convert(top.fee, currency, company, date) if top.fee else 0.0,
+            "channel_email": top.channel_email and not no_email,
+            # no e-mail address: the letter goes by post
+            "channel_letter": top.channel_letter or (top.channel_email and no_email),
+            "channel_phone": top.channel_phone,
+        }
 
     @api.model
     def _get_rate_periods_from(self, date_start, date_end):

@@ -85,80 +85,22 @@ class CreditDunningRun(models.Model):
         company, date = self.company_id, self.date
         rows = self._get_dunning_candidates(company, date, letters.partner_id)
         current = {(row["move_id"], row["partner_id"]): row for row in rows}
-        paused_partner_ids = self._paused_partner_ids(company, date)
         blocked = self.env["account.move"]._credit_dunning_blocked_move_ids(
             list({row["move_id"] for row in rows}), date
         )
-        agency = self.env["account.move"]._credit_blocked_by_agency(list(blocked), date) if blocked else set()
+        state = {
+            "current": current,
+            "paused_partner_ids": self._paused_partner_ids(company, date),
+            "blocked": blocked,
+            "agency": self.env["account.move"]._credit_blocked_by_agency(list(blocked), date)
+            if blocked
+            else set(),
+        }
         rounding = company.currency_id.rounding
         to_send = letters.browse()
         for letter in letters:
-            drops = []
-            for line in letter.line_ids:
-                row = current.get((line.move_id.id, letter.partner_id.id))
-                reason = None
-                owner = line.move_id.commercial_partner_id
-                if owner and owner != letter.partner_id and not row:
-                    reason = _("another customer's document")
-                elif not row or (line.line_type == "invoice") != (row["residual"] > 0):
-                    reason = _("paid or no longer open")
-                elif line.line_type == "invoice" and (
-                    row["paused"] or letter.partner_id.id in paused_partner_ids
-                ):
-                    reason = _("dunning paused")
-                elif line.line_type == "invoice" and row["move_id"] in agency:
-                    reason = _("handed over to the collection agency")
-                elif line.line_type == "invoice" and row["move_id"] in blocked:
-                    reason = _("disputed, under a promise to pay or a payment plan")
-                if reason:
-                    drops.append((line, reason))
-                elif float_compare(
-                    row["residual"], line.amount_residual_company, precision_rounding=rounding
-                ):
-                    line.write(
-                        {
-                            "amount_residual": row["residual_currency"],
-                            "amount_residual_company": row["residual"],
-                        }
-                    )
-            if drops:
-                letter._message_log(
-                    body=Markup("<p>%s</p><ul>%s</ul>")
-                    % (
-                        _("Dropped from the letter at validation:"),
-                        Markup().join(
-                            Markup("<li>%s</li>")
-                            % _("%(document)s: %(reason)s", document=line.move_id.display_name, reason=reason)
-                            for line, reason in drops
-                        ),
-                    )
-                )
-                self.env["credit.dunning.line"].union(*(line for line, __ in drops)).unlink()
-            # open credits that arrived after the proposal are shown and netted too
-            known = set(letter.line_ids.move_id.ids)
-            new_credits = [
-                row
-                for (move_id, partner_id), row in current.items()
-                if partner_id == letter.partner_id.id and row["residual"] < 0 and move_id not in known
-            ]
-            if new_credits:
-                self.env["credit.dunning.line"].create(
-                    [
-                        {
-                            "letter_id": letter.id,
-                            "move_id": row["move_id"],
-                            "line_type": "credit",
-                            "currency_id": row["currency_id"],
-                            "date_invoice": row["date_invoice"],
-                            "date_due": row["date_due"],
-                            "days_overdue": max((date - row["date_due"]).days, 0),
-                            "amount_total": row["amount_total"],
-                            "amount_residual": row["residual_currency"],
-                            "amount_residual_company": row["residual"],
-                        }
-                        for row in new_credits
-                    ]
-                )
+            self._recheck_letter_lines(letter, state)
+            self._recheck_add_new_credits(letter, current)
             kept = letter.line_ids
             if not kept.filtered("is_escalation"):
                 letter._action_cancel(_("Cancelled at validation: no invoice left that reaches a new level."))
@@ -170,6 +112,81 @@ class CreditDunningRun(models.Model):
             else:
                 to_send |= letter
         return to_send
+
+    def _recheck_drop_reason(self, letter, line, row, state):
+        """Why ``line`` no longer belongs to ``letter`` (None: it does); ``row``: its open item now."""
+        owner = line.move_id.commercial_partner_id
+        is_invoice = line.line_type == "invoice"
+        if owner and owner != letter.partner_id and not row:
+            return _("another customer's document")
+        if not row or is_invoice != (row["residual"] > 0):
+            return _("paid or no longer open")
+        if is_invoice and (row["paused"] or letter.partner_id.id in state["paused_partner_ids"]):
+            return _("dunning paused")
+        if is_invoice and row["move_id"] in state["agency"]:
+            return _("handed over to the collection agency")
+        if is_invoice and row["move_id"] in state["blocked"]:
+            return _("disputed, under a promise to pay or a payment plan")
+        return None
+
+    def _recheck_letter_lines(self, letter, state):
+        """Drop the lines of ``letter`` that no longer belong to it (noted on the letter) and
+        bring the open amounts of the others up to date."""
+        rounding = self.company_id.currency_id.rounding
+        drops = []
+        for line in letter.line_ids:
+            row = state["current"].get((line.move_id.id, letter.partner_id.id))
+            reason = self._recheck_drop_reason(letter, line, row, state)
+            if reason:
+                drops.append((line, reason))
+            elif float_compare(row["residual"], line.amount_residual_company, precision_rounding=rounding):
+                line.write(
+                    {
+                        "amount_residual": row["residual_currency"],
+                        "amount_residual_company": row["residual"],
+                    }
+                )
+        if drops:
+            letter._message_log(
+                body=Markup("<p>%s</p><ul>%s</ul>")
+                % (
+                    _("Dropped from the letter at validation:"),
+                    Markup().join(
+                        Markup("<li>%s</li>")
+                        % _("%(document)s: %(reason)s", document=line.move_id.display_name, reason=reason)
+                        for line, reason in drops
+                    ),
+                )
+            )
+            self.env["credit.dunning.line"].union(*(line for line, __ in drops)).unlink()
+
+    def _recheck_add_new_credits(self, letter, current):
+        """Open credits that arrived after the proposal are shown on the letter and netted too."""
+        date = self.date
+        known = set(letter.line_ids.move_id.ids)
+        new_credits = [
+            row
+            for (move_id, partner_id), row in current.items()
+            if partner_id == letter.partner_id.id and row["residual"] < 0 and move_id not in known
+        ]
+        if new_credits:
+            self.env["credit.dunning.line"].create(
+                [
+                    {
+                        "letter_id": letter.id,
+                        "move_id": row["move_id"],
+                        "line_type": "credit",
+                        "currency_id": row["currency_id"],
+                        "date_invoice": row["date_invoice"],
+                        "date_due": row["date_due"],
+                        "days_overdue": max((date - row["date_due"]).days, 0),
+                        "amount_total": row["amount_total"],
+                        "amount_residual": row["residual_currency"],
+                        "amount_residual_company": row["residual"],
+                    }
+                    for row in new_credits
+                ]
+            )
 
     def _update_invoices(self, escalations):
         """Write each escalated invoice's new level and date, grouped by level (one write per

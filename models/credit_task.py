@@ -192,22 +192,7 @@ class CreditTask(models.Model):
         for spec in specs:
             spec["partner"] = commercial[spec["partner"].id]
         keys = [self._auto_key(spec) for spec in specs]
-        # open tasks to reuse: one search over every (type, origin, customer, company)
-        existing = {}
-        candidates = Task.search(
-            [
-                ("is_open", "=", True),
-                ("task_type", "in", list({spec["task_type"] for spec in specs})),
-                ("origin", "in", list({spec["origin"] for spec in specs})),
-                ("partner_id", "in", list({spec["partner"].id for spec in specs})),
-                ("company_id", "in", list({spec["company"].id for spec in specs})),
-            ],
-            order="id",
-        )
-        wanted = set(keys)
-        for task in candidates:
-            for key in self._task_keys(task, wanted):
-                existing.setdefault(key, task)
+        existing = self._auto_open_tasks(specs, keys)
         # the new tasks, each once (two specs of the same kind open one task)
         new_specs = {}
         for key, spec in zip(keys, specs, strict=True):
@@ -240,6 +225,27 @@ class CreditTask(models.Model):
             for key, task in zip(new_specs, tasks, strict=True):
                 existing[key] = task
         return Task.browse([existing[key].id for key in keys])
+
+    @api.model
+    def _auto_open_tasks(self, specs, keys):
+        """The open tasks to reuse for ``specs``, by key: one search over every (type, origin,
+        customer, company) of the specs."""
+        existing = {}
+        candidates = self.sudo().search(
+            [
+                ("is_open", "=", True),
+                ("task_type", "in", list({spec["task_type"] for spec in specs})),
+                ("origin", "in", list({spec["origin"] for spec in specs})),
+                ("partner_id", "in", list({spec["partner"].id for spec in specs})),
+                ("company_id", "in", list({spec["company"].id for spec in specs})),
+            ],
+            order="id",
+        )
+        wanted = set(keys)
+        for task in candidates:
+            for key in self._task_keys(task, wanted):
+                existing.setdefault(key, task)
+        return existing
 
     def _auto_batch_chatter(self):
         """What mail.thread's ``create`` does for each new task, in one batch: the creator and

@@ -459,16 +459,7 @@ class ResCompany(models.Model):
                         company=company.name,
                     )
                 )
-            if (
-                credit
-                and agency
-                and (credit.sequence, credit.days, credit.id)
-                > (
-                    agency.sequence,
-                    agency.days,
-                    agency.id,
-                )
-            ):
+            if credit and agency and credit._rank() > agency._rank():
                 raise ValidationError(
                     _(
                         "In the escalation policy of %(company)s the agency level must not come "

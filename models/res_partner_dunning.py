@@ -96,11 +96,7 @@ class ResPartner(models.Model):
         highest = {}
         for partner, level in groups:
             current = highest.get(partner.id)
-            if not current or (level.sequence, level.days, level.id) > (
-                current.sequence,
-                current.days,
-                current.id,
-            ):
+            if not current or level._rank() > current._rank():
                 highest[partner.id] = level
         return {partner_id: level.with_env(self.env) for partner_id, level in highest.items()}
 

@@ -131,7 +131,66 @@ class ResPartner(models.Model):
         today = fields.Date.context_today(partner)
         Move = env["account.move"].with_company(company)
         domain = partner._credit_portal_open_items_domain(company)
-        # balance and overdue of the receivable items (open credits and payments included), one query
+        balance, overdue = partner._credit_portal_totals(company, today)
+        # one page of items and the number of all of them: one query
+        page = max(1, page)
+        items, count = partner._credit_portal_page(Move, domain, page, step)
+        if not items and page > 1:
+            page = 1
+            items, count = partner._credit_portal_page(Move, domain, page, step)
+        items.fetch(
+            ["name", "move_type", "invoice_date", "invoice_date_due", "amount_total", "amount_residual"]
+            + ["currency_id", "credit_dunning_level_id", "payment_state"]
+        )
+        items.credit_dunning_level_id.fetch(["name"])
+        documents = partner._credit_portal_documents(company, items)
+        currency = company.currency_id
+        lang = env["res.lang"]._lang_get(env.lang or "en_US") or env["res.lang"]._lang_get("en_US")
+        return {
+            # the cells of the page's items, formatted once (not field by field in the template)
+            "cells": partner._credit_portal_cells(lang, items),
+            "credit_partner": partner,
+            "credit_company": company,
+            "currency": currency,
+            "today": today,
+            "items": items,
+            "items_count": count,
+            "page": page,
+            "step": step,
+            "days_overdue": {
+                move.id: max(0, (today - move.invoice_date_due).days) if move.invoice_date_due else 0
+                for move in items
+            },
+            "promised_ids": documents["promised_ids"],
+            "disputed_ids": documents["disputed_ids"],
+            "balance": balance or 0.0,
+            "overdue": overdue or 0.0,
+            "available_credit": (
+                partner.credit_available if company.credit_portal_show_available_credit else None
+            ),
+            "promises": documents["promises"],
+            "disputes": documents["disputes"],
+            "plans": documents["plans"],
+            "plan_requests": documents["plan_requests"],
+            "partial_payment": company.credit_portal_partial_payment,
+            "dispute_reasons": env["credit.dispute"]._fields["reason"]._description_selection(env),
+        }
+
+    def _credit_portal_cells(self, lang, items):
+        """Dates and open amount of each of ``items``, formatted in ``lang``."""
+        return {
+            move.id: {
+                "date": self._credit_portal_format_date(lang, move.invoice_date),
+                "due": self._credit_portal_format_date(lang, move.invoice_date_due),
+                "open": self._credit_portal_format_amount(lang, move.amount_residual, move.currency_id),
+            }
+            for move in items
+        }
+
+    def _credit_portal_totals(self, company, today):
+        """(balance, overdue) of the customer's receivable items in ``company`` (open credits
+        and payments included), one query. ``self``: the commercial partner, as superuser."""
+        env = self.env
         env["account.move.line"].flush_model(
             ["partner_id", "company_id", "account_id", "parent_state", "reconciled", "amount_residual"]
         )
@@ -149,30 +208,18 @@ class ResPartner(models.Model):
                AND NOT aml.reconciled
                 """,
                 today=today,
-                partners=partner._credit_portal_partner_ids().subselect(),
+                partners=self._credit_portal_partner_ids().subselect(),
                 company=company.id,
             )
         )
-        # one page of items and the number of all of them: one query
-        page = max(1, page)
-        items, count = partner._credit_portal_page(Move, domain, page, step)
-        if not items and page > 1:
-            page = 1
-            items, count = partner._credit_portal_page(Move, domain, page, step)
-        items.fetch(
-            [
-                "name",
-                "move_type",
-                "invoice_date",
-                "invoice_date_due",
-                "amount_total",
-                "amount_residual",
-                "currency_id",
-                "credit_dunning_level_id",
-                "payment_state",
-            ]
-        )
-        items.credit_dunning_level_id.fetch(["name"])
+        return balance or 0.0, overdue or 0.0
+
+    def _credit_portal_documents(self, company, items):
+        """The customer's promises, disputes, payment plans and plan requests in ``company`` (the
+        latest 20 of each), and which of the page's ``items`` are under an open promise or
+        dispute (two queries for the page)."""
+        env = self.env
+        partner = self
         Promise, Dispute = env["credit.promise"], env["credit.dispute"]
         Plan, Request = env["credit.payment.plan"], env["credit.payment.plan.request"]
         mine = [("partner_id", "=", partner.id), ("company_id", "=", company.id)]
@@ -180,50 +227,17 @@ class ResPartner(models.Model):
         disputes = Dispute.search(mine, limit=20)
         plans = Plan.search(mine + [("state", "!=", "draft")], limit=20)
         requests = Request.search(mine, limit=20)
-        # the page's invoices under an open promise or dispute (two queries for the page)
         promised = Promise.search([("state", "=", "open"), ("move_ids", "in", items.ids)]).move_ids
         disputed = Dispute.search(
             [("state", "in", ("open", "progress")), ("move_ids", "in", items.ids)]
         ).move_ids
-        currency = company.currency_id
-        lang = env["res.lang"]._lang_get(env.lang or "en_US") or env["res.lang"]._lang_get("en_US")
         return {
-            # the cells of the page's items, formatted once (not field by field in the template)
-            "cells": {
-                move.id: {
-                    "date": partner._credit_portal_format_date(lang, move.invoice_date),
-                    "due": partner._credit_portal_format_date(lang, move.invoice_date_due),
-                    "open": partner._credit_portal_format_amount(
-                        lang, move.amount_residual, move.currency_id
-                    ),
-                }
-                for move in items
-            },
-            "credit_partner": partner,
-            "credit_company": company,
-            "currency": currency,
-            "today": today,
-            "items": items,
-            "items_count": count,
-            "page": page,
-            "step": step,
-            "days_overdue": {
-                move.id: max(0, (today - move.invoice_date_due).days) if move.invoice_date_due else 0
-                for move in items
-            },
-            "promised_ids": set(promised.ids),
-            "disputed_ids": set(disputed.ids),
-            "balance": balance or 0.0,
-            "overdue": overdue or 0.0,
-            "available_credit": (
-                partner.credit_available if company.credit_portal_show_available_credit else None
-            ),
             "promises": promises,
             "disputes": disputes,
             "plans": plans,
             "plan_requests": requests,
-            "partial_payment": company.credit_portal_partial_payment,
-            "dispute_reasons": Dispute._fields["reason"]._description_selection(env),
+            "promised_ids": set(promised.ids),
+            "disputed_ids": set(disputed.ids),
         }
 
     @api.model

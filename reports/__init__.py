@@ -12,6 +12,7 @@ from . import credit_forecast_xlsx
 from . import credit_statement_report
 from . import credit_partner_report
 from . import credit_dashboard
+from . import credit_report_pieces
 from . import credit_worklist
 from . import credit_worklist_reasons
 from . import credit_problem_case

@@ -40,43 +40,11 @@ class ReportDunningLetter(models.AbstractModel):
         lines = letter.line_ids.sorted(
             lambda line: (line.line_type != "invoice", line.date_due or line.date_invoice)
         )
-        totals = defaultdict(lambda: {"open": 0.0, "interest": 0.0, "flat_fee": 0.0, "fee": 0.0})
-        for line in lines:
-            total = totals[line.currency_id]
-            total["open"] += line.amount_residual
-            total["interest"] += line.interest_amount
-            total["flat_fee"] += line.flat_fee_amount
-        if letter.fee_amount:
-            totals[letter.currency_id]["fee"] += letter.fee_amount
-        total_list = [
-            {
-                "currency": currency,
-                **values,
-                "total": currency.round(
-                    values["open"] + values["interest"] + values["flat_fee"] + values["fee"]
-                ),
-            }
-            for currency, values in totals.items()
-        ]
+        total_list = self._letter_totals(letter, lines)
         # the first account with an IBAN (the one a transfer and the GiroCode need)
         banks = company.partner_id.bank_ids
         bank = banks.filtered(lambda b: b.acc_type == "iban")[:1] or banks[:1]
-        references = ", ".join(
-            name
-            for name in lines.filtered(lambda line: line.line_type == "invoice").move_id.mapped("name")
-            if name
-        )
-        if len(references) > 60:
-            # too many numbers for a transfer's reference (140 characters in SEPA): the customer
-            # and the letter identify the payment
-            lang_env = letter.with_context(
-                lang=letter.recipient_id.lang or letter.partner_id.lang or self.env.lang
-            ).env
-            references = lang_env._(
-                "Customer %(customer)s, letter of %(date)s",
-                customer=letter.partner_id.ref or letter.partner_id.name,
-                date=format_date(lang_env, letter.dunning_date),
-            )
+        references = self._letter_payment_reference(letter, lines)
         invoice_lines = lines.filtered(lambda line: line.line_type == "invoice")
         credit_lines = lines.filtered(lambda line: line.line_type == "credit")
         rows = [("invoice", line) for line in invoice_lines]
@@ -100,16 +68,62 @@ class ReportDunningLetter(models.AbstractModel):
             "payment_reference": references,
             "previous_letters": letter.previous_letter_ids[:5],
             "charge_invoices": letter.charge_move_ids.filtered(lambda move: move.state == "posted"),
-            "sender_line": " · ".join(
-                part
-                for part in (
-                    company.name,
-                    company.street,
-                    " ".join(p for p in (company.zip, company.city) if p),
-                )
-                if part
-            ),
+            "sender_line": self._letter_sender_line(company),
         }
+
+    @api.model
+    def _letter_totals(self, letter, lines):
+        """Totals per currency: open balance, interest, flat fees, the letter's fee and their sum
+        (never the documents' original totals)."""
+        totals = defaultdict(lambda: {"open": 0.0, "interest": 0.0, "flat_fee": 0.0, "fee": 0.0})
+        for line in lines:
+            total = totals[line.currency_id]
+            total["open"] += line.amount_residual
+            total["interest"] += line.interest_amount
+            total["flat_fee"] += line.flat_fee_amount
+        if letter.fee_amount:
+            totals[letter.currency_id]["fee"] += letter.fee_amount
+        return [
+            {
+                "currency": currency,
+                **values,
+                "total": currency.round(
+                    values["open"] + values["interest"] + values["flat_fee"] + values["fee"]
+                ),
+            }
+            for currency, values in totals.items()
+        ]
+
+    @api.model
+    def _letter_payment_reference(self, letter, lines):
+        """The transfer's reference: the invoice numbers, or the customer and the letter's date
+        when they do not fit."""
+        references = ", ".join(
+            name
+            for name in lines.filtered(lambda line: line.line_type == "invoice").move_id.mapped("name")
+            if name
+        )
+        if len(references) > 60:
+            # too many numbers for a transfer's reference (140 characters in SEPA): the customer
+            # and the letter identify the payment
+            lang_env = letter.with_context(
+                lang=letter.recipient_id.lang or letter.partner_id.lang or self.env.lang
+            ).env
+            references = lang_env._(
+                "Customer %(customer)s, letter of %(date)s",
+                customer=letter.partner_id.ref or letter.partner_id.name,
+                date=format_date(lang_env, letter.dunning_date),
+            )
+        return references
+
+    @api.model
+    def _letter_sender_line(self, company):
+        """The sender line above the address window."""
+        return " · ".join(
+            part
+            for part in (company.name, company.street, " ".join(p for p in (company.zip, company.city) if p))
+            if part
+        )
 
     @api.model
     def _get_interest_info(self, lang_env, letter, lines):

@@ -122,7 +122,7 @@ class CreditKpi(models.AbstractModel):
             )
         )
         levels = self.env["credit.dunning.level"].sudo().browse({row[1] for row in rows})
-        order = {level.id: (level.sequence, level.days, level.id) for level in levels}
+        order = {level.id: level._rank() for level in levels}
         names = {level.id: level.name for level in levels}
         result = {}
         for month, level_id, dunned, paid in sorted(rows, key=lambda row: (row[0], order[row[1]])):

@@ -15,6 +15,7 @@ class CreditPartnerEscalation(models.Model):
     on, else the salesperson."""
 
     _name = "credit.partner.escalation"
+    _inherit = ["credit.report.pieces"]
     _description = "Customer Escalation"
     _auto = False
     _order = "level_sequence desc, partner_id"
@@ -38,16 +39,6 @@ class CreditPartnerEscalation(models.Model):
         return self._query()
 
     # SQL from named pieces (as the worklist): _with(), _select(), _from(), _where()
-    @api.model
-    def _query(self):
-        return SQL(
-            "WITH %s SELECT %s FROM %s WHERE %s",
-            SQL(",").join(SQL("%s AS (%s)", SQL(name), query) for name, query in self._with()),
-            self._select(),
-            self._from(),
-            self._where(),
-        )
-
     @api.model
     def _with(self):
         """(name, SQL) of the customers' dunning level, manual level and agency handovers per

@@ -26,6 +26,7 @@ class CreditProblemCase(models.Model):
     near their limitation date; each with its owner, an amount and the next step."""
 
     _name = "credit.problem.case"
+    _inherit = ["credit.report.pieces"]
     _description = "Problem Case (Weekly Meeting)"
     _auto = False
     _order = "sequence, amount desc, id"
@@ -95,16 +96,6 @@ class CreditProblemCase(models.Model):
     # Report SQL from named pieces, as sale.report builds its query: _with() (the common table
     # expressions; "cases" is the UNION ALL of _case_queries(), one method per case type),
     # _select(), _from(), _where(). Another module extends a piece and calls super().
-    @api.model
-    def _query(self):
-        return SQL(
-            "WITH %s SELECT %s FROM %s WHERE %s",
-            SQL(",").join(SQL("%s AS (%s)", SQL(name), query) for name, query in self._with()),
-            self._select(),
-            self._from(),
-            self._where(),
-        )
-
     @api.model
     def _with(self):
         """The common table expressions, in order: (name, SQL)."""

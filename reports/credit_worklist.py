@@ -16,6 +16,7 @@ class CreditWorklist(models.Model):
     something to do today, ranked by a priority in points (company settings ``credit_worklist_*``)."""
 
     _name = "credit.worklist"
+    _inherit = ["credit.report.pieces"]
     _description = "Collector Worklist"
     _auto = False
     _order = "priority desc, overdue_amount desc, partner_id"
@@ -83,16 +84,6 @@ class CreditWorklist(models.Model):
     # Report SQL from named pieces, as sale.report builds its query: _with() (the common table
     # expressions, one method each), _select(), _from(), _where(). Another module extends a piece
     # and calls super(); the values of the day come from _query_values().
-    @api.model
-    def _query(self):
-        return SQL(
-            "WITH %s SELECT %s FROM %s WHERE %s",
-            SQL(",").join(SQL("%s AS (%s)", SQL(name), query) for name, query in self._with()),
-            self._select(),
-            self._from(),
-            self._where(),
-        )
-
     @api.model
     def _query_values(self):
         """What the pieces share: the company, the day and the company's settings."""

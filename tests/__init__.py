@@ -10,6 +10,7 @@ from . import test_sale_credit_concurrency
 from . import test_sale_credit_guard
 from . import test_base_rate
 from . import test_dunning
+from . import test_dunning_charges
 from . import test_sale_credit_tour
 from . import test_dunning_letter
 from . import test_credit_check

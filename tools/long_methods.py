@@ -18,7 +18,7 @@ from pathlib import Path
 
 SKIP_PARTS = {"tests", "bench", "tools", "migrations", ".local"}
 # the docstring gives the reason: "Long: ..." or "Long for ..."
-LONG_REASON = re.compile(r"\bLong(:| for )")
+LONG_REASON = re.compile(r"\bLong(:|\s+for\s)")
 
 
 def module_files(root):
