@@ -35,7 +35,8 @@ MSG
 }
 
 # System packages: PostgreSQL 15 server and client (psql, pg_dump), wkhtmltopdf (PDF reports),
-# chromium (tours), gettext (msgfmt, msgmerge: lint, make i18n), git (the packaging check).
+# chromium (tours), gettext (msgfmt, msgmerge: lint, make i18n), git (the packaging check),
+# poppler-utils (pdftoppm, pdftotext: tools/screens.py renders page 1 of each PDF).
 # Every program the scripts and tests call; the tests read PDFs with Odoo's PDF library.
 ensure_system_packages() {
     local missing=()
@@ -46,6 +47,7 @@ ensure_system_packages() {
     command -v msgmerge >/dev/null 2>&1 || missing+=(gettext)
     command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client-15)
     command -v git >/dev/null 2>&1 || missing+=(git)
+    command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         info "installing system packages: ${missing[*]}"
