@@ -3,9 +3,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_amount, format_date
 
 from ..lib.protected_fields import drop_protected_defaults
-
-# the responsible credit manager, imported from here by sale_order.py (lib/ is its home)
-from ..lib.responsible import responsible_credit_manager  # noqa: F401
 from .res_partner import CREDIT_PROFILE_WRITE
 
 # Server-side sentinel: only the decision methods of this model (approval, expiry, cancel) may

@@ -9,6 +9,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, consteq, format_amount
 from odoo.tools.misc import hash_sign, verify_hash_signed
 
+from ..lib.responsible import responsible_credit_manager
+
 # scope of the signed links to the customer's portal page (see _credit_portal_token)
 PORTAL_TOKEN_SCOPE = "credit_control.portal"
 # most files and bytes per file a customer attaches to a dispute
@@ -447,7 +449,5 @@ class ResPartner(models.Model):
 
     def _credit_portal_collector(self, company):
         """The customer's credit manager (collector) in ``company``, or no user."""
-        from .credit_check import responsible_credit_manager
-
         user = responsible_credit_manager(self.env, self, company)
         return user if user and user.active and not user.share else self.env["res.users"]

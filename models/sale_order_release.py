@@ -4,7 +4,7 @@ from odoo import _, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount
 
-from .credit_check import responsible_credit_manager
+from ..lib.responsible import responsible_credit_manager
 from .sale_order import CREDIT_OVERRIDE
 
 
