@@ -18,6 +18,14 @@ class AccountMoveLine(models.Model):
         "debt before then keeps the claim alive.",
     )
 
+    credit_exposure_excluded = fields.Boolean(
+        string="Not the Company's Risk",
+        readonly=True,
+        copy=False,
+        help="The item no longer counts in the customer's credit exposure, e.g. an invoice sold to "
+        "a factor without recourse. Set by the module only.",
+    )
+
     @api.depends("move_id.invoice_date", "date")
     def _compute_credit_limitation_date(self):
         for line in self:

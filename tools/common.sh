@@ -48,6 +48,7 @@ ensure_system_packages() {
     command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client-15)
     command -v git >/dev/null 2>&1 || missing+=(git)
     command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+    ldconfig -p 2>/dev/null | grep 'libgomp\.so\.1' >/dev/null || missing+=(libgomp1)  # LightGBM's OpenMP runtime
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         info "installing system packages: ${missing[*]}"
