@@ -147,9 +147,20 @@ class CreditDispute(models.Model):
         company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
         if not vals.get("user_id"):
             vals["user_id"] = self._default_owner(vals, partner).id
+        if not self._is_credit_team():
+            # the collector watches the dispute for the credit team: not chosen by the salesperson
+            vals.pop("collector_id", None)
         if not vals.get("collector_id") and partner:
             vals["collector_id"] = responsible_credit_manager(self.env, partner, company).id
         return vals
+
+    def write(self, vals):
+        if "collector_id" in vals and not self._is_credit_team():
+            raise AccessError(_("Only the credit team assigns the collector of a dispute."))
+        return super().write(vals)
+
+    def _is_credit_team(self):
+        return self.env.su or self.env.user.has_group("credit_control.credit_control_group_user")
 
     def _log_creation(self):
         """An open dispute gets its task, its invoices a note: dunning pauses."""

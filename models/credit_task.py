@@ -429,7 +429,7 @@ class CreditTask(models.Model):
     def write(self, vals):
         if "stage" in vals:
             closed = vals["stage"] in ("done", "cancel")
-            if vals["stage"] == "done":
+            if closed:
                 self._check_can_close()
             vals = dict(vals, date_done=fields.Datetime.now() if closed else False)
         if vals.get("partner_id"):
@@ -437,9 +437,10 @@ class CreditTask(models.Model):
         return super().write(vals)
 
     def _check_can_close(self):
-        """A task whose linked record still waits for its decision is closed by that decision
-        (releasing the order, deciding the limit request, resolving the dispute), not by hand:
-        otherwise the record would be left waiting without anybody's task."""
+        """A task whose linked record still waits for its decision is closed (done or cancelled)
+        by that decision (releasing or refusing the order, deciding or withdrawing the limit
+        request, resolving the dispute), not by hand: otherwise the record would be left waiting
+        without anybody's task — an order "Release Requested" that nobody decides."""
         if self.env.context.get("credit_task_close") is CREDIT_TASK_CLOSE:
             return
         for task in self:
@@ -447,8 +448,9 @@ class CreditTask(models.Model):
             if waiting:
                 raise UserError(
                     _(
-                        "Task %(task)s cannot be marked done while %(record)s still waits for a "
-                        "decision: decide it there (the task closes with it), or cancel the task.",
+                        "Task %(task)s cannot be closed while %(record)s still waits for a "
+                        "decision: decide it there (release or refuse the order, decide or withdraw "
+                        "the request, resolve or reject the dispute); the task closes with it.",
                         task=task.display_name,
                         record=waiting,
                     )

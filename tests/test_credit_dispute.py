@@ -198,6 +198,20 @@ class TestCreditCollectionsRpc(ManifestsReadMixin, CollectionsCommon, HttpCase):
         self.assertIn("result", dispute, dispute)
         dispute_ids = dispute["result"] if isinstance(dispute["result"], list) else [dispute["result"]]
         self.assertEqual(self.Dispute.browse(dispute_ids).user_id, self.sales_user)
+        # the collector is the credit team's: not chosen (create) nor changed (write) by the salesperson
+        collector = self.Dispute.browse(dispute_ids).collector_id
+        self.assertNotEqual(collector, self.sales_user)
+        chosen = self._call(
+            "credit.dispute",
+            "create",
+            [{"partner_id": self.customer.id, "move_ids": [[6, 0, self.invoice.ids]], "amount": 50.0,
+              "collector_id": self.sales_user.id}],
+            {"context": {"default_collector_id": self.sales_user.id}},
+        )
+        self.assertEqual(self.Dispute.browse(chosen["result"]).collector_id, collector, chosen)
+        moved = self._call("credit.dispute", "write", [dispute_ids, {"collector_id": self.sales_user.id}])
+        self.assertEqual(moved["error"]["data"]["name"], "odoo.exceptions.AccessError")
+        self.assertEqual(self.Dispute.browse(dispute_ids).collector_id, collector)
         promise = self._call(
             "credit.promise",
             "create",

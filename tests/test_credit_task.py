@@ -195,6 +195,12 @@ class TestCreditTask(CreditControlCommon):
             task.with_user(self.credit_manager).action_done()
         with self.assertRaisesRegex(UserError, "still waits for a decision"):
             task.with_user(self.credit_manager).write({"stage": "done"})
+        # nor cancelled: the order would stay "Release Requested" without anybody's task
+        with self.assertRaisesRegex(UserError, "still waits for a decision"):
+            task.with_user(self.collector).action_cancel()
+        with self.assertRaisesRegex(UserError, "still waits for a decision"):
+            task.with_user(self.credit_manager).write({"stage": "cancel"})
+        self.assertEqual((task.stage, order.credit_block_state), ("new", "requested"))
         self.assertEqual(
             order.with_user(self.sales_user).action_request_credit_release(), True, "asking again"
         )

@@ -2,6 +2,8 @@ import base64
 import re
 from datetime import timedelta
 
+from lxml import html
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
@@ -117,6 +119,17 @@ class TestPortal(PortalCommon):
         self.assertIn(self.invoice_a.name, response.text)
         self.assertIn(self.invoice_a2.name, response.text)
         self.assertNotIn(self.invoice_b.name, response.text)
+        # "Pay Now" on a phone too: under the amount (below md), in its own column from md up
+        row = html.fromstring(response.text).xpath(f"//tr[@data-move-id='{self.invoice_a.id}']")[0]
+        pay = f"/my/credit/pay/{self.invoice_a.id}"
+        self.assertEqual(
+            sorted(
+                form.getparent().get("class")
+                for form in row.iter("form")
+                if form.get("action") == pay
+            ),
+            ["d-md-none mt-1", "d-none d-md-table-cell text-end"],
+        )
         counters = self.make_jsonrpc_request("/my/counters", {"counters": ["credit_item_count"]})
         self.assertEqual(counters["credit_item_count"], 2)
 
@@ -155,6 +168,14 @@ class TestPortal(PortalCommon):
         self.company.credit_portal_enabled = False
         response = self.url_open(f"/my/credit?access_token={token}", allow_redirects=False)
         self.assertEqual(response.status_code, 403)
+
+    def test_revoke_button_for_the_credit_team(self):
+        """The customer form offers the revocation to the credit team (it sits in the Dunning group
+        of the Credit tab, which is for the credit team only)."""
+        salesman = new_test_user(self.env, "cc_portal_salesman", groups="sales_team.group_sale_salesman")
+        for user, shown in ((self.collector, True), (salesman, False)):
+            arch = self.env["res.partner"].with_user(user).get_views([(False, "form")])["views"]["form"]["arch"]
+            self.assertEqual('name="action_credit_portal_revoke_links"' in arch, shown, user.login)
 
     def test_foreign_token_refused_for_logged_in_user(self):
         token_b = self.customer_b._credit_portal_token(self.company)

@@ -55,7 +55,8 @@ cat <<MSG
     administrator     admin / admin
     credit manager    credit / credit
     salesperson       sales / sales          Ctrl-C stops Odoo (and the database,
-                                             unless make shell still uses it).
+    customer (portal) kunde / kunde          unless make shell still uses it).
+                      http://localhost:$HTTP_PORT/my/credit
 
 MSG
 "$PY" "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" --log-level=warn &  # not via a function: $! is Odoo itself

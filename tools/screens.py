@@ -30,7 +30,7 @@ import requests
 import websocket
 
 DB = "credit_demo"
-USERS = {"sales": "sales", "credit": "credit", "admin": "admin"}
+USERS = {"sales": "sales", "credit": "credit", "admin": "admin", "kunde": "kunde"}
 
 
 class Rpc:
@@ -454,7 +454,12 @@ def screens(ids):
     ]
     # the settings are the administrator's (the Credit Manager has no Settings menu)
     admin = [("admin", "settings", "/odoo/action-credit_control.credit_control_config_settings_action")]
-    return sales + collector + manager + admin
+    # the customer's portal page (demo portal user "kunde" of Fischer Druck); try --size 390x844
+    customer = [
+        ("customer", "portal-home", "/my"),
+        ("customer", "portal-account", "/my/credit"),
+    ]
+    return sales + collector + manager + admin + customer
 
 
 PDFS = [
@@ -481,7 +486,7 @@ PDFS = [
     ),
 ]
 
-PATH_USER = {"sales": "sales", "collector": "credit", "manager": "credit", "admin": "admin"}
+PATH_USER = {"sales": "sales", "collector": "credit", "manager": "credit", "admin": "admin", "customer": "kunde"}
 
 
 def main():
