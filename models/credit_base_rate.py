@@ -156,8 +156,10 @@ class CreditBaseRate(models.Model):
         """Scheduled action (inactive by default): add the half-year rates the table lacks from
         the Bundesbank's time series. A failed download or an unreadable answer is logged and
         changes nothing; the table never depends on it."""
-        url = self.env["ir.config_parameter"].sudo().get_param(
-            "credit_control.base_rate_url", BUNDESBANK_BASE_RATE_URL
+        url = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("credit_control.base_rate_url", BUNDESBANK_BASE_RATE_URL)
         )
         try:
             response = requests.get(url, timeout=BUNDESBANK_TIMEOUT, headers={"Accept-Language": "en"})
@@ -211,5 +213,7 @@ class CreditBaseRate(models.Model):
         ]
         rates = self.sudo().create(values) if values else self.browse()
         if rates:
-            _logger.info("Base rates added from the Bundesbank: %s", ", ".join(str(day["date_from"]) for day in values))
+            _logger.info(
+                "Base rates added from the Bundesbank: %s", ", ".join(str(day["date_from"]) for day in values)
+            )
         return rates

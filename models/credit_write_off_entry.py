@@ -43,10 +43,16 @@ class CreditWriteOffEntry(models.Model):
     reason = fields.Selection(WRITE_OFF_REASONS, required=True, readonly=True)
     note = fields.Text(string="Explanation", readonly=True)
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
-    amount = fields.Monetary(string="Written Off", readonly=True, help="Open amount written off, VAT included.")
+    amount = fields.Monetary(
+        string="Written Off", readonly=True, help="Open amount written off, VAT included."
+    )
     amount_tax = fields.Monetary(string="VAT Corrected", readonly=True)
     state = fields.Selection(
-        [("done", "Written Off"), ("undone", "Undone")], default="done", required=True, readonly=True, tracking=True
+        [("done", "Written Off"), ("undone", "Undone")],
+        default="done",
+        required=True,
+        readonly=True,
+        tracking=True,
     )
     undo_reason = fields.Text(help="Why the write-off is undone (required to undo it).")
     undo_date = fields.Date(readonly=True)

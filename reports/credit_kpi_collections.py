@@ -79,7 +79,8 @@ class CreditKpi(models.AbstractModel):
             previous, previous_ids = result.get(month, (0.0, []))
             result[month] = (previous + (amount or 0.0), previous_ids + list(move_ids))
         return {
-            month: (company.currency_id.round(amount), move_ids) for month, (amount, move_ids) in result.items()
+            month: (company.currency_id.round(amount), move_ids)
+            for month, (amount, move_ids) in result.items()
         }
 
     @api.model
@@ -109,8 +110,11 @@ class CreditKpi(models.AbstractModel):
     def _write_off_move_ids(self, date_from, date_to):
         """Ids of the write-off credit notes and their reversals dated in the period: no credit
         sales (they count as write-offs)."""
-        return [move_id for _month, _amount, move_ids in self._write_off_credit_notes_by_month(date_from, date_to)
-                for move_id in move_ids]
+        return [
+            move_id
+            for _month, _amount, move_ids in self._write_off_credit_notes_by_month(date_from, date_to)
+            for move_id in move_ids
+        ]
 
     # === DUNNING === #
     @api.model

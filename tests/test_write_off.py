@@ -62,10 +62,20 @@ class TestWriteOff(CreditControlCommon):
                 "invoice_payment_term_id": cls.immediate.id,
                 "invoice_line_ids": [
                     Command.create(
-                        {"name": "Maschine", "quantity": 1, "price_unit": 1000.0, "tax_ids": [Command.set(cls.tax_19.ids)]}
+                        {
+                            "name": "Maschine",
+                            "quantity": 1,
+                            "price_unit": 1000.0,
+                            "tax_ids": [Command.set(cls.tax_19.ids)],
+                        }
                     ),
                     Command.create(
-                        {"name": "Fachbuch", "quantity": 1, "price_unit": 500.0, "tax_ids": [Command.set(cls.tax_7.ids)]}
+                        {
+                            "name": "Fachbuch",
+                            "quantity": 1,
+                            "price_unit": 500.0,
+                            "tax_ids": [Command.set(cls.tax_7.ids)],
+                        }
                     ),
                 ],
             }
@@ -114,7 +124,13 @@ class TestWriteOff(CreditControlCommon):
         # receivable cleared
         self.assertTrue(self.invoice.currency_id.is_zero(self.invoice.amount_residual))
         self.assertIn(self.invoice.payment_state, ("paid", "in_payment"))
-        self.assertTrue(all(refund.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable").mapped("reconciled")))
+        self.assertTrue(
+            all(
+                refund.line_ids.filtered(lambda ml: ml.account_id.account_type == "asset_receivable").mapped(
+                    "reconciled"
+                )
+            )
+        )
         # reason in the chatter of invoice and customer
         for record in (self.invoice, self.customer):
             self.assertIn("Insolvenzverfahren 12 IN 345/26", record.message_ids[0].body)
@@ -134,7 +150,9 @@ class TestWriteOff(CreditControlCommon):
         # the loss and the VAT correction are reversed: net zero on each account
         moves = entry.refund_id | entry.reversal_id
         for account in (self.loss_19, self.loss_7, self.vat_account):
-            self.assertEqual(sum(moves.line_ids.filtered(lambda l, a=account: l.account_id == a).mapped("balance")), 0.0)
+            self.assertEqual(
+                sum(moves.line_ids.filtered(lambda ml, a=account: ml.account_id == a).mapped("balance")), 0.0
+            )
         for record in (self.invoice, self.customer):
             self.assertIn("Quote paid by the insolvency administrator", record.message_ids[0].body)
         with self.assertRaisesRegex(UserError, "already undone"):
@@ -177,13 +195,17 @@ class TestWriteOff(CreditControlCommon):
     def test_refuses_several_companies(self):
         other_company = self.setup_other_company(name="Zweite GmbH")["company"]
         self.credit_manager.company_ids |= other_company
-        other_invoice = self.env["account.move"].with_company(other_company).create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": self.customer.id,
-                "invoice_date": self.today,
-                "invoice_line_ids": [Command.create({"name": "X", "price_unit": 100.0, "tax_ids": []})],
-            }
+        other_invoice = (
+            self.env["account.move"]
+            .with_company(other_company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.customer.id,
+                    "invoice_date": self.today,
+                    "invoice_line_ids": [Command.create({"name": "X", "price_unit": 100.0, "tax_ids": []})],
+                }
+            )
         )
         other_invoice.action_post()
         with self.assertRaisesRegex(UserError, "one company at a time"):
@@ -210,7 +232,9 @@ class TestWriteOff(CreditControlCommon):
         self.company.credit_write_off_account_id = self.loss
         self._wizard(self.invoice).action_write_off()
         refund = self.env["credit.write.off.entry"].search([("invoice_id", "=", self.invoice.id)]).refund_id
-        self.assertEqual(sum(refund.line_ids.filtered(lambda l: l.account_id == self.loss).mapped("balance")), 900.0)
+        self.assertEqual(
+            sum(refund.line_ids.filtered(lambda ml: ml.account_id == self.loss).mapped("balance")), 900.0
+        )
 
     def test_only_credit_managers(self):
         with self.assertRaises(AccessError):

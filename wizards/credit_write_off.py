@@ -31,7 +31,9 @@ class CreditWriteOff(models.TransientModel):
     date = fields.Date(required=True, default=fields.Date.context_today)
     currency_id = fields.Many2one(related="company_id.currency_id")
     amount_company = fields.Monetary(
-        string="Open Amount", compute="_compute_amount_company", help="Open amount to write off, VAT included."
+        string="Open Amount",
+        compute="_compute_amount_company",
+        help="Open amount to write off, VAT included.",
     )
 
     # === COMPUTE === #
@@ -114,7 +116,10 @@ class CreditWriteOff(models.TransientModel):
         paid = invoices.filtered(lambda move: move.currency_id.is_zero(move.amount_residual))
         if paid:
             raise UserError(
-                _("These invoices are paid, nothing to write off: %(moves)s.", moves=", ".join(paid.mapped("name")))
+                _(
+                    "These invoices are paid, nothing to write off: %(moves)s.",
+                    moves=", ".join(paid.mapped("name")),
+                )
             )
         if self.date < max(invoices.mapped("invoice_date")):
             raise UserError(_("The write-off date cannot be before the invoice date."))
