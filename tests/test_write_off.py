@@ -208,8 +208,10 @@ class TestWriteOff(CreditControlCommon):
             )
         )
         other_invoice.action_post()
+        before = self._counts()
         with self.assertRaisesRegex(UserError, "one company at a time"):
             self._wizard(self.invoice | other_invoice).action_write_off()
+        self.assertEqual(self._counts(), before)
 
     def test_refuses_paid_and_draft_invoices(self):
         paid = self._german_invoice()
@@ -217,8 +219,13 @@ class TestWriteOff(CreditControlCommon):
         with self.assertRaisesRegex(UserError, "are paid"):
             self._wizard(paid).action_write_off()
         draft = self._german_invoice(post=False)
+        before = self._counts()
         with self.assertRaisesRegex(UserError, "Only posted customer invoices"):
             self._wizard(draft).action_write_off()
+        with self.assertRaisesRegex(UserError, "are paid"):
+            self._wizard(self.invoice | paid).action_write_off()
+        self.assertEqual(self._counts(), before)
+        self.assertEqual(self.invoice.amount_residual, 1035.0)
 
     def test_refuses_missing_loss_account(self):
         for account, code in ((self.loss, "2400X"), (self.loss_7, "2401X"), (self.loss_19, "2406X")):
