@@ -76,6 +76,8 @@
         "data/portal_data.xml",
         "views/portal_backend_views.xml",
         "views/portal_templates.xml",
+        # write-off and base rate update (issue #19)
+        "views/credit_write_off_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

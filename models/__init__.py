@@ -44,3 +44,8 @@ from . import credit_payment_plan_request
 from . import account_move_portal
 from . import res_partner_portal
 from . import credit_dunning_letter_portal
+from . import res_company_write_off
+from . import res_config_settings_write_off
+from . import credit_write_off_entry
+from . import credit_dunning_line_base_rate
+from . import credit_dunning_run_base_rate

@@ -1,8 +1,21 @@
+import logging
+from datetime import date as date_type
 from datetime import timedelta
+
+import requests
+from lxml import etree
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_round
+
+_logger = logging.getLogger(__name__)
+
+# Bundesbank statistics web service (SDMX REST, api.statistiken.bundesbank.de/rest/data/<flow>/<key>,
+# SDMX-ML generic data by default): the base rate of §247 BGB is the time series BBK01.SU0115.
+# Overridable with the system parameter credit_control.base_rate_url.
+BUNDESBANK_BASE_RATE_URL = "https://api.statistiken.bundesbank.de/rest/data/BBK01/SU0115"
+BUNDESBANK_TIMEOUT = 20
 
 # §288(1) and (2) BGB: default interest is the base rate plus 9 percentage points for businesses
 # and 5 for consumers: per company in credit_interest_points_business / _consumer.
@@ -101,3 +114,106 @@ class CreditBaseRate(models.Model):
                 # (-0.88 + 5 > 0); with fewer points configured the rate stops at 0
                 interest += amount * max(base_rate + margin, 0.0) / 100.0 * days / DAYS_PER_YEAR
         return float_round(interest, precision_rounding=currency.rounding)
+
+    @api.model
+    def _half_year_start(self, day):
+        """1 January or 1 July: the first day of the base rate's half-year containing ``day``."""
+        return day.replace(month=1 if day.month < 7 else 7, day=1)
+
+    @api.model
+    def _last_known_date(self):
+        """Valid-from date of the newest rate in the table (False when it is empty)."""
+        self.env["credit.base.rate"].flush_model(["date_from"])
+        self.env.cr.execute("SELECT MAX(date_from) FROM credit_base_rate")
+        return self.env.cr.fetchone()[0] or False
+
+    @api.model
+    def _current_rate_missing_message(self, date=None):
+        """A translated warning when the table lacks the rate of the half-year containing
+        ``date`` (today by default): interest past the newest rate then runs on at that rate.
+        False when the half-year's rate is recorded (the Bundesbank publishes every half-year's
+        rate, also an unchanged one)."""
+        day = fields.Date.to_date(date) if date else fields.Date.context_today(self)
+        start = self._half_year_start(day)
+        last = self._last_known_date()
+        if last and last >= start:
+            return False
+        if not last:
+            return _("The base rate table is empty: record the base rates of §247 BGB.")
+        rate = self.sudo().search([("date_from", "=", last)], limit=1).rate
+        return _(
+            "The base rate table has no rate for the half-year from %(start)s (§247 BGB): interest "
+            "after %(last)s is computed with the last known rate of %(rate).2f %%. Record the rate the "
+            "Bundesbank published under Configuration > Base Rates.",
+            start=fields.Date.to_string(start),
+            last=fields.Date.to_string(last),
+            rate=rate,
+        )
+
+    # === BUNDESBANK UPDATE === #
+    @api.model
+    def _cron_update_from_bundesbank(self):
+        """Scheduled action (inactive by default): add the half-year rates the table lacks from
+        the Bundesbank's time series. A failed download or an unreadable answer is logged and
+        changes nothing; the table never depends on it."""
+        url = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("credit_control.base_rate_url", BUNDESBANK_BASE_RATE_URL)
+        )
+        try:
+            response = requests.get(url, timeout=BUNDESBANK_TIMEOUT, headers={"Accept-Language": "en"})
+            response.raise_for_status()
+            observations = self._parse_bundesbank_series(response.content)
+        except (requests.RequestException, ValueError, etree.XMLSyntaxError) as error:
+            _logger.warning("Base rate update from the Bundesbank failed (%s): %s", url, error)
+            return self.browse()
+        return self._add_missing_rates(observations, note=_("Deutsche Bundesbank, %(url)s", url=url))
+
+    @api.model
+    def _parse_bundesbank_series(self, content):
+        """{half-year start: rate} from an SDMX-ML (generic) answer of the statistics web service.
+        Periods ``YYYY-MM``, ``YYYY-MM-DD`` or ``YYYY-S1``/``-S2``; only 1 January and 1 July
+        count; missing values ("." or empty) are skipped. Raises ValueError when no observation is
+        readable."""
+        root = etree.fromstring(content)
+        result = {}
+        for obs in root.xpath("//*[local-name()='Obs']"):
+            period = obs.xpath("./*[local-name()='ObsDimension']/@value")
+            value = obs.xpath("./*[local-name()='ObsValue']/@value")
+            if not period or not value or value[0].strip() in ("", ".", "NaN"):
+                continue
+            day = self._bundesbank_period(period[0].strip())
+            if day and day.day == 1 and day.month in (1, 7):
+                result[day] = float(value[0])
+        if not result:
+            raise ValueError("no base rate observation in the answer")
+        return result
+
+    @api.model
+    def _bundesbank_period(self, period):
+        year, _sep, rest = period.partition("-")
+        if not year.isdigit():
+            return None
+        if rest in ("S1", "S2"):
+            return date_type(int(year), 1 if rest == "S1" else 7, 1)
+        parts = rest.split("-")
+        if len(parts) in (1, 2) and all(part.isdigit() for part in parts):
+            return date_type(int(year), int(parts[0]), int(parts[1]) if len(parts) == 2 else 1)
+        return None
+
+    @api.model
+    def _add_missing_rates(self, observations, note):
+        """Create the rows newer than the table's newest rate; returns them."""
+        last = self._last_known_date()
+        values = [
+            {"date_from": day, "rate": rate, "note": note}
+            for day, rate in sorted(observations.items())
+            if not last or day > last
+        ]
+        rates = self.sudo().create(values) if values else self.browse()
+        if rates:
+            _logger.info(
+                "Base rates added from the Bundesbank: %s", ", ".join(str(day["date_from"]) for day in values)
+            )
+        return rates

@@ -37,6 +37,8 @@ class CreditKpi(models.AbstractModel):
                     ("move_type", "in", ("out_invoice", "out_refund")),
                     ("invoice_date", ">=", date_from),
                     ("invoice_date", "<=", date_to),
+                    # write-off credit notes (and their reversals) are write-offs, not sales
+                    ("id", "not in", self._write_off_move_ids(date_from, date_to)),
                 ],
                 ["invoice_date:month"],
                 ["amount_total_signed:sum"],

@@ -25,7 +25,8 @@ class CreditKpi(models.AbstractModel):
         it credits; or (b) the part of a customer payment booked to a loss account ("mark as fully
         paid" with a write-off account): that loss line. Cash discounts (the company's cash
         discount loss account), exchange differences and cash-basis tax entries are no write-offs;
-        credit notes neither (they already reduce the credit sales)."""
+        credit notes neither (they already reduce the credit sales), except the write-off wizard's
+        (``credit.write.off.entry``): they count here, net of their reversals, and not as sales."""
         company = self.env.company
         self.env["account.move.line"].flush_model(["balance", "account_id", "move_id", "partner_id"])
         self.env["account.move"].flush_model(
@@ -73,9 +74,47 @@ class CreditKpi(models.AbstractModel):
                 exchange_journal=company.currency_exchange_journal_id.id or None,
             )
         )
+        result = {}
+        for month, amount, move_ids in rows + self._write_off_credit_notes_by_month(date_from, date_to):
+            previous, previous_ids = result.get(month, (0.0, []))
+            result[month] = (previous + (amount or 0.0), previous_ids + list(move_ids))
         return {
-            month: (company.currency_id.round(amount or 0.0), move_ids) for month, amount, move_ids in rows
+            month: (company.currency_id.round(amount), move_ids)
+            for month, (amount, move_ids) in result.items()
         }
+
+    @api.model
+    def _write_off_credit_notes_by_month(self, date_from, date_to):
+        """[(first day of month, amount, move ids)]: the credit notes of the write-off wizard
+        (``credit.write.off.entry``, taxes included: the §17 UStG VAT correction is part of the
+        receivable written off) minus their reversals when a write-off is undone, by entry date."""
+        self.env["credit.write.off.entry"].flush_model(["refund_id", "reversal_id", "company_id"])
+        self.env["account.move"].flush_model(["date", "state", "amount_total_signed"])
+        return self.env.execute_query(
+            SQL(
+                """
+            SELECT date_trunc('month', m.date)::date, SUM(-m.amount_total_signed), ARRAY_AGG(m.id)
+              FROM credit_write_off_entry e
+              JOIN account_move m ON m.id IN (e.refund_id, e.reversal_id)
+             WHERE e.company_id = %(company_id)s AND m.state = 'posted'
+               AND m.date BETWEEN %(date_from)s AND %(date_to)s
+          GROUP BY 1
+                """,
+                company_id=self.env.company.id,
+                date_from=date_from,
+                date_to=date_to,
+            )
+        )
+
+    @api.model
+    def _write_off_move_ids(self, date_from, date_to):
+        """Ids of the write-off credit notes and their reversals dated in the period: no credit
+        sales (they count as write-offs)."""
+        return [
+            move_id
+            for _month, _amount, move_ids in self._write_off_credit_notes_by_month(date_from, date_to)
+            for move_id in move_ids
+        ]
 
     # === DUNNING === #
     @api.model

@@ -13,3 +13,4 @@ from . import credit_oca_migration  # OCA migration
 from . import credit_oca_migration_levels
 from . import credit_oca_migration_history
 from . import credit_oca_migration_limits
+from . import credit_write_off
