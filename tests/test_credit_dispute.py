@@ -204,8 +204,14 @@ class TestCreditCollectionsRpc(ManifestsReadMixin, CollectionsCommon, HttpCase):
         chosen = self._call(
             "credit.dispute",
             "create",
-            [{"partner_id": self.customer.id, "move_ids": [[6, 0, self.invoice.ids]], "amount": 50.0,
-              "collector_id": self.sales_user.id}],
+            [
+                {
+                    "partner_id": self.customer.id,
+                    "move_ids": [[6, 0, self.invoice.ids]],
+                    "amount": 50.0,
+                    "collector_id": self.sales_user.id,
+                }
+            ],
             {"context": {"default_collector_id": self.sales_user.id}},
         )
         self.assertEqual(self.Dispute.browse(chosen["result"]).collector_id, collector, chosen)

@@ -123,11 +123,7 @@ class TestPortal(PortalCommon):
         row = html.fromstring(response.text).xpath(f"//tr[@data-move-id='{self.invoice_a.id}']")[0]
         pay = f"/my/credit/pay/{self.invoice_a.id}"
         self.assertEqual(
-            sorted(
-                form.getparent().get("class")
-                for form in row.iter("form")
-                if form.get("action") == pay
-            ),
+            sorted(form.getparent().get("class") for form in row.iter("form") if form.get("action") == pay),
             ["d-md-none mt-1", "d-none d-md-table-cell text-end"],
         )
         counters = self.make_jsonrpc_request("/my/counters", {"counters": ["credit_item_count"]})
@@ -174,7 +170,9 @@ class TestPortal(PortalCommon):
         of the Credit tab, which is for the credit team only)."""
         salesman = new_test_user(self.env, "cc_portal_salesman", groups="sales_team.group_sale_salesman")
         for user, shown in ((self.collector, True), (salesman, False)):
-            arch = self.env["res.partner"].with_user(user).get_views([(False, "form")])["views"]["form"]["arch"]
+            arch = (
+                self.env["res.partner"].with_user(user).get_views([(False, "form")])["views"]["form"]["arch"]
+            )
             self.assertEqual('name="action_credit_portal_revoke_links"' in arch, shown, user.login)
 
     def test_foreign_token_refused_for_logged_in_user(self):

@@ -486,7 +486,13 @@ PDFS = [
     ),
 ]
 
-PATH_USER = {"sales": "sales", "collector": "credit", "manager": "credit", "admin": "admin", "customer": "kunde"}
+PATH_USER = {
+    "sales": "sales",
+    "collector": "credit",
+    "manager": "credit",
+    "admin": "admin",
+    "customer": "kunde",
+}
 
 
 def main():
