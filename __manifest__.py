@@ -76,6 +76,11 @@
         "data/portal_data.xml",
         "views/portal_backend_views.xml",
         "views/portal_templates.xml",
+        # credit insurance (issue #20)
+        "views/credit_insurance_policy_views.xml",
+        "views/credit_insurance_notification_views.xml",
+        "views/credit_insurance_watch_views.xml",
+        "views/credit_insurance_partner_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

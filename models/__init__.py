@@ -44,3 +44,12 @@ from . import credit_payment_plan_request
 from . import account_move_portal
 from . import res_partner_portal
 from . import credit_dunning_letter_portal
+# credit insurance (issue #20)
+from . import credit_insurance_company
+from . import credit_insurance_settings
+from . import credit_insurance_policy
+from . import res_partner_insurance
+from . import credit_insurance_notification
+from . import credit_insurance_watch
+from . import credit_insurance_task
+from . import sale_order_insurance
