@@ -61,7 +61,7 @@ class CreditInsurancePolicy(models.Model):
             )
 
     # === CONSTRAINTS === #
-    @api.constrains("insurer_id")
+    @api.constrains("name", "insurer_id")
     def _check_insurer(self):
         for policy in self:
             if not policy.insurer_id:

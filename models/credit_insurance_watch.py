@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL, drop_view_if_exists, format_amount
 
 from ..lib.open_items import flush_open_items, open_receivable_where
 
@@ -38,6 +38,7 @@ class CreditInsuranceWatch(models.Model):
             row.days_left = (row.date_deadline - today).days if row.date_deadline else 0
 
     def init(self):
+        drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
 
     @api.model

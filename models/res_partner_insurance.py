@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from .res_partner import CREDIT_READ_GROUPS
 
@@ -25,6 +26,40 @@ class ResPartner(models.Model):
         for partner in self:
             if partner.credit_insurance_policy_id:
                 partner.credit_insurer_id = partner.credit_insurance_policy_id.insurer_id
+
+    # === ACTIONS === #
+    def action_new_credit_insurance_notification(self):
+        """Credit team: an overdue notification to the insurer for this customer, with its open
+        overdue invoices."""
+        self.ensure_one()
+        commercial = self.commercial_partner_id
+        policy = commercial.sudo().credit_insurance_policy_id
+        if not policy:
+            raise UserError(
+                _("%(partner)s is not insured under a credit insurance policy.", partner=commercial.display_name)
+            )
+        overdue = self.env["account.move"].search(
+            [
+                ("commercial_partner_id", "=", commercial.id),
+                ("company_id", "=", self.env.company.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("invoice_date_due", "<", fields.Date.context_today(self)),
+            ]
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Overdue Notification"),
+            "res_model": "credit.insurance.notification",
+            "view_mode": "form",
+            "context": {
+                "default_kind": "overdue",
+                "default_partner_id": commercial.id,
+                "default_policy_id": policy.id,
+                "default_move_ids": [fields.Command.set(overdue.ids)],
+            },
+        }
 
     # === BUSINESS METHODS === #
     def _credit_is_insured(self):
