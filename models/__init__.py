@@ -44,6 +44,7 @@ from . import credit_payment_plan_request
 from . import account_move_portal
 from . import res_partner_portal
 from . import credit_dunning_letter_portal
+
 # credit insurance (issue #20)
 from . import credit_insurance_company
 from . import credit_insurance_settings

@@ -102,8 +102,9 @@ class CreditInsuranceNotification(models.Model):
         for notification in self:
             notification.amount = sum(notification.move_ids.mapped("amount_residual_signed"))
 
-    @api.depends("kind", "move_ids", "policy_id.reporting_days", "policy_id.claim_days",
-                 "notification_id.date_filed")
+    @api.depends(
+        "kind", "move_ids", "policy_id.reporting_days", "policy_id.claim_days", "notification_id.date_filed"
+    )
     def _compute_dates(self):
         for notification in self:
             dues = [d for d in notification.move_ids.mapped("invoice_date_due") if d]
@@ -126,7 +127,9 @@ class CreditInsuranceNotification(models.Model):
         for notification in self:
             customer = notification.partner_id.commercial_partner_id
             foreign = notification.move_ids.filtered(
-                lambda m: m.commercial_partner_id != customer or m.company_id != notification.company_id
+                lambda m, customer=customer, company=notification.company_id: (
+                    m.commercial_partner_id != customer or m.company_id != company
+                )
             )
             if foreign:
                 raise ValidationError(
@@ -182,7 +185,9 @@ class CreditInsuranceNotification(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if vals.get("partner_id"):
-                vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+                vals["partner_id"] = (
+                    self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+                )
         return super().create(vals_list)
 
     # === ACTIONS === #
@@ -270,8 +275,9 @@ class CreditInsuranceNotification(models.Model):
         writer = self.env["credit.xlsx.writer"]
         writer._check_export_access(self._name)
         book = writer._new_book()
-        sheet = book.add_sheet(_("Insurance Notifications"), self._export_columns(),
-                               title=_("Credit insurance notifications"))
+        sheet = book.add_sheet(
+            _("Insurance Notifications"), self._export_columns(), title=_("Credit insurance notifications")
+        )
         sheet.write_rows(self._export_rows())
         sheet.write_total(_("Total"))
         return book.close()

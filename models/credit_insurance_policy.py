@@ -74,7 +74,10 @@ class CreditInsurancePolicy(models.Model):
         for policy in self:
             if min(policy.reporting_days, policy.claim_days, policy.max_payment_term_days) < 0:
                 raise ValidationError(
-                    _("The days of the credit insurance policy %(policy)s cannot be negative.", policy=policy.name)
+                    _(
+                        "The days of the credit insurance policy %(policy)s cannot be negative.",
+                        policy=policy.name,
+                    )
                 )
             if policy.date_from and policy.date_to and policy.date_to < policy.date_from:
                 raise ValidationError(

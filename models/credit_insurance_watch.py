@@ -39,7 +39,9 @@ class CreditInsuranceWatch(models.Model):
 
     def init(self):
         drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+        self.env.cr.execute(
+            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
+        )
 
     @api.model
     def _query(self):
@@ -164,7 +166,8 @@ class CreditInsuranceWatch(models.Model):
                     "partner": partner,
                     "company": company,
                     "name": _(
-                        "Report overdue items of %(partner)s to the credit insurer by %(deadline)s (%(amount)s)",
+                        "Report overdue items of %(partner)s to the credit insurer by %(deadline)s "
+                        "(%(amount)s)",
                         partner=partner.display_name,
                         deadline=deadline,
                         amount=format_amount(self.env, amount, company.currency_id),

@@ -36,7 +36,10 @@ class ResPartner(models.Model):
         policy = commercial.sudo().credit_insurance_policy_id
         if not policy:
             raise UserError(
-                _("%(partner)s is not insured under a credit insurance policy.", partner=commercial.display_name)
+                _(
+                    "%(partner)s is not insured under a credit insurance policy.",
+                    partner=commercial.display_name,
+                )
             )
         overdue = self.env["account.move"].search(
             [

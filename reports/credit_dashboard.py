@@ -279,19 +279,21 @@ class CreditDashboard(models.AbstractModel):
         self.env["res.partner"].flush_model(
             ["credit_insurer_id", "credit_insurance_policy_id", "credit_insured_limit"]
         )
-        rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT id, COALESCE((credit_insured_limit ->> %(key)s)::float8, 0)
-              FROM res_partner
-             WHERE id = ANY(%(ids)s)
-               AND (credit_insurer_id ->> %(key)s IS NOT NULL
-                    OR credit_insurance_policy_id ->> %(key)s IS NOT NULL)
-                """,
-                key=key,
-                ids=list(exposures),
+        rows = []
+        if exposures:
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                SELECT id, COALESCE((credit_insured_limit ->> %(key)s)::float8, 0)
+                  FROM res_partner
+                 WHERE id = ANY(%(ids)s)
+                   AND (credit_insurer_id ->> %(key)s IS NOT NULL
+                        OR credit_insurance_policy_id ->> %(key)s IS NOT NULL)
+                    """,
+                    key=key,
+                    ids=list(exposures),
+                )
             )
-        ) if exposures else []
         parts = {pid: max(0.0, exposures[pid]["total"] - insured) for pid, insured in rows}
         uninsured = [pid for pid, amount in parts.items() if amount > 0]
         return {

@@ -81,7 +81,9 @@ class TestInsurancePolicy(TestInsuranceCommon):
         managed = (
             self.env["res.partner"]
             .with_user(self.credit_manager)
-            .create({"name": "Managed GmbH", "is_company": True, "credit_insurance_policy_id": self.policy.id})
+            .create(
+                {"name": "Managed GmbH", "is_company": True, "credit_insurance_policy_id": self.policy.id}
+            )
         )
         self.assertEqual(managed.credit_insurance_policy_id, self.policy)
 
