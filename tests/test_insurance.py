@@ -263,6 +263,11 @@ class TestInsuranceExposure(TestInsuranceCommon):
         result = dashboard._uninsured_exposure(exposures)
         self.assertEqual(result["count"], 1)
         self.assertAlmostEqual(result["amount"], 600.0)
+        action = result["action"]
+        self.assertEqual(
+            self.env[action["res_model"]].with_user(self.collector).search(action["domain"]), self.customer
+        )
+        self.assertEqual(dashboard.get_data()["uninsured"]["count"], 1)
         queries = self._count_queries(lambda: dashboard._uninsured_exposure(exposures))
         self.assertLessEqual(queries, 1)
 
