@@ -78,6 +78,11 @@
         "views/portal_templates.xml",
         # write-off and base rate update (issue #19)
         "views/credit_write_off_views.xml",
+        # credit insurance (issue #20)
+        "views/credit_insurance_policy_views.xml",
+        "views/credit_insurance_notification_views.xml",
+        "views/credit_insurance_watch_views.xml",
+        "views/credit_insurance_partner_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

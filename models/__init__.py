@@ -49,3 +49,13 @@ from . import res_config_settings_write_off
 from . import credit_write_off_entry
 from . import credit_dunning_line_base_rate
 from . import credit_dunning_run_base_rate
+
+# credit insurance (issue #20)
+from . import credit_insurance_company
+from . import credit_insurance_settings
+from . import credit_insurance_policy
+from . import res_partner_insurance
+from . import credit_insurance_notification
+from . import credit_insurance_watch
+from . import credit_insurance_task
+from . import sale_order_insurance

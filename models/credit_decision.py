@@ -52,6 +52,12 @@ class CreditDecision(models.Model):
     amount = fields.Monetary(readonly=True, help="Amount of the document in company currency.")
     overdue_amount = fields.Monetary(readonly=True)
     overdue_days = fields.Integer(string="Oldest Overdue (Days)", readonly=True)
+    uninsured_amount = fields.Monetary(
+        string="Uninsured Part",
+        readonly=True,
+        help="Credit insurance: how far the exposure with this document went above the customer's "
+        "insured limit, company currency.",
+    )
     user_id = fields.Many2one(
         "res.users", string="Decided By", required=True, readonly=True, default=lambda self: self.env.user
     )
@@ -108,6 +114,10 @@ class CreditDecision(models.Model):
             "amount": check["amount"],
             "overdue_amount": exposure["overdue"],
             "overdue_days": exposure["overdue_days"],
+            # credit insurance (models/res_partner_insurance.py)
+            "uninsured_amount": document.partner_id.commercial_partner_id.with_company(
+                document.company_id
+            )._credit_uninsured_part(exposure["total"] + check.get("preceding", 0.0) + check["amount"]),
             "user_id": self.env.user.id,
             "reason": reason or False,
             "date_end": date_end or False,

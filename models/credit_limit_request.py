@@ -61,6 +61,10 @@ class CreditLimitRequest(models.Model):
         store=True,
         help="Off: the customer had no credit limit when the request was made.",
     )
+    # credit insurance: the customer's insured limit, beside the limit asked for
+    insured_limit = fields.Float(
+        related="partner_id.credit_insured_limit", string="Insured Limit", related_sudo=True
+    )
     reason = fields.Text(required=True, help="Why the customer needs this limit: orders expected, history...")
     order_id = fields.Many2one(
         "sale.order",

@@ -31,6 +31,7 @@ PROTECTED_CREDIT_FIELDS = frozenset(
         "credit_manager_id",
         "credit_insurer_id",
         "credit_insurance_policy",
+        "credit_insurance_policy_id",
         "credit_insured_limit",
         "credit_insurance_date_end",
         "credit_escalation_manual_level_id",

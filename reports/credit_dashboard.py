@@ -81,6 +81,7 @@ class CreditDashboard(models.AbstractModel):
             "aging": self._aging(today),
             "top_exposures": self._top_exposures(exposures),
             "over_limit": self._over_limit(exposures, over),
+            "uninsured": self._uninsured_exposure(exposures),
             "blocked_orders": self._blocked_orders(),
             "promises": self._broken_promises(),
             "disputes": self._open_disputes(),
@@ -271,6 +272,40 @@ class CreditDashboard(models.AbstractModel):
             "count": len(over_ids),
             "amount_display": self._format(amount, "amount"),
             "action": self._window(_("Customers over Limit"), "res.partner", [("id", "in", over_ids)]),
+        }
+
+    @api.model
+    def _uninsured_exposure(self, exposures):
+        """Credit insurance: the sum over insured customers (an insurer or a policy in this
+        company) of their exposure above the insured limit; their limits in one query."""
+        key = str(self.env.company.id)
+        self.env["res.partner"].flush_model(
+            ["credit_insurer_id", "credit_insurance_policy_id", "credit_insured_limit"]
+        )
+        rows = []
+        if exposures:
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                SELECT id, COALESCE((credit_insured_limit ->> %(key)s)::float8, 0)
+                  FROM res_partner
+                 WHERE id = ANY(%(ids)s)
+                   AND (credit_insurer_id ->> %(key)s IS NOT NULL
+                        OR credit_insurance_policy_id ->> %(key)s IS NOT NULL)
+                    """,
+                    key=key,
+                    ids=list(exposures),
+                )
+            )
+        parts = {pid: max(0.0, exposures[pid]["total"] - insured) for pid, insured in rows}
+        uninsured = [pid for pid, amount in parts.items() if amount > 0]
+        return {
+            "count": len(uninsured),
+            "amount": sum(parts.values()),
+            "amount_display": self._format(sum(parts.values()), "amount"),
+            "action": self._window(
+                _("Customers above their Insured Limit"), "res.partner", [("id", "in", uninsured)]
+            ),
         }
 
     @api.model

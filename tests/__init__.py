@@ -47,3 +47,4 @@ from . import test_rpc_attack_collections
 from . import test_portal
 from . import test_write_off
 from . import test_base_rate_update
+from . import test_insurance  # credit insurance (issue #20)
