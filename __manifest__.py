@@ -76,6 +76,11 @@
         "data/portal_data.xml",
         "views/portal_backend_views.xml",
         "views/portal_templates.xml",
+        # credit bureau import and monitoring (issue #21)
+        "data/credit_bureau_provider_data.xml",
+        "views/credit_bureau_provider_views.xml",
+        "views/credit_bureau_monitor_views.xml",
+        "wizards/credit_bureau_import_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

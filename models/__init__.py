@@ -44,3 +44,10 @@ from . import credit_payment_plan_request
 from . import account_move_portal
 from . import res_partner_portal
 from . import credit_dunning_letter_portal
+from . import credit_bureau_provider  # credit bureau import (issue #21)
+from . import credit_bureau_identifier
+from . import credit_bureau_check
+from . import credit_bureau_task
+from . import res_partner_bureau
+from . import res_company_bureau
+from . import res_config_settings_bureau

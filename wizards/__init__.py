@@ -13,3 +13,5 @@ from . import credit_oca_migration  # OCA migration
 from . import credit_oca_migration_levels
 from . import credit_oca_migration_history
 from . import credit_oca_migration_limits
+from . import credit_bureau_import  # credit bureau import (issue #21)
+from . import credit_bureau_import_line
