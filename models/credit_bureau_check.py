@@ -35,7 +35,7 @@ class CreditCheck(models.Model):
         readonly=True,
         help="Points (0-100) the score fell against the previous check of the same bureau.",
     )
-    bureau_alert = fields.Boolean(string="Bureau Alert", readonly=True, index=True)
+    bureau_alert = fields.Boolean(readonly=True, index=True)
     bureau_hold_state = fields.Selection(
         [("proposed", "Hold Proposed"), ("confirmed", "Hold Confirmed"), ("dismissed", "Hold Dismissed")],
         string="Proposed Hold",
@@ -106,13 +106,17 @@ class CreditCheck(models.Model):
 
     def _check_bureau_hold_decision(self):
         if not self._is_credit_manager():
-            raise AccessError(self.env._("Only Credit Managers may confirm or dismiss a proposed credit hold."))
+            raise AccessError(
+                self.env._("Only Credit Managers may confirm or dismiss a proposed credit hold.")
+            )
         if any(check.bureau_hold_state != "proposed" for check in self):
             raise UserError(self.env._("Only a proposed credit hold can be confirmed or dismissed."))
 
     def _bureau_close_tasks(self, message):
-        tasks = self.env["credit.task"].sudo().search(
-            [("bureau_check_id", "in", self.ids), ("is_open", "=", True)]
+        tasks = (
+            self.env["credit.task"]
+            .sudo()
+            .search([("bureau_check_id", "in", self.ids), ("is_open", "=", True)])
         )
         tasks._close("done", feedback=message)
 
@@ -121,8 +125,11 @@ class CreditCheck(models.Model):
         parts = []
         if self.bureau_score_drop:
             parts.append(
-                self.env._("score fell by %(points)s points to %(score)s", points=self.bureau_score_drop,
-                           score=self.score_normalized)
+                self.env._(
+                    "score fell by %(points)s points to %(score)s",
+                    points=self.bureau_score_drop,
+                    score=self.score_normalized,
+                )
             )
         if self.bureau_negative_flags:
             parts.append(self.env._("negative flags: %(flags)s", flags=self.bureau_negative_flags))
@@ -221,5 +228,11 @@ class CreditCheck(models.Model):
                     }
                 )
         if specs:
-            self.env["credit.task"]._create_auto_batch(specs)
+            tasks = self.env["credit.task"]._create_auto_batch(specs)
+            # an open alert task of the customer is reused: it now points at the latest alert
+            for spec, task in zip(specs, tasks, strict=True):
+                check_id = spec["links"]["bureau_check_id"]
+                if task.bureau_check_id.id != check_id:
+                    task.write({"bureau_check_id": check_id})
+                    task.message_post(body=spec["name"], subtype_xmlid="mail.mt_note")
         return alerted

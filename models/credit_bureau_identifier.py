@@ -41,7 +41,9 @@ class CreditBureauIdentifier(models.Model):
             if vals.get("name"):
                 vals["name"] = vals["name"].strip()
             if vals.get("partner_id"):
-                vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+                vals["partner_id"] = (
+                    self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+                )
         return super().create(vals_list)
 
     def write(self, vals):

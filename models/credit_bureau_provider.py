@@ -40,9 +40,7 @@ class CreditBureauProvider(models.Model):
         help="Empty: every company uses this provider (a preset or a shared mapping).",
     )
     # file format
-    file_format = fields.Selection(
-        [("csv", "CSV"), ("xlsx", "Excel (XLSX)")], required=True, default="csv"
-    )
+    file_format = fields.Selection([("csv", "CSV"), ("xlsx", "Excel (XLSX)")], required=True, default="csv")
     csv_delimiter = fields.Selection(
         [(";", "Semicolon"), (",", "Comma"), ("\t", "Tab"), ("|", "Pipe")],
         string="Delimiter",

@@ -7,7 +7,9 @@ class CreditTask(models.Model):
     _inherit = "credit.task"
 
     # === FIELDS === #
-    origin = fields.Selection(selection_add=[("bureau_alert", "Bureau Alert")], ondelete={"bureau_alert": "cascade"})
+    origin = fields.Selection(
+        selection_add=[("bureau_alert", "Bureau Alert")], ondelete={"bureau_alert": "cascade"}
+    )
     bureau_check_id = fields.Many2one(
         "credit.check", string="Bureau Check", check_company=True, index="btree_not_null", readonly=True
     )

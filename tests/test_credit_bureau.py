@@ -59,7 +59,9 @@ class TestCreditBureau(CreditControlCommon):
         self.assertEqual((check.kind, check.state), ("bureau", "draft"))
         self.assertEqual(check.bureau_provider_id, self.index_provider)
         self.assertEqual(check.provider_ref, "CR-1001")
-        self.assertEqual((check.provider_score, check.score_scale_min, check.score_scale_max), (250, 100, 600))
+        self.assertEqual(
+            (check.provider_score, check.score_scale_min, check.score_scale_max), (250, 100, 600)
+        )
         self.assertTrue(check.score_lower_is_better)
         # 250 on 100 (best) to 600 (worst): 1 - 150 / 500 = 70 points
         self.assertEqual(check.score_normalized, 70)
@@ -69,16 +71,24 @@ class TestCreditBureau(CreditControlCommon):
         self.assertEqual((check.date, check.date_end), (date(2026, 11, 1), date(2027, 11, 1)))
         self.assertFalse(check.bureau_negative_flags)
         # the identifier is learnt: the next file matches by it
-        identifier = self.env["credit.bureau.identifier"].search([("provider_id", "=", self.index_provider.id)])
+        identifier = self.env["credit.bureau.identifier"].search(
+            [("provider_id", "=", self.index_provider.id)]
+        )
         self.assertEqual((identifier.name, identifier.partner_id), ("CR-1001", self.customer))
-        wizard = self._import(self.index_provider, self._index_file("CR-1001;;;Other Name;150;1;;;;02.11.2026;;;"))
-        self.assertEqual((wizard.line_ids.partner_id, wizard.line_ids.matched_by), (self.customer, "identifier"))
+        wizard = self._import(
+            self.index_provider, self._index_file("CR-1001;;;Other Name;150;1;;;;02.11.2026;;;")
+        )
+        self.assertEqual(
+            (wizard.line_ids.partner_id, wizard.line_ids.matched_by), (self.customer, "identifier")
+        )
         self.assertEqual(wizard.line_ids.check_id.score_normalized, 90)
 
     def test_import_failure_score_higher_is_better_matched_by_register(self):
         wizard = self._import(self.failure_provider, (DATA / "bureau_failure_score_1_100.csv").read_bytes())
         self.assertEqual((wizard.imported_count, wizard.rejected_count), (1, 0))
-        self.assertEqual((wizard.line_ids.partner_id, wizard.line_ids.matched_by), (self.registered, "register"))
+        self.assertEqual(
+            (wizard.line_ids.partner_id, wizard.line_ids.matched_by), (self.registered, "register")
+        )
         check = wizard.line_ids.check_id
         self.assertFalse(check.score_lower_is_better)
         # 80 on 1 (worst) to 100 (best): 79 / 99 = 80 points
@@ -93,8 +103,20 @@ class TestCreditBureau(CreditControlCommon):
 
         book = openpyxl.Workbook()
         sheet = book.active
-        sheet.append(["Identifier", "VAT", "Register Number", "Name", "Risk Class", "Recommended Limit",
-                      "Currency", "Report Date", "Valid Until", "Insolvency"])
+        sheet.append(
+            [
+                "Identifier",
+                "VAT",
+                "Register Number",
+                "Name",
+                "Risk Class",
+                "Recommended Limit",
+                "Currency",
+                "Report Date",
+                "Valid Until",
+                "Insolvency",
+            ]
+        )
         sheet.append(["X-1", None, None, "Registered Ltd", 2, 15000, "EUR", date(2026, 10, 1), None, None])
         buffer = io.BytesIO()
         book.save(buffer)
@@ -116,31 +138,49 @@ class TestCreditBureau(CreditControlCommon):
     def test_match_by_register_number_ignores_spaces_and_hrb(self):
         self.assertEqual(self.env["credit.bureau.import"]._name, "credit.bureau.import")
         wizard = self._import(self.index_provider, self._index_file("R-1;;hrb 4711;;200;;;;;01.11.2026;;;"))
-        self.assertEqual((wizard.line_ids.partner_id, wizard.line_ids.matched_by), (self.registered, "register"))
+        self.assertEqual(
+            (wizard.line_ids.partner_id, wizard.line_ids.matched_by), (self.registered, "register")
+        )
 
     def test_contacts_and_other_companies_do_not_match(self):
         other = self.env["res.partner"].create(
-            {"name": "Elsewhere GmbH", "is_company": True, "vat": "DE 811 907 980",
-             "company_id": self.setup_other_company(name="Zweite GmbH")["company"].id}
+            {
+                "name": "Elsewhere GmbH",
+                "is_company": True,
+                "vat": "DE 811 907 980",
+                "company_id": self.setup_other_company(name="Zweite GmbH")["company"].id,
+            }
         )
         self.env["res.partner"].create({"name": "Contact Person", "parent_id": self.customer.id})
         wizard = self._import(
             self.index_provider,
-            self._index_file(f"O-1;{other.vat};;;200;;;;;01.11.2026;;;", "O-2;;;Contact Person;200;;;;;01.11.2026;;;"),
+            self._index_file(
+                f"O-1;{other.vat};;;200;;;;;01.11.2026;;;", "O-2;;;Contact Person;200;;;;;01.11.2026;;;"
+            ),
         )
         self.assertEqual(wizard.line_ids.mapped("reason"), ["no customer found"] * 2)
 
     def test_matching_is_set_based(self):
         """The matching runs one query per key kind, whatever the number of rows."""
         partners = self.env["res.partner"].create(
-            [{"name": f"Set Based {n}", "is_company": True, "company_registry": f"HRB 9{n:03d}"} for n in range(12)]
+            [
+                {"name": f"Set Based {n}", "is_company": True, "company_registry": f"HRB 9{n:03d}"}
+                for n in range(12)
+            ]
         )
         self.assertEqual(len(partners), 12)
 
         def rows(count):
             return [
-                {"identifier": f"S-{n}", "vat": f"DE{n:09d}", "register": f"9{n:03d}",
-                 "name": f"Set Based {n}", "partner": None, "matched_by": None, "error": None}
+                {
+                    "identifier": f"S-{n}",
+                    "vat": f"DE{n:09d}",
+                    "register": f"9{n:03d}",
+                    "name": f"Set Based {n}",
+                    "partner": None,
+                    "matched_by": None,
+                    "error": None,
+                }
                 for n in range(count)
             ]
 
@@ -149,14 +189,21 @@ class TestCreditBureau(CreditControlCommon):
         )
         wizard._match_rows(rows(1))  # warm the caches (access rights, rules)
         few, many = rows(2), rows(12)
-        self.assertEqual(self._count_queries(lambda: wizard._match_rows(few)),
-                         self._count_queries(lambda: wizard._match_rows(many)))
+        self.assertEqual(
+            self._count_queries(lambda: wizard._match_rows(few)),
+            self._count_queries(lambda: wizard._match_rows(many)),
+        )
         self.assertEqual([row["partner"] for row in many], list(partners))
 
     # --- bad rows --- #
     def test_bad_rows_are_reported_and_not_written(self):
-        names = ["Second Customer KG", "Third Customer KG", "Fourth Customer KG", "Fifth Customer KG",
-                 "Sixth Customer KG"]
+        names = [
+            "Second Customer KG",
+            "Third Customer KG",
+            "Fourth Customer KG",
+            "Fifth Customer KG",
+            "Sixth Customer KG",
+        ]
         others = self.env["res.partner"].create([{"name": name, "is_company": True} for name in names])
         wizard = self._import(self.index_provider, (DATA / "bureau_bad_rows.csv").read_bytes())
         self.assertEqual((wizard.imported_count, wizard.rejected_count), (1, 6))
@@ -174,8 +221,9 @@ class TestCreditBureau(CreditControlCommon):
         learnt = self.env["credit.bureau.identifier"].search([("provider_id", "=", self.index_provider.id)])
         self.assertEqual(learnt.mapped("name"), ["CR-1"])
         # the rejects as a CSV: the original rows with their reason
-        rejects = list(csv.reader(io.StringIO(base64.b64decode(wizard.reject_file).decode("utf-8-sig")),
-                                  delimiter=";"))
+        rejects = list(
+            csv.reader(io.StringIO(base64.b64decode(wizard.reject_file).decode("utf-8-sig")), delimiter=";")
+        )
         self.assertEqual(rejects[0][-1], "Reason")
         self.assertEqual([row[0] for row in rejects[1:]], ["CR-2", "CR-3", "CR-4", "CR-5", "CR-6", "CR-6"])
         self.assertEqual(rejects[2][-1], "score drei is not a number")
@@ -184,7 +232,9 @@ class TestCreditBureau(CreditControlCommon):
     def test_two_rows_for_one_customer_are_rejected(self):
         wizard = self._import(
             self.index_provider,
-            self._index_file("A-1;DE136695976;;;200;;;;;01.11.2026;;;", "A-2;;;Muster GmbH;300;;;;;01.11.2026;;;"),
+            self._index_file(
+                "A-1;DE136695976;;;200;;;;;01.11.2026;;;", "A-2;;;Muster GmbH;300;;;;;01.11.2026;;;"
+            ),
         )
         self.assertEqual(wizard.rejected_count, 2)
         self.assertIn("lines 2, 3 are for the same customer", wizard.line_ids[0].reason)
@@ -227,7 +277,9 @@ class TestCreditBureau(CreditControlCommon):
         self.company.write({"credit_bureau_threshold": 10, "credit_bureau_propose_hold": True})
         self.customer.with_company(self.company).credit_manager_id = self.credit_manager
         self._watch()
-        first = self._import(self.index_provider, self._index_file("CR-9;DE136695976;;;200;;;;;01.10.2026;;;"))
+        first = self._import(
+            self.index_provider, self._index_file("CR-9;DE136695976;;;200;;;;;01.10.2026;;;")
+        )
         self.assertEqual(first.line_ids.check_id.score_normalized, 80)
         self.assertFalse(self._alert_tasks())
         # 80 -> 74: a drop of 6 points stays below the threshold
@@ -243,7 +295,9 @@ class TestCreditBureau(CreditControlCommon):
         self.assertEqual(check.bureau_hold_state, "proposed")
         task = self._alert_tasks()
         self.assertEqual(len(task), 1)
-        self.assertEqual((task.user_id, task.bureau_check_id, task.task_type), (self.credit_manager, check, "credit_check"))
+        self.assertEqual(
+            (task.user_id, task.bureau_check_id, task.task_type), (self.credit_manager, check, "credit_check")
+        )
         self.assertIn("score fell by 34 points", task.name)
         self.assertTrue(task.activity_ids.filtered(lambda activity: activity.user_id == self.credit_manager))
         # the hold is proposed, not set
@@ -262,10 +316,15 @@ class TestCreditBureau(CreditControlCommon):
 
     def test_previous_check_of_another_bureau_not_compared(self):
         self._watch()
-        self._import(self.failure_provider, "Company Number,VAT Number,Registration Number,Company Name,"
-                     "Failure Score,Risk Band,Probability of Failure,Credit Limit,Currency,Report Date,"
-                     "Valid Until,Insolvency\nF-1,DE136695976,,,100,,,,,2026-10-01,,\n")
-        wizard = self._import(self.index_provider, self._index_file("CR-9;DE136695976;;;500;;;;;01.11.2026;;;"))
+        self._import(
+            self.failure_provider,
+            "Company Number,VAT Number,Registration Number,Company Name,"
+            "Failure Score,Risk Band,Probability of Failure,Credit Limit,Currency,Report Date,"
+            "Valid Until,Insolvency\nF-1,DE136695976,,,100,,,,,2026-10-01,,\n",
+        )
+        wizard = self._import(
+            self.index_provider, self._index_file("CR-9;DE136695976;;;500;;;;;01.11.2026;;;")
+        )
         self.assertEqual(wizard.line_ids.check_id.score_normalized, 20)
         self.assertFalse(wizard.line_ids.check_id.bureau_alert)
         self.assertFalse(self._alert_tasks())
@@ -275,7 +334,9 @@ class TestCreditBureau(CreditControlCommon):
         self._watch()
         wizard = self._import(
             self.index_provider,
-            self._index_file("N-1;DE136695976;;;200;;;;;01.11.2026;;ja;", "N-2;;;Unwatched AG;200;;;;;01.11.2026;;x;"),
+            self._index_file(
+                "N-1;DE136695976;;;200;;;;;01.11.2026;;ja;", "N-2;;;Unwatched AG;200;;;;;01.11.2026;;x;"
+            ),
         )
         checks = wizard.line_ids.check_id
         self.assertEqual(checks.mapped("bureau_negative_flags"), ["Insolvency", "Insolvency"])
@@ -289,7 +350,9 @@ class TestCreditBureau(CreditControlCommon):
     def test_dismiss_proposed_hold(self):
         self.company.credit_bureau_propose_hold = True
         self._watch()
-        wizard = self._import(self.index_provider, self._index_file("N-1;DE136695976;;;200;;;;;01.11.2026;;1;"))
+        wizard = self._import(
+            self.index_provider, self._index_file("N-1;DE136695976;;;200;;;;;01.11.2026;;1;")
+        )
         check = wizard.line_ids.check_id
         check.with_user(self.credit_manager).action_bureau_dismiss_hold()
         self.assertEqual(check.bureau_hold_state, "dismissed")
@@ -303,7 +366,9 @@ class TestCreditBureau(CreditControlCommon):
     # --- access --- #
     def test_sales_user_cannot_import(self):
         with self.assertRaises(AccessError):
-            self._import(self.index_provider, (DATA / "bureau_index_100_600.csv").read_bytes(), user=self.sales_user)
+            self._import(
+                self.index_provider, (DATA / "bureau_index_100_600.csv").read_bytes(), user=self.sales_user
+            )
         self.assertFalse(self._checks())
 
     def test_only_credit_managers_set_the_watch_flag(self):
@@ -330,8 +395,10 @@ class TestCreditBureau(CreditControlCommon):
             self.env["credit.check"].with_user(self.collector).create(
                 {"partner_id": self.customer.id, "provider_score": 50, "bureau_hold_state": "proposed"}
             )
-        check = self.env["credit.check"].with_user(self.collector).create(
-            {"partner_id": self.customer.id, "provider_score": 50}
+        check = (
+            self.env["credit.check"]
+            .with_user(self.collector)
+            .create({"partner_id": self.customer.id, "provider_score": 50})
         )
         with self.assertRaisesRegex(AccessError, "set by the bureau import only"):
             check.write({"bureau_alert": True})
@@ -342,3 +409,16 @@ class TestCreditBureau(CreditControlCommon):
             .default_get(["bureau_hold_state"])
         )
         self.assertFalse(defaults.get("bureau_hold_state"))
+
+    def test_open_alert_task_follows_the_latest_alert(self):
+        self._watch()
+        first = self._import(
+            self.index_provider, self._index_file("N-1;DE136695976;;;200;;;;;01.10.2026;;1;")
+        )
+        second = self._import(self.index_provider, self._index_file("N-1;;;;500;;;;;01.11.2026;;;"))
+        task = self._alert_tasks()
+        self.assertEqual(len(task), 1)
+        self.assertTrue(first.line_ids.check_id.bureau_alert)
+        self.assertEqual(second.line_ids.check_id.bureau_score_drop, 60)
+        self.assertEqual(task.bureau_check_id, second.line_ids.check_id)
+        self.assertIn("score fell by 60 points", task.message_ids[0].body)

@@ -57,7 +57,7 @@ class CreditBureauImport(models.TransientModel):
         required=True,
         domain="[('company_id', 'in', [False, company_id])]",
     )
-    file = fields.Binary(string="File", required=True, attachment=False)
+    file = fields.Binary(required=True, attachment=False)
     filename = fields.Char()
     state = fields.Selection([("upload", "Upload"), ("done", "Done")], default="upload", required=True)
     line_ids = fields.One2many("credit.bureau.import.line", "import_id", string="Rows")
@@ -155,7 +155,9 @@ class CreditBureauImport(models.TransientModel):
 
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as error:  # noqa: BLE001 - any broken workbook is the user's file
-            raise UserError(self.env._("The file is not a readable Excel workbook (%(error)s).", error=error)) from error
+            raise UserError(
+                self.env._("The file is not a readable Excel workbook (%(error)s).", error=error)
+            ) from error
         try:
             return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
         finally:
@@ -209,11 +211,15 @@ class CreditBureauImport(models.TransientModel):
             )
         probability = self._number(cell("default_probability"), self.env._("probability of default"))
         if probability is not None and not 0 <= probability <= 100:
-            raise _RowError(self.env._("probability of default %(value)s is not a percentage", value=probability))
+            raise _RowError(
+                self.env._("probability of default %(value)s is not a percentage", value=probability)
+            )
         limit = self._number(cell("recommended_limit"), self.env._("recommended limit"))
         if limit is not None and limit < 0:
             raise _RowError(self.env._("negative recommended limit %(value)s", value=limit))
-        report_date = self._date(cell("report_date"), self.env._("report date")) or fields.Date.context_today(self)
+        report_date = self._date(cell("report_date"), self.env._("report date")) or fields.Date.context_today(
+            self
+        )
         valid_until = self._date(cell("valid_until"), self.env._("valid until"))
         if valid_until and valid_until <= report_date:
             raise _RowError(self.env._("valid until %(date)s is not after the report date", date=valid_until))
@@ -239,7 +245,9 @@ class CreditBureauImport(models.TransientModel):
         for name, position in flag_columns:
             value = self._text(row["cells"][position])
             if value.lower() not in FLAG_EMPTY_VALUES:
-                flags.append(name if value.lower() in ("1", "x", "yes", "y", "true", "ja", "j") else f"{name}: {value}")
+                flags.append(
+                    name if value.lower() in ("1", "x", "yes", "y", "true", "ja", "j") else f"{name}: {value}"
+                )
         return {
             "kind": "bureau",
             "company_id": self.company_id.id,
@@ -440,7 +448,9 @@ class CreditBureauImport(models.TransientModel):
                 lines = ", ".join(str(row["row"]) for row in rows)
                 for row in rows:
                     row["error"] = row["error"] or self.env._(
-                        "identifier %(identifier)s appears in lines %(lines)s", identifier=identifier, lines=lines
+                        "identifier %(identifier)s appears in lines %(lines)s",
+                        identifier=identifier,
+                        lines=lines,
                     )
         for rows in by_partner.values():
             rows = [row for row in rows if not row["error"]]

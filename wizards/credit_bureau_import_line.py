@@ -15,7 +15,12 @@ class CreditBureauImportLine(models.TransientModel):
     name = fields.Char(string="Name in File")
     partner_id = fields.Many2one("res.partner", string="Customer")
     matched_by = fields.Selection(
-        [("identifier", "Bureau Identifier"), ("vat", "VAT"), ("register", "Register Number"), ("name", "Name")]
+        [
+            ("identifier", "Bureau Identifier"),
+            ("vat", "VAT"),
+            ("register", "Register Number"),
+            ("name", "Name"),
+        ]
     )
     check_id = fields.Many2one("credit.check", string="Credit Check")
     reason = fields.Char()
