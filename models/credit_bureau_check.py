@@ -135,6 +135,36 @@ class CreditCheck(models.Model):
             parts.append(self.env._("negative flags: %(flags)s", flags=self.bureau_negative_flags))
         return "; ".join(parts)
 
+    def _bureau_task_spec(self):
+        """The alert task of this check, as :meth:`credit.task._create_auto_batch` takes it."""
+        self.ensure_one()
+        title = self.env._(
+            "Bureau alert for %(customer)s: %(alert)s",
+            customer=self.partner_id.display_name,
+            alert=self._bureau_alert_text(),
+        )
+        description = Markup("<p>%s</p>") % self.env._(
+            "Credit check %(check)s imported from %(bureau)s.",
+            check=self.name,
+            bureau=self.bureau_provider_id.name,
+        )
+        if self.bureau_hold_state == "proposed":
+            description += Markup("<p>%s</p>") % self.env._(
+                "A credit hold is proposed: confirm or dismiss it on the task or the credit check."
+            )
+        return {
+            "task_type": "credit_check",
+            "origin": "bureau_alert",
+            "partner": self.partner_id,
+            "name": title,
+            "company": self.company_id,
+            "links": {
+                "bureau_check_id": self.id,
+                "priority": "2" if self.bureau_negative_flags else "1",
+                "description": description,
+            },
+        }
+
     def _bureau_previous_scores(self):
         """{check id: normalized score of the previous check of the same customer, bureau and
         company} for the bureau checks of ``self``, in one query: the latest earlier check (by
@@ -199,34 +229,7 @@ class CreditCheck(models.Model):
                     vals["bureau_hold_state"] = "proposed"
                 check._write_bureau(vals)
                 alerted |= check
-                title = self.env._(
-                    "Bureau alert for %(customer)s: %(alert)s",
-                    customer=check.partner_id.display_name,
-                    alert=check._bureau_alert_text(),
-                )
-                description = Markup("<p>%s</p>") % self.env._(
-                    "Credit check %(check)s imported from %(bureau)s.",
-                    check=check.name,
-                    bureau=check.bureau_provider_id.name,
-                )
-                if vals.get("bureau_hold_state"):
-                    description += Markup("<p>%s</p>") % self.env._(
-                        "A credit hold is proposed: confirm or dismiss it on the task or the credit check."
-                    )
-                specs.append(
-                    {
-                        "task_type": "credit_check",
-                        "origin": "bureau_alert",
-                        "partner": check.partner_id,
-                        "name": title,
-                        "company": company,
-                        "links": {
-                            "bureau_check_id": check.id,
-                            "priority": "2" if check.bureau_negative_flags else "1",
-                            "description": description,
-                        },
-                    }
-                )
+                specs.append(check._bureau_task_spec())
         if specs:
             tasks = self.env["credit.task"]._create_auto_batch(specs)
             # an open alert task of the customer is reused: it now points at the latest alert

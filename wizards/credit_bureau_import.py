@@ -241,13 +241,7 @@ class CreditBureauImport(models.TransientModel):
                 )
             )
             limit = currency._convert(limit, company_currency, self.company_id, report_date)
-        flags = []
-        for name, position in flag_columns:
-            value = self._text(row["cells"][position])
-            if value.lower() not in FLAG_EMPTY_VALUES:
-                flags.append(
-                    name if value.lower() in ("1", "x", "yes", "y", "true", "ja", "j") else f"{name}: {value}"
-                )
+        flags = self._negative_flags(row, flag_columns)
         return {
             "kind": "bureau",
             "company_id": self.company_id.id,
@@ -267,6 +261,16 @@ class CreditBureauImport(models.TransientModel):
             "date_end": valid_until or False,
             "note": Markup("<p>%s</p>") % " ".join(note),
         }
+
+    def _negative_flags(self, row, flag_columns):
+        """The negative flags of a row: the column's header, with the value unless it is a plain yes."""
+        flags = []
+        for name, position in flag_columns:
+            value = self._text(row["cells"][position])
+            if value.lower() not in FLAG_EMPTY_VALUES:
+                is_yes = value.lower() in ("1", "x", "yes", "y", "true", "ja", "j")
+                flags.append(name if is_yes else f"{name}: {value}")
+        return flags
 
     def _currencies(self, rows, position):
         """{ISO code: currency} of the codes in the currency column, in one search."""
