@@ -83,6 +83,11 @@
         "views/credit_insurance_notification_views.xml",
         "views/credit_insurance_watch_views.xml",
         "views/credit_insurance_partner_views.xml",
+        # credit bureau import and monitoring (issue #21)
+        "data/credit_bureau_provider_data.xml",
+        "views/credit_bureau_provider_views.xml",
+        "views/credit_bureau_monitor_views.xml",
+        "wizards/credit_bureau_import_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

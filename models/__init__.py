@@ -59,3 +59,10 @@ from . import credit_insurance_notification
 from . import credit_insurance_watch
 from . import credit_insurance_task
 from . import sale_order_insurance
+from . import credit_bureau_provider  # credit bureau import (issue #21)
+from . import credit_bureau_identifier
+from . import credit_bureau_check
+from . import credit_bureau_task
+from . import res_partner_bureau
+from . import res_company_bureau
+from . import res_config_settings_bureau
