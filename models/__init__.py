@@ -44,3 +44,4 @@ from . import credit_payment_plan_request
 from . import account_move_portal
 from . import res_partner_portal
 from . import credit_dunning_letter_portal
+from . import credit_exposure_total
