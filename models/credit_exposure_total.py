@@ -16,7 +16,10 @@ TRIGGER_FUNCTION = "credit_control_exposure_total_trg"
 # name -> (event, transition tables)
 TRIGGERS = {
     "credit_control_exposure_total_ins": ("INSERT", "REFERENCING NEW TABLE AS new_rows"),
-    "credit_control_exposure_total_upd": ("UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    "credit_control_exposure_total_upd": (
+        "UPDATE",
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    ),
     "credit_control_exposure_total_del": ("DELETE", "REFERENCING OLD TABLE AS old_rows"),
     "credit_control_exposure_total_trunc": ("TRUNCATE", ""),
 }

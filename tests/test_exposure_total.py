@@ -18,9 +18,7 @@ class TestExposureTotal(CreditControlCommon):
     def _live_exposure(self, partner):
         """The exposure as the live sums give it (the totals' triggers disabled for the call)."""
         self.env.flush_all()
-        self.env.cr.execute(
-            "ALTER TABLE account_move_line DISABLE TRIGGER credit_control_exposure_total_upd"
-        )
+        self.env.cr.execute("ALTER TABLE account_move_line DISABLE TRIGGER credit_control_exposure_total_upd")
         try:
             return partner._get_credit_exposure()
         finally:
@@ -126,8 +124,12 @@ class TestExposureTotal(CreditControlCommon):
         self._invoice(40.0, days_ago=1)
         self.assertEqual(self.customer._get_credit_exposure()["receivable"], 140.0)
         self.assertTrue(self.env["credit.exposure.total"]._credit_verify(), "the totals are stale")
-        self.env.cr.execute("ALTER TABLE account_move_line ENABLE ALWAYS TRIGGER credit_control_exposure_total_ins")
-        self.env.cr.execute("ALTER TABLE account_move_line ENABLE ALWAYS TRIGGER credit_control_exposure_total_upd")
+        self.env.cr.execute(
+            "ALTER TABLE account_move_line ENABLE ALWAYS TRIGGER credit_control_exposure_total_ins"
+        )
+        self.env.cr.execute(
+            "ALTER TABLE account_move_line ENABLE ALWAYS TRIGGER credit_control_exposure_total_upd"
+        )
         # enabled again, but stale: the check rebuilds them
         self.env["credit.exposure.total"]._credit_verify(rebuild=True)
         self.assertSameExposure(self.customer, 140.0)
@@ -172,3 +174,59 @@ class TestExposureTotal(CreditControlCommon):
                     "credit_exposure_excluded": True,
                 }
             )
+
+    def test_order_check_reads_the_totals(self):
+        """The confirmation's check sees the totals: an invoice posted in the same transaction
+        blocks, the same invoice marked as not the company's risk no longer does; 3 queries."""
+        self.product_a.invoice_policy = "order"
+        self._set_limit(self.customer, 1000.0)
+        invoice = self._invoice(900.0, term=self.term_30)
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": self.product_a.id,
+                            "product_uom_qty": 1,
+                            "price_unit": 200.0,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        check = order._credit_check(lock=True)
+        self.assertEqual([failure["rule"] for failure in check["failures"]], ["limit"])
+        self.assertEqual(check["exposure"]["receivable"], 900.0)
+        receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        receivable.sudo().credit_exposure_excluded = True
+        for _warm in range(2):  # warm ACL, rule and default caches, then measure
+            self.env.invalidate_all()
+            order.read(["amount_total", "currency_id", "date_order", "payment_term_id", "partner_id"])
+            order.read(["company_id", "state", "credit_block_state"])
+            order.partner_id.commercial_partner_id.read(["name"])
+            self.env.user.read(["lang", "company_id"])
+            count = self._count_queries(lambda: order._credit_check(lock=True))
+        self.assertLessEqual(count, 3)
+        check = order._credit_check(lock=True)
+        self.assertFalse(check["failures"])
+        self.assertEqual(check["exposure"]["receivable"], 0.0)
+        order.with_user(self.sales_user).action_confirm()
+        self.assertEqual(order.state, "sale")
+
+    def test_uninstall_hook_drops_the_triggers(self):
+        """Uninstalled, the module leaves no trigger on journal items (its table is dropped);
+        until then the exposure falls back to the live sums."""
+        from ..models.credit_exposure_total import drop_exposure_total_triggers
+
+        self._invoice(10.0, days_ago=1)
+        self.env.flush_all()
+        drop_exposure_total_triggers(self.env.cr)
+        self.env.cr.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'account_move_line'::regclass AND tgname LIKE %s",
+            ("credit_control_exposure_total%",),
+        )
+        self.assertFalse(self.env.cr.fetchall())
+        self._invoice(5.0, days_ago=1)
+        self.assertEqual(self.customer._get_credit_exposure()["receivable"], 15.0)
