@@ -124,7 +124,7 @@ class CreditExposureTotal(models.Model):
     def _credit_rebuild(self):
         """The totals computed again from the journal items (one statement each: delete, insert).
         Concurrent writers of journal items wait for the end of this transaction."""
-        self.env["account.move.line"].flush_model()
+        self.env.flush_all()
         self.env.cr.execute("LOCK TABLE credit_exposure_total IN EXCLUSIVE MODE")
         self.env.cr.execute("DELETE FROM credit_exposure_total")
         self.env.cr.execute(self._credit_live_sql(insert=True))

@@ -184,6 +184,7 @@ class TestExposureTotal(CreditControlCommon):
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.customer.id,
+                "user_id": self.sales_user.id,
                 "order_line": [
                     Command.create(
                         {
