@@ -53,6 +53,47 @@ def _upsert_sql(deltas):
                items = t.items + EXCLUDED.items"""
 
 
+def _init_statements():
+    """The unique key (for the upsert), the trigger function and the triggers, as SQL texts
+    made of this module's constants only."""
+    key = ", ".join(TOTAL_KEY)
+    upsert = {
+        "INSERT": _upsert_sql([_delta_sql("new_rows", "")]),
+        "UPDATE": _upsert_sql([_delta_sql("new_rows", ""), _delta_sql("old_rows", "-")]),
+        "DELETE": _upsert_sql([_delta_sql("old_rows", "-")]),
+    }
+    statements = [
+        f"""CREATE UNIQUE INDEX IF NOT EXISTS credit_exposure_total_key_uniq
+                ON credit_exposure_total ({key}) NULLS NOT DISTINCT""",
+        f"""
+        CREATE OR REPLACE FUNCTION {TRIGGER_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN {upsert["INSERT"]};
+            ELSIF TG_OP = 'UPDATE' THEN {upsert["UPDATE"]};
+            ELSIF TG_OP = 'DELETE' THEN {upsert["DELETE"]};
+            ELSIF TG_OP = 'TRUNCATE' THEN DELETE FROM credit_exposure_total;
+            END IF;
+            RETURN NULL;
+        END
+        $fn$""",
+    ]
+    for name, (event, referencing) in TRIGGERS.items():
+        statements += [
+            f"DROP TRIGGER IF EXISTS {name} ON account_move_line",
+            f"""CREATE TRIGGER {name} AFTER {event} ON account_move_line {referencing}
+                FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER_FUNCTION}()""",
+            # also with session_replication_role = replica: a total must never go stale
+            f"ALTER TABLE account_move_line ENABLE ALWAYS TRIGGER {name}",
+        ]
+    return [SQL(statement) for statement in statements]
+
+
+_INIT_STATEMENTS = _init_statements()
+_DROP_STATEMENTS = [SQL(f"DROP TRIGGER IF EXISTS {name} ON account_move_line") for name in TRIGGERS] + [
+    SQL(f"DROP FUNCTION IF EXISTS {TRIGGER_FUNCTION}()")
+]
+
+
 class CreditExposureTotal(models.Model):
     """Running totals of the open items of each customer: what the credit check reads instead
     of summing every open item (a customer with 10,000 open items costs ~300 rows instead).
@@ -85,40 +126,11 @@ class CreditExposureTotal(models.Model):
     items = fields.Integer(string="Open Items", readonly=True)
 
     def init(self):
-        super().init()
-        cr = self.env.cr
-        key = ", ".join(TOTAL_KEY)
-        cr.execute(
-            f"""CREATE UNIQUE INDEX IF NOT EXISTS credit_exposure_total_key_uniq
-                    ON credit_exposure_total ({key}) NULLS NOT DISTINCT"""
-        )
-        upsert = {
-            "INSERT": _upsert_sql([_delta_sql("new_rows", "")]),
-            "UPDATE": _upsert_sql([_delta_sql("new_rows", ""), _delta_sql("old_rows", "-")]),
-            "DELETE": _upsert_sql([_delta_sql("old_rows", "-")]),
-        }
-        cr.execute(
-            f"""
-            CREATE OR REPLACE FUNCTION {TRIGGER_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $fn$
-            BEGIN
-                IF TG_OP = 'INSERT' THEN {upsert["INSERT"]};
-                ELSIF TG_OP = 'UPDATE' THEN {upsert["UPDATE"]};
-                ELSIF TG_OP = 'DELETE' THEN {upsert["DELETE"]};
-                ELSIF TG_OP = 'TRUNCATE' THEN DELETE FROM credit_exposure_total;
-                END IF;
-                RETURN NULL;
-            END
-            $fn$"""
-        )
-        for name, (event, referencing) in TRIGGERS.items():
-            cr.execute(f"DROP TRIGGER IF EXISTS {name} ON account_move_line")
-            cr.execute(
-                f"""CREATE TRIGGER {name} AFTER {event} ON account_move_line {referencing}
-                    FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER_FUNCTION}()"""
-            )
-            # also with session_replication_role = replica: a total must never go stale
-            cr.execute(f"ALTER TABLE account_move_line ENABLE ALWAYS TRIGGER {name}")
+        result = super().init()
+        for statement in _INIT_STATEMENTS:
+            self.env.cr.execute(statement)
         self._credit_rebuild()
+        return result
 
     # === BUSINESS METHODS === #
     def _credit_rebuild(self):
@@ -182,6 +194,5 @@ class CreditExposureTotal(models.Model):
 
 def drop_exposure_total_triggers(cr):
     """Uninstall: the triggers on journal items go with the module (its table is dropped)."""
-    for name in TRIGGERS:
-        cr.execute(f"DROP TRIGGER IF EXISTS {name} ON account_move_line")
-    cr.execute(f"DROP FUNCTION IF EXISTS {TRIGGER_FUNCTION}()")
+    for statement in _DROP_STATEMENTS:
+        cr.execute(statement)
