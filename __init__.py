@@ -13,6 +13,13 @@ def post_init_hook(env):
     _credit_install_on_live_ledger(env)
 
 
+def uninstall_hook(env):
+    """The running totals' triggers on journal items go with the module (its table is dropped)."""
+    from .models.credit_exposure_total import drop_exposure_total_triggers
+
+    drop_exposure_total_triggers(env.cr)
+
+
 def _credit_install_on_live_ledger(env, batch_size=500):
     """Installed on a database with history: adopt the limits set in core Odoo, then compute the
     payment behaviour, score and rating of every existing customer, company by company, in

@@ -93,6 +93,8 @@
         "demo/credit_control_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
+    # check (#12): the running totals' triggers on journal items go with the module
+    "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_backend": [
             "credit_control/static/src/**/*",

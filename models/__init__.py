@@ -66,3 +66,4 @@ from . import credit_bureau_task
 from . import res_partner_bureau
 from . import res_company_bureau
 from . import res_config_settings_bureau
+from . import credit_exposure_total

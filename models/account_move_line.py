@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..lib.limitation import LIMITATION_YEARS, limitation_end, limitation_end_sql
@@ -114,13 +115,20 @@ class AccountMoveLine(models.Model):
         result = super().init()
         # Open items per partner, read by the credit exposure and payment behaviour aggregates
         # with an index-only scan: a few milliseconds for a partner with 10,000 open items or
-        # for a thousand partners, instead of a scan of every journal item.
+        # for a thousand partners, instead of a scan of every journal item. An index of an
+        # earlier version (without ``credit_exposure_excluded``) is made again.
+        definition = self.env.execute_query(
+            SQL("SELECT indexdef FROM pg_indexes WHERE indexname = 'credit_control_aml_open_item_idx'")
+        )
+        if definition and "credit_exposure_excluded" not in definition[0][0]:
+            self.env.cr.execute(SQL("DROP INDEX credit_control_aml_open_item_idx"))
         self.env.cr.execute(
             SQL(
                 """
             CREATE INDEX IF NOT EXISTS credit_control_aml_open_item_idx
                 ON account_move_line (partner_id, account_id)
-                INCLUDE (company_id, currency_id, amount_residual, amount_residual_currency, date_maturity)
+                INCLUDE (company_id, currency_id, amount_residual, amount_residual_currency, date_maturity,
+                         credit_exposure_excluded)
              WHERE NOT reconciled
                AND parent_state = 'posted'
                AND (amount_residual <> 0 OR amount_residual_currency <> 0)
@@ -128,3 +136,25 @@ class AccountMoveLine(models.Model):
             )
         )
         return result
+
+    # === CRUD: credit_exposure_excluded is set by the module's code only (as superuser) === #
+    @api.model
+    def default_get(self, fields_list):
+        result = super().default_get(fields_list)
+        if not self.env.su:
+            result.pop("credit_exposure_excluded", None)
+        return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(vals.get("credit_exposure_excluded") for vals in vals_list):
+            raise AccessError(_("Only the module itself marks journal items as not the company's risk."))
+        for vals in vals_list:
+            if not self.env.su:
+                vals.pop("credit_exposure_excluded", None)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "credit_exposure_excluded" in vals and not self.env.su:
+            raise AccessError(_("Only the module itself marks journal items as not the company's risk."))
+        return super().write(vals)

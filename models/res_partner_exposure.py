@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_round
 
-from ..lib.open_items import open_receivable_where
+from ..lib.open_items import RECEIVABLE_ACCOUNT_IDS, open_receivable_where
 from .res_partner import CREDIT_READ_GROUPS
 
 
@@ -184,6 +184,7 @@ class ResPartner(models.Model):
                 "price_total",
                 "display_type",
                 "move_id",
+                "credit_exposure_excluded",
             ]
         )
         self.env["account.move"].flush_model(["state", "move_type", "commercial_partner_id", "company_id"])
@@ -269,21 +270,44 @@ class ResPartner(models.Model):
         )
 
     def _credit_exposure_receivable_sql(self, params):
-        """Open receivable items (``lib.open_items``, written for the covering index on open
-        items), split into overdue (past-due debit items) and the rest: residual in company and
-        in the line's currency (two plain sums; the line's currency picks one)."""
+        """Open receivable items, split into overdue (past-due debit items) and the rest:
+        residual in company and in the line's currency (two plain sums; the line's currency
+        picks one). Read from the running totals (``credit.exposure.total``: one row per
+        partner, due date and sign instead of one per item) when their triggers are in force,
+        else (never a stale total) from the open items themselves (``lib.open_items``, written
+        for the covering index on open items). Items that are not the company's risk
+        (``credit_exposure_excluded``) do not count."""
+        in_force = self.env["credit.exposure.total"]._credit_totals_in_force_sql()
         return SQL(
             """
-            SELECT 'receivable' AS key, p.commercial_partner_id AS partner_id, l.currency_id,
-                   l.date_maturity < %(today)s AND l.amount_residual > 0 AS overdue,
-                   SUM(l.amount_residual) AS amount, SUM(l.amount_residual_currency) AS amount_currency,
-                   MIN(l.date_maturity) AS min_due
+            SELECT 'receivable' AS key, p.commercial_partner_id AS partner_id, t.currency_id,
+                   t.date_maturity < %(today)s AND t.debit AS overdue,
+                   SUM(t.amount_residual) AS amount, SUM(t.amount_residual_currency) AS amount_currency,
+                   MIN(t.date_maturity) AS min_due
+              FROM credit_exposure_total t
+              JOIN res_partner p ON p.id = t.partner_id
+             WHERE %(in_force)s
+               AND t.account_id = ANY(%(receivable_accounts)s)
+               AND t.company_id = %(company_id)s
+               AND p.commercial_partner_id IN %(partner_ids)s
+               AND t.items <> 0
+          GROUP BY 2, 3, 4
+             UNION ALL
+            SELECT 'receivable', p.commercial_partner_id, l.currency_id,
+                   l.date_maturity < %(today)s AND l.amount_residual > 0,
+                   SUM(l.amount_residual), SUM(l.amount_residual_currency), MIN(l.date_maturity)
               FROM account_move_line l
               JOIN res_partner p ON p.id = l.partner_id
-             WHERE %(open_items)s
+             WHERE NOT %(in_force)s
+               AND %(open_items)s
+               AND l.credit_exposure_excluded IS NOT TRUE
           GROUP BY 2, 3, 4
             """,
             today=params["today"],
+            in_force=in_force,
+            receivable_accounts=RECEIVABLE_ACCOUNT_IDS,
+            company_id=params["company_id"],
+            partner_ids=params["partner_ids"],
             open_items=open_receivable_where(
                 company_id=params["company_id"], partner_ids=params["partner_ids"]
             ),

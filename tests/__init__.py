@@ -49,3 +49,4 @@ from . import test_write_off
 from . import test_base_rate_update
 from . import test_insurance  # credit insurance (issue #20)
 from . import test_credit_bureau  # credit bureau import (issue #21)
+from . import test_exposure_total

@@ -1,0 +1,233 @@
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from .common import CreditControlCommon
+
+
+@tagged("post_install", "-at_install")
+class TestExposureTotal(CreditControlCommon):
+    """The running totals of open items (credit.exposure.total) against the live sums."""
+
+    def assertTotalsLive(self):
+        """The totals equal the live sums of the open items, key by key."""
+        differences = self.env["credit.exposure.total"]._credit_verify()
+        self.assertEqual(differences, [], "running totals differ from the live sums")
+
+    def _live_exposure(self, partner):
+        """The exposure as the live sums give it (the totals' triggers disabled for the call)."""
+        self.env.flush_all()
+        self.env.cr.execute("ALTER TABLE account_move_line DISABLE TRIGGER credit_control_exposure_total_upd")
+        try:
+            return partner._get_credit_exposure()
+        finally:
+            self.env.cr.execute(
+                "ALTER TABLE account_move_line ENABLE ALWAYS TRIGGER credit_control_exposure_total_upd"
+            )
+
+    def _total_rows(self, partner):
+        self.env.flush_all()
+        return self.env.execute_query(
+            SQL(
+                """SELECT SUM(t.amount_residual), SUM(t.items) FROM credit_exposure_total t
+                     JOIN res_partner p ON p.id = t.partner_id
+                    WHERE p.commercial_partner_id = %s AND t.company_id = %s
+                      AND t.account_id = %s""",
+                partner.commercial_partner_id.id,
+                self.company.id,
+                self.company_data["default_account_receivable"].id,
+            )
+        )[0]
+
+    def assertSameExposure(self, partner, receivable):
+        exposure = partner._get_credit_exposure()
+        self.assertEqual(exposure["receivable"], receivable)
+        live = self._live_exposure(partner)
+        for key in ("receivable", "overdue", "overdue_days", "total"):
+            self.assertEqual(exposure[key], live[key], key)
+        self.assertTotalsLive()
+
+    def test_posting_partial_payment_full_reconciliation(self):
+        invoice = self._invoice(1000.0, days_ago=20)
+        self.assertEqual(self._total_rows(self.customer), (1000.0, 1))
+        self.assertSameExposure(self.customer, 1000.0)
+        self._pay(invoice, amount=400.0)
+        self.assertSameExposure(self.customer, 600.0)
+        self._pay(invoice)
+        self.assertSameExposure(self.customer, 0.0)
+        amount, items = self._total_rows(self.customer)
+        self.assertFalse(items, "a reconciled invoice leaves no open item in the totals")
+
+    def test_reversal_credit_note_and_open_payment(self):
+        invoice = self._invoice(500.0, days_ago=3)
+        self._invoice(120.0, move_type="out_refund", days_ago=1)
+        self._unreconciled_payment(30.0, partner=self.contact)
+        self.assertSameExposure(self.customer, 350.0)
+        invoice._reverse_moves([{"date": self.today}], cancel=True)  # posted and reconciled
+        self.assertSameExposure(self.customer, -150.0)
+
+    def test_reset_to_draft_and_deletion_of_a_draft(self):
+        invoice = self._invoice(250.0, days_ago=1)
+        draft = self._invoice(80.0, post=False)
+        self.assertSameExposure(self.customer, 250.0)
+        invoice.button_draft()
+        self.assertSameExposure(self.customer, 0.0)
+        invoice.unlink()
+        draft.action_post()
+        self.assertSameExposure(self.customer, 80.0)
+        draft.button_draft()
+        draft.unlink()
+        self.assertSameExposure(self.customer, 0.0)
+
+    def test_multi_currency(self):
+        other = self.setup_other_currency("EUR", rates=[("2016-01-01", 3.0), ("2017-01-01", 2.0)])
+        invoice = self._invoice(300.0, currency=other, days_ago=40)
+        self._invoice(60.0, term=self.term_30)  # not due yet
+        exposure = self.customer._get_credit_exposure()
+        self.assertEqual(exposure["receivable"], 150.0 + 60.0, "300 EUR at today's rate 2.0")
+        self.assertEqual(exposure["overdue"], 150.0)
+        self.assertSameExposure(self.customer, 210.0)
+        self._pay(invoice, amount=100.0)
+        self.assertSameExposure(self.customer, 100.0 + 60.0)
+
+    def test_partner_hierarchy_change(self):
+        """The totals are per partner: a partner that joins a company counts for it at once."""
+        person = self.env["res.partner"].create({"name": "Hans Einzeln"})
+        self._invoice(200.0, partner=person, days_ago=1)
+        self._invoice(100.0, partner=self.customer, days_ago=1)
+        self.assertSameExposure(self.customer, 100.0)
+        self.assertSameExposure(person, 200.0)
+        person.parent_id = self.customer
+        self.assertEqual(person.commercial_partner_id, self.customer)
+        self.assertSameExposure(self.customer, 300.0)
+        self.assertSameExposure(person, 300.0)
+
+    def test_excluded_item_does_not_count(self):
+        invoice = self._invoice(700.0, days_ago=30)
+        self._invoice(50.0, term=self.term_30)  # not due yet
+        self.assertSameExposure(self.customer, 750.0)
+        receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        receivable.sudo().credit_exposure_excluded = True
+        self.assertSameExposure(self.customer, 50.0)
+        self.assertEqual(self.customer._get_credit_exposure()["overdue"], 0.0)
+        receivable.sudo().credit_exposure_excluded = False
+        self.assertSameExposure(self.customer, 750.0)
+
+    def test_fallback_to_live_sums_without_triggers(self):
+        """A total that is no longer maintained is never read: with a trigger disabled, the
+        exposure comes from the open items (an invoice posted meanwhile counts)."""
+        self._invoice(100.0, days_ago=1)
+        self.env.flush_all()
+        self.env.cr.execute("ALTER TABLE account_move_line DISABLE TRIGGER credit_control_exposure_total_ins")
+        self.env.cr.execute("ALTER TABLE account_move_line DISABLE TRIGGER credit_control_exposure_total_upd")
+        self._invoice(40.0, days_ago=1)
+        self.assertEqual(self.customer._get_credit_exposure()["receivable"], 140.0)
+        self.assertTrue(self.env["credit.exposure.total"]._credit_verify(), "the totals are stale")
+        self.env.cr.execute(
+            "ALTER TABLE account_move_line ENABLE ALWAYS TRIGGER credit_control_exposure_total_ins"
+        )
+        self.env.cr.execute(
+            "ALTER TABLE account_move_line ENABLE ALWAYS TRIGGER credit_control_exposure_total_upd"
+        )
+        # enabled again, but stale: the check rebuilds them
+        self.env["credit.exposure.total"]._credit_verify(rebuild=True)
+        self.assertSameExposure(self.customer, 140.0)
+
+    def test_rebuild_from_scratch(self):
+        self._invoice(100.0, days_ago=1)
+        self._invoice(20.0, partner=self.contact, days_ago=9)
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE credit_exposure_total SET amount_residual = amount_residual + 1")
+        self.assertTrue(self.env["credit.exposure.total"]._credit_verify())
+        self.env["credit.exposure.total"]._credit_rebuild()
+        self.assertSameExposure(self.customer, 120.0)
+
+    def test_excluded_flag_guarded(self):
+        invoice = self._invoice(100.0, days_ago=1)
+        line = invoice.line_ids.filtered(lambda item: item.account_type == "asset_receivable")
+        for user in (self.sales_user, self.collector, self.credit_manager):
+            with self.assertRaises(AccessError) as cm:
+                line.with_user(user).write({"credit_exposure_excluded": True})
+            self.assertIn("not the company's risk", str(cm.exception))
+        self.assertFalse(line.credit_exposure_excluded)
+        # at creation: refused, and a default_* context key is ignored
+        vals = {
+            "move_type": "out_invoice",
+            "partner_id": self.customer.id,
+            "invoice_line_ids": [Command.create({"name": "x", "price_unit": 10.0, "tax_ids": []})],
+        }
+        invoice_user = self.collector
+        move = (
+            self.env["account.move"]
+            .with_user(invoice_user)
+            .with_context(default_credit_exposure_excluded=True)
+            .create(vals)
+        )
+        self.assertFalse(any(move.sudo().line_ids.mapped("credit_exposure_excluded")))
+        with self.assertRaises(AccessError):
+            self.env["account.move.line"].with_user(invoice_user).create(
+                {
+                    "move_id": move.id,
+                    "name": "y",
+                    "account_id": self.company_data["default_account_revenue"].id,
+                    "credit_exposure_excluded": True,
+                }
+            )
+
+    def test_order_check_reads_the_totals(self):
+        """The confirmation's check sees the totals: an invoice posted in the same transaction
+        blocks, the same invoice marked as not the company's risk no longer does; 3 queries."""
+        self.product_a.invoice_policy = "order"
+        self._set_limit(self.customer, 1000.0)
+        invoice = self._invoice(900.0, term=self.term_30)
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "user_id": self.sales_user.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": self.product_a.id,
+                            "product_uom_qty": 1,
+                            "price_unit": 200.0,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        check = order._credit_check(lock=True)
+        self.assertEqual([failure["rule"] for failure in check["failures"]], ["limit"])
+        self.assertEqual(check["exposure"]["receivable"], 900.0)
+        receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        receivable.sudo().credit_exposure_excluded = True
+        for _warm in range(2):  # warm ACL, rule and default caches, then measure
+            self.env.invalidate_all()
+            order.read(["amount_total", "currency_id", "date_order", "payment_term_id", "partner_id"])
+            order.read(["company_id", "state", "credit_block_state"])
+            order.partner_id.commercial_partner_id.read(["name"])
+            self.env.user.read(["lang", "company_id"])
+            count = self._count_queries(lambda: order._credit_check(lock=True))
+        self.assertLessEqual(count, 3)
+        check = order._credit_check(lock=True)
+        self.assertFalse(check["failures"])
+        self.assertEqual(check["exposure"]["receivable"], 0.0)
+        order.with_user(self.sales_user).action_confirm()
+        self.assertEqual(order.state, "sale")
+
+    def test_uninstall_hook_drops_the_triggers(self):
+        """Uninstalled, the module leaves no trigger on journal items (its table is dropped);
+        until then the exposure falls back to the live sums."""
+        from ..models.credit_exposure_total import drop_exposure_total_triggers
+
+        self._invoice(10.0, days_ago=1)
+        self.env.flush_all()
+        drop_exposure_total_triggers(self.env.cr)
+        self.env.cr.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'account_move_line'::regclass AND tgname LIKE %s",
+            ("credit_control_exposure_total%",),
+        )
+        self.assertFalse(self.env.cr.fetchall())
+        self._invoice(5.0, days_ago=1)
+        self.assertEqual(self.customer._get_credit_exposure()["receivable"], 15.0)
