@@ -659,3 +659,25 @@ class TestDunningBulkCreate(DunningCommon):
         self.assertEqual(created.dunning_date, run.date)
         self.assertEqual((created.state, created.letter_state, created.email_state), ("draft", "none", "none"))
         self.assertIn(created, run.letter_ids)
+
+    def test_propose_query_count_does_not_grow(self):
+        """The proposal with its letters and lines created: as many queries for one letter as for
+        ten (letters and lines inserted in bulk, their totals given, nothing per record)."""
+        partners = self.env["res.partner"].create(
+            [{"name": f"Kunde {i}", "is_company": True, "email": f"k{i}@example.com"} for i in range(10)]
+        )
+        for partner in partners:
+            for days in (10, 20, 30):
+                self._invoice(100.0, partner=partner, days_ago=days)
+
+        def count(customers):
+            self.env.invalidate_all()
+            runs = []
+            queries = self._count_queries(lambda: runs.append(self._propose(partners=customers)))
+            self.assertEqual(len(runs[0].letter_ids), len(customers))
+            self.assertEqual(len(runs[0].line_ids), 3 * len(customers))
+            runs[0].with_context(credit_dunning_write=DUNNING_WRITE).unlink()
+            return queries
+
+        count(partners[:1])  # warm the registry caches
+        self.assertEqual(count(partners[:1]), count(partners))
