@@ -657,7 +657,9 @@ class TestDunningBulkCreate(DunningCommon):
         created = letters._create_bulk([{**vals, "recipient_id": letter.partner_id.id}])
         self.assertEqual(created.company_id, run.company_id)
         self.assertEqual(created.dunning_date, run.date)
-        self.assertEqual((created.state, created.letter_state, created.email_state), ("draft", "none", "none"))
+        self.assertEqual(
+            (created.state, created.letter_state, created.email_state), ("draft", "none", "none")
+        )
         self.assertIn(created, run.letter_ids)
 
     def test_propose_query_count_does_not_grow(self):
