@@ -21,6 +21,7 @@ from . import credit_dunning_run
 from . import credit_dunning_run_proposal
 from . import credit_dunning_run_validation
 from . import credit_dunning_run_cron
+from . import credit_dunning_letter_bulk
 from . import credit_dunning_letter
 from . import credit_dunning_line
 from . import account_move

@@ -27,7 +27,7 @@ LETTER_STATES = [("none", "No Letter"), ("to_print", "To Print"), ("printed", "P
 class CreditDunningLetter(models.Model):
     _name = "credit.dunning.letter"
     _description = "Dunning Letter"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "credit.dunning.bulk.mixin"]
     _order = "run_id desc, partner_id, id"
     _check_company_auto = True
 
@@ -236,6 +236,11 @@ class CreditDunningLetter(models.Model):
             .create(vals_list)
             .with_env(self.env)
         )
+
+    def _bulk_check_create(self, vals_list):
+        # as create: nothing added to a validated or cancelled run, by hand only by a manager
+        runs = self.env["credit.dunning.run"].browse({vals["run_id"] for vals in vals_list})
+        check_dunning_create(self, runs.exists())
 
     def write(self, vals):
         check_dunning_write(self, vals)

@@ -5,9 +5,12 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL, float_compare
+from odoo.tools import SQL, float_compare, float_round
 
 from .account_move import DUNNING_WRITE
+
+# the letter's stored computed fields the proposal gives at creation (_proposal_letter_totals)
+LETTER_TOTALS = ("level_id", "invoice_count", "amount_residual", "needs_review", "email_state", "email_error")
 
 
 class CreditDunningRun(models.Model):
@@ -291,23 +294,49 @@ class CreditDunningRun(models.Model):
             lines_vals = [self._proposal_line_vals(line, partner, charges) for line in proposal["lines"]]
             letter_vals.append(self._proposal_letter_vals(partner, lines_vals, charges))
             line_vals_per_letter.append(lines_vals)
-        # a proposal's letters get no creation message and no follower each (the run has its
-        # chatter; nothing is tracked at creation): no chatter work per letter
-        letters = (
-            self.env["credit.dunning.letter"]
-            .with_context(tracking_disable=True)
-            .create(letter_vals)
-            .with_env(self.env)
-        )
-        # the lines in one INSERT that leaves the rows create would (see _create_bulk)
-        self.env["credit.dunning.line"]._create_bulk(
+        # the letters, then the lines, each in one INSERT per 1,000 that leaves the rows create
+        # would (credit.dunning.bulk.mixin): no chatter work per letter (the run has its chatter;
+        # nothing is tracked at creation), the letters' amounts and level given as their computes
+        # would compute them from the lines (kept while the lines are inserted)
+        letter_model = self.env["credit.dunning.letter"]
+        letters = letter_model._create_bulk(
             [
-                {**line, "letter_id": letter.id}
-                for letter, lines_vals in zip(letters, line_vals_per_letter, strict=True)
-                for line in lines_vals
+                {**vals, **self._proposal_letter_totals(vals, lines_vals)}
+                for vals, lines_vals in zip(letter_vals, line_vals_per_letter, strict=True)
             ]
         )
+        totals = [letter_model._fields[name] for name in LETTER_TOTALS]
+        with self.env.protecting(totals, letters):
+            self.env["credit.dunning.line"]._create_bulk(
+                [
+                    {**line, "letter_id": letter.id}
+                    for letter, lines_vals in zip(letters, line_vals_per_letter, strict=True)
+                    for line in lines_vals
+                ]
+            )
         return letters
+
+    def _proposal_letter_totals(self, letter_vals, lines_vals):
+        """The letter's stored computed fields, as its computes derive them from ``lines_vals``
+        (credit.dunning.letter _compute_level_id, _compute_amounts, _compute_needs_review,
+        _compute_email_state): the highest level, the invoices, the open amount net of credits
+        (the lines' amounts rounded in the company currency, as stored), the review flag, no
+        e-mail yet."""
+        rounding = self.company_id.currency_id.rounding
+        return {
+            "level_id": letter_vals.get("level_id", False),
+            "invoice_count": sum(1 for line in lines_vals if line["line_type"] == "invoice"),
+            "amount_residual": float_round(
+                sum(
+                    float_round(line["amount_residual_company"], precision_rounding=rounding)
+                    for line in lines_vals
+                ),
+                precision_rounding=rounding,
+            ),
+            "needs_review": any(line["charge_error"] for line in lines_vals),
+            "email_state": "none",
+            "email_error": False,
+        }
 
     def _proposal_charge_data(self, proposals):
         """What the letters of ``proposals`` need, read once: the company's levels, customers and
@@ -400,6 +429,7 @@ class CreditDunningRun(models.Model):
         no_email = not charges["partners"].browse(recipient_id).email
         return {
             "run_id": self.id,
+            "level_id": top.id,
             "partner_id": partner.id,
             "recipient_id": recipient_id,
             "currency_id": currency.id,

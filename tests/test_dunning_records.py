@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.credit_control.models.account_move import DUNNING_WRITE
+from odoo.addons.credit_control.models.credit_dunning_run_proposal import LETTER_TOTALS
 
 from .common import ManifestsReadMixin
 from .dunning_common import DunningCommon
@@ -540,8 +541,9 @@ class TestDunningRecordsRpc(ManifestsReadMixin, DunningRecordsCommon, HttpCase):
 
 @tagged("post_install", "-at_install")
 class TestDunningBulkCreate(DunningCommon):
-    """The proposal inserts its lines in bulk (credit.dunning.line._create_bulk): the rows, and
-    the letters computed from them, are the ones the ORM's ``create`` leaves, column by column."""
+    """The proposal inserts its letters and lines in bulk (credit.dunning.bulk.mixin
+    _create_bulk): the rows, the letters' totals included, are the ones the ORM's ``create``
+    leaves, column by column."""
 
     @classmethod
     def setUpClass(cls):
@@ -582,7 +584,18 @@ class TestDunningBulkCreate(DunningCommon):
 
     def test_bulk_rows_equal_orm_rows(self):
         line_class = type(self.env["credit.dunning.line"])
-        with patch.object(line_class, "_create_bulk", lambda model, vals_list: model.create(vals_list)):
+        letter_class = type(self.env["credit.dunning.letter"])
+
+        def orm_create(model, vals_list):
+            # the ORM path: the letters' totals left to their computes
+            if model._name == "credit.dunning.letter":
+                vals_list = [{k: v for k, v in vals.items() if k not in LETTER_TOTALS} for vals in vals_list]
+            return model.with_context(tracking_disable=True).create(vals_list)
+
+        with (
+            patch.object(line_class, "_create_bulk", orm_create),
+            patch.object(letter_class, "_create_bulk", orm_create),
+        ):
             orm_run = self._propose()
         orm_lines, orm_letters = self._snapshot(orm_run)
         orm_run.with_context(credit_dunning_write=DUNNING_WRITE).unlink()
@@ -623,3 +636,50 @@ class TestDunningBulkCreate(DunningCommon):
             lines._create_bulk([vals])
         with self._raises(AccessError, "created by a dunning proposal"):
             self.env["credit.dunning.line"].with_user(self.collector)._create_bulk([vals])
+
+    def test_bulk_letter_checks_like_create(self):
+        """Letters in bulk: the recipient constraint, the company check and who may create them,
+        as after ``create``; never added to a validated run."""
+        run = self._propose()
+        letter = run.letter_ids[:1]
+        stranger = self.env["res.partner"].create({"name": "Fremd AG", "is_company": True})
+        vals = {
+            "run_id": run.id,
+            "partner_id": letter.partner_id.id,
+            "recipient_id": stranger.id,
+            "currency_id": self.currency.id,
+        }
+        letters = self.env["credit.dunning.letter"].with_context(credit_dunning_write=DUNNING_WRITE)
+        with self._raises(ValidationError, "can only go to the customer or one of its"):
+            letters._create_bulk([vals])
+        with self._raises(AccessError, "created by a dunning proposal"):
+            self.env["credit.dunning.letter"].with_user(self.collector)._create_bulk([vals])
+        created = letters._create_bulk([{**vals, "recipient_id": letter.partner_id.id}])
+        self.assertEqual(created.company_id, run.company_id)
+        self.assertEqual(created.dunning_date, run.date)
+        self.assertEqual(
+            (created.state, created.letter_state, created.email_state), ("draft", "none", "none")
+        )
+        self.assertIn(created, run.letter_ids)
+
+    def test_propose_query_count_does_not_grow(self):
+        """The proposal with its letters and lines created: as many queries for one letter as for
+        ten (letters and lines inserted in bulk, their totals given, nothing per record)."""
+        partners = self.env["res.partner"].create(
+            [{"name": f"Kunde {i}", "is_company": True, "email": f"k{i}@example.com"} for i in range(10)]
+        )
+        for partner in partners:
+            for days in (10, 20, 30):
+                self._invoice(100.0, partner=partner, days_ago=days)
+
+        def count(customers):
+            self.env.invalidate_all()
+            runs = []
+            queries = self._count_queries(lambda: runs.append(self._propose(partners=customers)))
+            self.assertEqual(len(runs[0].letter_ids), len(customers))
+            self.assertEqual(len(runs[0].line_ids), 3 * len(customers))
+            runs[0].with_context(credit_dunning_write=DUNNING_WRITE).unlink()
+            return queries
+
+        count(partners[:1])  # warm the registry caches
+        self.assertEqual(count(partners[:1]), count(partners))
