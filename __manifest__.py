@@ -76,6 +76,9 @@
         "data/portal_data.xml",
         "views/portal_backend_views.xml",
         "views/portal_templates.xml",
+        # factoring (issue #20)
+        "views/credit_factoring_contract_views.xml",
+        "reports/credit_factoring_invoice_templates.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -44,3 +44,8 @@ from . import credit_payment_plan_request
 from . import account_move_portal
 from . import res_partner_portal
 from . import credit_dunning_letter_portal
+from . import credit_factoring_contract
+from . import credit_factoring_task
+from . import credit_factoring_take_back
+from . import res_partner_factoring
+from . import account_move_factoring
