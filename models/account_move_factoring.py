@@ -98,11 +98,14 @@ class AccountMove(models.Model):
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         candidates = posted.filtered(lambda m: m.move_type == "out_invoice" and not m.credit_factoring_state)
-        for moves in candidates.grouped(lambda m: (m.company_id, m.commercial_partner_id)).values():
-            # sudo: the salesperson posting the invoice may not read the contract
-            contract = moves.commercial_partner_id.with_company(moves.company_id).sudo().credit_factoring_contract_id
-            if contract.active:
-                moves.sudo()._credit_factoring_assign(contract)
+        for company, moves in candidates.grouped("company_id").items():
+            # sudo: the salesperson posting the invoice may not read the contract; one read of
+            # the customers' (company-dependent) contracts per company
+            partners = moves.commercial_partner_id.with_company(company).sudo()
+            contracts = {partner.id: partner.credit_factoring_contract_id for partner in partners}
+            for contract, sold in moves.grouped(lambda m, c=contracts: c[m.commercial_partner_id.id]).items():
+                if contract.active:
+                    sold.sudo()._credit_factoring_assign(contract)
         return posted
 
     def _check_credit_factoring_write(self, vals):
@@ -113,7 +116,9 @@ class AccountMove(models.Model):
             raise AccessError(
                 _(
                     "The factoring of an invoice (%(fields)s) changes only through its buttons.",
-                    fields=", ".join(sorted(self._fields[name].get_description(self.env)["string"] for name in written)),
+                    fields=", ".join(
+                        sorted(self._fields[name].get_description(self.env)["string"] for name in written)
+                    ),
                 )
             )
 
@@ -127,13 +132,17 @@ class AccountMove(models.Model):
         wrong = self.filtered(lambda m: m.move_type != "out_invoice" or m.state != "posted")
         if wrong:
             raise UserError(
-                _("Only posted customer invoices can be sold: %(moves)s.", moves=", ".join(wrong.mapped("display_name")))
+                _(
+                    "Only posted customer invoices can be sold: %(moves)s.",
+                    moves=", ".join(wrong.mapped("display_name")),
+                )
             )
         other_company = self.filtered(lambda m: m.company_id != contract.company_id)
         if other_company:
             raise UserError(
                 _(
-                    "The invoices %(moves)s belong to another company than the factoring contract %(contract)s.",
+                    "The invoices %(moves)s belong to another company than the factoring contract "
+                    "%(contract)s.",
                     moves=", ".join(other_company.mapped("display_name")),
                     contract=contract.display_name,
                 )
@@ -141,7 +150,10 @@ class AccountMove(models.Model):
         sold = self.filtered(lambda m: m.credit_factoring_state == "sold")
         if sold:
             raise UserError(
-                _("The invoices %(moves)s are already sold to a factor.", moves=", ".join(sold.mapped("display_name")))
+                _(
+                    "The invoices %(moves)s are already sold to a factor.",
+                    moves=", ".join(sold.mapped("display_name")),
+                )
             )
         date = date or fields.Date.context_today(self)
         self.with_context(credit_factoring_write=FACTORING_WRITE).write(
@@ -173,7 +185,10 @@ class AccountMove(models.Model):
         not_sold = self.filtered(lambda m: m.credit_factoring_state != "sold")
         if not_sold:
             raise UserError(
-                _("The invoices %(moves)s are not sold to a factor.", moves=", ".join(not_sold.mapped("display_name")))
+                _(
+                    "The invoices %(moves)s are not sold to a factor.",
+                    moves=", ".join(not_sold.mapped("display_name")),
+                )
             )
         date = date or fields.Date.context_today(self)
         self.with_context(credit_factoring_write=FACTORING_WRITE).write(
@@ -187,7 +202,9 @@ class AccountMove(models.Model):
         self._credit_receivable_lines().filtered("credit_exposure_excluded").sudo().write(
             {"credit_exposure_excluded": False}
         )
-        body = Markup("%s") % _("Taken back from the factor on %(date)s: %(reason)s", date=date, reason=reason)
+        body = Markup("%s") % _(
+            "Taken back from the factor on %(date)s: %(reason)s", date=date, reason=reason
+        )
         self.sudo()._message_log_batch(dict.fromkeys(self.ids, body))
 
     def _credit_receivable_lines(self):
@@ -203,7 +220,9 @@ class AccountMove(models.Model):
             currency = contract.company_id.currency_id
             if currency.compare_amounts(used, limit) <= 0:
                 continue
-            moves.with_context(credit_factoring_write=FACTORING_WRITE).write({"credit_factoring_over_limit": True})
+            moves.with_context(credit_factoring_write=FACTORING_WRITE).write(
+                {"credit_factoring_over_limit": True}
+            )
             message = _(
                 "%(customer)s: the invoices sold to %(factor)s (%(used)s open) exceed the factor's "
                 "purchase limit of %(limit)s.",

@@ -42,16 +42,13 @@ class CreditFactoringContract(models.Model):
         FACTORING_TYPES, string="Type", required=True, default="open", tracking=True
     )
     with_recourse = fields.Boolean(
-        string="With Recourse",
         tracking=True,
         help="Unechtes Factoring: the factor may hand back unpaid invoices, so the default risk "
         "stays with the company and the sold invoices still count in the customer's exposure.",
     )
     company_keeps_dunning = fields.Boolean(
-        string="Company Keeps Dunning",
         tracking=True,
-        help="Silent factoring only: the company keeps dunning the sold invoices on its own "
-        "letterhead.",
+        help="Silent factoring only: the company keeps dunning the sold invoices on its own " "letterhead.",
     )
     bank_account_id = fields.Many2one(
         "res.partner.bank",
@@ -72,7 +69,8 @@ class CreditFactoringContract(models.Model):
     )
     date_start = fields.Date(string="Start Date", default=fields.Date.context_today)
     date_export_from = fields.Date(
-        string="Export Invoices Assigned Since", help="The factor exports list the invoices assigned since this date."
+        string="Export Invoices Assigned Since",
+        help="The factor exports list the invoices assigned since this date.",
     )
     note = fields.Text()
     customer_count = fields.Integer(string="Customers", compute="_compute_counts")
@@ -84,7 +82,9 @@ class CreditFactoringContract(models.Model):
         Move = self.env["account.move"]
         customers = dict(
             Partner._read_group(
-                [("credit_factoring_contract_id", "in", self.ids)], ["credit_factoring_contract_id"], ["__count"]
+                [("credit_factoring_contract_id", "in", self.ids)],
+                ["credit_factoring_contract_id"],
+                ["__count"],
             )
         )
         invoices = dict(
@@ -160,7 +160,11 @@ class CreditFactoringContract(models.Model):
         self.ensure_one()
         content = self._export_csv(self.date_export_from)
         attachment = self.env["ir.attachment"].create(
-            {"name": _("Factoring %(contract)s.csv", contract=self.name), "raw": content, "mimetype": "text/csv"}
+            {
+                "name": _("Factoring %(contract)s.csv", contract=self.name),
+                "raw": content,
+                "mimetype": "text/csv",
+            }
         )
         return {
             "type": "ir.actions.act_url",
@@ -221,7 +225,9 @@ class CreditFactoringContract(models.Model):
         for row in self._export_rows(date_from):
             writer.writerow(
                 [
-                    fields.Date.to_string(value) if key in ("invoice_date", "date_due", "date_assigned") else value
+                    fields.Date.to_string(value)
+                    if key in ("invoice_date", "date_due", "date_assigned")
+                    else value
                     for key, value in ((column["key"], row[column["key"]]) for column in columns)
                 ]
             )

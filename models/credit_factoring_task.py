@@ -8,5 +8,6 @@ class CreditTask(models.Model):
     _inherit = "credit.task"
 
     origin = fields.Selection(
-        selection_add=[("factoring_limit", "Factor's Purchase Limit")], ondelete={"factoring_limit": "cascade"}
+        selection_add=[("factoring_limit", "Factor's Purchase Limit")],
+        ondelete={"factoring_limit": "cascade"},
     )

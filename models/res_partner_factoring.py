@@ -46,7 +46,8 @@ class ResPartner(models.Model):
     @api.depends_context("company")
     @api.depends("credit_factoring_contract_id", "credit_factoring_limit")
     def _compute_credit_factoring(self):
-        used = self.env["account.move"]._credit_factoring_used(self.commercial_partner_id.ids, self.env.company)
+        assigned = self.commercial_partner_id.filtered("credit_factoring_contract_id")
+        used = self.env["account.move"]._credit_factoring_used(assigned.ids, self.env.company)
         for partner in self:
             company = partner.commercial_partner_id
             partner.credit_factoring_limit_effective = company._credit_factoring_limit()

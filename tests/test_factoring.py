@@ -50,7 +50,9 @@ class TestFactoring(FactoringCommon):
         self.assertTrue(all(self._receivable_lines(invoice).mapped("credit_exposure_excluded")))
         self.assertIn(invoice.id, self._blocked(invoice))
         self.assertNotIn(invoice.id, self._dunned_moves())
-        self.assertIn(self.invoice.id, self._dunned_moves(), "posted before the customer was assigned: not sold")
+        self.assertIn(
+            self.invoice.id, self._dunned_moves(), "posted before the customer was assigned: not sold"
+        )
         self.assertEqual(self.customer.credit_factoring_used, 1200.0)
         self.assertEqual(self.customer.credit_factoring_limit_effective, 5000.0)
         self.assertEqual(self.contract.invoice_count, 1)
@@ -67,14 +69,32 @@ class TestFactoring(FactoringCommon):
         self.assertIn("are sold to a factor, who collects them", str(caught.exception))
         with self.assertRaises(ValidationError) as caught:
             self.env["credit.agency.handover"].with_user(self.collector).create(
-                {"partner_id": self.customer.id, "agency_id": self.factor.id, "move_ids": [Command.set(invoice.ids)]}
+                {
+                    "partner_id": self.customer.id,
+                    "agency_id": self.factor.id,
+                    "move_ids": [Command.set(invoice.ids)],
+                }
             )
         self.assertIn("are sold to a factor", str(caught.exception))
+        invoice.invoice_user_id = self.sales_user
         with self.assertRaises(ValidationError) as caught:
             self.Dispute.with_user(self.sales_user).create(
                 {"partner_id": self.customer.id, "move_ids": [Command.set(invoice.ids)], "amount": 10.0}
             )
         self.assertIn("are sold to a factor", str(caught.exception))
+        with self.assertRaises(ValidationError) as caught:
+            self.Plan.with_user(self.collector).create(
+                {
+                    "partner_id": self.customer.id,
+                    "move_ids": [Command.set(invoice.ids)],
+                    "amount_total": 1200.0,
+                    "instalment_count": 2,
+                    "frequency": "monthly",
+                    "date_first": self._days(10),
+                }
+            )
+        self.assertIn("are sold to a factor", str(caught.exception))
+        self.assertFalse(self.Promise.search([("move_ids", "in", invoice.ids)]))
 
     def test_with_recourse_counts(self):
         self.contract.with_user(self.credit_manager).with_recourse = True
@@ -180,7 +200,9 @@ class TestFactoring(FactoringCommon):
         pre-sets the contract by a default_* key."""
         Partner = self.env["res.partner"].with_user(self.sales_user)
         with self.assertRaises(AccessError) as caught:
-            self.other_customer.with_user(self.sales_user).write({"credit_factoring_contract_id": self.contract.id})
+            self.other_customer.with_user(self.sales_user).write(
+                {"credit_factoring_contract_id": self.contract.id}
+            )
         self.assertIn("Only Credit Managers assign customers to factoring", str(caught.exception))
         with self.assertRaises(AccessError):
             Partner.create({"name": "Neu GmbH", "credit_factoring_limit": 99999.0})
@@ -201,13 +223,17 @@ class TestFactoring(FactoringCommon):
 
     def test_pdf_notice_and_factor_account(self):
         invoice = self._invoice(250.0)
-        html = self.env["ir.actions.report"]._render_qweb_html("account.report_invoice", invoice.ids)[0].decode()
+        html = (
+            self.env["ir.actions.report"]._render_qweb_html("account.report_invoice", invoice.ids)[0].decode()
+        )
         self.assertIn("We have assigned the claim arising from this invoice to", html)
         self.assertIn("Nord Factoring AG", html)
         self.assertIn(self.factor_bank.display_name, html)
         self.assertNotIn("DE89370400440532013000", html, "not the company's account")
         self.contract.with_user(self.credit_manager).factoring_type = "silent"
-        html = self.env["ir.actions.report"]._render_qweb_html("account.report_invoice", invoice.ids)[0].decode()
+        html = (
+            self.env["ir.actions.report"]._render_qweb_html("account.report_invoice", invoice.ids)[0].decode()
+        )
         self.assertNotIn("We have assigned the claim", html)
 
     def test_export_csv_xlsx(self):
@@ -219,7 +245,12 @@ class TestFactoring(FactoringCommon):
         self.env.invalidate_all()
         contract = self.contract.with_user(self.credit_manager)
         contract.date_export_from = self._days(-1)
-        rows = list(csv.reader(io.StringIO(contract._export_csv(contract.date_export_from).decode("utf-8-sig")), delimiter=";"))
+        rows = list(
+            csv.reader(
+                io.StringIO(contract._export_csv(contract.date_export_from).decode("utf-8-sig")),
+                delimiter=";",
+            )
+        )
         self.assertEqual(rows[0][0], "Invoice")
         self.assertEqual([row[0] for row in rows[1:]], [new.name])
         self.assertEqual(rows[1][7], "200.0")
