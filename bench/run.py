@@ -1132,9 +1132,10 @@ def main(argv=None):
             cr, admin.id, {"allowed_company_ids": stats["company_ids"][:1], "lang": "en_US", "tz": "UTC"}
         )
         ctx = Context(env, stats)
-        if args.factoring_share:
-            mark_factoring_share(env, args.factoring_share)
         ctx.prepare()
+        if args.factoring_share:
+            # after the collections of prepare(): promises and plans refuse sold invoices
+            mark_factoring_share(env, args.factoring_share)
         print(
             "benchmark database %s: %d customers, big partner %d, data as of %s"
             % (args.database, len(ctx.customer_ids), ctx.big_partner_id, stats.get("anchor_date"))

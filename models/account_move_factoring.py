@@ -316,3 +316,34 @@ class AccountMove(models.Model):
         if self.credit_factoring_state == "sold" and contract.factoring_type == "open":
             return contract
         return contract.browse()
+
+    def _credit_factoring_notice_text(self):
+        """The assignment notice (Abtretungsvermerk) of open factoring, in the invoice's language."""
+        contract = self._credit_factoring_notice()
+        if not contract:
+            return ""
+        return self.env._(
+            "We have assigned the claim arising from this invoice to %(factor)s. Payment with "
+            "discharging effect can only be made to %(factor)s.",
+            factor=contract.factor_id.name,
+        )
+
+    def _credit_factoring_payment_text(self):
+        """Where to pay under open factoring: the factor's bank account and the reference."""
+        contract = self._credit_factoring_notice()
+        bank = contract.bank_account_id
+        if not bank:
+            return ""
+        account = bank.display_name + (" (BIC %s)" % bank.bank_bic if bank.bank_bic else "")
+        if self.payment_reference:
+            return self.env._(
+                "Please pay to the account of %(factor)s: %(account)s, reference %(reference)s.",
+                factor=contract.factor_id.name,
+                account=account,
+                reference=self.payment_reference,
+            )
+        return self.env._(
+            "Please pay to the account of %(factor)s: %(account)s.",
+            factor=contract.factor_id.name,
+            account=account,
+        )
