@@ -88,6 +88,9 @@
         "views/credit_bureau_provider_views.xml",
         "views/credit_bureau_monitor_views.xml",
         "wizards/credit_bureau_import_views.xml",
+        # factoring (issue #20)
+        "views/credit_factoring_contract_views.xml",
+        "reports/credit_factoring_invoice_templates.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -1067,7 +1067,48 @@ def parse_args(argv=None):
         help="install on a live ledger: seconds tools/bench.sh measured for installing "
         "credit_control into a copy of the ledger without it",
     )
+    p.add_argument(
+        "--factoring-share",
+        type=float,
+        help="factoring (issue #20), bench only: sell this share (e.g. 0.2) of the posted customer "
+        "invoices to a factor without recourse in the run's transaction (rolled back) before measuring",
+    )
     return p.parse_args(argv)
+
+
+def mark_factoring_share(env, share):
+    """Factoring (issue #20), bench only: every n-th posted customer invoice of the company (about
+    ``share`` of them) sold to a factor without recourse, its receivable items out of the exposure,
+    by SQL in the run's transaction (rolled back at the end)."""
+    factor = env["res.partner"].create({"name": "Bench Factor AG", "is_company": True})
+    contract = env["credit.factoring.contract"].create({"name": "Bench factoring", "factor_id": factor.id})
+    env.flush_all()
+    env.cr.execute(
+        """
+        UPDATE account_move
+           SET credit_factoring_state = 'sold', credit_factoring_contract_id = %s,
+               credit_factoring_date = invoice_date
+         WHERE move_type = 'out_invoice' AND state = 'posted' AND company_id = %s AND id %% %s = 0
+     RETURNING id
+        """,
+        (contract.id, env.company.id, max(round(1 / share), 1)),
+    )
+    move_ids = [row[0] for row in env.cr.fetchall()]
+    env.cr.execute(
+        """
+        UPDATE account_move_line l SET credit_exposure_excluded = TRUE
+          FROM account_account a
+         WHERE a.id = l.account_id AND a.account_type = 'asset_receivable' AND l.move_id = ANY(%s)
+        """,
+        (move_ids,),
+    )
+    env.cr.execute(
+        "SELECT count(*) FROM account_move"
+        " WHERE move_type = 'out_invoice' AND state = 'posted' AND company_id = %s",
+        (env.company.id,),
+    )
+    print("factoring: %d of %d posted customer invoices sold" % (len(move_ids), env.cr.fetchone()[0]))
+    env.invalidate_all()
 
 
 def main(argv=None):
@@ -1092,6 +1133,9 @@ def main(argv=None):
         )
         ctx = Context(env, stats)
         ctx.prepare()
+        if args.factoring_share:
+            # after the collections of prepare(): promises and plans refuse sold invoices
+            mark_factoring_share(env, args.factoring_share)
         print(
             "benchmark database %s: %d customers, big partner %d, data as of %s"
             % (args.database, len(ctx.customer_ids), ctx.big_partner_id, stats.get("anchor_date"))

@@ -68,3 +68,8 @@ from . import res_partner_bureau
 from . import res_company_bureau
 from . import res_config_settings_bureau
 from . import credit_exposure_total
+from . import credit_factoring_contract
+from . import credit_factoring_task
+from . import credit_factoring_take_back
+from . import res_partner_factoring
+from . import account_move_factoring

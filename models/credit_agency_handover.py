@@ -83,6 +83,7 @@ class CreditAgencyHandover(models.Model):
                         moves=", ".join(wrong.mapped("display_name")),
                     )
                 )
+            handover.move_ids._credit_check_not_sold(handover._description)
 
     @api.constrains("agency_id", "partner_id")
     def _check_agency(self):

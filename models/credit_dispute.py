@@ -98,6 +98,7 @@ class CreditDispute(models.Model):
             moves = dispute.move_ids.sudo()
             # same rules as a promise; a paid invoice may still be contested
             dispute._check_collection_moves(moves, allow_paid=True)
+            moves._credit_check_not_sold(dispute._description)
             invoiced = sum(moves.mapped("amount_total"))
             if dispute.currency_id.compare_amounts(dispute.amount, 0.0) <= 0:
                 raise ValidationError(_("The disputed amount must be positive."))

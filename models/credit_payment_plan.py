@@ -129,6 +129,7 @@ class CreditPaymentPlan(models.Model):
         for plan in self.filtered(lambda p: p.state == "draft"):
             moves = plan.move_ids.sudo()
             plan._check_collection_moves(moves)
+            moves._credit_check_not_sold(plan._description)
             currency = plan.currency_id
             open_amount = sum(moves.mapped("amount_residual"))
             if currency.compare_amounts(plan.amount_total, 0.0) <= 0:

@@ -123,6 +123,7 @@ class CreditPromise(models.Model):
             # sudo: a collector without accounting rights checks the invoices it links
             moves = promise.move_ids.sudo()
             promise._check_collection_moves(moves)
+            moves._credit_check_not_sold(promise._description)
             open_amount = sum(moves.mapped("amount_residual"))
             if promise.currency_id.compare_amounts(promise.amount, 0.0) <= 0:
                 raise ValidationError(_("The promised amount must be positive."))

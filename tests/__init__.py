@@ -50,3 +50,4 @@ from . import test_base_rate_update
 from . import test_insurance  # credit insurance (issue #20)
 from . import test_credit_bureau  # credit bureau import (issue #21)
 from . import test_exposure_total
+from . import test_factoring
