@@ -76,6 +76,11 @@
         "data/portal_data.xml",
         "views/portal_backend_views.xml",
         "views/portal_templates.xml",
+        # court dunning case (issue #19)
+        "data/credit_legal_court_data.xml",
+        "data/credit_legal_claim_type_data.xml",
+        "reports/credit_legal_case_templates.xml",
+        "views/credit_legal_case_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -44,3 +44,14 @@ from . import credit_payment_plan_request
 from . import account_move_portal
 from . import res_partner_portal
 from . import credit_dunning_letter_portal
+# court dunning case (issue #19)
+from . import res_partner_legal
+from . import credit_legal_court
+from . import credit_legal_claim_type
+from . import credit_legal_case
+from . import credit_legal_claim
+from . import credit_legal_cost
+from . import credit_legal_task
+from . import credit_legal_agency_handover
+from . import account_move_legal
+from . import credit_legal_dunning_letter
