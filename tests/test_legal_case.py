@@ -127,12 +127,12 @@ class TestLegalCase(DunningCommon):
         self._pay(paid)
         case = self._case(invoice)
         Claim = self.env["credit.legal.claim"].with_user(self.collector)
-        with self.assertRaisesRegex(ValidationError, r"belongs to another customer than Muster GmbH"):
+        with self._raises(ValidationError, "belongs to another customer than Muster GmbH"):
             Claim.create({"case_id": case.id, "move_id": foreign.id})
-        with self.assertRaisesRegex(UserError, r"is already paid"):
+        with self._raises(UserError, "is already paid"):
             Claim.create({"case_id": case.id, "move_id": paid.id})
         second = self.Case.with_user(self.collector).create({"partner_id": self.customer.id})
-        with self.assertRaisesRegex(ValidationError, r"claimed in another open court dunning case"):
+        with self._raises(ValidationError, "claimed in another open court dunning case"):
             Claim.create({"case_id": second.id, "move_id": invoice.id})
         self.assertEqual(case.claim_ids.move_id, invoice, "nothing written")
         self.assertFalse(second.claim_ids)
@@ -168,7 +168,7 @@ class TestLegalCase(DunningCommon):
             .create({"partner_id": self.customer.id, "agency_id": agency.id, "move_ids": [(6, 0, free.ids)]})
         )
         handed.with_user(self.collector).action_hand_over()
-        with self.assertRaisesRegex(ValidationError, r"are with a collection agency"):
+        with self._raises(ValidationError, "are with a collection agency"):
             self.env["credit.legal.claim"].with_user(self.collector).create(
                 {"case_id": case.id, "move_id": free.id}
             )
@@ -379,3 +379,21 @@ class TestLegalCase(DunningCommon):
         case.with_user(self.collector).action_load_invoices()
         self.assertEqual(case.claim_ids.move_id, invoice)
         self.assertEqual(self.customer.with_user(self.collector).credit_legal_case_count, 1)
+
+    def test_case_from_last_level_letter(self):
+        invoice = self._invoice(100.0, days_ago=100)
+        self._set_level(invoice, self.second, days_ago=20)
+        run = self._propose()
+        run.action_validate()
+        letter = run.letter_ids
+        self.assertEqual((letter.level_id, letter.state), (self.final, "done"))
+        self.assertTrue(letter.credit_legal_last_level)
+        action = letter.with_user(self.collector).action_credit_legal_case()
+        case = self.Case.browse(action["res_id"])
+        self.assertEqual((case.partner_id, case.state), (self.customer, "draft"))
+        self.assertEqual(case.claim_ids.move_id, invoice)
+        self.assertEqual(
+            self.env["account.move"]._credit_dunning_blocked_move_ids(invoice.ids, self.today), {invoice.id}
+        )
+        earlier = self._propose(date=self.today + timedelta(days=30))
+        self.assertFalse(earlier and earlier.line_ids.filtered(lambda line: line.move_id == invoice))
