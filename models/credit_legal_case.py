@@ -222,6 +222,15 @@ class CreditLegalCase(models.Model):
         check_workflow_vals(self, vals, WORKFLOW_FIELDS)
         if {"partner_id", "company_id"}.intersection(vals) and any(case.state != "draft" for case in self):
             raise UserError(_("The customer of a court dunning case cannot change once it is prepared."))
+        if (
+            {"date_interest", "claim_flat_fee"}.intersection(vals)
+            and any(case.state != "draft" for case in self)
+            and not self.env.su
+            and not self.env.user.has_group("credit_control.credit_control_group_manager")
+        ):
+            raise UserError(
+                _("The claimed amounts of a prepared court dunning case change only by a Credit Manager.")
+            )
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)

@@ -46,3 +46,4 @@ from . import test_rpc_attack_orders
 from . import test_rpc_attack_collections
 from . import test_portal
 from . import test_legal_case
+from . import test_legal_case_tour

@@ -281,6 +281,9 @@ class TestLegalCase(DunningCommon):
         )
         with self.assertRaisesRegex(UserError, r"change only by a Credit Manager"):
             flat.with_user(self.collector).amount = 10.0
+        with self.assertRaisesRegex(UserError, r"claimed amounts of a prepared .* only by a Credit Manager"):
+            case.with_user(self.collector).date_interest = self.today + timedelta(days=30)
+        case.with_user(self.credit_manager).date_interest = self.today + timedelta(days=30)
 
     # --- outputs ---------------------------------------------------------------------------
     def test_export_fields_and_order(self):
