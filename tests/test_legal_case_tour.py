@@ -35,7 +35,10 @@ class TestLegalCaseTour(ManifestsReadMixin, DunningCommon, HttpCase):
         invoice = self._invoice(1234.0, partner=customer, days_ago=90)
         self._set_level(invoice, self.final, days_ago=10)
         self.assertEqual(customer.credit_dunning_level_id, self.final, "at the last dunning level")
-        self.start_tour(f"/odoo/res.partner/{customer.id}", "credit_legal_case_tour", login="cc_collector")
+        # a loaded machine (shared by parallel builds) can take more than a minute to bundle the assets
+        self.start_tour(
+            f"/odoo/res.partner/{customer.id}", "credit_legal_case_tour", login="cc_collector", timeout=240
+        )
         case = self.env["credit.legal.case"].search([("partner_id", "=", customer.id)])
         self.assertEqual(case.state, "prepared")
         self.assertEqual(case.claim_ids.move_id, invoice)
