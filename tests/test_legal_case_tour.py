@@ -35,7 +35,12 @@ class TestLegalCaseTour(ManifestsReadMixin, DunningCommon, HttpCase):
         invoice = self._invoice(1234.0, partner=customer, days_ago=90)
         self._set_level(invoice, self.final, days_ago=10)
         self.assertEqual(customer.credit_dunning_level_id, self.final, "at the last dunning level")
-        # a loaded machine (shared by parallel builds) can take more than a minute to bundle the assets
+        # a loaded machine (shared by parallel builds) can take more than the minute the tour waits
+        # for the page to bundle the assets: build the bundles first (the test cursor keeps them)
+        for bundle_name in ("web.assets_web", "web.assets_tests", "web.__assets_tests_call__"):
+            bundle = self.env["ir.qweb"]._get_asset_bundle(bundle_name)
+            bundle.js()
+            bundle.css()
         self.start_tour(
             f"/odoo/res.partner/{customer.id}", "credit_legal_case_tour", login="cc_collector", timeout=240
         )
