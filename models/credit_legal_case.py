@@ -245,18 +245,23 @@ class CreditLegalCase(models.Model):
         for case in self:
             case._check_state("draft")
             today = fields.Date.context_today(case)
-            moves = self.env["account.move"].search(
-                [
-                    ("commercial_partner_id", "=", case.partner_id.id),
-                    ("company_id", "=", case.company_id.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("payment_state", "in", ("not_paid", "partial")),
-                    ("currency_id", "=", case.currency_id.id),
-                    ("invoice_date_due", "<", today),
-                    ("id", "not in", case.claim_ids.move_id.ids),
-                ],
-                order="invoice_date_due, id",
+            # sudo: collectors work cases of invoices they may not read (as in the agency handover)
+            moves = (
+                self.env["account.move"]
+                .sudo()
+                .search(
+                    [
+                        ("commercial_partner_id", "=", case.partner_id.id),
+                        ("company_id", "=", case.company_id.id),
+                        ("move_type", "=", "out_invoice"),
+                        ("state", "=", "posted"),
+                        ("payment_state", "in", ("not_paid", "partial")),
+                        ("currency_id", "=", case.currency_id.id),
+                        ("invoice_date_due", "<", today),
+                        ("id", "not in", case.claim_ids.move_id.ids),
+                    ],
+                    order="invoice_date_due, id",
+                )
             )
             taken = self.env["credit.legal.claim"]._taken_move_ids(moves.ids, case)
             taken |= self.env["credit.agency.handover"]._blocked_move_ids(moves.ids)
@@ -543,7 +548,7 @@ class CreditLegalCase(models.Model):
             )
         if not self.claim_ids:
             problems.append(_("The case has no claim."))
-        untyped = self.claim_ids.filtered(lambda claim: not claim.claim_type_id)
+        untyped = self.claim_ids.sudo().filtered(lambda claim: not claim.claim_type_id)
         if untyped:
             problems.append(
                 _(
@@ -563,7 +568,7 @@ class CreditLegalCase(models.Model):
         business customer where no letter charged it. Entered once (at preparation)."""
         self.ensure_one()
         Cost = self.env["credit.legal.cost"]
-        moves = self.claim_ids.move_id
+        moves = self.claim_ids.sudo().move_id
         vals = []
         letters = (
             self.env["credit.dunning.line"]
@@ -592,7 +597,7 @@ class CreditLegalCase(models.Model):
                 }
             )
         if self.claim_flat_fee and self.partner_id.is_company and self.company_id.credit_dunning_flat_fee:
-            for claim in self.claim_ids.sorted(lambda c: (c.date_due, c.id)):
+            for claim in self.claim_ids.sudo().sorted(lambda c: (c.date_due, c.id)):
                 move = claim.move_id
                 if move.credit_dunning_flat_fee_charged or existing.filtered(
                     lambda cost, m=move: cost.cost_type == "flat_fee" and cost.move_id == m
@@ -623,7 +628,7 @@ class CreditLegalCase(models.Model):
         principal = sum(claims.mapped("principal"))
         interest = sum(claims.mapped("interest_amount"))
         costs = sum(self.cost_ids.mapped("amount"))
-        open_now = sum(claim.move_id.amount_residual for claim in claims)
+        open_now = sum(claim.sudo().move_id.amount_residual for claim in claims)
         paid = currency.round(max(principal - open_now, 0.0))
         rest = paid
         allocated_costs = min(rest, costs)

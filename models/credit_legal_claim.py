@@ -70,7 +70,7 @@ class CreditLegalClaim(models.Model):
     # === COMPUTE === #
     @api.depends("move_id")
     def _compute_claim_type_id(self):
-        types = self.env["credit.legal.claim.type"]._for_moves(self.move_id)
+        types = self.env["credit.legal.claim.type"]._for_moves(self.move_id.sudo())
         for claim in self:
             if not claim.claim_type_id:
                 claim.claim_type_id = types.get(claim.move_id.id, False)
@@ -110,7 +110,8 @@ class CreditLegalClaim(models.Model):
     # === CONSTRAINTS === #
     @api.constrains("move_id", "case_id")
     def _check_move(self):
-        for claim in self:
+        # sudo: collectors claim invoices they may not read
+        for claim in self.sudo():
             move, case = claim.move_id, claim.case_id
             if move.move_type != "out_invoice" or move.state != "posted":
                 raise ValidationError(
@@ -144,7 +145,7 @@ class CreditLegalClaim(models.Model):
         if any(case.state != "draft" for case in cases):
             raise UserError(_("Claims can be added only while the court dunning case is a draft."))
         for vals in vals_list:
-            move = self.env["account.move"].browse(vals.get("move_id"))
+            move = self.env["account.move"].sudo().browse(vals.get("move_id"))
             if "principal" not in vals and move.exists():
                 if move.payment_state not in ("not_paid", "partial"):
                     raise UserError(_("The invoice %(move)s is already paid.", move=move.display_name))
@@ -169,7 +170,7 @@ class CreditLegalClaim(models.Model):
     # === BUSINESS METHODS === #
     def _check_claimable(self):
         """Refuse claims whose invoice is paid, in another open case or with a collection agency."""
-        paid = self.filtered(
+        paid = self.sudo().filtered(
             lambda claim: claim.case_id.state in ("draft", "prepared")
             and claim.move_id.payment_state not in ("not_paid", "partial")
         )
@@ -178,7 +179,7 @@ class CreditLegalClaim(models.Model):
                 _("The invoices %(moves)s are already paid.", moves=", ".join(paid.move_id.mapped("name")))
             )
         for case in self.case_id:
-            moves = self.filtered(lambda claim, k=case: claim.case_id == k).move_id
+            moves = self.sudo().filtered(lambda claim, k=case: claim.case_id == k).move_id
             taken = self._taken_move_ids(moves.ids, case)
             if taken:
                 raise ValidationError(

@@ -6,7 +6,7 @@ import openpyxl
 from dateutil.relativedelta import relativedelta
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .dunning_common import DunningCommon
 
@@ -400,3 +400,22 @@ class TestLegalCase(DunningCommon):
         )
         earlier = self._propose(date=self.today + timedelta(days=30))
         self.assertFalse(earlier and earlier.line_ids.filtered(lambda line: line.move_id == invoice))
+
+    def test_collector_without_invoice_rights(self):
+        """A collector who may not read invoices still opens, fills and prepares a case."""
+        plain = new_test_user(
+            self.env,
+            "cc_legal_plain",
+            groups="credit_control.credit_control_group_user",
+            company_id=self.company.id,
+        )
+        invoice = self._invoice(100.0, days_ago=60)
+        case = self.Case.with_user(plain).create({"partner_id": self.customer.id})
+        case.action_load_invoices()
+        case.action_prepare()
+        self.assertEqual(case.state, "prepared")
+        self.assertEqual(case.sudo().claim_ids.move_id, invoice)
+        self.assertAlmostEqual(case.amount_principal, 100.0)
+        self.assertEqual(case.amount_paid, 0.0)
+        rows = self.env["credit.legal.case.export"].with_user(plain)._rows(case)
+        self.assertIn(("claims", "Main Claims", "Claim 1: Amount"), [row[:3] for row in rows])
