@@ -406,7 +406,7 @@ class TestLegalCase(DunningCommon):
         plain = new_test_user(
             self.env,
             "cc_legal_plain",
-            groups="credit_control.credit_control_group_user",
+            groups="base.group_user,credit_control.credit_control_group_user",
             company_id=self.company.id,
         )
         invoice = self._invoice(100.0, days_ago=60)
