@@ -91,6 +91,11 @@
         # factoring (issue #20)
         "views/credit_factoring_contract_views.xml",
         "reports/credit_factoring_invoice_templates.xml",
+        # court dunning case (issue #19)
+        "data/credit_legal_court_data.xml",
+        "data/credit_legal_claim_type_data.xml",
+        "reports/credit_legal_case_templates.xml",
+        "views/credit_legal_case_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -73,3 +73,14 @@ from . import credit_factoring_task
 from . import credit_factoring_take_back
 from . import res_partner_factoring
 from . import account_move_factoring
+# court dunning case (issue #19)
+from . import res_partner_legal
+from . import credit_legal_court
+from . import credit_legal_claim_type
+from . import credit_legal_case
+from . import credit_legal_claim
+from . import credit_legal_cost
+from . import credit_legal_task
+from . import credit_legal_agency_handover
+from . import account_move_legal
+from . import credit_legal_dunning_letter

@@ -51,3 +51,5 @@ from . import test_insurance  # credit insurance (issue #20)
 from . import test_credit_bureau  # credit bureau import (issue #21)
 from . import test_exposure_total
 from . import test_factoring
+from . import test_legal_case
+from . import test_legal_case_tour
