@@ -104,6 +104,15 @@ class TestLegalCase(DunningCommon):
         )
 
     # --- bad input -------------------------------------------------------------------------
+    def test_base_rate_warning(self):
+        """Interest claimed into a half-year without a recorded base rate: the case says so."""
+        invoice = self._dated_invoice(100.0, date(2025, 5, 31))
+        last = self.env["credit.base.rate"].search([], order="date_from desc", limit=1).date_from
+        case = self._case(invoice, date_interest=date(2025, 9, 30))
+        self.assertFalse(case.base_rate_warning, "2025-07-01's rate is in the table")
+        case.with_user(self.credit_manager).date_interest = date(last.year + 1, last.month, 1)
+        self.assertIn("no rate for the half-year", case.base_rate_warning)
+
     def test_respondent_incomplete(self):
         invoice = self._invoice(100.0, days_ago=60)
         case = self._case(invoice)
