@@ -10,7 +10,7 @@
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "external_dependencies": {"python": ["python-stdnum", "xlsxwriter"]},
+    "external_dependencies": {"python": ["python-stdnum", "xlsxwriter", "lightgbm", "numpy"]},
     "depends": ["account", "sale", "mail", "portal", "account_payment"],
     "data": [
         "security/credit_control_groups.xml",
@@ -76,6 +76,9 @@
         "data/portal_data.xml",
         "views/portal_backend_views.xml",
         "views/portal_templates.xml",
+        # payment-date prediction (issue #21)
+        "data/credit_prediction_data.xml",
+        "views/credit_prediction_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

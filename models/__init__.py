@@ -44,3 +44,7 @@ from . import credit_payment_plan_request
 from . import account_move_portal
 from . import res_partner_portal
 from . import credit_dunning_letter_portal
+from . import credit_payment_model
+from . import account_move_prediction
+from . import res_company_prediction
+from . import res_config_settings_prediction

@@ -20,3 +20,4 @@ from . import credit_problem_case_xlsx
 from . import credit_partner_escalation
 from . import credit_agency_case_xlsx
 from . import credit_report_layout
+from . import credit_worklist_prediction

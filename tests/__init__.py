@@ -45,3 +45,4 @@ from . import test_report_pieces
 from . import test_rpc_attack_orders
 from . import test_rpc_attack_collections
 from . import test_portal
+from . import test_payment_prediction
