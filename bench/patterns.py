@@ -41,8 +41,12 @@ class PatternGenerator(generate.Generator):
         env = self.env
         user_company, admin = env.user.company_id, env.ref("base.user_admin")
         admin_company = admin.company_id
+        # company names are unique: the bench ledger's company steps aside while ours is made
+        bench = env["res.company"].search([("name", "=", "Bench GmbH")])
+        bench.name = "Bench GmbH (patterns)"
         cc = super().setup_company(index)
         cc.company.name = "Patterns GmbH"
+        bench.name = "Bench GmbH"
         env.user.company_id = user_company
         admin.company_id = admin_company
         return cc

@@ -39,7 +39,7 @@ FEATURES = (
 LATE_DAYS = 30  # the classifier's threshold: paid more than this many days late
 MIN_TRAINING_SAMPLES = 30  # fewer paid items: no model, everything follows the rule
 MIN_HISTORY = 3  # a customer with fewer paid invoices before the item follows the rule
-MAX_TRAINING_SAMPLES = 40000  # the most recent paid items a model learns from
+MAX_TRAINING_SAMPLES = 20000  # the most recent paid items a model learns from
 
 _QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}
 
@@ -47,7 +47,7 @@ _QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}
 def _params(n_samples, objective, **extra):
     return {
         "objective": objective,
-        "learning_rate": 0.05,
+        "learning_rate": 0.1,
         "num_leaves": 15,
         "min_data_in_leaf": max(3, min(20, n_samples // 20)),
         "min_data_in_bin": 1,
@@ -73,7 +73,7 @@ def matrix(rows):
     return np.array([[np.nan if v is None else float(v) for v in row] for row in rows], dtype=np.float64)
 
 
-def train(features, target, num_rounds=150):
+def train(features, target, num_rounds=80):
     """Train the four models on ``features`` (n x len(FEATURES)) and ``target`` (days late).
     Returns {"q10"|"q50"|"q90"|"late": booster model string}; raises ValueError with fewer than
     :data:`MIN_TRAINING_SAMPLES` samples."""
@@ -178,7 +178,7 @@ def explain(values, contrib, labels, top=3):
 
 
 def backtest(
-    train_features, train_target, test_features, test_actual, test_rule, test_min_late, num_rounds=150
+    train_features, train_target, test_features, test_actual, test_rule, test_min_late, num_rounds=80
 ):
     """Time-split backtest: train on ``train_*`` (items paid up to the cut-off), predict the
     items open at the cut-off whose payment is known (``test_actual`` days late), compare with

@@ -18,6 +18,8 @@ _logger = logging.getLogger(__name__)
 
 # The backtest's cut-off: this many days before the training date.
 BACKTEST_DAYS = 90
+# With at least this many backtest items, a model worse than the rule is not used.
+MIN_BACKTEST_ITEMS = 30
 
 
 class CreditPaymentModel(models.Model):
@@ -135,6 +137,24 @@ class CreditPaymentModel(models.Model):
                   FROM base b
                  WHERE NOT %(open_only)s OR b.paid_date IS NULL OR b.paid_date > %(cutoff)s
             ),
+            broken AS (
+                SELECT i.id, COUNT(*) AS n
+                  FROM items i
+                  JOIN (SELECT pp.commercial_partner_id AS partner_id, cp.date_closed AS day
+                          FROM credit_promise cp JOIN res_partner pp ON pp.id = cp.partner_id
+                         WHERE cp.company_id = %(company_id)s AND cp.state = 'broken') b
+                    ON b.partner_id = i.partner_id AND b.day < i.asof
+              GROUP BY i.id
+            ),
+            disputed AS (
+                SELECT i.id, COUNT(*) AS n
+                  FROM items i
+                  JOIN (SELECT dp.commercial_partner_id AS partner_id, cd.create_date AS day
+                          FROM credit_dispute cd JOIN res_partner dp ON dp.id = cd.partner_id
+                         WHERE cd.company_id = %(company_id)s) d
+                    ON d.partner_id = i.partner_id AND d.day < i.asof
+              GROUP BY i.id
+            ),
             stats AS (
                 SELECT i.id,
                        COUNT(h.seq) AS n,
@@ -162,12 +182,8 @@ class CreditPaymentModel(models.Model):
                    EXTRACT(ISODOW FROM i.date_due) - 1 AS due_weekday,
                    EXTRACT(MONTH FROM i.date_due) AS due_month,
                    COALESCE(s.dunning_days, 0) AS dunning_days,
-                   (SELECT COUNT(*) FROM credit_promise cp JOIN res_partner pp ON pp.id = cp.partner_id
-                     WHERE pp.commercial_partner_id = i.partner_id AND cp.company_id = %(company_id)s
-                       AND cp.state = 'broken' AND cp.date_closed < i.asof) AS broken_promises,
-                   (SELECT COUNT(*) FROM credit_dispute cd JOIN res_partner dp ON dp.id = cd.partner_id
-                     WHERE dp.commercial_partner_id = i.partner_id AND cd.company_id = %(company_id)s
-                       AND cd.create_date < i.asof) AS disputes,
+                   COALESCE(bp.n, 0) AS broken_promises,
+                   COALESCE(ds.n, 0) AS disputes,
                    s.late_share,
                    i.invoice_date - i.first_date AS relationship_days,
                    s.n AS hist_count,
@@ -177,6 +193,8 @@ class CreditPaymentModel(models.Model):
               FROM items i
               JOIN stats s ON s.id = i.id
          LEFT JOIN hist h5 ON h5.partner_id = i.partner_id AND h5.seq = s.n - 5
+         LEFT JOIN broken bp ON bp.id = i.id
+         LEFT JOIN disputed ds ON ds.id = i.id
           ORDER BY i.id
                 """,
                 company_id=company.id,
@@ -203,6 +221,13 @@ class CreditPaymentModel(models.Model):
         figures = model._backtest(cutoff)
         trained = model._train(today)
         boosters = pp.load(trained["boosters"]) if trained["boosters"] else None
+        if (
+            figures["count"] >= MIN_BACKTEST_ITEMS
+            and figures["mae_model"] is not None
+            and figures["mae_model"] > figures["mae_rule"]
+        ):
+            # the backtest shows the model worse than the rule for this company: the rule predicts
+            boosters = None
         counts = model._predict_open_items(boosters, today)
         self.write(
             {
@@ -291,21 +316,23 @@ class CreditPaymentModel(models.Model):
             return f"{value:.0f}"
 
         return {
-            "hist_mean_late": lambda v: _("on average %(days)s days late", days=num(v)),
-            "hist_median_late": lambda v: _("usually %(days)s days late", days=num(v)),
-            "hist_trend": lambda v: _("recent payments %(days)s days later than before", days=num(v))
+            "hist_mean_late": lambda v: self.env._("on average %(days)s days late", days=num(v)),
+            "hist_median_late": lambda v: self.env._("usually %(days)s days late", days=num(v)),
+            "hist_trend": lambda v: self.env._("recent payments %(days)s days later than before", days=num(v))
             if v >= 0
-            else _("recent payments %(days)s days earlier than before", days=num(-v)),
-            "amount_ratio": lambda v: _("this invoice is %(ratio)s× the usual amount", ratio=f"{v:.1f}"),
-            "term_days": lambda v: _("payment term of %(days)s days", days=num(v)),
-            "due_weekday": lambda v: _("due on a %(weekday)s", weekday=weekdays[int(v) % 7]),
-            "due_month": lambda v: _("due in %(month)s", month=months[int(v)]),
-            "dunning_days": lambda v: _("dunned at %(days)s days overdue before", days=num(v)),
-            "broken_promises": lambda v: _("%(count)s broken promises", count=num(v)),
-            "disputes": lambda v: _("%(count)s disputes", count=num(v)),
-            "late_share": lambda v: _("%(share)s%% of invoices paid late", share=num(100 * v)),
-            "relationship_days": lambda v: _("customer for %(days)s days", days=num(v)),
-            "hist_count": lambda v: _("%(count)s paid invoices known", count=num(v)),
+            else self.env._("recent payments %(days)s days earlier than before", days=num(-v)),
+            "amount_ratio": lambda v: self.env._(
+                "this invoice is %(ratio)s× the usual amount", ratio=f"{v:.1f}"
+            ),
+            "term_days": lambda v: self.env._("payment term of %(days)s days", days=num(v)),
+            "due_weekday": lambda v: self.env._("due on a %(weekday)s", weekday=weekdays[int(v) % 7]),
+            "due_month": lambda v: self.env._("due in %(month)s", month=months[int(v)]),
+            "dunning_days": lambda v: self.env._("dunned at %(days)s days overdue before", days=num(v)),
+            "broken_promises": lambda v: self.env._("%(count)s broken promises", count=num(v)),
+            "disputes": lambda v: self.env._("%(count)s disputes", count=num(v)),
+            "late_share": lambda v: self.env._("%(share)s%% of invoices paid late", share=num(100 * v)),
+            "relationship_days": lambda v: self.env._("customer for %(days)s days", days=num(v)),
+            "hist_count": lambda v: self.env._("%(count)s paid invoices known", count=num(v)),
         }
 
     @api.model
@@ -316,19 +343,19 @@ class CreditPaymentModel(models.Model):
             return False
         if source == "rule":
             if data.get("count"):
-                return _(
+                return self.env._(
                     "Rule (only %(count)s paid invoices known): the customer's average of %(days)s days late",
                     count=data["count"],
                     days=f"{data.get('rule', 0.0):.1f}",
                 )
-            return _("Rule: no payment history, expected on the due date")
+            return self.env._("Rule: no payment history, expected on the due date")
         labels = self._prediction_labels()
         reasons = "; ".join(
-            _("%(reason)s: %(days)s days", reason=labels[name](value), days=f"{days:+d}")
+            self.env._("%(reason)s: %(days)s days", reason=labels[name](value), days=f"{days:+d}")
             for name, value, days in data.get("reasons", [])
             if name in labels
         )
-        return _(
+        return self.env._(
             "Expected %(days)s days late (all customers: %(base)s); %(reasons)s",
             days=data.get("mid", 0),
             base=data.get("base", 0),

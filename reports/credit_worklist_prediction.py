@@ -23,7 +23,9 @@ class CreditWorklist(models.Model):
 
     @api.model
     def _with(self):
+        # last: the view's query still starts with the module's own expressions
         return [
+            *super()._with(),
             (
                 "predictions",
                 SQL(
@@ -41,7 +43,6 @@ class CreditWorklist(models.Model):
                     company=self.env.company.id,
                 ),
             ),
-            *super()._with(),
         ]
 
     @api.model
