@@ -141,14 +141,54 @@ def predict(boosters, features):
     }
 
 
+_LEVELS = np.array([0.0, 0.1, 0.5, 0.9, 1.0])
+
+
+def _knots(result):
+    """Per item, the days late at the levels :data:`_LEVELS` of a piecewise-linear distribution
+    through the three predicted quantiles: the lower tail as dense as the 10-50 % segment, the
+    upper tail (late payers pay very late) four times wider than the 50-90 % segment."""
+    q10, q50, q90 = result["q10"], np.maximum(result["q50"], result["q10"] + 0.01), result["q90"]
+    q90 = np.maximum(q90, q50 + 0.01)
+    return np.stack(
+        [q10 - np.maximum((q50 - q10) / 4, 0.5), q10, q50, q90, q90 + np.maximum(q90 - q50, 1.0)], axis=1
+    )
+
+
+def _cdf(knots, days):
+    level = np.where(days >= knots[:, -1], 1.0, 0.0)
+    for k in range(4):
+        inside = (days >= knots[:, k]) & (days < knots[:, k + 1])
+        share = (days - knots[:, k]) / (knots[:, k + 1] - knots[:, k])
+        level = np.where(inside, _LEVELS[k] + share * (_LEVELS[k + 1] - _LEVELS[k]), level)
+    return level
+
+
+def _quantile(knots, level):
+    days = knots[:, -1].copy()
+    for k in range(4):
+        inside = (level >= _LEVELS[k]) & (level < _LEVELS[k + 1])
+        share = (level - _LEVELS[k]) / (_LEVELS[k + 1] - _LEVELS[k])
+        days = np.where(inside, knots[:, k] + share * (knots[:, k + 1] - knots[:, k]), days)
+    return days
+
+
 def clamp_band(result, min_late):
-    """Low/mid/high days late no earlier than ``min_late`` (cut-off - due date: an item still
-    open at the cut-off is not paid before it), with the median inside the band."""
+    """Low/mid/high days late of items still open ``min_late`` days after their due date (the
+    cut-off - due date): the 10/50/90 % quantiles of the predicted distribution given that the
+    item is paid no earlier than that (read from the three quantiles, see :func:`_knots`); past
+    the distribution's upper end, the cut-off plus the 10/50/90 % of that tail's width."""
     min_late = np.asarray(min_late, dtype=np.float64)
-    mid = np.maximum(result["q50"], min_late)
-    low = np.minimum(np.maximum(result["q10"], min_late), mid)
-    high = np.maximum(np.maximum(result["q90"], min_late), mid)
-    return low, mid, high
+    knots = _knots(result)
+    paid_share = _cdf(knots, min_late)  # predicted share paid before the cut-off
+    bands = []
+    for level in (0.1, 0.5, 0.9):
+        conditional = _quantile(knots, paid_share + (1.0 - paid_share) * level)
+        beyond = min_late + level * (knots[:, -1] - knots[:, -2])
+        days = np.where(paid_share >= 0.999, beyond, conditional)
+        bands.append(np.maximum(days, min_late))
+    low, mid, high = bands
+    return low, np.maximum(mid, low), np.maximum(high, mid)
 
 
 def top_contributions(values, contrib, labels, top=3):
