@@ -196,3 +196,19 @@ class TestPaymentPredictionBacktest(CreditControlCommon):
         )
         self.assertEqual(result["count"], 2)
         self.assertAlmostEqual(result["mae_rule"], (5.0 + 4.0) / 2)
+
+    def test_lib_band_given_still_unpaid(self):
+        # quantiles 0 / 10 / 30 days late; 20 days overdue at the cut-off: 70 % were paid before
+        # (0.5 + 0.4 * 10 / 20); the median given still unpaid is the 85 % level: 10 + 20 * 0.35
+        # / 0.4 = 27.5; the 10 % level (73 %) 21.5; the 90 % level (97 %) is in the upper tail
+        # (30 .. 50): 30 + 20 * 0.7 = 44. Not yet due: the quantiles themselves. Past the tail's
+        # end (50): the cut-off plus 10/50/90 % of the tail's width (20).
+        prediction = {
+            "q10": np.array([0.0, 0.0, 0.0]),
+            "q50": np.array([10.0] * 3),
+            "q90": np.array([30.0] * 3),
+        }
+        low, mid, high = pp.clamp_band(prediction, [-30.0, 20.0, 200.0])
+        np.testing.assert_allclose(low, [0.0, 21.5, 202.0])
+        np.testing.assert_allclose(mid, [10.0, 27.5, 210.0])
+        np.testing.assert_allclose(high, [30.0, 44.0, 218.0])
