@@ -44,8 +44,10 @@ class PatternGenerator(generate.Generator):
         # company names are unique: the bench ledger's company steps aside while ours is made
         bench = env["res.company"].search([("name", "=", "Bench GmbH")])
         bench.name = "Bench GmbH (patterns)"
+        bench.flush_recordset(["name"])
         cc = super().setup_company(index)
         cc.company.name = "Patterns GmbH"
+        cc.company.flush_recordset(["name"])
         bench.name = "Bench GmbH"
         env.user.company_id = user_company
         admin.company_id = admin_company

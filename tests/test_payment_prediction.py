@@ -111,16 +111,17 @@ class TestPaymentPrediction(CreditControlCommon):
         forecast = self.env["credit.forecast"]
         self.payer.sudo().write({"credit_avg_days_late": 30.0, "credit_max_days_late": 30})
         before = forecast._compute()
+        self.assertFalse(forecast._predicted_offsets({self.open_small.id}))
         self.company.credit_use_predicted_dates = True
         after = forecast._compute()
-        # the rule puts the small invoice at the customer's average (30 days late), the model
-        # near its due date: its 100 moves to the week of its predicted date, nothing is lost
-        week_start = self.today - timedelta(days=self.today.weekday())
+        # with the setting, each invoice's best/expected/worst are its band and predicted date
         small = self.open_small
-        index = (max(small.credit_predicted_date, self.today) - week_start).days // 7
-        rule_index = (small.invoice_date_due + timedelta(days=30) - week_start).days // 7
-        self.assertNotEqual(index, rule_index)
-        self.assertAlmostEqual(after["weeks"][index]["expected"] - before["weeks"][index]["expected"], 100.0)
+        offsets = forecast._predicted_offsets({small.id})[small.id]
+        due = small.invoice_date_due
+        self.assertEqual(offsets["expected"], (small.credit_predicted_date - due).days)
+        self.assertEqual(offsets["best"], (small.credit_predicted_date_low - due).days)
+        self.assertEqual(offsets["worst"], (small.credit_predicted_date_high - due).days)
+        self.assertNotEqual(before["weeks"], after["weeks"])
         self.assertAlmostEqual(
             sum(week["expected"] for week in after["weeks"]),
             sum(week["expected"] for week in before["weeks"]),
