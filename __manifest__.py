@@ -10,7 +10,7 @@
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "external_dependencies": {"python": ["python-stdnum", "xlsxwriter"]},
+    "external_dependencies": {"python": ["python-stdnum", "xlsxwriter", "lightgbm", "numpy"]},
     "depends": ["account", "sale", "mail", "portal", "account_payment"],
     "data": [
         "security/credit_control_groups.xml",
@@ -96,6 +96,9 @@
         "data/credit_legal_claim_type_data.xml",
         "reports/credit_legal_case_templates.xml",
         "views/credit_legal_case_views.xml",
+        # payment-date prediction (issue #21)
+        "data/credit_prediction_data.xml",
+        "views/credit_prediction_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

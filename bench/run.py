@@ -487,11 +487,107 @@ PATHS = [
         "of every customer reminded monthly at up to three levels (bench/oca_history.py, made before "
         "the clock starts): levels, reached levels, letters kept as history, risk holds",
     ),
+    # payment-date prediction (issue #21); the backtest figures are printed below the table
+    BenchPath(
+        "payment prediction: training",
+        lambda c: c.prediction_model()._train(c.anchor_date()),
+        max_ms=60000,
+        requires=("credit.payment.model._train",),
+        runs=1,
+        warmup=0,
+        notes="credit.payment.model._train(): the feature query over every paid invoice of the "
+        "company (history before each invoice) and the four LightGBM models (quantiles 0.1/0.5/0.9, "
+        "late > 30 days), boosters stored as an attachment",
+    ),
+    BenchPath(
+        "payment prediction: predict open items",
+        lambda c, boosters: c.prediction_model()._predict_open_items(boosters, c.anchor_date()),
+        before=lambda c: c.prediction_boosters(),
+        max_ms=2000,
+        requires=("credit.payment.model._predict_open_items",),
+        runs=3,
+        notes="the features of every open invoice (one query), the predictions with their "
+        "explanations, written in one UPDATE ... FROM (VALUES ...); models trained before the clock",
+    ),
+    BenchPath(
+        "payment prediction: backtest, bench ledger",
+        lambda c: c.prediction_figures("bench ledger", c.prediction_model()._backtest(c.backtest_cutoff())),
+        requires=("credit.payment.model._backtest",),
+        runs=1,
+        warmup=0,
+        notes="train on the invoices paid up to 90 days before the data's date, predict the invoices "
+        "open then and paid since: MAE in days of the model and of the rule, band coverage (printed)",
+    ),
+    BenchPath(
+        "payment prediction: backtest, patterned ledger",
+        lambda c, company: c.prediction_figures(
+            "patterned ledger", c.prediction_model(company)._backtest(c.backtest_cutoff(company))
+        ),
+        before=lambda c: c.patterned_company(),
+        requires=("credit.payment.model._backtest",),
+        runs=1,
+        warmup=0,
+        notes="the same backtest on the ledger of bench/patterns.py (a company of its own, built "
+        "before the clock in the run's savepoint: 200 customers, 6,000 invoices, lateness by amount, "
+        "season and trend)",
+    ),
 ]
 
 
 class Context:
     """What a path needs: an environment of the benchmark user and the benchmark's records."""
+
+    # --- payment-date prediction (issue #21)
+    figures = None
+    _prediction_boosters = None
+
+    def anchor_date(self):
+        """The day the benchmark data was generated as of (its "today")."""
+        from odoo import fields  # noqa: PLC0415
+
+        return fields.Date.to_date(self.stats.get("anchor_date")) or self.env.cr.now().date()
+
+    def backtest_cutoff(self, company=None):
+        from odoo.addons.credit_control.models.credit_payment_model import BACKTEST_DAYS  # noqa: PLC0415
+
+        today = self.env.cr.now().date() if company else self.anchor_date()
+        return today - timedelta(days=BACKTEST_DAYS)
+
+    def prediction_model(self, company=None):
+        company = company or self.env.company
+        return self.env["credit.payment.model"]._get_for_company(company).sudo().with_company(company)
+
+    def prediction_boosters(self):
+        """The boosters trained on the bench ledger, once per bench run (kept outside the savepoint)."""
+        if self._prediction_boosters is None:
+            from odoo.addons.credit_control.lib import payment_prediction  # noqa: PLC0415
+
+            strings = self.prediction_model()._train(self.anchor_date())["boosters"]
+            self._prediction_boosters = payment_prediction.load(strings)
+        return self._prediction_boosters
+
+    def patterned_company(self):
+        import patterns  # noqa: PLC0415 - bench/patterns.py, next to this file
+
+        from odoo import SUPERUSER_ID  # noqa: PLC0415
+
+        root = self.env(user=SUPERUSER_ID, context={"tracking_disable": True, "mail_notrack": True})
+        company, stats = patterns.build(root)
+        print(
+            "  patterned ledger built in %.1fs: %d customers, %d invoices (company %s)"
+            % (stats["seconds"], stats["partners"] - 1, stats.get("invoices", 0), company.name),
+            flush=True,
+        )
+        return company
+
+    def take_figures(self, row):
+        """Figures a path reported besides time and queries (prediction backtest) go to its row."""
+        if self.figures:
+            row["figures"], self.figures = self.figures, None
+
+    def prediction_figures(self, name, figures):
+        self.figures = dict(figures, ledger=name)
+        return figures
 
     def __init__(self, env, stats):
         self.env = env
@@ -1053,6 +1149,23 @@ def print_comparisons(rows):
             print("%s: %.1f ms, %s q; %s" % (row["path"], row["median_ms"], row["queries"], row["compare"]))
 
 
+def print_figures(rows):
+    """The figures of the prediction backtests (payment-date prediction, issue #21)."""
+    for row in rows:
+        figures = row.get("figures")
+        if figures:
+            print(
+                "%s: %d items, MAE model %s days, rule %s days, band coverage %s"
+                % (
+                    row["path"],
+                    figures["count"],
+                    "-" if figures["mae_model"] is None else "%.2f" % figures["mae_model"],
+                    "-" if figures["mae_rule"] is None else "%.2f" % figures["mae_rule"],
+                    "-" if figures["coverage"] is None else "%.1f %%" % (100 * figures["coverage"]),
+                )
+            )
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("-c", "--config", required=True, help="Odoo configuration file")
@@ -1171,12 +1284,14 @@ def main(argv=None):
                     if path.max_mb is not None:
                         row["peak_extra_mb"] = round(ctx.last_peak_mb, 1)
                         row["python_peak_mb"] = round(ctx.last_py_peak_mb, 1)
+            ctx.take_figures(row)
             rows.append(row)
             memory = " (peak +%.1f MB)" % row["peak_extra_mb"] if "peak_extra_mb" in row else ""
             print("  %-44s %s%s" % (path.name, row["status"], memory), flush=True)
         cr.rollback()
     print_table(rows)
     print_comparisons(rows)
+    print_figures(rows)
     for row in rows:
         if row.get("error"):
             print("%s: %s" % (row["path"], row["error"]))

@@ -21,3 +21,4 @@ from . import credit_partner_escalation
 from . import credit_agency_case_xlsx
 from . import credit_report_layout
 from . import credit_legal_case_export
+from . import credit_worklist_prediction

@@ -14,7 +14,9 @@ class CreditForecast(models.AbstractModel):
     payment date — due date plus the customer's weighted average days late (expected), plus
     nothing (best) or plus the customer's maximum days late (worst) — summed per week for the
     next 13 weeks and per month for the next six months. Items predicted before today count in
-    the first period.
+    the first period. With the company setting "Use predicted payment dates" an invoice with a
+    stored prediction (see credit.payment.model) is expected at its predicted date, best at the
+    band's low and worst at its high end instead.
 
     Covered items: the invoices of an active payment plan come in as its unpaid instalments, at
     each instalment's due date (best and expected; worst: plus the customer's maximum days late);
@@ -127,6 +129,28 @@ class CreditForecast(models.AbstractModel):
         )
 
     @api.model
+    def _predicted_offsets(self, move_ids):
+        """With the company setting "Use predicted payment dates": {move id: {"best", "expected",
+        "worst": days after the invoice's due date}} of the invoices with a stored prediction
+        (low, median and high of the band; one query), applied to each of its items' due dates."""
+        if not self.env.company.credit_use_predicted_dates or not move_ids:
+            return {}
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT id, credit_predicted_date_low - d, credit_predicted_date - d,
+                   credit_predicted_date_high - d
+              FROM (SELECT id, COALESCE(invoice_date_due, invoice_date) AS d, credit_predicted_date,
+                           credit_predicted_date_low, credit_predicted_date_high
+                      FROM account_move
+                     WHERE id = ANY(%s) AND credit_predicted_date IS NOT NULL) m
+                """,
+                list(move_ids),
+            )
+        )
+        return {row[0]: {"best": row[1], "expected": row[2], "worst": row[3]} for row in rows}
+
+    @api.model
     def _compute(self, today=None):
         today = fields.Date.to_date(today) or fields.Date.context_today(self)
         items, covered = self._net_credits(*self._covered(self._open_items(), today))
@@ -164,8 +188,14 @@ class CreditForecast(models.AbstractModel):
                     amount,
                 )
 
-        for amount, due, partner_id, _move_id in items:
+        predicted = self._predicted_offsets({item[3] for item in items})
+        for amount, due, partner_id, move_id in items:
             avg_late, max_late = behaviour.get(partner_id, (0.0, 0))
+            offsets = predicted.get(move_id)
+            if offsets:
+                # company setting "Use predicted payment dates": the prediction's band and median
+                add_all(amount, {key: due + timedelta(days=days) for key, days in offsets.items()})
+                continue
             add_all(
                 amount,
                 {

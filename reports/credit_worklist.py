@@ -388,10 +388,18 @@ class CreditWorklist(models.Model):
                %(company)s AS company_id,
                %(currency)s AS currency_id,
                points.*,
-               points_overdue + points_days + points_rating + points_promise_due
-                   + points_promise_broken + points_followup + points_limitation AS priority""",
+               %(priority)s AS priority""",
             company=company.id,
             currency=company.currency_id.id,
+            priority=self._priority_sql(),
+        )
+
+    @api.model
+    def _priority_sql(self):
+        """The line's priority: the sum of the points (another module adds its own)."""
+        return SQL(
+            """points_overdue + points_days + points_rating + points_promise_due
+                   + points_promise_broken + points_followup + points_limitation"""
         )
 
     @api.model

@@ -1,0 +1,247 @@
+"""Payment-date prediction: plain Python + numpy + LightGBM, no ORM.
+
+The features of an item (an invoice) describe what was known when it was issued (training) or
+at the cut-off date (prediction): the customer's history of days late before it, the item's
+amount against the customer's usual amount, its terms and due date, the customer's dunning,
+promise and dispute record. The target is the item's days late (payment date - due date).
+
+Four LightGBM models are trained on the paid items: quantile regressors for the 10 %, 50 % and
+90 % quantiles of the days late (the band and the expected value) and a binary classifier for
+"paid more than 30 days late". Training is deterministic (fixed seed, one thread,
+``deterministic=True``): the same ledger gives the same boosters.
+
+``pred_contrib=True`` splits each prediction of the median model into one contribution per
+feature plus a base value (SHAP values): their sum is the prediction (in days late); the
+largest contributions explain the prediction in words (:func:`explain`).
+"""
+
+import math
+
+import numpy as np
+
+# Feature columns, in the order of the SQL's output and of the model's input.
+FEATURES = (
+    "hist_mean_late",  # customer's mean days late before the item (NaN: no history)
+    "hist_median_late",  # customer's median days late before the item
+    "hist_trend",  # mean days late of the last 5 payments - mean of the earlier ones
+    "amount_ratio",  # item amount / the customer's median amount before the item
+    "term_days",  # payment term in days (due date - invoice date)
+    "due_weekday",  # 0 = Monday
+    "due_month",  # 1-12
+    "dunning_days",  # highest dunning level reached before (the level's days overdue)
+    "broken_promises",  # promises to pay broken before
+    "disputes",  # disputes opened before
+    "late_share",  # share of the earlier invoices paid late (0-1)
+    "relationship_days",  # days since the customer's first invoice
+    "hist_count",  # number of paid invoices before the item
+)
+
+LATE_DAYS = 30  # the classifier's threshold: paid more than this many days late
+MIN_TRAINING_SAMPLES = 30  # fewer paid items: no model, everything follows the rule
+MIN_HISTORY = 3  # a customer with fewer paid invoices before the item follows the rule
+MAX_TRAINING_SAMPLES = 20000  # the most recent paid items a model learns from
+
+_QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}
+
+
+def _params(n_samples, objective, **extra):
+    return {
+        "objective": objective,
+        "learning_rate": 0.1,
+        "num_leaves": 15,
+        "min_data_in_leaf": max(3, min(20, n_samples // 20)),
+        "min_data_in_bin": 1,
+        "feature_fraction": 1.0,
+        "bagging_fraction": 1.0,
+        "lambda_l2": 1.0,
+        "seed": 42,
+        "deterministic": True,
+        "force_row_wise": True,
+        "num_threads": 1,
+        "verbose": -1,
+        **extra,
+    }
+
+
+def matrix(rows):
+    """The feature matrix (float64, NaN for missing) of ``rows``: dicts or sequences in
+    :data:`FEATURES` order."""
+    if not len(rows):
+        return np.empty((0, len(FEATURES)))
+    if isinstance(rows[0], dict):
+        rows = [[row.get(name) for name in FEATURES] for row in rows]
+    return np.array([[np.nan if v is None else float(v) for v in row] for row in rows], dtype=np.float64)
+
+
+def train(features, target, num_rounds=80):
+    """Train the four models on ``features`` (n x len(FEATURES)) and ``target`` (days late).
+    Returns {"q10"|"q50"|"q90"|"late": booster model string}; raises ValueError with fewer than
+    :data:`MIN_TRAINING_SAMPLES` samples."""
+    import lightgbm as lgb  # noqa: PLC0415 - heavy import only where a model is trained
+
+    features = np.asarray(features, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    n_samples = len(target)
+    if n_samples < MIN_TRAINING_SAMPLES:
+        raise ValueError(f"{n_samples} paid items, at least {MIN_TRAINING_SAMPLES} needed")
+    models = {}
+    for key, alpha in _QUANTILES.items():
+        data = lgb.Dataset(features, label=target, feature_name=list(FEATURES), free_raw_data=False)
+        booster = lgb.train(_params(n_samples, "quantile", alpha=alpha), data, num_boost_round=num_rounds)
+        models[key] = booster.model_to_string()
+    late = (target > LATE_DAYS).astype(np.float64)
+    if 0 < late.sum() < n_samples:
+        data = lgb.Dataset(features, label=late, feature_name=list(FEATURES), free_raw_data=False)
+        booster = lgb.train(_params(n_samples, "binary"), data, num_boost_round=num_rounds)
+        models["late"] = booster.model_to_string()
+    else:
+        # one class only: the probability is that class's (stored as a constant)
+        models["late"] = float(late.mean()) if n_samples else 0.0
+    return models
+
+
+def load(models):
+    """Boosters of :func:`train`'s strings (the classifier may be a constant probability)."""
+    import lightgbm as lgb  # noqa: PLC0415
+
+    return {
+        key: (lgb.Booster(model_str=value) if isinstance(value, str) else float(value))
+        for key, value in models.items()
+    }
+
+
+def predict(boosters, features):
+    """Predictions of the loaded ``boosters`` for ``features``: a dict of arrays q10, q50, q90
+    (days late; the band sorted so that q10 <= q50 <= q90), late (probability of paying more
+    than :data:`LATE_DAYS` days late) and contrib (n x (len(FEATURES) + 1): each feature's
+    contribution to q50, the base value last; each row sums to q50 before the sorting)."""
+    features = np.asarray(features, dtype=np.float64)
+    n = len(features)
+    if not n:
+        empty = np.empty(0)
+        return {
+            "q10": empty,
+            "q50": empty,
+            "q90": empty,
+            "late": empty,
+            "contrib": np.empty((0, len(FEATURES) + 1)),
+        }
+    raw = {key: boosters[key].predict(features) for key in _QUANTILES}
+    contrib = boosters["q50"].predict(features, pred_contrib=True)
+    late = boosters["late"]
+    late = late.predict(features) if not isinstance(late, float) else np.full(n, late)
+    stacked = np.sort(np.vstack([raw["q10"], raw["q50"], raw["q90"]]), axis=0)
+    return {
+        "q10": stacked[0],
+        "q50": raw["q50"],
+        "q90": stacked[2],
+        "late": late,
+        "contrib": contrib,
+        "raw_q50": raw["q50"],
+    }
+
+
+_LEVELS = np.array([0.0, 0.1, 0.5, 0.9, 1.0])
+
+
+def _knots(result):
+    """Per item, the days late at the levels :data:`_LEVELS` of a piecewise-linear distribution
+    through the three predicted quantiles: the lower tail as dense as the 10-50 % segment, the
+    upper tail (late payers pay very late) four times wider than the 50-90 % segment."""
+    q10, q50, q90 = result["q10"], np.maximum(result["q50"], result["q10"] + 0.01), result["q90"]
+    q90 = np.maximum(q90, q50 + 0.01)
+    return np.stack(
+        [q10 - np.maximum((q50 - q10) / 4, 0.5), q10, q50, q90, q90 + np.maximum(q90 - q50, 1.0)], axis=1
+    )
+
+
+def _cdf(knots, days):
+    level = np.where(days >= knots[:, -1], 1.0, 0.0)
+    for k in range(4):
+        inside = (days >= knots[:, k]) & (days < knots[:, k + 1])
+        share = (days - knots[:, k]) / (knots[:, k + 1] - knots[:, k])
+        level = np.where(inside, _LEVELS[k] + share * (_LEVELS[k + 1] - _LEVELS[k]), level)
+    return level
+
+
+def _quantile(knots, level):
+    days = knots[:, -1].copy()
+    for k in range(4):
+        inside = (level >= _LEVELS[k]) & (level < _LEVELS[k + 1])
+        share = (level - _LEVELS[k]) / (_LEVELS[k + 1] - _LEVELS[k])
+        days = np.where(inside, knots[:, k] + share * (knots[:, k + 1] - knots[:, k]), days)
+    return days
+
+
+def clamp_band(result, min_late):
+    """Low/mid/high days late of items still open ``min_late`` days after their due date (the
+    cut-off - due date): the 10/50/90 % quantiles of the predicted distribution given that the
+    item is paid no earlier than that (read from the three quantiles, see :func:`_knots`); past
+    the distribution's upper end, the cut-off plus the 10/50/90 % of that tail's width."""
+    min_late = np.asarray(min_late, dtype=np.float64)
+    knots = _knots(result)
+    paid_share = _cdf(knots, min_late)  # predicted share paid before the cut-off
+    bands = []
+    for level in (0.1, 0.5, 0.9):
+        conditional = _quantile(knots, paid_share + (1.0 - paid_share) * level)
+        beyond = min_late + level * (knots[:, -1] - knots[:, -2])
+        days = np.where(paid_share >= 0.999, beyond, conditional)
+        bands.append(np.maximum(days, min_late))
+    low, mid, high = bands
+    return low, np.maximum(mid, low), np.maximum(high, mid)
+
+
+def top_contributions(values, contrib, labels, top=3):
+    """The ``top`` largest contributions (by absolute days) of one prediction: a list of
+    (feature index, rounded days) by decreasing weight, leaving out features without a label in
+    ``labels``, missing values (NaN) and zero-day contributions."""
+    order = sorted(range(len(FEATURES)), key=lambda i: (-abs(contrib[i]), i))
+    result = []
+    for i in order:
+        days = round(float(contrib[i]))
+        value = values[i]
+        if FEATURES[i] not in labels or not days or value is None or math.isnan(float(value)):
+            continue
+        result.append((i, days))
+        if len(result) == top:
+            break
+    return result
+
+
+def explain(values, contrib, labels, top=3):
+    """The :func:`top_contributions` in words: ``labels`` maps a feature name to a
+    callable(value) -> phrase (e.g. "this invoice is 4× the usual amount"). Returns the list of
+    (phrase, rounded days)."""
+    return [
+        (labels[FEATURES[i]](values[i]), days) for i, days in top_contributions(values, contrib, labels, top)
+    ]
+
+
+def backtest(
+    train_features, train_target, test_features, test_actual, test_rule, test_min_late, num_rounds=80
+):
+    """Time-split backtest: train on ``train_*`` (items paid up to the cut-off), predict the
+    items open at the cut-off whose payment is known (``test_actual`` days late), compare with
+    the rule (``test_rule`` days late). Both predictions are clamped at the cut-off
+    (``test_min_late``); as in production, an item of a customer with fewer than
+    :data:`MIN_HISTORY` earlier payments gets the rule's date (the band stays the model's).
+    Returns mae_model, mae_rule (mean absolute error in days), coverage
+    (share of actual payments inside the model's band, 0-1) and count; the model's figures are
+    None when there is too little history to train."""
+    actual = np.asarray(test_actual, dtype=np.float64)
+    min_late = np.asarray(test_min_late, dtype=np.float64)
+    rule = np.maximum(np.asarray(test_rule, dtype=np.float64), min_late)
+    result = {"count": len(actual), "mae_rule": None, "mae_model": None, "coverage": None}
+    if not len(actual):
+        return result
+    result["mae_rule"] = float(np.mean(np.abs(rule - actual)))
+    if len(train_target) < MIN_TRAINING_SAMPLES:
+        return result
+    boosters = load(train(train_features, train_target, num_rounds=num_rounds))
+    test_features = np.asarray(test_features, dtype=np.float64)
+    low, mid, high = clamp_band(predict(boosters, test_features), min_late)
+    fallback = np.nan_to_num(test_features[:, FEATURES.index("hist_count")]) < MIN_HISTORY
+    mid = np.where(fallback, rule, mid)
+    result["mae_model"] = float(np.mean(np.abs(mid - actual)))
+    result["coverage"] = float(np.mean((actual >= np.floor(low)) & (actual <= np.ceil(high))))
+    return result

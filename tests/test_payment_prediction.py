@@ -1,0 +1,215 @@
+from datetime import timedelta
+
+import numpy as np
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from ..lib import payment_prediction as pp
+from .common import CreditControlCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentPrediction(CreditControlCommon):
+    """A customer that pays large invoices 35 days late and small ones on time: the model
+    learns the amount; its predictions are explained and stored on the open invoices."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.payer = cls.env["res.partner"].create({"name": "Amount Payer AG", "is_company": True})
+        # one large invoice for two small ones: the usual (median) amount is the small one
+        for i in range(45):
+            large = i % 3 == 0
+            invoice = cls._invoice(10000.0 if large else 100.0, partner=cls.payer, days_ago=440 - 9 * i)
+            cls._pay(invoice, days_after_invoice=35 if large else 0)
+        cls.open_large = cls._invoice(10000.0, partner=cls.payer, days_ago=1)
+        # not yet due (an overdue item is predicted given that it is still unpaid)
+        cls.open_small = cls._invoice(100.0, partner=cls.payer, days_ago=1, term=cls.term_30)
+        cls.newcomer = cls.env["res.partner"].create({"name": "Newcomer KG", "is_company": True})
+        cls.open_new = cls._invoice(500.0, partner=cls.newcomer, days_ago=0)
+        cls.model = cls.env["credit.payment.model"]._get_for_company(cls.company)
+        cls.model.with_company(cls.company)._train_and_predict()
+
+    def test_large_invoice_predicted_later_than_small(self):
+        self.assertEqual(self.model.state, "trained")
+        self.assertEqual(self.model.sample_count, 45)
+        self.assertEqual(self.open_large.credit_prediction_source, "model")
+        self.assertEqual(self.open_small.credit_prediction_source, "model")
+        large_late = (self.open_large.credit_predicted_date - self.open_large.invoice_date_due).days
+        small_late = (self.open_small.credit_predicted_date - self.open_small.invoice_date_due).days
+        self.assertGreaterEqual(large_late, 20, self.open_large.credit_prediction_explanation)
+        self.assertLessEqual(small_late, 10, self.open_small.credit_prediction_explanation)
+        self.assertLessEqual(self.open_large.credit_predicted_date_low, self.open_large.credit_predicted_date)
+        self.assertGreaterEqual(
+            self.open_large.credit_predicted_date_high, self.open_large.credit_predicted_date
+        )
+        self.assertGreater(
+            self.open_large.credit_predicted_late_probability,
+            self.open_small.credit_predicted_late_probability,
+        )
+        self.assertIn("the usual amount", self.open_large.credit_prediction_explanation)
+
+    def test_contributions_sum_to_prediction(self):
+        boosters = self.model._load_boosters()
+        rows = [row for row in self.model._feature_rows(self.today) if not row["is_train"]]
+        features = pp.matrix(rows)
+        result = pp.predict(boosters, features)
+        self.assertEqual(result["contrib"].shape, (len(rows), len(pp.FEATURES) + 1))
+        np.testing.assert_allclose(result["contrib"].sum(axis=1), result["raw_q50"], atol=1e-6)
+        # deterministic: the same ledger gives the same boosters
+        train = [row for row in self.model._feature_rows(self.today) if row["is_train"]]
+        again = pp.load(pp.train(pp.matrix(train), [row["days_late"] for row in train]))
+        np.testing.assert_allclose(pp.predict(again, features)["q50"], result["q50"])
+
+    def test_history_does_not_leak(self):
+        rows = {row["id"]: row for row in self.model._feature_rows(self.today)}
+        first_paid = min((r for r in rows.values() if r["is_train"]), key=lambda r: r["invoice_date"])
+        self.assertEqual(first_paid["hist_count"], 0)
+        self.assertIsNone(first_paid["hist_mean_late"])
+        self.assertEqual(rows[self.open_large.id]["hist_count"], 45)
+        # the 5th invoice (small, issued 36 days after the 1st): the 1st (large, paid 30 days
+        # after its issue), the 2nd and 3rd (small, paid at once) are known; the 4th (large) is not
+        issued = sorted(
+            (r for r in rows.values() if r["partner_id"] == self.payer.id), key=lambda r: r["invoice_date"]
+        )
+        self.assertEqual(issued[4]["hist_count"], 3)
+        self.assertAlmostEqual(issued[4]["hist_mean_late"], 35.0 / 3)
+        self.assertAlmostEqual(issued[4]["hist_median_late"], 0.0)
+        self.assertAlmostEqual(issued[4]["late_share"], 1 / 3)
+        self.assertEqual(issued[4]["relationship_days"], 36)
+
+    def test_fallback_without_history(self):
+        self.assertEqual(self.open_new.credit_prediction_source, "rule")
+        self.assertEqual(self.open_new.credit_predicted_date, self.open_new.invoice_date_due)
+        self.assertIn("no payment history", self.open_new.credit_prediction_explanation)
+        self.assertEqual(self.model.rule_count, 1)
+        self.assertEqual(self.model.predicted_count, 2)
+
+    def test_prediction_fields_protected(self):
+        with self.assertRaisesRegex(AccessError, "computed, not entered"):
+            self.open_new.with_user(self.collector).write({"credit_predicted_date": self.today})
+        with self.assertRaises(AccessError):
+            self.open_new.with_user(self.sales_user).write({"credit_prediction_source": "model"})
+        move = (
+            self.env["account.move"]
+            .with_user(self.collector)
+            .with_context(default_credit_prediction_source="model", default_move_type="out_invoice")
+            .create({"partner_id": self.customer.id})
+        )
+        self.assertFalse(move.credit_prediction_source)
+        with self.assertRaisesRegex(AccessError, "computed, not entered"):
+            self.env["account.move"].with_user(self.collector).create(
+                {
+                    "partner_id": self.customer.id,
+                    "move_type": "out_invoice",
+                    "credit_predicted_date": self.today,
+                }
+            )
+
+    def test_forecast_and_worklist_use_prediction(self):
+        forecast = self.env["credit.forecast"]
+        self.payer.sudo().write({"credit_avg_days_late": 30.0, "credit_max_days_late": 30})
+        before = forecast._compute()
+        self.assertFalse(forecast._predicted_offsets({self.open_small.id}))
+        self.company.credit_use_predicted_dates = True
+        after = forecast._compute()
+        # with the setting, each invoice's best/expected/worst are its band and predicted date
+        small = self.open_small
+        offsets = forecast._predicted_offsets({small.id})[small.id]
+        due = small.invoice_date_due
+        self.assertEqual(offsets["expected"], (small.credit_predicted_date - due).days)
+        self.assertEqual(offsets["best"], (small.credit_predicted_date_low - due).days)
+        self.assertEqual(offsets["worst"], (small.credit_predicted_date_high - due).days)
+        self.assertNotEqual(before["weeks"], after["weeks"])
+        self.assertAlmostEqual(
+            sum(week["expected"] for week in after["weeks"]),
+            sum(week["expected"] for week in before["weeks"]),
+        )
+        line = self.env["credit.worklist"].search([("partner_id", "=", self.payer.id)])
+        self.assertTrue(line)
+        self.assertEqual(line.prediction_move_id, self.open_large)
+        self.assertAlmostEqual(
+            line.late_probability, self.open_large.credit_predicted_late_probability, places=4
+        )
+        self.assertEqual(line.points_late, round(self.open_large.credit_predicted_late_probability * 40))
+
+    def test_training_only_for_managers(self):
+        with self.assertRaisesRegex(AccessError, "Only credit managers"):
+            self.model.with_user(self.collector).action_train()
+        self.model.with_user(self.credit_manager).action_train()
+        self.assertEqual(self.model.state, "trained")
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentPredictionBacktest(CreditControlCommon):
+    """The backtest on a tiny ledger, the rule's figures computed by hand (cut-off: 90 days ago)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        partner_b = cls.env["res.partner"].create({"name": "Beta OHG", "is_company": True})
+        # history of the customer, paid before the cut-off: 10 days late on 100, 20 on 300
+        cls._pay(cls._invoice(100.0, days_ago=200), days_after_invoice=10)
+        cls._pay(cls._invoice(300.0, days_ago=150), days_after_invoice=20)
+        # open at the cut-off, paid since: 40 days late and 12 days late
+        cls._pay(cls._invoice(1000.0, days_ago=100), days_after_invoice=40)
+        cls._pay(cls._invoice(50.0, days_ago=92), days_after_invoice=12)
+        # open at the cut-off and still open: not in the figures
+        cls._invoice(70.0, days_ago=91)
+        # a customer without history, 15 days late
+        cls._pay(cls._invoice(80.0, partner=partner_b, days_ago=100), days_after_invoice=15)
+
+    def test_backtest_rule_by_hand(self):
+        cutoff = self.today - timedelta(days=90)
+        figures = self.env["credit.payment.model"]._backtest(cutoff)
+        # rule = (10 * 100 + 20 * 300) / 400 = 17.5 days late; an item still open at the cut-off is
+        # predicted no earlier than the day after it: 1000 due 100 days ago -> at least 11 days:
+        # |17.5 - 40| = 22.5; 50 due 92 days ago -> at least 3: |17.5 - 12| = 5.5;
+        # Beta: no history, rule 0, at least 11: |11 - 15| = 4. MAE = 32 / 3.
+        self.assertEqual(figures["count"], 3)
+        self.assertAlmostEqual(figures["mae_rule"], 32.0 / 3.0, places=6)
+        self.assertIsNone(figures["mae_model"])  # 2 paid items: too little to train
+
+    def test_train_with_little_history_falls_back(self):
+        model = self.env["credit.payment.model"]._get_for_company(self.company)
+        self.env["credit.payment.model"]._cron_train()
+        self.assertTrue(model.date_trained)
+        self.assertEqual(model.state, "insufficient")
+        self.assertAlmostEqual(model.backtest_mae_rule, 32.0 / 3.0, places=1)
+        self.assertEqual(model.backtest_count, 3)
+        self.assertEqual(model.rule_count, 1)  # the 70 still open, on the rule
+        self.assertTrue(
+            self.env["account.move"].search(
+                [("credit_prediction_source", "=", "rule"), ("partner_id", "=", self.customer.id)]
+            )
+        )
+
+    def test_lib_backtest_clamps_and_covers(self):
+        # plain figures: both predictions clamped at the cut-off
+        result = pp.backtest(
+            np.zeros((0, len(pp.FEATURES))),
+            [],
+            np.zeros((2, len(pp.FEATURES))),
+            [10.0, 0.0],
+            [2.0, 4.0],
+            [5.0, -3.0],
+        )
+        self.assertEqual(result["count"], 2)
+        self.assertAlmostEqual(result["mae_rule"], (5.0 + 4.0) / 2)
+
+    def test_lib_band_given_still_unpaid(self):
+        # quantiles 0 / 10 / 30 days late; 20 days overdue at the cut-off: 70 % were paid before
+        # (0.5 + 0.4 * 10 / 20); the median given still unpaid is the 85 % level: 10 + 20 * 0.35
+        # / 0.4 = 27.5; the 10 % level (73 %) 21.5; the 90 % level (97 %) is in the upper tail
+        # (30 .. 50): 30 + 20 * 0.7 = 44. Not yet due: the quantiles themselves. Past the tail's
+        # end (50): the cut-off plus 10/50/90 % of the tail's width (20).
+        prediction = {
+            "q10": np.array([0.0, 0.0, 0.0]),
+            "q50": np.array([10.0] * 3),
+            "q90": np.array([30.0] * 3),
+        }
+        low, mid, high = pp.clamp_band(prediction, [-30.0, 20.0, 200.0])
+        np.testing.assert_allclose(low, [0.0, 21.5, 202.0])
+        np.testing.assert_allclose(mid, [10.0, 27.5, 210.0])
+        np.testing.assert_allclose(high, [30.0, 44.0, 218.0])
