@@ -71,32 +71,32 @@
         "reports/credit_payment_plan_report.xml",
         # OCA migration: after views/credit_control_menus.xml (its menu hangs below Configuration)
         "wizards/credit_oca_migration_views.xml",
-        # customer portal (issue #17)
+        # customer portal
         "security/portal_security.xml",
         "data/portal_data.xml",
         "views/portal_backend_views.xml",
         "views/portal_templates.xml",
-        # write-off and base rate update (issue #19)
+        # write-off and base rate update
         "views/credit_write_off_views.xml",
-        # credit insurance (issue #20)
+        # credit insurance
         "views/credit_insurance_policy_views.xml",
         "views/credit_insurance_notification_views.xml",
         "views/credit_insurance_watch_views.xml",
         "views/credit_insurance_partner_views.xml",
-        # credit bureau import and monitoring (issue #21)
+        # credit bureau import and monitoring
         "data/credit_bureau_provider_data.xml",
         "views/credit_bureau_provider_views.xml",
         "views/credit_bureau_monitor_views.xml",
         "wizards/credit_bureau_import_views.xml",
-        # factoring (issue #20)
+        # factoring
         "views/credit_factoring_contract_views.xml",
         "reports/credit_factoring_invoice_templates.xml",
-        # court dunning case (issue #19)
+        # court dunning case
         "data/credit_legal_court_data.xml",
         "data/credit_legal_claim_type_data.xml",
         "reports/credit_legal_case_templates.xml",
         "views/credit_legal_case_views.xml",
-        # payment-date prediction (issue #21)
+        # payment-date prediction
         "data/credit_prediction_data.xml",
         "views/credit_prediction_views.xml",
     ],
@@ -104,7 +104,7 @@
         "demo/credit_control_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
-    # check (#12): the running totals' triggers on journal items go with the module
+    # the running totals' triggers on journal items go with the module
     "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_backend": [

@@ -14,7 +14,7 @@ ITEMS_PER_PAGE = 20
 
 
 class CreditPortal(CustomerPortal):
-    """The customer's collections page on the portal (issue #17): open items, statement,
+    """The customer's collections page on the portal: open items, statement,
     promise to pay, dispute, payment plan request, pay now.
 
     Who asks: a logged-in portal user (its commercial partner, in one of its companies) or a

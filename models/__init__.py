@@ -51,7 +51,7 @@ from . import credit_write_off_entry
 from . import credit_dunning_line_base_rate
 from . import credit_dunning_run_base_rate
 
-# credit insurance (issue #20)
+# credit insurance
 from . import credit_insurance_company
 from . import credit_insurance_settings
 from . import credit_insurance_policy
@@ -60,7 +60,7 @@ from . import credit_insurance_notification
 from . import credit_insurance_watch
 from . import credit_insurance_task
 from . import sale_order_insurance
-from . import credit_bureau_provider  # credit bureau import (issue #21)
+from . import credit_bureau_provider  # credit bureau import
 from . import credit_bureau_identifier
 from . import credit_bureau_check
 from . import credit_bureau_task
@@ -73,7 +73,8 @@ from . import credit_factoring_task
 from . import credit_factoring_take_back
 from . import res_partner_factoring
 from . import account_move_factoring
-# court dunning case (issue #19)
+
+# court dunning case
 from . import res_partner_legal
 from . import credit_legal_court
 from . import credit_legal_claim_type

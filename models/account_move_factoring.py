@@ -21,7 +21,7 @@ FACTORING_MOVE_FIELDS = frozenset(
 
 
 class AccountMove(models.Model):
-    """Factoring (issue #20): an invoice sold to a factor leaves the company's own collections;
+    """Factoring: an invoice sold to a factor leaves the company's own collections;
     sold without recourse, its receivable items leave the customer's exposure."""
 
     _inherit = "account.move"

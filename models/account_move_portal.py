@@ -2,7 +2,7 @@ from odoo import api, models
 
 
 class AccountMove(models.Model):
-    """Dunning pauses while a payment plan request of the customer's portal waits (issue #17)."""
+    """Dunning pauses while a payment plan request of the customer's portal waits."""
 
     _inherit = "account.move"
 

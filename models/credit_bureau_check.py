@@ -14,7 +14,7 @@ BUREAU_MONITOR_FIELDS = frozenset({"bureau_hold_state", "bureau_score_drop", "bu
 
 
 class CreditCheck(models.Model):
-    """Credit checks imported from a bureau file (issue #21): the bureau's own figures and the
+    """Credit checks imported from a bureau file: the bureau's own figures and the
     monitoring of watched customers."""
 
     _inherit = "credit.check"

@@ -2,7 +2,7 @@ from odoo import fields, models
 
 
 class CreditTask(models.Model):
-    """Tasks opened by the bureau monitoring (issue #21)."""
+    """Tasks opened by the bureau monitoring."""
 
     _inherit = "credit.task"
 

@@ -2,7 +2,7 @@ from odoo import models
 
 
 class CreditDunningLetter(models.Model):
-    """The dunning e-mail's button opens the customer's portal page (issue #17): a signed link,
+    """The dunning e-mail's button opens the customer's portal page: a signed link,
     valid without a password like Odoo's invoice links, when the company's portal is on."""
 
     _inherit = "credit.dunning.letter"

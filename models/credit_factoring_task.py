@@ -2,7 +2,7 @@ from odoo import fields, models
 
 
 class CreditTask(models.Model):
-    """Factoring (issue #20): the task of the credit manager when an assignment goes above the
+    """Factoring: the task of the credit manager when an assignment goes above the
     factor's purchase limit for a customer."""
 
     _inherit = "credit.task"

@@ -2,7 +2,7 @@ from odoo import fields, models
 
 
 class CreditTask(models.Model):
-    """Tasks opened by what a customer did on the portal (issue #17)."""
+    """Tasks opened by what a customer did on the portal."""
 
     _inherit = "credit.task"
 

@@ -3,7 +3,7 @@ from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
-    """The company's settings of the credit bureau monitoring (issue #21)."""
+    """The company's settings of the credit bureau monitoring."""
 
     _inherit = "res.company"
 

@@ -3,7 +3,7 @@ from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
-    """The company's settings of the customer portal for collections (issue #17)."""
+    """The company's settings of the customer portal for collections."""
 
     _inherit = "res.company"
 

@@ -19,7 +19,7 @@ DISPUTE_MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
 class ResPartner(models.Model):
-    """The customer portal for collections (issue #17): the figures of the customer's page, the
+    """The customer portal for collections: the figures of the customer's page, the
     signed links of dunning e-mails and letters, and what the customer submits there (promise to
     pay, dispute, payment plan request), validated as in the backend and rate-limited.
 

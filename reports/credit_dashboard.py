@@ -86,7 +86,7 @@ class CreditDashboard(models.AbstractModel):
             "promises": self._broken_promises(),
             "disputes": self._open_disputes(),
             "tasks": self._tasks_by_team(),
-            # issue #19: Credit Managers see when the base rate table lacks the current half-year
+            # Credit Managers see when the base rate table lacks the current half-year
             "base_rate_warning": self.env.user.has_group("credit_control.credit_control_group_manager")
             and self.env["credit.base.rate"]._current_rate_missing_message(today),
         }

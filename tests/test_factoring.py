@@ -105,6 +105,7 @@ class TestFactoring(FactoringCommon):
 
     def test_exposure_without_recourse_only(self):
         """Sold without recourse: out of the customer's exposure; with recourse or taken back: in."""
+
         def exposure():
             self.env.invalidate_all()
             return self.customer.credit_receivable, self.customer.credit_exposure

@@ -14,5 +14,5 @@ from . import credit_oca_migration_levels
 from . import credit_oca_migration_history
 from . import credit_oca_migration_limits
 from . import credit_write_off
-from . import credit_bureau_import  # credit bureau import (issue #21)
+from . import credit_bureau_import  # credit bureau import
 from . import credit_bureau_import_line
