@@ -77,7 +77,9 @@ class CreditPaymentModel(models.Model):
 
     @api.model
     def _feature_rows(self, cutoff, open_only=False):
-        """One set-based query for the current company: a row per customer invoice issued up to
+        """Long for one SQL statement (the features side by side, read in one pass).
+
+        One set-based query for the current company: a row per customer invoice issued up to
         ``cutoff`` — kind "train" (paid up to the cut-off: ``days_late`` is the target) or
         "open" (not paid at the cut-off; ``days_late`` is known when it was paid later) — with
         the :data:`~..lib.payment_prediction.FEATURES`, the rule's days late and the customer's
@@ -322,7 +324,7 @@ class CreditPaymentModel(models.Model):
             if v >= 0
             else self.env._("recent payments %(days)s days earlier than before", days=num(-v)),
             "amount_ratio": lambda v: self.env._(
-                "this invoice is %(ratio)s× the usual amount", ratio=f"{v:.1f}"
+                "this invoice is %(ratio)s× the usual amount", ratio="%.1f" % v
             ),
             "term_days": lambda v: self.env._("payment term of %(days)s days", days=num(v)),
             "due_weekday": lambda v: self.env._("due on a %(weekday)s", weekday=weekdays[int(v) % 7]),
@@ -346,12 +348,12 @@ class CreditPaymentModel(models.Model):
                 return self.env._(
                     "Rule (only %(count)s paid invoices known): the customer's average of %(days)s days late",
                     count=data["count"],
-                    days=f"{data.get('rule', 0.0):.1f}",
+                    days="%.1f" % data.get("rule", 0.0),
                 )
             return self.env._("Rule: no payment history, expected on the due date")
         labels = self._prediction_labels()
         reasons = "; ".join(
-            self.env._("%(reason)s: %(days)s days", reason=labels[name](value), days=f"{days:+d}")
+            self.env._("%(reason)s: %(days)s days", reason=labels[name](value), days="%+d" % days)
             for name, value, days in data.get("reasons", [])
             if name in labels
         )

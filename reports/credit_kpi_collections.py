@@ -17,7 +17,9 @@ class CreditKpi(models.AbstractModel):
     # === WRITE-OFFS === #
     @api.model
     def _write_offs_by_month(self, date_from, date_to):
-        """{first day of month: (receivables written off, ids of the write-off entries)}, company
+        """Long for one SQL statement.
+
+        {first day of month: (receivables written off, ids of the write-off entries)}, company
         currency, net of reversals.
 
         A write-off is (a) a journal entry (not an invoice, credit note, payment or bank statement

@@ -44,7 +44,9 @@ class CreditLegalCaseExport(models.AbstractModel):
 
     @api.model
     def _rows(self, case):
-        """[(section key, section, label, value)] of ``case``, in the form's order; amounts and
+        """Long for the fields of the official form, listed in its order.
+
+        [(section key, section, label, value)] of ``case``, in the form's order; amounts and
         dates as the user's language writes them."""
         case.ensure_one()
         env, currency = self.env, case.currency_id
