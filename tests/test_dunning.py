@@ -537,7 +537,9 @@ class TestDunningQueries(DunningCommon):
         self.env.invalidate_all()
         big = self._count_queries(lambda: self.run_model._prepare_proposal(self.company, self.today))
         self.assertEqual(small, big)
-        self.assertLessEqual(big, 10)
+        # 10 before the court dunning case and factoring; each excludes its invoices with one
+        # set-based query of its own in the account.move._credit_dunning_blocked_move_ids hook
+        self.assertLessEqual(big, 12)
 
     def test_propose_button_query_count_does_not_grow(self):
         """The wizard's "Propose" as the button does it (the run, its letters and lines created):
