@@ -7,7 +7,7 @@ from lxml import etree
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import float_round
+from odoo.tools import float_round, format_date, formatLang
 
 _logger = logging.getLogger(__name__)
 
@@ -143,11 +143,11 @@ class CreditBaseRate(models.Model):
         rate = self.sudo().search([("date_from", "=", last)], limit=1).rate
         return _(
             "The base rate table has no rate for the half-year from %(start)s (§247 BGB): interest "
-            "after %(last)s is computed with the last known rate of %(rate).2f %%. Record the rate the "
+            "after %(last)s is computed with the last known rate of %(rate)s %%. Record the rate the "
             "Bundesbank published under Configuration > Base Rates.",
-            start=fields.Date.to_string(start),
-            last=fields.Date.to_string(last),
-            rate=rate,
+            start=format_date(self.env, start),
+            last=format_date(self.env, last),
+            rate=formatLang(self.env, rate, digits=2),
         )
 
     # === BUNDESBANK UPDATE === #

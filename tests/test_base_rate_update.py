@@ -5,6 +5,7 @@ from unittest.mock import MagicMock, patch
 import requests
 
 from odoo.tests import tagged
+from odoo.tools import format_date
 
 from .dunning_common import DunningCommon
 
@@ -29,9 +30,13 @@ class TestBaseRateUpdate(DunningCommon):
         self.assertFalse(self.base_rate._current_rate_missing_message(date(2026, 6, 30)))
         self.assertFalse(self.base_rate._current_rate_missing_message(date(2025, 8, 1)))
         message = self.base_rate._current_rate_missing_message(date(2026, 7, 1))
-        self.assertIn("2026-07-01", message)
-        self.assertIn("2026-01-01", message)
+        self.assertIn(format_date(self.env, date(2026, 7, 1)), message)
+        self.assertIn(format_date(self.env, date(2026, 1, 1)), message)
         self.assertIn("1.27", message)
+        # in the reader's language: German dates and decimal comma
+        german = self.base_rate.with_context(lang="de_DE")._current_rate_missing_message(date(2026, 7, 1))
+        self.assertIn("01.07.2026", german)
+        self.assertIn("1,27 %", german)
         self.assertTrue(self.base_rate._current_rate_missing_message(date(2027, 1, 15)))
         # recorded (test value): no warning for that half-year
         self.base_rate.create({"date_from": date(2026, 7, 1), "rate": 1.27, "note": "test"})
