@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install/uninstall check: credit_control installs and uninstalls cleanly
 #   (a) "plain": a database without demo data (account, sale, mail; Odoo's generic chart)
-#   (b) "de":    the same with l10n_de and the German chart SKR03 loaded on the main company
+#   (b) "de":    the same with l10n_de and the German chart SKR03 loaded on the main company;
+#                between install and uninstall, the bad-debt write-off booked on SKR03 and SKR04
+#                (tools/install_check_write_off.py)
 # For each: copy a cached template, install credit_control, uninstall it through
 # button_immediate_uninstall in an Odoo shell, then require no ERROR/CRITICAL in the logs,
 # the module state 'uninstalled' and nothing of the module left in ir_model_data / ir_model.
@@ -100,6 +102,15 @@ check() {  # check NAME TEMPLATE [extra install args]
     state=$(psql -d "$db" -tAc "SELECT state FROM ir_module_module WHERE name='credit_control'")
     [ "$state" = installed ] || problems+=("after install the module is '$state'")
     local t_install=$(( $(date +%s) - t0 ))
+    if [ "$name" = de ] && [ "$state" = installed ]; then
+        # the bad-debt write-off on Odoo's real German charts (SKR03 here, SKR04 in a second company)
+        echo "--- write-off on SKR03 / SKR04" >>"$log"
+        odoo_bin shell "${ODOO_ARGS[@]}" -d "$db" --log-level=warn <"$ROOT/tools/install_check_write_off.py" \
+            >"$LOGS/write_off.out" 2>>"$log" || problems+=("write-off check exited non-zero")
+        cat "$LOGS/write_off.out" >>"$log"
+        grep "^write-off " "$LOGS/write_off.out" || problems+=("write-off check printed nothing")
+        grep -q "^write-off .*FAILED" "$LOGS/write_off.out" && problems+=("write-off on the German charts failed")
+    fi
     echo "--- uninstall" >>"$log"
     odoo_bin shell "${ODOO_ARGS[@]}" -d "$db" --log-level=warn <"$LOGS/uninstall.py" >>"$log" 2>&1 \
         || problems+=("uninstall exited non-zero")
