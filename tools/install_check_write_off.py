@@ -12,12 +12,15 @@ import sys
 from odoo import Command, fields
 
 MANAGER = "credit_control.credit_control_group_manager"
+env = globals()["env"]  # given by odoo shell
 
 
 def book(company, chart, codes):
     env_c = env(context=dict(env.context, allowed_company_ids=[company.id], lang="en_US"))
     admin = env_c.ref("base.user_admin")
-    admin.write({"company_ids": [Command.link(company.id)], "groups_id": [Command.link(env_c.ref(MANAGER).id)]})
+    admin.write(
+        {"company_ids": [Command.link(company.id)], "groups_id": [Command.link(env_c.ref(MANAGER).id)]}
+    )
     suffix = chart.removeprefix("de_")  # the chart's tax ids end in skr03 / skr04
     tax_19 = env_c.ref(f"account.{company.id}_tax_ust_19_{suffix}")
     tax_7 = env_c.ref(f"account.{company.id}_tax_ust_7_{suffix}")
@@ -30,15 +33,29 @@ def book(company, chart, codes):
             "partner_id": customer.id,
             "invoice_date": today,
             "invoice_line_ids": [
-                Command.create({"name": "Maschine", "quantity": 1, "price_unit": 1000.0, "tax_ids": [Command.set(tax_19.ids)]}),
-                Command.create({"name": "Fachbuch", "quantity": 1, "price_unit": 500.0, "tax_ids": [Command.set(tax_7.ids)]}),
+                Command.create(
+                    {
+                        "name": "Maschine",
+                        "quantity": 1,
+                        "price_unit": 1000.0,
+                        "tax_ids": [Command.set(tax_19.ids)],
+                    }
+                ),
+                Command.create(
+                    {
+                        "name": "Fachbuch",
+                        "quantity": 1,
+                        "price_unit": 500.0,
+                        "tax_ids": [Command.set(tax_7.ids)],
+                    }
+                ),
             ],
         }
     )
     invoice.action_post()
-    env_c["account.payment.register"].with_context(active_model="account.move", active_ids=invoice.ids).create(
-        {"amount": 690.0, "payment_date": today}
-    )._create_payments()
+    env_c["account.payment.register"].with_context(
+        active_model="account.move", active_ids=invoice.ids
+    ).create({"amount": 690.0, "payment_date": today})._create_payments()
     problems = []
     if invoice.amount_residual != 1035.0:
         problems.append(f"open before {invoice.amount_residual} (expected 1035.00)")
@@ -57,11 +74,20 @@ def book(company, chart, codes):
         return round(sum(lines.filtered(predicate).mapped("balance")), 2)
 
     expected = {
-        f"net to {codes[19]}": (balance(lambda l: l.display_type == "product" and l.account_id.code == codes[19]), 600.0),
-        f"net to {codes[7]}": (balance(lambda l: l.display_type == "product" and l.account_id.code == codes[7]), 300.0),
-        "VAT 19 % corrected": (balance(lambda l: l.tax_line_id == tax_19), 114.0),
-        "VAT 7 % corrected": (balance(lambda l: l.tax_line_id == tax_7), 21.0),
-        "receivable credited": (balance(lambda l: l.account_id.account_type == "asset_receivable"), -1035.0),
+        f"net to {codes[19]}": (
+            balance(lambda ml: ml.display_type == "product" and ml.account_id.code == codes[19]),
+            600.0,
+        ),
+        f"net to {codes[7]}": (
+            balance(lambda ml: ml.display_type == "product" and ml.account_id.code == codes[7]),
+            300.0,
+        ),
+        "VAT 19 % corrected": (balance(lambda ml: ml.tax_line_id == tax_19), 114.0),
+        "VAT 7 % corrected": (balance(lambda ml: ml.tax_line_id == tax_7), 21.0),
+        "receivable credited": (
+            balance(lambda ml: ml.account_id.account_type == "asset_receivable"),
+            -1035.0,
+        ),
     }
     for what, (got, want) in expected.items():
         if got != want:
@@ -71,7 +97,7 @@ def book(company, chart, codes):
         for tax in (tax_19, tax_7)
     }
     for tax, account in vat_accounts.items():
-        if lines.filtered(lambda l, t=tax: l.tax_line_id == t).account_id != account:
+        if lines.filtered(lambda ml, t=tax: ml.tax_line_id == t).account_id != account:
             problems.append(f"VAT of {tax.name} not on the tax's account {account.code}")
     if (entry.amount, entry.amount_tax, entry.state) != (1035.0, 135.0, "done"):
         problems.append(f"entry {entry.amount} / {entry.amount_tax} / {entry.state}")
@@ -89,7 +115,11 @@ results = []
 skr03 = env.ref("base.main_company")
 results.append(("de_skr03", skr03, {19: "2406", 7: "2401"}))
 skr04 = env["res.company"].create(
-    {"name": "Muster Handel GmbH (SKR04)", "country_id": env.ref("base.de").id, "currency_id": env.ref("base.EUR").id}
+    {
+        "name": "Muster Handel GmbH (SKR04)",
+        "country_id": env.ref("base.de").id,
+        "currency_id": env.ref("base.EUR").id,
+    }
 )
 env["account.chart.template"].try_loading("de_skr04", skr04, install_demo=False)
 results.append(("de_skr04", skr04, {19: "6936", 7: "6931"}))
