@@ -79,6 +79,8 @@ from . import res_partner_legal
 from . import credit_legal_court
 from . import credit_legal_claim_type
 from . import credit_legal_case
+from . import credit_legal_case_amounts
+from . import credit_legal_case_workflow
 from . import credit_legal_case_base_rate
 from . import credit_legal_claim
 from . import credit_legal_cost

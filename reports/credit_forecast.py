@@ -162,41 +162,16 @@ class CreditForecast(models.AbstractModel):
             row["id"]: (row["credit_avg_days_late"] or 0.0, row["credit_max_days_late"] or 0)
             for row in partners.sudo().read(["credit_avg_days_late", "credit_max_days_late"])
         }
-        week_start = today - timedelta(days=today.weekday())
-        weeks = [
-            {"start": week_start + timedelta(weeks=i), "best": 0.0, "expected": 0.0, "worst": 0.0}
-            for i in range(13)
-        ]
-        month_start = today.replace(day=1)
-        months = [
-            {"start": month_start + relativedelta(months=i), "best": 0.0, "expected": 0.0, "worst": 0.0}
-            for i in range(6)
-        ]
-
-        def add(periods, index, key, amount):
-            if 0 <= index < len(periods):
-                periods[index][key] += amount
-
-        def add_all(amount, dates):
-            for key, day in dates.items():
-                paid_on = max(day, today)
-                add(weeks, (paid_on - week_start).days // 7, key, amount)
-                add(
-                    months,
-                    (paid_on.year - month_start.year) * 12 + paid_on.month - month_start.month,
-                    key,
-                    amount,
-                )
-
+        periods = _ForecastPeriods(today)
         predicted = self._predicted_offsets({item[3] for item in items})
         for amount, due, partner_id, move_id in items:
             avg_late, max_late = behaviour.get(partner_id, (0.0, 0))
             offsets = predicted.get(move_id)
             if offsets:
                 # company setting "Use predicted payment dates": the prediction's band and median
-                add_all(amount, {key: due + timedelta(days=days) for key, days in offsets.items()})
+                periods.add(amount, {key: due + timedelta(days=days) for key, days in offsets.items()})
                 continue
-            add_all(
+            periods.add(
                 amount,
                 {
                     "best": due,
@@ -206,9 +181,41 @@ class CreditForecast(models.AbstractModel):
             )
         for amount, day, worst, partner_id in covered:
             max_late = behaviour.get(partner_id, (0.0, 0))[1]
-            add_all(amount, {"best": day, "expected": day, "worst": worst or day + timedelta(days=max_late)})
-        currency = self.env.company.currency_id
-        for period in weeks + months:
+            worst = worst or day + timedelta(days=max_late)
+            periods.add(amount, {"best": day, "expected": day, "worst": worst})
+        return periods.rounded(self.env.company.currency_id)
+
+
+class _ForecastPeriods:
+    """The forecast's 13 weeks (from this week's Monday) and six months (from this month), each
+    with its best, expected and worst receipts; a date before today counts today."""
+
+    def __init__(self, today):
+        self.today = today
+        self.week_start = today - timedelta(days=today.weekday())
+        self.month_start = today.replace(day=1)
+        self.weeks = [
+            {"start": self.week_start + timedelta(weeks=i), "best": 0.0, "expected": 0.0, "worst": 0.0}
+            for i in range(13)
+        ]
+        self.months = [
+            {"start": self.month_start + relativedelta(months=i), "best": 0.0, "expected": 0.0, "worst": 0.0}
+            for i in range(6)
+        ]
+
+    def add(self, amount, dates):
+        """Add ``amount`` to the week and month of each of ``dates`` ({"best": date, …})."""
+        for key, day in dates.items():
+            paid_on = max(day, self.today)
+            week = (paid_on - self.week_start).days // 7
+            month = (paid_on.year - self.month_start.year) * 12 + paid_on.month - self.month_start.month
+            if 0 <= week < len(self.weeks):
+                self.weeks[week][key] += amount
+            if 0 <= month < len(self.months):
+                self.months[month][key] += amount
+
+    def rounded(self, currency):
+        for period in self.weeks + self.months:
             for key in ("best", "expected", "worst"):
                 period[key] = currency.round(period[key])
-        return {"weeks": weeks, "months": months}
+        return {"weeks": self.weeks, "months": self.months}

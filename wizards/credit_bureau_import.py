@@ -196,51 +196,22 @@ class CreditBureauImport(models.TransientModel):
         return parsed
 
     def _row_values(self, row, cell, flag_columns, currencies):
+        """The credit check's values of one row, or a _RowError naming what is wrong."""
         provider = self.provider_id
-        score = self._number(cell("score"), self.env._("score"))
-        if score is None:
-            raise _RowError(self.env._("no score"))
-        if not provider.score_scale_min <= score <= provider.score_scale_max:
-            raise _RowError(
-                self.env._(
-                    "score %(score)s outside the scale %(min)s to %(max)s",
-                    score=score,
-                    min=provider.score_scale_min,
-                    max=provider.score_scale_max,
-                )
-            )
+        score = self._row_score(cell)
         probability = self._number(cell("default_probability"), self.env._("probability of default"))
         if probability is not None and not 0 <= probability <= 100:
             raise _RowError(
                 self.env._("probability of default %(value)s is not a percentage", value=probability)
             )
-        limit = self._number(cell("recommended_limit"), self.env._("recommended limit"))
-        if limit is not None and limit < 0:
-            raise _RowError(self.env._("negative recommended limit %(value)s", value=limit))
         report_date = self._date(cell("report_date"), self.env._("report date")) or fields.Date.context_today(
             self
         )
         valid_until = self._date(cell("valid_until"), self.env._("valid until"))
         if valid_until and valid_until <= report_date:
             raise _RowError(self.env._("valid until %(date)s is not after the report date", date=valid_until))
-        company_currency = self.company_id.currency_id
-        currency = company_currency
-        code = self._text(cell("currency")).upper()
-        if code:
-            currency = currencies.get(code)
-            if not currency:
-                raise _RowError(self.env._("unknown currency %(code)s", code=code))
         note = [self.env._("Imported from %(file)s, line %(row)s.", file=self.filename or "", row=row["row"])]
-        if limit and currency != company_currency:
-            note.append(
-                self.env._(
-                    "Recommended limit %(amount)s %(currency)s, converted at the rate of %(date)s.",
-                    amount=limit,
-                    currency=currency.name,
-                    date=report_date,
-                )
-            )
-            limit = currency._convert(limit, company_currency, self.company_id, report_date)
+        limit = self._row_limit(cell, currencies, report_date, note)
         flags = self._negative_flags(row, flag_columns)
         return {
             "kind": "bureau",
@@ -261,6 +232,48 @@ class CreditBureauImport(models.TransientModel):
             "date_end": valid_until or False,
             "note": Markup("<p>%s</p>") % " ".join(note),
         }
+
+    def _row_score(self, cell):
+        """The row's score, required and inside the provider's scale."""
+        provider = self.provider_id
+        score = self._number(cell("score"), self.env._("score"))
+        if score is None:
+            raise _RowError(self.env._("no score"))
+        if not provider.score_scale_min <= score <= provider.score_scale_max:
+            raise _RowError(
+                self.env._(
+                    "score %(score)s outside the scale %(min)s to %(max)s",
+                    score=score,
+                    min=provider.score_scale_min,
+                    max=provider.score_scale_max,
+                )
+            )
+        return score
+
+    def _row_limit(self, cell, currencies, report_date, note):
+        """The recommended limit in the company's currency (converted at the report date's rate,
+        which ``note`` then says), None when the row has none."""
+        limit = self._number(cell("recommended_limit"), self.env._("recommended limit"))
+        if limit is not None and limit < 0:
+            raise _RowError(self.env._("negative recommended limit %(value)s", value=limit))
+        company_currency = self.company_id.currency_id
+        currency = company_currency
+        code = self._text(cell("currency")).upper()
+        if code:
+            currency = currencies.get(code)
+            if not currency:
+                raise _RowError(self.env._("unknown currency %(code)s", code=code))
+        if limit and currency != company_currency:
+            note.append(
+                self.env._(
+                    "Recommended limit %(amount)s %(currency)s, converted at the rate of %(date)s.",
+                    amount=limit,
+                    currency=currency.name,
+                    date=report_date,
+                )
+            )
+            limit = currency._convert(limit, company_currency, self.company_id, report_date)
+        return limit
 
     def _negative_flags(self, row, flag_columns):
         """The negative flags of a row: the column's header, with the value unless it is a plain yes."""

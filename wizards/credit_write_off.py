@@ -168,6 +168,16 @@ class CreditWriteOff(models.TransientModel):
         """Post the credit note of one invoice, reconcile it and record the write-off."""
         reason_label = dict(self._fields["reason"]._description_selection(self.env))[self.reason]
         label = _("Write-off of %(invoice)s (%(reason)s)", invoice=invoice.name, reason=reason_label)
+        refund = self._create_refund(invoice, lines, label)
+        refund.action_post()
+        (refund.line_ids | invoice.line_ids).filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        ).reconcile()
+        return self._record_write_off(invoice, refund, reason_label)
+
+    def _create_refund(self, invoice, lines, label):
+        """The draft credit note: one line per loss account and tax combination, plus the cent(s)
+        the prorated VAT leaves (rounding) on the first loss account without VAT."""
         refund = (
             self.env["account.move"]
             .with_context(default_move_type="out_refund")
@@ -185,42 +195,33 @@ class CreditWriteOff(models.TransientModel):
                     "invoice_origin": invoice.name,
                     "ref": label,
                     "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": label,
-                                "account_id": line["account"].id,
-                                "quantity": 1.0,
-                                "price_unit": line["net"],
-                                "tax_ids": [Command.set(line["taxes"].ids)],
-                            }
-                        )
+                        self._refund_line(label, line["account"], line["net"], line["taxes"])
                         for line in lines
                     ],
                 }
             )
         )
-        # rounding of the prorated VAT: the cent(s) left go to the loss account without VAT
         difference = invoice.currency_id.round(invoice.amount_residual - refund.amount_total)
         if difference:
-            refund.write(
-                {
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": _("Rounding of %(label)s", label=label),
-                                "account_id": lines[0]["account"].id,
-                                "quantity": 1.0,
-                                "price_unit": difference,
-                                "tax_ids": [Command.clear()],
-                            }
-                        )
-                    ]
-                }
-            )
-        refund.action_post()
-        (refund.line_ids | invoice.line_ids).filtered(
-            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
-        ).reconcile()
+            rounding = _("Rounding of %(label)s", label=label)
+            refund.write({"invoice_line_ids": [self._refund_line(rounding, lines[0]["account"], difference)]})
+        return refund
+
+    @api.model
+    def _refund_line(self, label, account, amount, taxes=None):
+        return Command.create(
+            {
+                "name": label,
+                "account_id": account.id,
+                "quantity": 1.0,
+                "price_unit": amount,
+                "tax_ids": [Command.set(taxes.ids if taxes else [])],
+            }
+        )
+
+    def _record_write_off(self, invoice, refund, reason_label):
+        """The ``credit.write.off.entry`` and the note in the chatter of invoice, customer and
+        credit note."""
         entry = self.env["credit.write.off.entry"].create(
             {
                 "company_id": invoice.company_id.id,
