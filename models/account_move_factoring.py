@@ -55,6 +55,15 @@ class AccountMove(models.Model):
     credit_factoring_takeback_reason = fields.Char(string="Take-back Reason", readonly=True, copy=False)
 
     # === CRUD === #
+    @api.model
+    def default_get(self, fields_list):
+        """``default_credit_factoring_*`` context keys are ignored: only the assignment sells."""
+        result = super().default_get(fields_list)
+        if self.env.context.get("credit_factoring_write") is not FACTORING_WRITE:
+            for fname in FACTORING_MOVE_FIELDS.intersection(result):
+                del result[fname]
+        return result
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:

@@ -238,6 +238,33 @@ class TestFactoring(FactoringCommon):
             invoice.with_user(self.sales_user).action_credit_factoring_assign()
         self.assertEqual(invoice.credit_factoring_state, "sold")
 
+    def test_sales_user_default_keys_ignored(self):
+        """An invoice created with ``default_credit_factoring_*`` keys by a salesperson who also
+        invoices (Billing) is not sold: it stays in dunning and in the exposure."""
+        self.sales_user.groups_id = [Command.link(self.env.ref("account.group_account_invoice").id)]
+        Move = (
+            self.env["account.move"]
+            .with_user(self.sales_user)
+            .with_context(
+                default_credit_factoring_state="sold",
+                default_credit_factoring_contract_id=self.contract.id,
+                default_credit_factoring_date="2026-01-01",
+            )
+        )
+        defaults = Move.default_get(["credit_factoring_state", "credit_factoring_contract_id", "move_type"])
+        self.assertFalse(defaults.get("credit_factoring_state"))
+        self.assertFalse(defaults.get("credit_factoring_contract_id"))
+        invoice = Move.create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.other_customer.id,
+                "invoice_line_ids": [Command.create({"name": "Ware", "quantity": 1, "price_unit": 100.0})],
+            }
+        )
+        self.assertFalse(invoice.credit_factoring_state)
+        self.assertFalse(invoice.credit_factoring_contract_id)
+        self.assertFalse(invoice.credit_factoring_date)
+
     def test_pdf_notice_and_factor_account(self):
         invoice = self._invoice(250.0)
         html = (
