@@ -206,17 +206,19 @@ class CreditDunningBulkMixin(models.AbstractModel):
             else:
                 return None
             if key not in currencies:
-                currencies[key] = self.new({key[0]: key[1]})[currency_name]
+                # the currency's rounding and digits, read once (not two fields per amount)
+                currency = self.new({key[0]: key[1]})[currency_name]
+                currencies[key] = (currency.rounding, currency.decimal_places) if currency else None
             return currencies[key]
 
         def convert(vals, name):
             value = float(vals.get(name) or 0.0)
             currency = currency_of(vals)
-            if currency and not value:
-                return float_repr(0.0, currency.decimal_places)
-            if currency:
-                rounded = float_round(value, precision_rounding=currency.rounding)
-                return float_repr(rounded, currency.decimal_places)
-            return value
+            if currency is None:
+                return value
+            rounding, digits = currency
+            if not value:
+                return float_repr(0.0, digits)
+            return float_repr(float_round(value, precision_rounding=rounding), digits)
 
         return convert

@@ -102,9 +102,14 @@ def companies_consistent(records, fnames=None):
     names = [
         name for name in fnames if records._fields[name].relational and records._fields[name].check_company
     ]
-    by_company = defaultdict(list)
-    for record in records:
-        by_company[record.company_id].append(record.id)
+    companies = records.company_id
+    if len(companies) == 1:
+        # one company (a proposal): no grouping record by record
+        by_company = {companies: records.ids}
+    else:
+        by_company = defaultdict(list)
+        for record in records:
+            by_company[record.company_id].append(record.id)
     for company, ids in by_company.items():
         group = records.browse(ids).sudo()
         for name in names:
