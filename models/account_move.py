@@ -195,11 +195,78 @@ class AccountMove(models.Model):
     @api.model
     def _credit_dunning_blocked_move_ids(self, move_ids, date):
         """Hook: ids among ``move_ids`` that must not be dunned on ``date`` for a reason kept
-        elsewhere (a dispute, a promise to pay, a payment plan). Called once per run for all
-        candidate invoices: implementations must be set-based."""
-        return self._credit_blocked_by_collections(move_ids, date) | self._credit_blocked_by_agency(
-            move_ids, date
+        elsewhere (a dispute, a promise to pay, a payment plan, a collection agency, ...). Called
+        once per run for all candidate invoices: ONE query, the union of the queries of
+        ``_credit_dunning_blocked_queries`` (one per reason, extended by the modules' overrides),
+        plus the plans' allocation when a candidate has an active plan."""
+        if not move_ids:
+            return set()
+        rows = self.env.execute_query(
+            SQL(
+                """
+            WITH dunning_candidate AS (SELECT unnest(%(move_ids)s::int4[]) AS move_id)
+            SELECT move_id, plan_id FROM (%(queries)s) blocked
+                """,
+                move_ids=list(move_ids),
+                queries=SQL(" UNION ALL ").join(self._credit_dunning_blocked_queries(date)),
+            )
         )
+        blocked = {move_id for move_id, plan_id in rows if not plan_id}
+        plan_rows = [(plan_id, move_id) for move_id, plan_id in rows if plan_id]
+        if plan_rows:
+            blocked |= self.env["credit.payment.plan"]._shielded_move_ids(plan_rows, date)
+        return blocked
+
+    @api.model
+    def _credit_dunning_blocked_queries(self, date):
+        """The queries of ``_credit_dunning_blocked_move_ids``, flushed first: each selects
+        ``move_id, plan_id`` among the candidates (the table ``dunning_candidate (move_id)``),
+        ``plan_id`` NULL except for an active payment plan (its allocation decides). Here: open
+        promises (up to the end of their grace period), open or in-progress disputes, active
+        payment plans, hand-overs to a collection agency; modules add theirs."""
+        self.env["credit.promise"].flush_model(["state", "date_grace_end", "move_ids"])
+        self.env["credit.dispute"].flush_model(["state", "move_ids"])
+        self.env["credit.payment.plan"].flush_model(["state", "move_ids"])
+        self.env["credit.agency.handover"].flush_model(["state", "move_ids"])
+        return [
+            SQL(
+                """
+            SELECT rel.move_id, NULL::integer AS plan_id
+              FROM credit_promise_account_move_rel rel
+              JOIN dunning_candidate cand ON cand.move_id = rel.move_id
+              JOIN credit_promise p ON p.id = rel.promise_id
+             WHERE p.state = 'open' AND p.date_grace_end >= %(date)s
+                """,
+                date=date,
+            ),
+            SQL(
+                """
+            SELECT rel.move_id, NULL::integer
+              FROM credit_dispute_account_move_rel rel
+              JOIN dunning_candidate cand ON cand.move_id = rel.move_id
+              JOIN credit_dispute d ON d.id = rel.dispute_id
+             WHERE d.state IN ('open', 'progress')
+                """
+            ),
+            SQL(
+                """
+            SELECT rel.move_id, rel.plan_id
+              FROM credit_payment_plan_account_move_rel rel
+              JOIN dunning_candidate cand ON cand.move_id = rel.move_id
+              JOIN credit_payment_plan pp ON pp.id = rel.plan_id
+             WHERE pp.state = 'active'
+                """
+            ),
+            SQL(
+                """
+            SELECT rel.move_id, NULL::integer
+              FROM credit_agency_handover_account_move_rel rel
+              JOIN dunning_candidate cand ON cand.move_id = rel.move_id
+              JOIN credit_agency_handover h ON h.id = rel.handover_id
+             WHERE h.state = 'handed_over'
+                """
+            ),
+        ]
 
     @api.model
     def _credit_blocked_by_agency(self, move_ids, date):

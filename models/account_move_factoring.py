@@ -280,28 +280,24 @@ class AccountMove(models.Model):
         return dict(rows)
 
     @api.model
-    def _credit_dunning_blocked_move_ids(self, move_ids, date):
+    def _credit_dunning_blocked_queries(self, date):
         """Sold invoices are the factor's to collect, except under silent factoring where the
         company keeps dunning on its own letterhead."""
-        blocked = super()._credit_dunning_blocked_move_ids(move_ids, date)
-        if not move_ids:
-            return blocked
         self.flush_model(["credit_factoring_state", "credit_factoring_contract_id"])
         self.env["credit.factoring.contract"].flush_model(["factoring_type", "company_keeps_dunning"])
-        rows = self.env.execute_query(
+        return [
+            *super()._credit_dunning_blocked_queries(date),
             SQL(
                 """
-            SELECT m.id
+            SELECT m.id, NULL::integer
               FROM account_move m
+              JOIN dunning_candidate cand ON cand.move_id = m.id
               JOIN credit_factoring_contract c ON c.id = m.credit_factoring_contract_id
-             WHERE m.id IN %(move_ids)s
-               AND m.credit_factoring_state = 'sold'
+             WHERE m.credit_factoring_state = 'sold'
                AND NOT (c.factoring_type = 'silent' AND COALESCE(c.company_keeps_dunning, FALSE))
-                """,
-                move_ids=tuple(move_ids),
-            )
-        )
-        return blocked | {row[0] for row in rows}
+                """
+            ),
+        ]
 
     def _credit_check_not_sold(self, document):
         """Refuse a collection document (promise, dispute, payment plan, agency handover) on

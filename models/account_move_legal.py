@@ -1,4 +1,7 @@
 from odoo import api, models
+from odoo.tools import SQL
+
+from .credit_legal_case import OPEN_STATES
 
 
 class AccountMove(models.Model):
@@ -7,7 +10,20 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     @api.model
-    def _credit_dunning_blocked_move_ids(self, move_ids, date):
-        return super()._credit_dunning_blocked_move_ids(move_ids, date) | self.env[
-            "credit.legal.case"
-        ]._blocked_move_ids(move_ids)
+    def _credit_dunning_blocked_queries(self, date):
+        # as credit.legal.claim._taken_move_ids, in the hook's one query
+        self.env["credit.legal.claim"].flush_model(["move_id", "case_id"])
+        self.env["credit.legal.case"].flush_model(["state"])
+        return [
+            *super()._credit_dunning_blocked_queries(date),
+            SQL(
+                """
+            SELECT claim.move_id, NULL::integer
+              FROM credit_legal_claim claim
+              JOIN dunning_candidate cand ON cand.move_id = claim.move_id
+              JOIN credit_legal_case c ON c.id = claim.case_id
+             WHERE c.state IN %s
+                """,
+                OPEN_STATES,
+            ),
+        ]

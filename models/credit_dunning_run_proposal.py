@@ -355,15 +355,39 @@ class CreditDunningRun(models.Model):
                 self._get_rate_periods_from(min(earliest_due, date), date) if earliest_due < date else []
             )
         line_model = self.env["credit.dunning.line"]
+        addresses = self._proposal_invoice_addresses(partners)
+        # the recipients' e-mail addresses, read at once (letter channels)
+        partners.browse(set(addresses.values())).fetch(["email"])
         return {
             "levels": levels,
             "partners": partners,
-            "addresses": {partner.id: partner.address_get(["invoice"])["invoice"] for partner in partners},
+            "addresses": addresses,
             "currencies": currencies,
             "periods": periods,
             "flat_fee": {
                 currency: line_model._flat_fee_in(currency, company, date) for currency in currencies
             },
+        }
+
+    @api.model
+    def _proposal_invoice_addresses(self, partners):
+        """{partner id: its invoice address}, as ``address_get(["invoice"])`` finds it. A customer
+        that is an invoice address itself, or has no active contact below it and nothing above
+        it, is its own (the common case: one query for all); the others are searched by
+        ``address_get`` one by one."""
+        partners.fetch(["type", "is_company", "parent_id"])
+        with_contacts = {
+            parent.id
+            for [parent] in self.env["res.partner"]._read_group(
+                [("parent_id", "in", partners.ids)], ["parent_id"]
+            )
+        }
+        return {
+            partner.id: partner.id
+            if partner.type == "invoice"
+            or (partner.id not in with_contacts and (partner.is_company or not partner.parent_id))
+            else partner.address_get(["invoice"])["invoice"]
+            for partner in partners
         }
 
     def _proposal_line_vals(self, line, partner, charges):

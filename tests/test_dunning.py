@@ -537,9 +537,21 @@ class TestDunningQueries(DunningCommon):
         self.env.invalidate_all()
         big = self._count_queries(lambda: self.run_model._prepare_proposal(self.company, self.today))
         self.assertEqual(small, big)
-        # 10 before the court dunning case and factoring; each excludes its invoices with one
-        # set-based query of its own in the account.move._credit_dunning_blocked_move_ids hook
-        self.assertLessEqual(big, 12)
+        # the exclusions (promises, disputes, plans, agency, court case, factoring, portal
+        # requests) are one query: account.move._credit_dunning_blocked_move_ids
+        self.assertLessEqual(big, 8)
+
+    def test_blocked_hook_is_one_query(self):
+        """The exclusion hook unites the queries of every reason (collections, agency, court
+        dunning case, factoring, portal plan requests) into one, for 1 or N invoices."""
+        invoices = [self._invoice(100.0, days_ago=days) for days in (10, 20, 30, 40)]
+        moves = self.env["account.move"]
+        one = self._count_queries(lambda: moves._credit_dunning_blocked_move_ids(invoices[0].ids, self.today))
+        many = self._count_queries(
+            lambda: moves._credit_dunning_blocked_move_ids([invoice.id for invoice in invoices], self.today)
+        )
+        self.assertEqual((one, many), (1, 1))
+        self.assertEqual(moves._credit_dunning_blocked_move_ids([], self.today), set())
 
     def test_propose_button_query_count_does_not_grow(self):
         """The wizard's "Propose" as the button does it (the run, its letters and lines created):
