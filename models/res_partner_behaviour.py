@@ -64,7 +64,7 @@ class ResPartner(models.Model):
     )
 
     def init(self):
-        super().init()
+        result = super().init()
         # Posted customer invoices and credit notes per customer and date: what the payment
         # behaviour (sales of the window, paid invoices) and the scorecard (first invoice date)
         # read per customer. Without it, refreshing one customer (its form's button, a rating
@@ -77,6 +77,7 @@ class ResPartner(models.Model):
             ["commercial_partner_id", "invoice_date"],
             where="state = 'posted' AND move_type IN ('out_invoice', 'out_refund')",
         )
+        return result
 
     # === COMPUTE === #
     @api.depends_context("company")

@@ -23,7 +23,7 @@ class CreditWorklist(models.Model):
     points_late = fields.Integer(string="Points: Predicted Late", readonly=True)
 
     def init(self):
-        super().init()
+        result = super().init()
         # the customers' open invoices with a prediction, in the order of the "predictions"
         # expression below: without it the worklist reads every invoice of the ledger (a
         # sequential scan of account_move, 0.3 s on the benchmark ledger) to find the few
@@ -35,6 +35,7 @@ class CreditWorklist(models.Model):
             where="credit_prediction_source IS NOT NULL AND state = 'posted'"
             " AND payment_state IN ('not_paid', 'partial')",
         )
+        return result
 
     @api.model
     def _with(self):
