@@ -5,6 +5,7 @@ from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL, formatLang, json_default
+from odoo.tools.sql import create_index
 
 from ..lib.open_items import open_receivable_where
 from .cron_retry import retry_on_conflict
@@ -61,6 +62,22 @@ class ResPartner(models.Model):
         sanitize=False,
         groups=CREDIT_READ_GROUPS,
     )
+
+    def init(self):
+        result = super().init()
+        # Posted customer invoices and credit notes per customer and date: what the payment
+        # behaviour (sales of the window, paid invoices) and the scorecard (first invoice date)
+        # read per customer. Without it, refreshing one customer (its form's button, a rating
+        # after a payment) scans every move of the ledger: 0.3 s instead of 25 ms on the
+        # benchmark ledger.
+        create_index(
+            self.env.cr,
+            "credit_control_account_move_customer_invoice_idx",
+            "account_move",
+            ["commercial_partner_id", "invoice_date"],
+            where="state = 'posted' AND move_type IN ('out_invoice', 'out_refund')",
+        )
+        return result
 
     # === COMPUTE === #
     @api.depends_context("company")
@@ -143,28 +160,26 @@ class ResPartner(models.Model):
             SQL(
                 """
             WITH paid AS (
-                -- paid invoices and their payment date (the last reconciliation), as a join
-                -- the planner can run as nested loops for a few customers or hash joins for all
+                -- paid invoices and their payment date (the last reconciliation) in the window:
+                -- an invoice whose last reconciliation falls in the window has it among those
+                -- of the window, so only they are joined. Inner joins only: the planner starts
+                -- from the window's reconciliations for all customers (index lookups of their
+                -- items, no scan of every journal item) or from the invoices for a few
                 SELECT m.commercial_partner_id AS partner_id,
                        m.invoice_date,
                        COALESCE(m.invoice_date_due, m.invoice_date) AS date_due,
                        ABS(m.amount_total_signed) AS amount,
                        MAX(pr.max_date) AS paid_date
-                  FROM account_move m
-                  JOIN account_move_line il ON il.move_id = m.id AND il.display_type = 'payment_term'
-                  JOIN account_partial_reconcile pr ON pr.debit_move_id = il.id
-                 WHERE m.commercial_partner_id IN %(partner_ids)s
+                  FROM account_partial_reconcile pr
+                  JOIN account_move_line il ON il.id = pr.debit_move_id AND il.display_type = 'payment_term'
+                  JOIN account_move m ON m.id = il.move_id
+                 WHERE pr.max_date >= %(window_start)s
+                   AND m.commercial_partner_id IN %(partner_ids)s
                    AND m.company_id = %(company_id)s
                    AND m.move_type = 'out_invoice'
                    AND m.state = 'posted'
                    AND m.payment_state IN ('paid', 'in_payment')
-                   -- only invoices with a reconciliation in the window can have been paid in it
-                   AND m.id IN (SELECT wl.move_id
-                                  FROM account_partial_reconcile wpr
-                                  JOIN account_move_line wl ON wl.id = wpr.debit_move_id
-                                 WHERE wpr.max_date >= %(window_start)s)
               GROUP BY m.id
-                HAVING MAX(pr.max_date) >= %(window_start)s
             ),
             sales AS (
                 SELECT m.commercial_partner_id AS partner_id, SUM(m.amount_total_signed) AS amount
@@ -308,11 +323,12 @@ class ResPartner(models.Model):
         self.ensure_one()
         return self._get_credit_scorecards()[self.commercial_partner_id.id]
 
-    def _get_credit_scorecards(self, check_scores=None):
+    def _get_credit_scorecards(self, check_scores=None, display=True):
         """Scorecards per commercial partner id, set-based: one exposure computation, one
         aggregate for the first invoice dates and one search of the valid credit checks (unless
         ``check_scores`` of :meth:`_credit_external_scores` is given). The weights and thresholds
-        are the current company's settings."""
+        are the current company's settings. ``display=False`` (the rating refresh, which needs
+        the points only): the factors' values are not formatted for display (``None``)."""
         partners = self.commercial_partner_id
         company = self.env.company
         exposures = partners._get_credit_exposures()
@@ -337,6 +353,7 @@ class ResPartner(models.Model):
                 exposures[partner.id],
                 first_dates.get(partner.id),
                 check_scores.get(partner.id),
+                display=display,
             )
             factors = [
                 {
@@ -375,10 +392,11 @@ class ResPartner(models.Model):
             )
         }
 
-    def _credit_scorecard_points(self, company, today, exposure, first_date, check_score):
+    def _credit_scorecard_points(self, company, today, exposure, first_date, check_score, display=True):
         """{factor key: (points 0-100, value as shown)} of this commercial partner, from its
         exposure, first invoice date, external check score and stored payment behaviour, with
-        the thresholds of ``company``, as of ``today``."""
+        the thresholds of ``company``, as of ``today``. ``display=False``: the points only, the
+        values ``None`` (formatting a number in the user's language costs more than scoring)."""
         self.ensure_one()
         months = 0
         if first_date:
@@ -389,30 +407,25 @@ class ResPartner(models.Model):
         )
         usage = exposure["usage"]
         days_late = self.credit_avg_days_late
-        return {
-            "behaviour": (
-                _linear_points(days_late, 0, company.credit_score_days_late_worst),
-                _("%(days)s days", days=formatLang(self.env, days_late, digits=1)),
-            ),
-            "overdue": (
-                _linear_points(overdue_share, 0, company.credit_score_overdue_share_worst),
-                "%s %%" % formatLang(self.env, overdue_share, digits=0),
-            ),
-            "usage": (
-                NEUTRAL_POINTS
-                if usage is None
-                else _linear_points(usage, company.credit_score_usage_best, company.credit_score_usage_worst),
-                _("no limit") if usage is None else "%s %%" % formatLang(self.env, usage, digits=0),
-            ),
-            "relationship": (
-                _linear_points(months, company.credit_score_relationship_months, 0),
-                _("%(months)s months", months=months),
-            ),
-            "external": (
-                NEUTRAL_POINTS if check_score is None else float(check_score),
-                _("none") if check_score is None else str(check_score),
-            ),
+        points = {
+            "behaviour": _linear_points(days_late, 0, company.credit_score_days_late_worst),
+            "overdue": _linear_points(overdue_share, 0, company.credit_score_overdue_share_worst),
+            "usage": NEUTRAL_POINTS
+            if usage is None
+            else _linear_points(usage, company.credit_score_usage_best, company.credit_score_usage_worst),
+            "relationship": _linear_points(months, company.credit_score_relationship_months, 0),
+            "external": NEUTRAL_POINTS if check_score is None else float(check_score),
         }
+        if not display:
+            return {key: (value, None) for key, value in points.items()}
+        shown = {
+            "behaviour": _("%(days)s days", days=formatLang(self.env, days_late, digits=1)),
+            "overdue": "%s %%" % formatLang(self.env, overdue_share, digits=0),
+            "usage": _("no limit") if usage is None else "%s %%" % formatLang(self.env, usage, digits=0),
+            "relationship": _("%(months)s months", months=months),
+            "external": _("none") if check_score is None else str(check_score),
+        }
+        return {key: (points[key], shown[key]) for key in points}
 
     def _credit_external_scores(self):
         """Normalised score of the latest done, unexpired credit check per commercial partner id
@@ -450,7 +463,7 @@ class ResPartner(models.Model):
         )
         if not to_rate:
             return
-        cards = to_rate._get_credit_scorecards(check_scores=check_scores)
+        cards = to_rate._get_credit_scorecards(check_scores=check_scores, display=False)
         rating_for = self.env["credit.rating"]._for_scores({card["score"] for card in cards.values()})
         today = fields.Date.context_today(self)
         values_by_id = {}

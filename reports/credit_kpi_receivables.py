@@ -3,7 +3,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..lib.open_items import RECEIVABLE_ACCOUNT_IDS, open_receivable_where
+from ..lib.open_items import INDEX_OPEN_ITEM, RECEIVABLE_ACCOUNT_IDS, open_receivable_where
 from .credit_aging_report import BUCKETS
 
 
@@ -160,6 +160,8 @@ class CreditKpi(models.AbstractModel):
                 "account_id",
                 "company_id",
                 "reconciled",
+                "amount_residual",
+                "amount_residual_currency",
             ]
         )
         self.env["account.partial.reconcile"].flush_model(
@@ -169,30 +171,38 @@ class CreditKpi(models.AbstractModel):
             SQL(
                 """
             SET LOCAL jit = off;  -- as in _receivables_at
-            WITH candidates AS (
-                -- the items that can be open as of the date: open now, or settled by a
-                -- reconciliation dated after it (an item settled on or before the date is 0)
+            WITH later AS (
+                -- the partials dated after the date: what they settled was still open on it
+                -- (one scan; a partial raises the open amount of its debit line and lowers,
+                -- i.e. makes more negative, that of its credit line)
+                SELECT side.line_id, SUM(side.amount) AS amount
+                  FROM account_partial_reconcile pr
+                 CROSS JOIN LATERAL (VALUES (pr.debit_move_id, pr.amount),
+                                            (pr.credit_move_id, -pr.amount)) AS side(line_id, amount)
+                 WHERE pr.max_date > %(as_of)s
+              GROUP BY side.line_id
+            ), candidates AS (
+                -- the items that can be open as of the date: open now (read through the
+                -- module's index on open items instead of a scan of every journal item), or
+                -- settled by a partial dated after it; an item settled on or before the date is 0
                 SELECT l.id, p.commercial_partner_id AS partner_id, COALESCE(l.date_maturity, l.date) AS due,
-                       l.balance
+                       l.amount_residual
                   FROM account_move_line l
                   JOIN res_partner p ON p.id = l.partner_id
-                 WHERE %(open_items)s
-            ), settled AS (
-                -- a partial reduces the open amount of its debit line and raises that of its credit line
-                SELECT line_id, SUM(amount) AS amount
-                  FROM (SELECT pr.debit_move_id AS line_id, pr.amount
-                          FROM account_partial_reconcile pr
-                         WHERE pr.max_date <= %(as_of)s AND pr.debit_move_id IN (SELECT id FROM candidates)
-                         UNION ALL
-                        SELECT pr.credit_move_id, -pr.amount
-                          FROM account_partial_reconcile pr
-                         WHERE pr.max_date <= %(as_of)s AND pr.credit_move_id IN (SELECT id FROM candidates)
-                       ) partials
-              GROUP BY line_id
+                 WHERE %(open_items)s AND l.date <= %(as_of)s
+                 UNION
+                SELECT l.id, p.commercial_partner_id, COALESCE(l.date_maturity, l.date), l.amount_residual
+                  FROM later
+                  JOIN account_move_line l ON l.id = later.line_id
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.account_id = ANY(%(receivable)s) AND l.company_id = %(company_id)s
+                   AND l.parent_state = 'posted' AND l.date <= %(as_of)s
             ), open_by_due AS (
-                SELECT c.partner_id, c.due, c.balance - COALESCE(s.amount, 0) AS amount
+                -- open as of the date: the amount left now plus what the later partials took
+                -- (= the balance less the partials dated on or before the date)
+                SELECT c.partner_id, c.due, c.amount_residual + COALESCE(later.amount, 0) AS amount
                   FROM candidates c
-                  LEFT JOIN settled s ON s.line_id = c.id
+                  LEFT JOIN later ON later.line_id = c.id
             ), per_due AS (
                 SELECT partner_id, due, SUM(amount) AS amount
                   FROM open_by_due
@@ -223,7 +233,9 @@ class CreditKpi(models.AbstractModel):
           GROUP BY 1
                 """,
                 as_of=as_of,
-                open_items=open_receivable_where(company_id=self.env.company.id, as_of=as_of),
+                open_items=open_receivable_where(company_id=self.env.company.id, index=INDEX_OPEN_ITEM),
+                receivable=self._receivable_accounts(),
+                company_id=self.env.company.id,
             )
         )
         currency = self.env.company.currency_id

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 # Priority points of a customer whose open invoices are certain to be paid more than 30 days
 # late (probability 1); the points scale with the highest probability of its open invoices.
@@ -20,6 +21,21 @@ class CreditWorklist(models.Model):
         string="Prediction", related="prediction_move_id.credit_prediction_explanation"
     )
     points_late = fields.Integer(string="Points: Predicted Late", readonly=True)
+
+    def init(self):
+        result = super().init()
+        # the customers' open invoices with a prediction, in the order of the "predictions"
+        # expression below: without it the worklist reads every invoice of the ledger (a
+        # sequential scan of account_move, 0.3 s on the benchmark ledger) to find the few
+        create_index(
+            self.env.cr,
+            "credit_control_move_open_prediction_idx",
+            "account_move",
+            ["commercial_partner_id", "credit_predicted_late_probability DESC NULLS LAST", "id"],
+            where="credit_prediction_source IS NOT NULL AND state = 'posted'"
+            " AND payment_state IN ('not_paid', 'partial')",
+        )
+        return result
 
     @api.model
     def _with(self):

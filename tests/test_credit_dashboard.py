@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
@@ -161,6 +163,28 @@ class TestCreditDashboard(CreditControlCommon):
         for key, amount in mine.items():
             self.assertAlmostEqual(amount, report["amount_%s" % key], msg=key)
         self.assertEqual(mine["open"], 2200.0 - 300.0 - 100.0)
+
+    def test_aging_bars_as_of_a_past_date(self):
+        """As of 20 days ago, the 400 invoice (45 days old, due at once) had had 100 paid five
+        days after it; the other 300, paid 30 days after it, were still open (25 days overdue);
+        the 1,500 and 300 invoices did not exist yet. The bars read the items open now and those
+        settled by a partial dated after the date: the same figures as the aging report's."""
+        invoice = self.env["account.move"].search(
+            [("partner_id", "=", self.customer.id), ("amount_total", "=", 400.0)], limit=1
+        )
+        self._pay(invoice, amount=100.0, days_after_invoice=5)
+        self._pay(invoice, amount=300.0, days_after_invoice=30)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        as_of = self.today - timedelta(days=20)
+        bars = self.env["credit.kpi"]._aging_buckets(as_of)
+        self.assertEqual(
+            (bars["open"], bars["1_30"], bars["not_due"], bars["credit"]), (300.0, 300.0, 0.0, 0.0)
+        )
+        report = self.env["credit.aging.report"]._get_aging_totals(as_of)
+        for key, amount in bars.items():
+            self.assertAlmostEqual(amount, report["amount_%s" % key], msg=key)
+        # today the invoice is paid: only the two later invoices are open
+        self.assertEqual(self.env["credit.kpi"]._aging_buckets(self.today)["open"], 1800.0)
 
     def test_dunning_levels_open_their_lines(self):
         """A validated letter of today at a level with the 400 overdue invoice: 400 dunned, nothing
