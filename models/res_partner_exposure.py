@@ -7,11 +7,9 @@ from odoo.tools import SQL, float_round
 from ..lib.open_items import RECEIVABLE_ACCOUNT_IDS, open_receivable_where
 from .res_partner import CREDIT_READ_GROUPS
 
-# The exposure statement of one customer as a database function (name + hash of its text): its
-# plan is made once per database session instead of at every check (planning the statement costs
-# several times its execution). Parameters and result columns, in order:
+# One customer's exposure statement as a database function (prefix + hash of its text, the names
+# as a regular expression), its parameters and result columns: see _credit_exposure_function_sql
 EXPOSURE_FUNCTION_PREFIX = "credit_control_exposure_of_"
-# the names of these functions, as a regular expression (not LIKE: "_" is its wildcard)
 EXPOSURE_FUNCTION_PATTERN = "^%s[0-9a-f]{16}$" % EXPOSURE_FUNCTION_PREFIX
 EXPOSURE_FUNCTION_PARAMS = (
     ("partner_ids", "integer[]"),
@@ -150,8 +148,7 @@ class ResPartner(models.Model):
         return result
 
     def _register_hook(self):
-        # the exposure function looked up when the registry loads, not in a user's first check
-        result = super()._register_hook()
+        result = super()._register_hook()  # the function looked up once, not in a user's check
         self.env.registry.__dict__.pop("_credit_exposure_function", None)
         self._credit_exposure_function()
         return result
@@ -202,8 +199,7 @@ class ResPartner(models.Model):
         params = self._credit_exposure_params(commercial, company, today, exclude_orders, exclude_moves)
         function = self._credit_exposure_function() if len(commercial) == 1 else None
         if function:
-            # one customer (an order's or invoice's check, a banner): the statement's plan is
-            # kept by the database session (see _credit_exposure_function_sql)
+            # one customer (a check, a banner): its plan kept by the session (see the function)
             query = SQL(
                 "SELECT * FROM %s(%s, %s)",
                 SQL.identifier(function),
@@ -248,8 +244,7 @@ class ResPartner(models.Model):
 
     @api.model
     def _credit_exposure_params(self, commercial, company, today, exclude_orders=None, exclude_moves=None):
-        """The values of the exposure statement (:data:`EXPOSURE_FUNCTION_PARAMS`); id lists are
-        never empty (0 matches no record)."""
+        """The values of the exposure statement (id lists never empty: 0 matches no record)."""
         return {
             "partner_ids": list(commercial.ids) or [0],
             "company_id": company.id,
@@ -259,13 +254,6 @@ class ResPartner(models.Model):
             "exclude_move_ids": list(exclude_moves.ids) if exclude_moves else [0],
             "exclude_order_ids": list(exclude_orders.ids) if exclude_orders else [0],
         }
-
-    def _credit_exposure_query(
-        self, commercial, company, today, exclude_orders=None, exclude_moves=None, lock=False
-    ):
-        """The exposure statement with its values (see :meth:`_credit_exposure_statement`)."""
-        params = self._credit_exposure_params(commercial, company, today, exclude_orders, exclude_moves)
-        return self._credit_exposure_statement(params, lock=lock)
 
     @api.model
     def _credit_exposure_statement(self, params, lock=False):
@@ -444,14 +432,13 @@ class ResPartner(models.Model):
         statement (an update, a module overriding a piece) names another function, and until
         that one is made (``init``) the statement is sent as it is."""
         names = {name: SQL("p_%s" % name) for name, _type in EXPOSURE_FUNCTION_PARAMS}
-        # the values left are constants of the code (trigger names, ...): written in the text
         cr = self.env.cr
         lock = self._credit_exposure_lock_sql(names)
         statement = self._credit_exposure_statement(names, lock=False)
         columns = ", ".join("%s::%s" % (name, type_) for name, type_ in EXPOSURE_FUNCTION_COLUMNS)
         aliases = ", ".join(name for name, _type in EXPOSURE_FUNCTION_COLUMNS)
-        # the lock first (a data-modifying WITH must be a statement of its own here): the
-        # statement then reads the limits from the rows locked in this transaction
+        # the lock first (a data-modifying WITH must be a statement of its own here); the values
+        # left in the texts are constants of the code (trigger names, ...)
         lock_text = cr.mogrify(lock.code, lock.params or None).decode()
         statement_text = cr.mogrify(statement.code, statement.params or None).decode()
         body = f"""
