@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .res_partner_exposure import EXPOSURE_FUNCTION_PATTERN
+
 # The open items a total counts: the module's covering index on open items has the same
 # condition (``account.move.line.init``), plus the items that are not the company's risk left out.
 # Keyed by partner (not commercial partner: a change of the partner hierarchy needs no update,
@@ -193,6 +195,15 @@ class CreditExposureTotal(models.Model):
 
 
 def drop_exposure_total_triggers(cr):
-    """Uninstall: the triggers on journal items go with the module (its table is dropped)."""
+    """Uninstall: the triggers on journal items go with the module (its table is dropped), and
+    so do the exposure functions (``res.partner._credit_exposure_function_sql``)."""
     for statement in _DROP_STATEMENTS:
         cr.execute(statement)
+    cr.execute(
+        SQL(
+            "SELECT oid::regprocedure::text FROM pg_proc WHERE proname ~ %s",
+            EXPOSURE_FUNCTION_PATTERN,
+        )
+    )
+    for (function,) in cr.fetchall():
+        cr.execute(SQL("DROP FUNCTION IF EXISTS %s", SQL(function)))

@@ -1,9 +1,35 @@
+import hashlib
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_round
 
 from ..lib.open_items import RECEIVABLE_ACCOUNT_IDS, open_receivable_where
 from .res_partner import CREDIT_READ_GROUPS
+
+# One customer's exposure statement as a database function (prefix + hash of its text, the names
+# as a regular expression), its parameters and result columns: see _credit_exposure_function_sql
+EXPOSURE_FUNCTION_PREFIX = "credit_control_exposure_of_"
+EXPOSURE_FUNCTION_PATTERN = "^%s[0-9a-f]{16}$" % EXPOSURE_FUNCTION_PREFIX
+EXPOSURE_FUNCTION_PARAMS = (
+    ("partner_ids", "integer[]"),
+    ("company_id", "integer"),
+    ("root_company_id", "integer"),
+    ("company_currency_id", "integer"),
+    ("today", "date"),
+    ("exclude_move_ids", "integer[]"),
+    ("exclude_order_ids", "integer[]"),
+)
+EXPOSURE_FUNCTION_COLUMNS = (
+    ("key", "text"),
+    ("partner_id", "integer"),
+    ("currency_id", "integer"),
+    ("flag", "boolean"),
+    ("amount", "numeric"),
+    ("amount_currency", "numeric"),
+    ("min_due", "date"),
+    ("rate", "numeric"),
+)
 
 
 class ResPartner(models.Model):
@@ -115,6 +141,18 @@ class ResPartner(models.Model):
         positive = (operator == "=") == value
         return [("commercial_partner_id", "in" if positive else "not in", over_ids)]
 
+    # === CRUD === #
+    def init(self):
+        result = super().init()
+        self._credit_exposure_function_init()
+        return result
+
+    def _register_hook(self):
+        result = super()._register_hook()  # the function looked up once, not in a user's check
+        self.env.registry.__dict__.pop("_credit_exposure_function", None)
+        self._credit_exposure_function()
+        return result
+
     # === ACTIONS === #
     def action_view_credit_exposure_items(self):
         self.ensure_one()
@@ -158,9 +196,18 @@ class ResPartner(models.Model):
         today = fields.Date.context_today(self)
         commercial = self.commercial_partner_id
         self._credit_exposure_flush()
-        query = self._credit_exposure_query(
-            commercial, company, today, exclude_orders=exclude_orders, exclude_moves=exclude_moves, lock=lock
-        )
+        params = self._credit_exposure_params(commercial, company, today, exclude_orders, exclude_moves)
+        function = self._credit_exposure_function() if len(commercial) == 1 else None
+        if function:
+            # one customer (a check, a banner): its plan kept by the session (see the function)
+            query = SQL(
+                "SELECT * FROM %s(%s, %s)",
+                SQL.identifier(function),
+                SQL(", ").join(params[name] for name, _type in EXPOSURE_FUNCTION_PARAMS),
+                bool(lock),
+            )
+        else:
+            query = self._credit_exposure_statement(params, lock=lock)
         figures = self._credit_exposure_figures(self.env.execute_query(query), company)
         limit_fallback = self._fields["credit_limit"].get_company_dependent_fallback(self)
         return {
@@ -195,11 +242,25 @@ class ResPartner(models.Model):
         self.env["res.partner"].flush_model(["commercial_partner_id", "credit_limit", "credit_limit_set"])
         self.env["res.currency.rate"].flush_model(["rate", "currency_id", "company_id", "name"])
 
-    def _credit_exposure_query(
-        self, commercial, company, today, exclude_orders=None, exclude_moves=None, lock=False
-    ):
+    @api.model
+    def _credit_exposure_params(self, commercial, company, today, exclude_orders=None, exclude_moves=None):
+        """The values of the exposure statement (id lists never empty: 0 matches no record)."""
+        return {
+            "partner_ids": list(commercial.ids) or [0],
+            "company_id": company.id,
+            "root_company_id": company.root_id.id,
+            "company_currency_id": company.currency_id.id,
+            "today": today,
+            "exclude_move_ids": list(exclude_moves.ids) if exclude_moves else [0],
+            "exclude_order_ids": list(exclude_orders.ids) if exclude_orders else [0],
+        }
+
+    @api.model
+    def _credit_exposure_statement(self, params, lock=False):
         """The exposure statement (round trips are most of the cost of a small check): rows of
         ``(key, partner, currency, overdue, amount, amount in currency, oldest due date, rate)``.
+        ``params``: values of :data:`EXPOSURE_FUNCTION_PARAMS` (or SQL naming them, for the
+        database function).
 
         1. the aggregates (:meth:`_credit_exposure_receivable_sql`,
            :meth:`_credit_exposure_draft_invoices_sql`,
@@ -211,33 +272,27 @@ class ResPartner(models.Model):
 
         Long for the one statement it writes (its pieces are methods of their own).
         """
-        params = {
-            "today": today,
-            "partner_ids": tuple(commercial.ids) or (0,),
-            "company_id": company.id,
-            "exclude_move_ids": tuple(exclude_moves.ids) if exclude_moves else (0,),
-            "exclude_order_ids": tuple(exclude_orders.ids) if exclude_orders else (0,),
-        }
         rate = SQL(
             """COALESCE((SELECT r.rate FROM res_currency_rate r
                           WHERE r.currency_id = c.id AND r.name <= %s
                             AND (r.company_id IS NULL OR r.company_id = %s)
                        ORDER BY r.company_id, r.name DESC
                           LIMIT 1), 1.0)""",
-            today,
-            company.root_id.id,
+            params["today"],
+            params["root_company_id"],
         )
         limits = SQL(
-            "SELECT id, credit_limit, credit_limit_set FROM res_partner WHERE id IN %s", params["partner_ids"]
+            "SELECT id, credit_limit, credit_limit_set FROM res_partner WHERE id = ANY(%s)",
+            params["partner_ids"],
         )
         lock_sql = SQL()
         if lock:
             lock_sql = SQL(
                 """locked AS (
-                UPDATE res_partner SET write_date = write_date WHERE id IN %s
+                %s
              RETURNING id, credit_limit, credit_limit_set
             ),""",
-                params["partner_ids"],
+                self._credit_exposure_lock_sql(params),
             )
             limits = SQL("SELECT id, credit_limit, credit_limit_set FROM locked")
         return SQL(
@@ -265,9 +320,14 @@ class ResPartner(models.Model):
             draft_invoices=self._credit_exposure_draft_invoices_sql(params),
             uninvoiced_orders=self._credit_exposure_uninvoiced_orders_sql(params),
             rate=rate,
-            company_currency_id=company.currency_id.id,
-            company_key=str(company.id),
+            company_currency_id=params["company_currency_id"],
+            company_key=SQL("(%s)::text", params["company_id"]),
         )
+
+    @api.model
+    def _credit_exposure_lock_sql(self, params):
+        """The update that locks the commercial partners' rows (see :meth:`_get_credit_exposures`)."""
+        return SQL("UPDATE res_partner SET write_date = write_date WHERE id = ANY(%s)", params["partner_ids"])
 
     def _credit_exposure_receivable_sql(self, params):
         """Open receivable items, split into overdue (past-due debit items) and the rest:
@@ -289,7 +349,7 @@ class ResPartner(models.Model):
              WHERE %(in_force)s
                AND t.account_id = ANY(%(receivable_accounts)s)
                AND t.company_id = %(company_id)s
-               AND p.commercial_partner_id IN %(partner_ids)s
+               AND p.commercial_partner_id = ANY(%(partner_ids)s)
                AND t.items <> 0
           GROUP BY 2, 3, 4
              UNION ALL
@@ -300,6 +360,7 @@ class ResPartner(models.Model):
               JOIN res_partner p ON p.id = l.partner_id
              WHERE NOT %(in_force)s
                AND %(open_items)s
+               AND p.commercial_partner_id = ANY(%(partner_ids)s)
                AND l.credit_exposure_excluded IS NOT TRUE
           GROUP BY 2, 3, 4
             """,
@@ -308,9 +369,7 @@ class ResPartner(models.Model):
             receivable_accounts=RECEIVABLE_ACCOUNT_IDS,
             company_id=params["company_id"],
             partner_ids=params["partner_ids"],
-            open_items=open_receivable_where(
-                company_id=params["company_id"], partner_ids=params["partner_ids"]
-            ),
+            open_items=open_receivable_where(company_id=params["company_id"]),
         )
 
     def _credit_exposure_draft_invoices_sql(self, params):
@@ -323,11 +382,11 @@ class ResPartner(models.Model):
               FROM (SELECT m.commercial_partner_id, m.currency_id, SUM(l.price_total) AS amount
                       FROM account_move m
                       JOIN account_move_line l ON l.move_id = m.id
-                     WHERE m.commercial_partner_id IN %(partner_ids)s
+                     WHERE m.commercial_partner_id = ANY(%(partner_ids)s)
                        AND m.company_id = %(company_id)s
                        AND m.state = 'draft'
                        AND m.move_type = 'out_invoice'
-                       AND m.id NOT IN %(exclude_move_ids)s
+                       AND m.id <> ALL(%(exclude_move_ids)s)
                        AND l.display_type = 'product'
                   GROUP BY m.id) d
           GROUP BY 2, 3
@@ -349,10 +408,10 @@ class ResPartner(models.Model):
                       FROM sale_order so
                       JOIN sale_order_line sol ON sol.order_id = so.id
                       JOIN res_partner p ON p.id = so.partner_id
-                     WHERE p.commercial_partner_id IN %(partner_ids)s
+                     WHERE p.commercial_partner_id = ANY(%(partner_ids)s)
                        AND so.company_id = %(company_id)s
                        AND so.state = 'sale'
-                       AND so.id NOT IN %(exclude_order_ids)s
+                       AND so.id <> ALL(%(exclude_order_ids)s)
                        AND sol.display_type IS NULL
                        AND sol.product_uom_qty > 0
                        AND sol.qty_invoiced < sol.product_uom_qty
@@ -361,6 +420,75 @@ class ResPartner(models.Model):
             """,
             **{key: params[key] for key in ("partner_ids", "company_id", "exclude_order_ids")},
         )
+
+    # --- the statement of one customer as a database function --- #
+    def _credit_exposure_function_sql(self):
+        """``(name, CREATE FUNCTION statement)`` of the exposure statement as a PL/pgSQL
+        function of :data:`EXPOSURE_FUNCTION_PARAMS` and ``lock`` (the lock's update, then the
+        statement, in one call). PL/pgSQL keeps the plans of its statements for the database
+        session: a check plans the statement once per session instead of at every call (a
+        generic plan: the function serves one customer at a time; many customers go through the
+        statement itself). The name ends with a hash of the text: code that writes another
+        statement (an update, a module overriding a piece) names another function, and until
+        that one is made (``init``) the statement is sent as it is."""
+        names = {name: SQL("p_%s" % name) for name, _type in EXPOSURE_FUNCTION_PARAMS}
+        cr = self.env.cr
+        lock = self._credit_exposure_lock_sql(names)
+        statement = self._credit_exposure_statement(names, lock=False)
+        columns = ", ".join("%s::%s" % (name, type_) for name, type_ in EXPOSURE_FUNCTION_COLUMNS)
+        aliases = ", ".join(name for name, _type in EXPOSURE_FUNCTION_COLUMNS)
+        # the lock first (a data-modifying WITH must be a statement of its own here); the values
+        # left in the texts are constants of the code (trigger names, ...)
+        lock_text = cr.mogrify(lock.code, lock.params or None).decode()
+        statement_text = cr.mogrify(statement.code, statement.params or None).decode()
+        body = f"""
+            BEGIN
+                IF p_lock THEN
+                    {lock_text};
+                END IF;
+                RETURN QUERY SELECT {columns} FROM ({statement_text}) AS s({aliases});
+            END
+        """
+        signature = ", ".join("p_%s %s" % item for item in EXPOSURE_FUNCTION_PARAMS) + ", p_lock boolean"
+        result = ", ".join("r_%s %s" % item for item in EXPOSURE_FUNCTION_COLUMNS)
+        name = EXPOSURE_FUNCTION_PREFIX + hashlib.sha256((signature + body).encode()).hexdigest()[:16]
+        create = f"""
+            CREATE OR REPLACE FUNCTION {name}({signature}) RETURNS TABLE({result})
+            LANGUAGE plpgsql VOLATILE
+            SET plan_cache_mode = force_generic_plan
+            AS $credit_exposure$
+            #variable_conflict use_column
+            {body}
+            $credit_exposure$"""
+        return name, create
+
+    def _credit_exposure_function(self):
+        """Name of the exposure function of the current code when it is in the database, else
+        None; looked up once per registry (``init`` makes it at install and update)."""
+        registry = self.env.registry
+        cached = registry.__dict__.get("_credit_exposure_function")
+        if cached is None:
+            name = self._credit_exposure_function_sql()[0]
+            exists = self.env.execute_query(SQL("SELECT 1 FROM pg_proc WHERE proname = %s", name))
+            cached = registry.__dict__["_credit_exposure_function"] = name if exists else ""
+        return cached or None
+
+    def _credit_exposure_function_init(self):
+        """Make the exposure function of the current code; drop the ones of older code."""
+        name, create = self._credit_exposure_function_sql()
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """SELECT p.oid::regprocedure::text FROM pg_proc p
+                    WHERE p.proname ~ %s AND p.proname <> %s""",
+                EXPOSURE_FUNCTION_PATTERN,
+                name,
+            )
+        )
+        for (old,) in cr.fetchall():
+            cr.execute(SQL("DROP FUNCTION IF EXISTS %s", SQL(old)))
+        cr.execute(SQL(create))
+        self.env.registry.__dict__.pop("_credit_exposure_function", None)
 
     def _credit_exposure_figures(self, rows, company):
         """The rows of the exposure statement gathered: ``amounts`` per (partner id, key) per

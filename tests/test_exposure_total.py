@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
@@ -217,13 +219,17 @@ class TestExposureTotal(CreditControlCommon):
         self.assertEqual(order.state, "sale")
 
     def test_uninstall_hook_drops_the_triggers(self):
-        """Uninstalled, the module leaves no trigger on journal items (its table is dropped);
-        until then the exposure falls back to the live sums."""
+        """Uninstalled, the module leaves no trigger on journal items (its table is dropped) and
+        no exposure function; until then the exposure falls back to the live sums."""
         from ..models.credit_exposure_total import drop_exposure_total_triggers
 
         self._invoice(10.0, days_ago=1)
         self.env.flush_all()
+        # the registry looks the exposure function up again after this test (rolled back)
+        self.addCleanup(self.env.registry.__dict__.pop, "_credit_exposure_function", None)
         drop_exposure_total_triggers(self.env.cr)
+        self.env.registry.__dict__.pop("_credit_exposure_function", None)
+        self.assertIsNone(self.env["res.partner"]._credit_exposure_function(), "dropped with the triggers")
         self.env.cr.execute(
             "SELECT tgname FROM pg_trigger WHERE tgrelid = 'account_move_line'::regclass AND tgname LIKE %s",
             ("credit_control_exposure_total%",),
@@ -231,3 +237,140 @@ class TestExposureTotal(CreditControlCommon):
         self.assertFalse(self.env.cr.fetchall())
         self._invoice(5.0, days_ago=1)
         self.assertEqual(self.customer._get_credit_exposure()["receivable"], 15.0)
+
+    # --- the exposure statement of one customer as a database function --- #
+    def _quotation(self, amount, partner=None):
+        return self.env["sale.order"].create(
+            {
+                "partner_id": (partner or self.customer).id,
+                "user_id": self.sales_user.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": self.product_a.id,
+                            "product_uom_qty": 1,
+                            "price_unit": amount,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+
+    def _statement_exposures(self, partners, **kwargs):
+        """The exposures as the statement itself gives them (the function not used)."""
+        registry = self.env.registry
+        saved = registry.__dict__.get("_credit_exposure_function")
+        registry.__dict__["_credit_exposure_function"] = ""
+        try:
+            return partners._get_credit_exposures(**kwargs)
+        finally:
+            registry.__dict__["_credit_exposure_function"] = saved
+
+    def test_function_and_statement_agree(self):
+        """One customer's exposure comes from the database function (its plan kept by the
+        session), several customers' from the statement: the same figures either way, locked or
+        not, with exclusions, foreign currency, overdue items, draft invoices and orders."""
+        partner = self.env["res.partner"]
+        function = partner._credit_exposure_function()
+        self.assertTrue(function, "the exposure function is made at install")
+        self.assertEqual(function, partner._credit_exposure_function_sql()[0])
+        self.product_a.invoice_policy = "order"
+        other = self.setup_other_currency("EUR", rates=[("2016-01-01", 3.0), ("2017-01-01", 2.0)])
+        self._set_limit(self.customer, 5000.0)
+        self._invoice(300.0, currency=other, days_ago=40)
+        self._invoice(60.0, term=self.term_30, partner=self.contact)
+        draft = self._invoice(70.0, post=False)
+        orders = self._quotation(200.0) | self._quotation(30.0)
+        orders.action_confirm()
+        second = self.env["res.partner"].create({"name": "Zweite AG", "is_company": True})
+        self._invoice(40.0, partner=second, days_ago=5)
+        partner_class = type(partner)
+        results = []
+        for kwargs in ({}, {"lock": True}, {"exclude_orders": orders[:1], "exclude_moves": draft}):
+            with self.subTest(**{key: str(value) for key, value in kwargs.items()}):
+                with patch.object(
+                    partner_class,
+                    "_credit_exposure_statement",
+                    autospec=True,
+                    side_effect=partner_class._credit_exposure_statement,
+                ) as statements:
+                    single = self.contact._get_credit_exposures(**kwargs)
+                self.assertEqual(statements.call_count, 0, "one customer: the function")
+                self.assertEqual(single, self._statement_exposures(self.contact, **kwargs))
+                both = (self.customer | second)._get_credit_exposures(**kwargs)
+                self.assertEqual(both[self.customer.id], single[self.customer.id])
+                self.assertEqual(both[second.id], second._get_credit_exposure(**kwargs))
+                results.append(single)
+        exposure = results[0][self.customer.id]
+        self.assertEqual(exposure["receivable"], 150.0 + 60.0, "300 EUR at today's rate 2.0")
+        self.assertEqual(exposure["overdue"], 150.0)
+        self.assertEqual(exposure["draft_invoices"], 70.0)
+        self.assertEqual(exposure["uninvoiced_orders"], 230.0)
+        self.assertEqual(exposure["limit"], 5000.0)
+        self.assertEqual(results[2][self.customer.id]["uninvoiced_orders"], 30.0)
+        self.assertEqual(results[2][self.customer.id]["draft_invoices"], 0.0)
+
+    def test_function_of_other_code_is_not_called(self):
+        """Code that writes another statement names another function: until ``init`` makes it,
+        the statement is sent as it is; ``init`` drops the functions of older code."""
+        partner = self.env["res.partner"]
+        name = partner._credit_exposure_function_sql()[0]
+        self.env.cr.execute(
+            SQL(
+                "ALTER FUNCTION %s RENAME TO credit_control_exposure_of_0000000000000000",
+                SQL.identifier(name),
+            )
+        )
+        self.env.registry.__dict__.pop("_credit_exposure_function", None)
+        try:
+            self.assertIsNone(partner._credit_exposure_function())
+            self._invoice(100.0, days_ago=1)
+            self.assertEqual(self.customer._get_credit_exposure(lock=True)["receivable"], 100.0)
+            partner._credit_exposure_function_init()
+            self.assertEqual(partner._credit_exposure_function(), name)
+            functions = self.env.execute_query(
+                SQL(
+                    "SELECT proname FROM pg_proc WHERE proname LIKE %s",
+                    "credit\\_control\\_exposure\\_of\\_%",
+                )
+            )
+            self.assertEqual(functions, [(name,)])
+            self.assertEqual(self.customer._get_credit_exposure(lock=True)["receivable"], 100.0)
+        finally:
+            self.env.registry.__dict__.pop("_credit_exposure_function", None)
+            partner._credit_exposure_function()
+
+    def test_confirmation_queries_independent_of_open_items_and_orders(self):
+        """The Confirm button's queries (check, confirmation, every hook of the module) are the
+        same for a customer with 1 open item and 1 confirmed order and for one with many; the
+        check itself is 3 queries (the exposure function, the rules' customer fields, the
+        dunning level)."""
+        self.product_a.invoice_policy = "order"
+        few = self.env["res.partner"].create({"name": "Wenig GmbH", "is_company": True})
+        many = self.env["res.partner"].create({"name": "Viel GmbH", "is_company": True})
+        for partner, items in ((few, 1), (many, 12)):
+            self._set_limit(partner, 100000.0)
+            for _i in range(items):
+                self._invoice(100.0, partner=partner, term=self.term_30)
+                self._invoice(10.0, partner=partner, days_ago=1).line_ids.flush_recordset()
+            self._quotation(50.0, partner=partner).action_confirm()
+            self._quotation(50.0, partner=partner).action_confirm()
+        checks, confirms = [], []
+        for partner in (few, many):
+            for _warm in range(2):  # warm ACL, rule and default caches, then measure
+                order = self._quotation(20.0, partner=partner)
+                self.env.invalidate_all()
+                order.read(["amount_total", "currency_id", "date_order", "payment_term_id", "partner_id"])
+                order.read(["company_id", "state", "credit_block_state"])
+                order.partner_id.commercial_partner_id.read(["name"])
+                self.env.user.read(["lang", "company_id"])
+                check = self._count_queries(lambda order=order: order._credit_check(lock=True))
+                self.env.invalidate_all()
+                confirm = self._count_queries(lambda order=order: order.action_credit_confirm())
+                self.assertEqual(order.state, "sale")
+            checks.append(check)
+            confirms.append(confirm)
+        self.assertLessEqual(checks[0], 3)
+        self.assertEqual(checks[0], checks[1])
+        self.assertEqual(confirms[0], confirms[1])
