@@ -88,6 +88,22 @@ class CreditPaymentModel(models.Model):
         ("company_uniq", "unique(company_id)", "A company has one payment-date prediction model."),
     ]
 
+    def init(self):
+        result = super().init()
+        # The payment-term lines of the invoices, read by the prediction's feature query for
+        # every paid invoice (its payment date): an index-only scan of a small index instead of
+        # a heap fetch of each invoice's journal items.
+        self.env.cr.execute(
+            SQL(
+                """
+            CREATE INDEX IF NOT EXISTS credit_control_aml_payment_term_idx
+                ON account_move_line (move_id, id)
+             WHERE display_type = 'payment_term'
+                """
+            )
+        )
+        return result
+
     # === ACTIONS === #
     def action_train(self):
         """Button (credit managers): train, backtest and predict now."""
@@ -146,18 +162,21 @@ class CreditPaymentModel(models.Model):
                    AND m.invoice_date <= %(cutoff)s
             ),
             paid_dates AS (
+                -- the payment-term lines of the paid invoices: an index-only scan (see init())
                 SELECT il.move_id, MAX(pr.max_date) AS paid_date
-                  FROM account_move_line il
+                  FROM inv
+                  JOIN account_move_line il ON il.move_id = inv.id AND il.display_type = 'payment_term'
                   JOIN account_partial_reconcile pr ON pr.debit_move_id = il.id
-                 WHERE il.display_type = 'payment_term'
-                   AND il.company_id = %(company_id)s
-                   AND il.move_id IN (SELECT id FROM inv WHERE is_paid)
+                 WHERE inv.is_paid
               GROUP BY il.move_id
             ),
+            first_dates AS (
+                SELECT partner_id, MIN(invoice_date) AS first_date FROM inv GROUP BY partner_id
+            ),
             base AS (
-                SELECT inv.*, pd.paid_date, pd.paid_date - inv.date_due AS days_late,
-                       MIN(inv.invoice_date) OVER (PARTITION BY inv.partner_id) AS first_date
+                SELECT inv.*, pd.paid_date, pd.paid_date - inv.date_due AS days_late, fd.first_date
                   FROM inv
+                  JOIN first_dates fd ON fd.partner_id = inv.partner_id
              LEFT JOIN paid_dates pd ON pd.move_id = inv.id
             ),
             hist AS (
