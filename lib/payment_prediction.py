@@ -48,7 +48,7 @@ def _params(n_samples, objective, **extra):
     return {
         "objective": objective,
         "learning_rate": 0.1,
-        "num_leaves": 15,
+        "num_leaves": 8,
         "min_data_in_leaf": max(3, min(20, n_samples // 20)),
         "min_data_in_bin": 1,
         "feature_fraction": 1.0,

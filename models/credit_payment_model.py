@@ -145,8 +145,12 @@ class CreditPaymentModel(models.Model):
             SQL(
                 """
             -- JIT compilation takes seconds here (the planner's row estimates of the CTEs are
-            -- far too high) and saves nothing (SET LOCAL: this transaction only, as in the aging)
+            -- far too high) and saves nothing (SET LOCAL: this transaction only, as in the aging).
+            -- Without nested loops: on a ledger not yet analysed (a company's first import) the
+            -- planner expects a row or two and would rescan the CTEs per row (quadratic);
+            -- every join here is over all the company's invoices, a hash or merge join.
             SET LOCAL jit = off;
+            SET LOCAL enable_nestloop = off;
             WITH inv AS (
                 SELECT m.id, m.commercial_partner_id AS partner_id, m.invoice_date,
                        COALESCE(m.invoice_date_due, m.invoice_date) AS date_due,
@@ -270,6 +274,7 @@ class CreditPaymentModel(models.Model):
                 open_only=bool(open_only),
             )
         )
+        self.env.cr.execute(SQL("RESET enable_nestloop"))
         _prefix_medians(rows)
         return rows
 
@@ -481,7 +486,8 @@ class CreditPaymentModel(models.Model):
     @api.model
     def _store_predictions(self, open_rows, boosters, today):
         """Write the predictions on the open invoices of the current company in one UPDATE …
-        FROM unnest(arrays), and clear those of the company's other invoices (paid since)."""
+        FROM unnest(arrays) (only where they differ from the stored ones), and clear those of the
+        company's other invoices (paid since)."""
         predictions = self._predictions(open_rows, boosters, today)
         self.env["account.move"].flush_model()
         self.env.execute_query(
@@ -512,6 +518,12 @@ class CreditPaymentModel(models.Model):
                               %(prob)s::float8[], %(source)s::varchar[], %(reasons)s::text[])
                        AS v(id, day, low, high, prob, source, reasons)
                  WHERE m.id = v.id
+                   -- a prediction the invoice already holds (a second run of the day) stays
+                   AND (m.credit_predicted_date, m.credit_predicted_date_low, m.credit_predicted_date_high,
+                        m.credit_predicted_late_probability, m.credit_prediction_source,
+                        m.credit_prediction_reasons, m.credit_predicted_on)
+                       IS DISTINCT FROM (v.day, v.low, v.high, v.prob::numeric, v.source, v.reasons::jsonb,
+                                         %(today)s::date)
                     """,
                     today=today,
                     id=predictions["id"],

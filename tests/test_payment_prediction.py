@@ -107,9 +107,22 @@ class TestPaymentPrediction(CreditControlCommon):
         )
         self.env["credit.dispute"].create(dict(common, amount=10.0))
         self.assertEqual(counts(), few)
-        # the features: one query each, whatever the number of items
-        self.assertEqual(few[:2], (1, 1))
+        # the features: one query each (and the planner setting reset), whatever the number of items
+        self.assertEqual(few[:2], (2, 2))
         self.assertEqual(len([r for r in model._feature_rows(self.today, open_only=True)]), 3 + 7)
+
+    def test_second_run_writes_what_differs(self):
+        expected = self.open_large.credit_predicted_date
+        self.env.cr.execute(
+            "UPDATE account_move SET credit_predicted_date = credit_predicted_date + 5 WHERE id = %s",
+            [self.open_large.id],
+        )
+        self.open_large.invalidate_recordset()
+        self.assertEqual(self.open_large.credit_predicted_date, expected + timedelta(days=5))
+        counts = self.model._predict_open_items(self.model._load_boosters(), self.today)
+        self.assertEqual(counts, {"model": 2, "rule": 1})
+        self.assertEqual(self.open_large.credit_predicted_date, expected)
+        self.assertEqual(self.open_large.credit_predicted_on, self.today)
 
     def test_open_rows_same_in_both_queries(self):
         every = {row["id"]: row for row in self.model._feature_rows(self.today) if not row["is_train"]}
