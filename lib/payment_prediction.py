@@ -222,8 +222,8 @@ def top_contributions_matrix(features, contrib, top=3):
     picked_valid = np.take_along_axis(valid, order, axis=1).tolist()
     picked_days = np.take_along_axis(days, order, axis=1).astype(np.int64).tolist()
     return [
-        [(index, day) for index, day, ok in zip(indices, day_row, ok_row) if ok]
-        for indices, day_row, ok_row in zip(order.tolist(), picked_days, picked_valid)
+        [(index, day) for index, day, ok in zip(indices, day_row, ok_row, strict=True) if ok]
+        for indices, day_row, ok_row in zip(order.tolist(), picked_days, picked_valid, strict=True)
     ]
 
 

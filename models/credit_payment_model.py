@@ -16,6 +16,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import babel_locale_parse, get_lang
 
 from ..lib import payment_prediction as pp
+from .account_move_prediction import PREDICTION_FIELDS
 from .cron_retry import retry_on_conflict
 
 _logger = logging.getLogger(__name__)
@@ -33,7 +34,9 @@ def _prefix_medians(rows):
     are exactly those payments. Per customer, one pass in that order keeps the amounts and days
     late seen so far sorted (bisect) and notes the median after each payment: linear in the
     payments but for the insertions."""
-    train = sorted((row for row in rows if row["is_train"]), key=lambda r: (r["partner_id"], r["paid_date"], r["id"]))
+    train = sorted(
+        (row for row in rows if row["is_train"]), key=lambda r: (r["partner_id"], r["paid_date"], r["id"])
+    )
     medians = {}  # partner -> ([median days late after k payments], [median amount after k])
     for partner_id, payments in groupby(train, key=itemgetter("partner_id")):
         lates, amounts, median_late, median_amount = [], [], [None], [None]
@@ -454,7 +457,10 @@ class CreditPaymentModel(models.Model):
         probability = np.array([row["late30_share"] for row in open_rows], dtype=np.float64)
         hist_count = np.array([row["hist_count"] or 0 for row in open_rows], dtype=np.int64)
         use_model = (hist_count >= pp.MIN_HISTORY) if boosters is not None else np.zeros(count, dtype=bool)
-        reasons = [{"count": int(n), "rule": float(row["rule_late"])} for n, row in zip(hist_count, open_rows)]
+        reasons = [
+            {"count": int(n), "rule": float(row["rule_late"])}
+            for n, row in zip(hist_count.tolist(), open_rows, strict=True)
+        ]
         if use_model.any():
             index = np.flatnonzero(use_model)
             features = pp.matrix([open_rows[i] for i in index])
@@ -535,18 +541,7 @@ class CreditPaymentModel(models.Model):
                     reasons=predictions["reasons"],
                 )
             )
-        self.env["account.move"].invalidate_model(
-            [
-                "credit_predicted_date",
-                "credit_predicted_date_low",
-                "credit_predicted_date_high",
-                "credit_predicted_late_probability",
-                "credit_prediction_source",
-                "credit_prediction_reasons",
-                "credit_prediction_explanation",
-                "credit_predicted_on",
-            ]
-        )
+        self.env["account.move"].invalidate_model([*PREDICTION_FIELDS, "credit_prediction_explanation"])
         sources = predictions["source"]
         return {"model": sources.count("model"), "rule": sources.count("rule")}
 
