@@ -48,7 +48,7 @@ def _params(n_samples, objective, **extra):
     return {
         "objective": objective,
         "learning_rate": 0.1,
-        "num_leaves": 15,
+        "num_leaves": 8,
         "min_data_in_leaf": max(3, min(20, n_samples // 20)),
         "min_data_in_bin": 1,
         "feature_fraction": 1.0,
@@ -70,7 +70,8 @@ def matrix(rows):
         return np.empty((0, len(FEATURES)))
     if isinstance(rows[0], dict):
         rows = [[row.get(name) for name in FEATURES] for row in rows]
-    return np.array([[np.nan if v is None else float(v) for v in row] for row in rows], dtype=np.float64)
+    # numpy reads None as NaN in a float array
+    return np.array(rows, dtype=np.float64)
 
 
 def train(features, target, num_rounds=80):
@@ -206,6 +207,24 @@ def top_contributions(values, contrib, labels, top=3):
         if len(result) == top:
             break
     return result
+
+
+def top_contributions_matrix(features, contrib, top=3):
+    """:func:`top_contributions` of every row of ``features`` at once (every feature labelled):
+    per row, the list of (feature index, rounded days) of the ``top`` largest contributions of
+    known values (not NaN) that round to at least a day, by decreasing weight (ties: the
+    feature's order)."""
+    width = len(FEATURES)
+    weights = np.asarray(contrib)[:, :width]
+    days = np.rint(weights)
+    valid = (days != 0) & ~np.isnan(features)
+    order = np.argsort(np.where(valid, -np.abs(weights), np.inf), axis=1, kind="stable")[:, :top]
+    picked_valid = np.take_along_axis(valid, order, axis=1).tolist()
+    picked_days = np.take_along_axis(days, order, axis=1).astype(np.int64).tolist()
+    return [
+        [(index, day) for index, day, ok in zip(indices, day_row, ok_row, strict=True) if ok]
+        for indices, day_row, ok_row in zip(order.tolist(), picked_days, picked_valid, strict=True)
+    ]
 
 
 def explain(values, contrib, labels, top=3):

@@ -2,8 +2,12 @@ import base64
 import json
 import logging
 import time
+from bisect import insort
 from datetime import timedelta
+from itertools import groupby
+from operator import itemgetter
 
+import numpy as np
 from babel.dates import get_day_names, get_month_names
 
 from odoo import _, api, fields, models
@@ -12,6 +16,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import babel_locale_parse, get_lang
 
 from ..lib import payment_prediction as pp
+from .account_move_prediction import PREDICTION_FIELDS
 from .cron_retry import retry_on_conflict
 
 _logger = logging.getLogger(__name__)
@@ -20,6 +25,33 @@ _logger = logging.getLogger(__name__)
 BACKTEST_DAYS = 90
 # With at least this many backtest items, a model worse than the rule is not used.
 MIN_BACKTEST_ITEMS = 30
+
+
+def _prefix_medians(rows):
+    """Fill in the history medians (days late, amount) of the training ``rows`` of
+    :meth:`CreditPaymentModel._feature_rows`: a training item's history is the first
+    ``hist_count`` payments of its customer in payment order (date, id), and the training rows
+    are exactly those payments. Per customer, one pass in that order keeps the amounts and days
+    late seen so far sorted (bisect) and notes the median after each payment: linear in the
+    payments but for the insertions."""
+    train = sorted(
+        (row for row in rows if row["is_train"]), key=lambda r: (r["partner_id"], r["paid_date"], r["id"])
+    )
+    medians = {}  # partner -> ([median days late after k payments], [median amount after k])
+    for partner_id, payments in groupby(train, key=itemgetter("partner_id")):
+        lates, amounts, median_late, median_amount = [], [], [None], [None]
+        for payment in payments:
+            insort(lates, payment["days_late"])
+            insort(amounts, payment["amount"])
+            middle = len(lates) // 2
+            median_late.append((lates[middle] + lates[~middle]) / 2.0)
+            median_amount.append((amounts[middle] + amounts[~middle]) / 2.0)
+        medians[partner_id] = (median_late, median_amount)
+    for row in train:
+        median_late, median_amount = medians[row["partner_id"]]
+        count = row["hist_count"] or 0
+        row["hist_median_late"] = median_late[count]
+        row["amount_ratio"] = row["amount"] / median_amount[count] if median_amount[count] else None
 
 
 class CreditPaymentModel(models.Model):
@@ -59,6 +91,22 @@ class CreditPaymentModel(models.Model):
         ("company_uniq", "unique(company_id)", "A company has one payment-date prediction model."),
     ]
 
+    def init(self):
+        result = super().init()
+        # The payment-term lines of the invoices, read by the prediction's feature query for
+        # every paid invoice (its payment date): an index-only scan of a small index instead of
+        # a heap fetch of each invoice's journal items.
+        self.env.cr.execute(
+            SQL(
+                """
+            CREATE INDEX IF NOT EXISTS credit_control_aml_payment_term_idx
+                ON account_move_line (move_id, id)
+             WHERE display_type = 'payment_term'
+                """
+            )
+        )
+        return result
+
     # === ACTIONS === #
     def action_train(self):
         """Button (credit managers): train, backtest and predict now."""
@@ -79,21 +127,33 @@ class CreditPaymentModel(models.Model):
     def _feature_rows(self, cutoff, open_only=False):
         """Long for one SQL statement (the features side by side, read in one pass).
 
-        One set-based query for the current company: a row per customer invoice issued up to
-        ``cutoff`` — kind "train" (paid up to the cut-off: ``days_late`` is the target) or
-        "open" (not paid at the cut-off; ``days_late`` is known when it was paid later) — with
-        the :data:`~..lib.payment_prediction.FEATURES`, the rule's days late and the customer's
+        A row per customer invoice of the current company issued up to ``cutoff`` — kind "train"
+        (paid up to the cut-off: ``days_late`` is the target) or "open" (not paid at the
+        cut-off; ``days_late`` is known when it was paid later) — with the
+        :data:`~..lib.payment_prediction.FEATURES`, the rule's days late and the customer's
         maximum / over-30-days share. History never leaks the future: a training item sees the
         invoices paid before its invoice date, an open item those paid up to the cut-off.
-        ``open_only``: the open rows only (prediction)."""
-        company = self.env.company
+        ``open_only``: the open rows only (prediction).
+
+        Linear in the invoices: one query whose window functions run once over each customer's
+        time line (its items and what became known: payments, broken promises, disputes) and
+        give every item the running figures of the events before its date; the medians of the
+        history are one aggregate per customer for the open items (their history is all of it)
+        and, for the training items, prefix medians computed in :func:`_prefix_medians`."""
         for model in ("account.move", "account.move.line", "account.partial.reconcile"):
             self.env[model].flush_model()
         for model in ("credit.promise", "credit.dispute"):
             self.env[model].flush_model()
-        return self.env.execute_query_dict(
+        rows = self.env.execute_query_dict(
             SQL(
                 """
+            -- JIT compilation takes seconds here (the planner's row estimates of the CTEs are
+            -- far too high) and saves nothing (SET LOCAL: this transaction only, as in the aging).
+            -- Without nested loops: on a ledger not yet analysed (a company's first import) the
+            -- planner expects a row or two and would rescan the CTEs per row (quadratic);
+            -- every join here is over all the company's invoices, a hash or merge join.
+            SET LOCAL jit = off;
+            SET LOCAL enable_nestloop = off;
             WITH inv AS (
                 SELECT m.id, m.commercial_partner_id AS partner_id, m.invoice_date,
                        COALESCE(m.invoice_date_due, m.invoice_date) AS date_due,
@@ -109,102 +169,117 @@ class CreditPaymentModel(models.Model):
                    AND m.invoice_date <= %(cutoff)s
             ),
             paid_dates AS (
+                -- the payment-term lines of the paid invoices: an index-only scan (see init())
                 SELECT il.move_id, MAX(pr.max_date) AS paid_date
-                  FROM account_move_line il
+                  FROM inv
+                  JOIN account_move_line il ON il.move_id = inv.id AND il.display_type = 'payment_term'
                   JOIN account_partial_reconcile pr ON pr.debit_move_id = il.id
-                 WHERE il.display_type = 'payment_term'
-                   AND il.company_id = %(company_id)s
-                   AND il.move_id IN (SELECT id FROM inv WHERE is_paid)
+                 WHERE inv.is_paid
               GROUP BY il.move_id
             ),
+            first_dates AS (
+                SELECT partner_id, MIN(invoice_date) AS first_date FROM inv GROUP BY partner_id
+            ),
             base AS (
-                SELECT inv.*, pd.paid_date, pd.paid_date - inv.date_due AS days_late,
-                       MIN(inv.invoice_date) OVER (PARTITION BY inv.partner_id) AS first_date
+                SELECT inv.*, pd.paid_date, pd.paid_date - inv.date_due AS days_late, fd.first_date
                   FROM inv
+                  JOIN first_dates fd ON fd.partner_id = inv.partner_id
              LEFT JOIN paid_dates pd ON pd.move_id = inv.id
             ),
             hist AS (
-                -- the history known at the cut-off, numbered per customer in payment order:
-                -- the history before a date is a prefix (seq <= n), whose running sum gives the trend
-                SELECT b.partner_id, b.paid_date, b.days_late, b.amount, b.dunning_days,
+                -- the payments known at the cut-off, numbered per customer in payment order:
+                -- an item's history is a prefix (seq <= n), whose running sum gives the trend
+                SELECT b.partner_id, b.id, b.paid_date, b.days_late, b.amount, b.dunning_days,
                        ROW_NUMBER() OVER w AS seq, SUM(b.days_late) OVER w AS cum_late
                   FROM base b
                  WHERE b.paid_date <= %(cutoff)s
                 WINDOW w AS (PARTITION BY b.partner_id ORDER BY b.paid_date, b.id)
             ),
             items AS (
-                SELECT b.*, b.paid_date <= %(cutoff)s AS is_train,
+                SELECT b.*, COALESCE(b.paid_date <= %(cutoff)s, FALSE) AS is_train,
                        CASE WHEN b.paid_date <= %(cutoff)s THEN b.invoice_date
                             ELSE %(cutoff)s::date + 1 END AS asof
                   FROM base b
                  WHERE NOT %(open_only)s OR b.paid_date IS NULL OR b.paid_date > %(cutoff)s
             ),
-            broken AS (
-                SELECT i.id, COUNT(*) AS n
+            events AS (
+                -- a customer's time line: its items (kind 0, on their as-of date) and the events
+                -- (payment 1, broken promise 2, dispute 3); an item sorts before the events of
+                -- its own day, so it sees those of the days before only
+                SELECT i.partner_id, i.asof AS day, 0 AS kind, i.id,
+                       NULL::int AS late, NULL::numeric AS amount, NULL::int AS dunning
                   FROM items i
-                  JOIN (SELECT pp.commercial_partner_id AS partner_id, cp.date_closed AS day
-                          FROM credit_promise cp JOIN res_partner pp ON pp.id = cp.partner_id
-                         WHERE cp.company_id = %(company_id)s AND cp.state = 'broken') b
-                    ON b.partner_id = i.partner_id AND b.day < i.asof
-              GROUP BY i.id
+             UNION ALL
+                SELECT h.partner_id, h.paid_date, 1, h.id, h.days_late, h.amount, h.dunning_days
+                  FROM hist h
+             UNION ALL
+                SELECT p.commercial_partner_id, cp.date_closed, 2, cp.id, NULL, NULL, NULL
+                  FROM credit_promise cp JOIN res_partner p ON p.id = cp.partner_id
+                 WHERE cp.company_id = %(company_id)s AND cp.state = 'broken'
+                   AND cp.date_closed IS NOT NULL
+             UNION ALL
+                SELECT p.commercial_partner_id, cd.create_date::date, 3, cd.id, NULL, NULL, NULL
+                  FROM credit_dispute cd JOIN res_partner p ON p.id = cd.partner_id
+                 WHERE cd.company_id = %(company_id)s
             ),
-            disputed AS (
-                SELECT i.id, COUNT(*) AS n
-                  FROM items i
-                  JOIN (SELECT dp.commercial_partner_id AS partner_id, cd.create_date AS day
-                          FROM credit_dispute cd JOIN res_partner dp ON dp.id = cd.partner_id
-                         WHERE cd.company_id = %(company_id)s) d
-                    ON d.partner_id = i.partner_id AND d.day < i.asof
-              GROUP BY i.id
+            running AS (
+                SELECT e.id, e.kind,
+                       COUNT(e.late) OVER w AS n,
+                       SUM(e.late) OVER w AS sum_late,
+                       SUM((e.late > 0)::int) OVER w AS n_late,
+                       SUM((e.late > %(late_days)s)::int) OVER w AS n_late30,
+                       SUM(GREATEST(e.late, 0) * e.amount) OVER w AS late_amount,
+                       SUM(e.amount) OVER w AS sum_amount,
+                       MAX(GREATEST(e.late, 0)) OVER w AS max_late,
+                       MAX(e.dunning) OVER w AS dunning_days,
+                       COUNT(*) FILTER (WHERE e.kind = 2) OVER w AS broken,
+                       COUNT(*) FILTER (WHERE e.kind = 3) OVER w AS disputes
+                  FROM events e
+                WINDOW w AS (PARTITION BY e.partner_id ORDER BY e.day, e.kind, e.id ROWS UNBOUNDED PRECEDING)
             ),
-            stats AS (
-                SELECT i.id,
-                       COUNT(h.seq) AS n,
-                       AVG(h.days_late) AS mean_late,
-                       SUM(h.days_late) AS sum_late,
+            medians AS (
+                -- the medians of a customer's whole history: those of its open items
+                SELECT h.partner_id,
                        percentile_cont(0.5) WITHIN GROUP (ORDER BY h.days_late) AS median_late,
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY h.amount) AS median_amount,
-                       AVG((h.days_late > 0)::int) AS late_share,
-                       AVG((h.days_late > %(late_days)s)::int) AS late30_share,
-                       SUM(GREATEST(h.days_late, 0) * h.amount) / NULLIF(SUM(h.amount), 0) AS rule_late,
-                       MAX(GREATEST(h.days_late, 0)) AS max_late,
-                       MAX(h.dunning_days) AS dunning_days
-                  FROM items i
-             LEFT JOIN hist h ON h.partner_id = i.partner_id AND h.paid_date < i.asof
-              GROUP BY i.id
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY h.amount) AS median_amount
+                  FROM hist h
+                 WHERE h.partner_id IN (SELECT partner_id FROM items WHERE NOT is_train)
+              GROUP BY h.partner_id
             )
             SELECT i.id, i.partner_id, i.is_train, i.invoice_date, i.date_due, i.paid_date,
-                   i.days_late, i.asof,
-                   s.mean_late AS hist_mean_late,
-                   s.median_late AS hist_median_late,
-                   CASE WHEN s.n > 5
-                        THEN (s.sum_late - h5.cum_late) / 5.0 - h5.cum_late / (s.n - 5.0) END AS hist_trend,
-                   i.amount / NULLIF(s.median_amount, 0) AS amount_ratio,
+                   i.days_late, i.asof, i.amount,
+                   r.sum_late::float / NULLIF(r.n, 0) AS hist_mean_late,
+                   CASE WHEN NOT i.is_train THEN md.median_late END AS hist_median_late,
+                   CASE WHEN r.n > 5
+                        THEN (r.sum_late - h5.cum_late) / 5.0 - h5.cum_late / (r.n - 5.0) END AS hist_trend,
+                   CASE WHEN NOT i.is_train THEN i.amount / NULLIF(md.median_amount, 0) END AS amount_ratio,
                    i.date_due - i.invoice_date AS term_days,
                    EXTRACT(ISODOW FROM i.date_due) - 1 AS due_weekday,
                    EXTRACT(MONTH FROM i.date_due) AS due_month,
-                   COALESCE(s.dunning_days, 0) AS dunning_days,
-                   COALESCE(bp.n, 0) AS broken_promises,
-                   COALESCE(ds.n, 0) AS disputes,
-                   s.late_share,
+                   COALESCE(r.dunning_days, 0) AS dunning_days,
+                   r.broken AS broken_promises,
+                   r.disputes AS disputes,
+                   r.n_late::float / NULLIF(r.n, 0) AS late_share,
                    i.invoice_date - i.first_date AS relationship_days,
-                   s.n AS hist_count,
-                   COALESCE(s.rule_late, 0) AS rule_late,
-                   COALESCE(s.max_late, 0) AS max_late,
-                   COALESCE(s.late30_share, 0) AS late30_share
+                   r.n AS hist_count,
+                   COALESCE(r.late_amount / NULLIF(r.sum_amount, 0), 0) AS rule_late,
+                   COALESCE(r.max_late, 0) AS max_late,
+                   COALESCE(r.n_late30::float / NULLIF(r.n, 0), 0) AS late30_share
               FROM items i
-              JOIN stats s ON s.id = i.id
-         LEFT JOIN hist h5 ON h5.partner_id = i.partner_id AND h5.seq = s.n - 5
-         LEFT JOIN broken bp ON bp.id = i.id
-         LEFT JOIN disputed ds ON ds.id = i.id
+              JOIN running r ON r.id = i.id AND r.kind = 0
+         LEFT JOIN hist h5 ON h5.partner_id = i.partner_id AND h5.seq = r.n - 5
+         LEFT JOIN medians md ON md.partner_id = i.partner_id
           ORDER BY i.id
                 """,
-                company_id=company.id,
+                company_id=self.env.company.id,
                 cutoff=cutoff,
                 late_days=pp.LATE_DAYS,
                 open_only=bool(open_only),
             )
         )
+        self.env.cr.execute(SQL("RESET enable_nestloop"))
+        _prefix_medians(rows)
+        return rows
 
     @api.model
     def _split(self, rows):
@@ -366,57 +441,60 @@ class CreditPaymentModel(models.Model):
 
     @api.model
     def _predictions(self, open_rows, boosters, today):
-        """Prediction per open row: {move id: (date, low, high, probability, source, reasons)}
-        (reasons: what :meth:`_explanation_text` puts in words). Customers with fewer than
+        """Prediction per open row, as columns: {"id", "day", "low", "high", "probability",
+        "source", "reasons"} (lists in the order of ``open_rows``; reasons: what
+        :meth:`_explanation_text` puts in words). Customers with fewer than
         :data:`MIN_HISTORY` paid invoices (or no model) follow the rule: due date + the
-        customer's average days late, band due date .. + maximum days late."""
-        result = {}
-        use_model = boosters is not None
-        model_rows = [row for row in open_rows if use_model and (row["hist_count"] or 0) >= pp.MIN_HISTORY]
-        if model_rows:
-            features = pp.matrix(model_rows)
+        customer's average days late, band due date .. + maximum days late. The model's rows
+        are predicted as one matrix, their explanations picked for all rows at once."""
+        count = len(open_rows)
+        due = np.array([row["date_due"] for row in open_rows], dtype="datetime64[D]")
+        overdue = (np.datetime64(today, "D") - due).astype(np.int64)
+        floor = np.maximum(overdue, 0)
+        rule = np.maximum(np.rint([row["rule_late"] for row in open_rows]).astype(np.int64), floor)
+        mid, low = rule, np.minimum(floor, rule)
+        high = np.maximum(np.array([row["max_late"] for row in open_rows], dtype=np.int64), rule)
+        probability = np.array([row["late30_share"] for row in open_rows], dtype=np.float64)
+        hist_count = np.array([row["hist_count"] or 0 for row in open_rows], dtype=np.int64)
+        use_model = (hist_count >= pp.MIN_HISTORY) if boosters is not None else np.zeros(count, dtype=bool)
+        reasons = [
+            {"count": int(n), "rule": float(row["rule_late"])}
+            for n, row in zip(hist_count.tolist(), open_rows, strict=True)
+        ]
+        if use_model.any():
+            index = np.flatnonzero(use_model)
+            features = pp.matrix([open_rows[i] for i in index])
             prediction = pp.predict(boosters, features)
-            min_late = [(today - row["date_due"]).days for row in model_rows]
-            low, mid, high = pp.clamp_band(prediction, min_late)
-            # the phrases are not needed here: only which features have one
-            named = dict.fromkeys(pp.FEATURES, str)
-            for i, row in enumerate(model_rows):
-                contrib = prediction["contrib"][i]
-                reasons = [
-                    [pp.FEATURES[index], float(features[i][index]), days]
-                    for index, days in pp.top_contributions(features[i], contrib, named)
-                ]
-                due = row["date_due"]
-                result[row["id"]] = (
-                    due + timedelta(days=round(mid[i])),
-                    due + timedelta(days=round(low[i])),
-                    due + timedelta(days=round(high[i])),
-                    float(prediction["late"][i]),
-                    "model",
-                    {"mid": round(mid[i]), "base": round(contrib[-1]), "reasons": reasons},
-                )
-        for row in open_rows:
-            if row["id"] in result:
-                continue
-            due = row["date_due"]
-            floor = max((today - due).days, 0)
-            rule = max(round(row["rule_late"]), floor)
-            result[row["id"]] = (
-                due + timedelta(days=rule),
-                due + timedelta(days=min(floor, rule)),
-                due + timedelta(days=max(int(row["max_late"]), rule)),
-                float(row["late30_share"]),
-                "rule",
-                {"count": row["hist_count"] or 0, "rule": float(row["rule_late"])},
-            )
-        return result
+            band = [np.rint(days).astype(np.int64) for days in pp.clamp_band(prediction, overdue[index])]
+            low, mid, high = low.copy(), mid.copy(), high.copy()
+            low[index], mid[index], high[index] = band
+            probability[index] = prediction["late"]
+            contrib = prediction["contrib"]
+            top = pp.top_contributions_matrix(features, contrib)
+            base = np.rint(contrib[:, -1]).astype(np.int64).tolist()
+            values = features.tolist()
+            for k, i in enumerate(index.tolist()):
+                reasons[i] = {
+                    "mid": int(mid[i]),
+                    "base": base[k],
+                    "reasons": [[pp.FEATURES[f], values[k][f], days] for f, days in top[k]],
+                }
+        return {
+            "id": [row["id"] for row in open_rows],
+            "day": (due + mid).tolist(),
+            "low": (due + low).tolist(),
+            "high": (due + high).tolist(),
+            "probability": probability.tolist(),
+            "source": np.where(use_model, "model", "rule").tolist(),
+            "reasons": [json.dumps(reason) for reason in reasons],
+        }
 
     @api.model
     def _store_predictions(self, open_rows, boosters, today):
         """Write the predictions on the open invoices of the current company in one UPDATE …
-        FROM (VALUES …), and clear those of the company's other invoices (paid since)."""
+        FROM unnest(arrays) (only where they differ from the stored ones), and clear those of the
+        company's other invoices (paid since)."""
         predictions = self._predictions(open_rows, boosters, today)
-        company = self.env.company
         self.env["account.move"].flush_model()
         self.env.execute_query(
             SQL(
@@ -426,50 +504,45 @@ class CreditPaymentModel(models.Model):
                    credit_predicted_date_high = NULL, credit_predicted_late_probability = NULL,
                    credit_prediction_source = NULL, credit_prediction_reasons = NULL,
                    credit_predicted_on = NULL
-             WHERE company_id = %s AND credit_prediction_source IS NOT NULL AND NOT (id = ANY(%s))
+             WHERE company_id = %s AND credit_prediction_source IS NOT NULL
+               AND id NOT IN (SELECT unnest(%s::int[]))
                 """,
-                company.id,
-                list(predictions),
+                self.env.company.id,
+                predictions["id"],
             )
         )
-        if predictions:
-            values = SQL(", ").join(
-                SQL(
-                    "(%s, %s::date, %s::date, %s::date, %s::float, %s, %s::jsonb)",
-                    move_id,
-                    *values[:5],
-                    json.dumps(values[5]),
-                )
-                for move_id, values in predictions.items()
-            )
+        if predictions["id"]:
             self.env.execute_query(
                 SQL(
                     """
                 UPDATE account_move m
                    SET credit_predicted_date = v.day, credit_predicted_date_low = v.low,
                        credit_predicted_date_high = v.high, credit_predicted_late_probability = v.prob,
-                       credit_prediction_source = v.source, credit_prediction_reasons = v.reasons,
+                       credit_prediction_source = v.source, credit_prediction_reasons = v.reasons::jsonb,
                        credit_predicted_on = %(today)s
-                  FROM (VALUES %(values)s) AS v(id, day, low, high, prob, source, reasons)
+                  FROM unnest(%(id)s::int[], %(day)s::date[], %(low)s::date[], %(high)s::date[],
+                              %(prob)s::float8[], %(source)s::varchar[], %(reasons)s::text[])
+                       AS v(id, day, low, high, prob, source, reasons)
                  WHERE m.id = v.id
+                   -- a prediction the invoice already holds (a second run of the day) stays
+                   AND (m.credit_predicted_date, m.credit_predicted_date_low, m.credit_predicted_date_high,
+                        m.credit_predicted_late_probability, m.credit_prediction_source,
+                        m.credit_prediction_reasons, m.credit_predicted_on)
+                       IS DISTINCT FROM (v.day, v.low, v.high, v.prob::numeric, v.source, v.reasons::jsonb,
+                                         %(today)s::date)
                     """,
-                    values=values,
                     today=today,
+                    id=predictions["id"],
+                    day=predictions["day"],
+                    low=predictions["low"],
+                    high=predictions["high"],
+                    prob=predictions["probability"],
+                    source=predictions["source"],
+                    reasons=predictions["reasons"],
                 )
             )
-        self.env["account.move"].invalidate_model(
-            [
-                "credit_predicted_date",
-                "credit_predicted_date_low",
-                "credit_predicted_date_high",
-                "credit_predicted_late_probability",
-                "credit_prediction_source",
-                "credit_prediction_reasons",
-                "credit_prediction_explanation",
-                "credit_predicted_on",
-            ]
-        )
-        sources = [values[4] for values in predictions.values()]
+        self.env["account.move"].invalidate_model([*PREDICTION_FIELDS, "credit_prediction_explanation"])
+        sources = predictions["source"]
         return {"model": sources.count("model"), "rule": sources.count("rule")}
 
     @api.model

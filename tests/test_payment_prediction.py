@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import numpy as np
 
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
@@ -78,6 +79,57 @@ class TestPaymentPrediction(CreditControlCommon):
         self.assertAlmostEqual(issued[4]["hist_median_late"], 0.0)
         self.assertAlmostEqual(issued[4]["late_share"], 1 / 3)
         self.assertEqual(issued[4]["relationship_days"], 36)
+
+    def test_feature_queries_do_not_grow_with_items(self):
+        model = self.env["credit.payment.model"]
+        boosters = self.model._load_boosters()
+
+        def counts():
+            return (
+                self._count_queries(lambda: model._feature_rows(self.today)),
+                self._count_queries(lambda: model._feature_rows(self.today, open_only=True)),
+                self._count_queries(lambda: self.model._predict_open_items(boosters, self.today)),
+            )
+
+        counts()  # caches warm (the company's record)
+        few = counts()
+        # more customers, paid and open items, a broken promise and a dispute
+        for i in range(3):
+            partner = self.env["res.partner"].create({"name": f"More Items {i} GmbH", "is_company": True})
+            for days_ago in (120, 90, 60, 30):
+                self._pay(self._invoice(300.0 + i, partner=partner, days_ago=days_ago), days_after_invoice=20)
+            self._invoice(400.0, partner=partner, days_ago=10)
+            self._invoice(500.0, partner=partner, days_ago=5)
+        invoice = self._invoice(600.0, partner=partner, days_ago=40)
+        common = {"partner_id": partner.id, "move_ids": [Command.set(invoice.ids)]}
+        self.env["credit.promise"].create(
+            dict(common, amount=100.0, date_promised=self.today - timedelta(days=30), state="broken")
+        )
+        self.env["credit.dispute"].create(dict(common, amount=10.0))
+        self.assertEqual(counts(), few)
+        # the features: one query each (and the planner setting reset), whatever the number of items
+        self.assertEqual(few[:2], (2, 2))
+        self.assertEqual(len([r for r in model._feature_rows(self.today, open_only=True)]), 3 + 7)
+
+    def test_second_run_writes_what_differs(self):
+        expected = self.open_large.credit_predicted_date
+        self.env.cr.execute(
+            "UPDATE account_move SET credit_predicted_date = credit_predicted_date + 5 WHERE id = %s",
+            [self.open_large.id],
+        )
+        self.open_large.invalidate_recordset()
+        self.assertEqual(self.open_large.credit_predicted_date, expected + timedelta(days=5))
+        counts = self.model._predict_open_items(self.model._load_boosters(), self.today)
+        self.assertEqual(counts, {"model": 2, "rule": 1})
+        self.assertEqual(self.open_large.credit_predicted_date, expected)
+        self.assertEqual(self.open_large.credit_predicted_on, self.today)
+
+    def test_open_rows_same_in_both_queries(self):
+        every = {row["id"]: row for row in self.model._feature_rows(self.today) if not row["is_train"]}
+        only = {row["id"]: row for row in self.model._feature_rows(self.today, open_only=True)}
+        self.assertEqual(set(only), set(every))
+        for move_id, row in only.items():
+            self.assertEqual(row, every[move_id])
 
     def test_fallback_without_history(self):
         self.assertEqual(self.open_new.credit_prediction_source, "rule")
