@@ -5,8 +5,8 @@
 #   make bench BENCH_ARGS="--partners 50 --invoices 500 --big-partner-items 1000"
 # Runner options: BENCH_RUN_ARGS (e.g. "--runs 3 --only exposure"). Exit status 1: a budget missed.
 # Another cluster for other ledgers (the ten times larger one): CC_BENCH_CLUSTER=bench10 uses
-# .local/pg-bench10 (port CC_BENCH_PGPORT, else 54359) and .local/bench10.conf, leaving the 1x
-# cluster alone; `make bench10` = that cluster with BENCH_ARGS="--scale 10" (see bench/README.md).
+# .local/pg-bench10 (port CC_BENCH_PGPORT, else 54369; 54359 is the soak's) and .local/bench10.conf,
+# leaving the 1x cluster alone; `make bench10` = that cluster with BENCH_ARGS="--scale 10".
 . "$(dirname "$0")/common.sh"
 setup_all
 BENCH_ARGS=${BENCH_ARGS:-}
@@ -15,7 +15,7 @@ CLUSTER=${CC_BENCH_CLUSTER:-bench}
 if [ "$CLUSTER" = bench ]; then
     pg_start bench "${CC_BENCH_PGPORT:-54349}"
 else
-    pg_start "$CLUSTER" "${CC_BENCH_PGPORT:-54359}"
+    pg_start "$CLUSTER" "${CC_BENCH_PGPORT:-54369}"
 fi
 trap 'pg_stop' EXIT
 CONF="$LOCAL/$CLUSTER.conf"
