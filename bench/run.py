@@ -1224,6 +1224,24 @@ def mark_factoring_share(env, share):
     env.invalidate_all()
 
 
+def write_results(args, stats, rows):
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "database": args.database,
+                "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "params": stats.get("params"),
+                "results": rows,
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    return out
+
+
 def main(argv=None):
     args = parse_args(argv)
     import odoo
@@ -1287,7 +1305,11 @@ def main(argv=None):
             ctx.take_figures(row)
             rows.append(row)
             memory = " (peak +%.1f MB)" % row["peak_extra_mb"] if "peak_extra_mb" in row else ""
-            print("  %-44s %s%s" % (path.name, row["status"], memory), flush=True)
+            figures = ""
+            if row.get("median_ms") is not None:
+                figures = " %.1f ms, %s q" % (row["median_ms"], row["queries"])
+            print("  %-44s %s%s%s" % (path.name, row["status"], figures, memory), flush=True)
+            write_results(args, stats, rows)  # after every path: a run stopped early keeps its figures
         cr.rollback()
     print_table(rows)
     print_comparisons(rows)
@@ -1295,19 +1317,7 @@ def main(argv=None):
     for row in rows:
         if row.get("error"):
             print("%s: %s" % (row["path"], row["error"]))
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {
-                "database": args.database,
-                "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-                "params": stats.get("params"),
-                "results": rows,
-            },
-            indent=2,
-        )
-    )
+    out = write_results(args, stats, rows)
     print("results written to %s" % out)
     failed = [r["path"] for r in rows if r["status"].startswith("FAIL")]
     if failed:
