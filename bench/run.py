@@ -1171,7 +1171,9 @@ def parse_args(argv=None):
     p.add_argument("-c", "--config", required=True, help="Odoo configuration file")
     p.add_argument("-d", "--database", required=True, help="copy of the benchmark template")
     p.add_argument("--runs", type=int, default=5, help="measured runs per path (median), default 5")
-    p.add_argument("--only", help="run only the paths whose name contains this text")
+    p.add_argument(
+        "--only", help="run only the paths whose name contains this text (or one of several, a|b|c)"
+    )
     p.add_argument("--json", default=str(RESULTS), help="result file (default bench/results/latest.json)")
     p.add_argument("--template-reused", action="store_true", help="the template was not built by this run")
     p.add_argument(
@@ -1272,7 +1274,7 @@ def main(argv=None):
             % (args.database, len(ctx.customer_ids), ctx.big_partner_id, stats.get("anchor_date"))
         )
         for path in PATHS:
-            if args.only and args.only.lower() not in path.name.lower():
+            if args.only and not any(text in path.name.lower() for text in args.only.lower().split("|")):
                 continue
             row = {
                 "path": path.name,
