@@ -2,9 +2,9 @@
 ODOO_SRC ?= /opt/odoo18
 export ODOO_SRC
 
-.PHONY: run test test-core shell lint bench i18n soak soak-short help
+.PHONY: run test test-core shell lint bench bench10 i18n soak soak-short help
 help:
-	@echo "make run | test | test-core | shell | lint | bench | i18n | soak | soak-short"
+	@echo "make run | test | test-core | shell | lint | bench | bench10 | i18n | soak | soak-short"
 
 run:        ## serve the demo database on http://localhost:8069
 	@tools/run.sh
@@ -23,6 +23,11 @@ lint:
 
 bench:      ## benchmark ledger + timings and query counts (bench/results/latest.json)
 	@tools/bench.sh
+
+BENCH_SCALE ?= 10
+bench10:    ## make bench on a BENCH_SCALE (10) times larger ledger, own cluster .local/pg-bench10
+	@CC_BENCH_CLUSTER=bench10 BENCH_ARGS="--scale $(BENCH_SCALE) $(BENCH_ARGS)" \
+	    BENCH_RUN_ARGS="--json $(CURDIR)/bench/results/latest-$(BENCH_SCALE)x.json $(BENCH_RUN_ARGS)" tools/bench.sh
 
 i18n:       ## regenerate i18n/credit_control.pot and merge it into i18n/de.po
 	@tools/i18n.sh

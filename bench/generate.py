@@ -25,14 +25,14 @@ Usage (normally through tools/bench.sh)::
 
 import argparse
 import hashlib
-import io
+import itertools
 import json
 import logging
 import random
 import sys
 import time
 from collections import defaultdict
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -84,6 +84,11 @@ def parse_args(argv=None):
     p.add_argument("-c", "--config", help="Odoo configuration file")
     p.add_argument("-d", "--database", help="database to fill (credit_control installed)")
     p.add_argument("--name-only", action="store_true", help="print the template database name and exit")
+    p.add_argument(
+        "--same-data-names",
+        action="store_true",
+        help="print the names of older templates with the same data (one a line) and exit",
+    )
     p.add_argument("--stats-file", help="also write the statistics JSON to this file")
     p.add_argument("--no-check", action="store_true", help="skip the ledger self-check")
     g = p.add_argument_group("data set (part of the template name)")
@@ -108,12 +113,25 @@ def parse_args(argv=None):
         help="paid one-line invoices of the two years before the main ledger (volume for the aging "
         "as of a past date: each adds two or three receivable lines)",
     )
+    g.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help="multiply the customers, invoices, history invoices and sale orders by this (e.g. 10: "
+        "10,000 customers, ~960,000 invoices); a customer's own size and the big customer stay",
+    )
     args = p.parse_args(argv)
-    if not args.name_only and not (args.config and args.database):
+    if args.scale < 1:
+        p.error("--scale must be 1 or more")
+    for key in SCALED_KEYS:
+        setattr(args, key, getattr(args, key) * args.scale)
+    if not (args.name_only or args.same_data_names) and not (args.config and args.database):
         p.error("-c and -d are required (or --name-only)")
     return args
 
 
+# what --scale multiplies (the template name covers the results, not --scale itself)
+SCALED_KEYS = ("partners", "invoices", "sale_orders", "history_invoices")
 DATA_KEYS = (
     "partners",
     "invoices",
@@ -132,13 +150,43 @@ DATA_KEYS = (
 
 
 def template_name(args):
-    """Template database name: a hash of the data parameters and of this generator's source."""
+    """Template database name: a hash of the data parameters and of this generator's source,
+    without the lines between the "bulk load" markers (how the rows reach PostgreSQL, not which
+    rows: a faster load keeps the templates already built)."""
     params = {k: getattr(args, k) for k in DATA_KEYS}
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode() + Path(__file__).read_bytes())
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode() + _data_source())
     return "cc_bench_%s" % digest.hexdigest()[:10]
 
 
+def _data_source():
+    kept, skipping = [], False
+    for line in Path(__file__).read_text().splitlines(keepends=True):
+        if line.startswith(BULK_BEGIN):
+            skipping = True
+        elif line.startswith(BULK_END):
+            skipping = False
+        elif not skipping:
+            kept.append(line)
+    return "".join(kept).encode()
+
+
+BULK_BEGIN, BULK_END = "# >>> bulk load", "# <<< bulk load"
+
+
+def same_data_names(name):
+    """Templates built by earlier versions of this generator that hold the same data as ``name``
+    (tools/bench.sh uses one of them when ``name`` does not exist)."""
+    return SAME_DATA.get(name, ())
+
+
 # ------------------------------------------------------------------------------------- helpers
+# >>> bulk load (not part of the template name: see template_name)
+# template -> older templates with the same data: before the bulk load above, the whole source
+# was hashed; the same parameters gave the same rows (table by table, compared at 0.1x: every
+# column but create/write dates and sale.order.date_order, Odoo's confirmation time)
+SAME_DATA = {"cc_bench_bd1c12c8c8": ("cc_bench_9eba7545a0",)}
+
+
 def _copy_value(value):
     if value is None:
         return "\\N"
@@ -153,13 +201,15 @@ def _copy_value(value):
     return str(value)
 
 
-def copy_rows(cr, table, columns, rows):
-    """Bulk insert with COPY (values are streamed as data, never interpolated into SQL). Many
-    rows: the table's plain indexes are dropped during the COPY and built again after it (one
-    index build is much faster than maintaining ~20 indexes row by row)."""
-    if not rows:
+def copy_rows(cr, table, columns, rows, count=None):
+    """Bulk insert with COPY (values are streamed as data, never interpolated into SQL); ``rows``
+    may be any iterable (``count``: its length when it is not a list), its text is made while
+    PostgreSQL reads it. Many rows: the table's plain indexes are dropped during the COPY and built
+    again after it (one index build is much faster than maintaining ~20 indexes row by row)."""
+    count = len(rows) if count is None else count
+    if not count:
         return
-    if len(rows) >= BULK_INDEX_ROWS:
+    if count >= BULK_INDEX_ROWS:
         cr.execute(
             """
             SELECT i.relname, pg_get_indexdef(i.oid)
@@ -183,19 +233,125 @@ def copy_rows(cr, table, columns, rows):
     _copy(cr, table, columns, rows)
 
 
-BULK_INDEX_ROWS = 100000
+# from this many rows on, a table's plain indexes are built after the COPY, not during it
+BULK_INDEX_ROWS = 5000
+
+
+class _CopyStream:
+    """File-like object for ``copy_expert``: the COPY text of ``rows``, a batch at a time (the
+    whole text of ten times the ledger would not fit in memory beside the ledger)."""
+
+    def __init__(self, rows, batch=5000):
+        self.rows = iter(rows)
+        self.batch = batch
+
+    def read(self, _size=-1):
+        lines = [
+            # numbers (most values) inline, the rest through _copy_value: the same text, faster
+            "\t".join([str(v) if (t := type(v)) is int or t is float else _copy_value(v) for v in row])
+            for row in itertools.islice(self.rows, self.batch)
+        ]
+        return "\n".join(lines) + "\n" if lines else ""
 
 
 def _copy(cr, table, columns, rows):
-    buf = io.StringIO()
-    for row in rows:
-        buf.write("\t".join(_copy_value(v) for v in row))
-        buf.write("\n")
-    buf.seek(0)
     query = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
         pgsql.Identifier(table), pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns)
     )
-    cr._obj.copy_expert(query.as_string(cr._obj), buf)
+    cr._obj.copy_expert(query.as_string(cr._obj), _CopyStream(rows))
+
+
+@contextmanager
+def bulk_load(env, tables):
+    """The ledger's bulk load: without the per-row foreign key checks (``session_replication_role
+    = replica``, when the database user may set it) and without the module's running totals of
+    open items (their INSERT trigger disabled). Afterwards every foreign key of ``tables`` is
+    checked in one pass per table and the totals are built once from the journal items: the end
+    state is the one the checks and the trigger would have made. Yields whether the foreign keys
+    are deferred (then rows may refer to rows written later in the load)."""
+    cr = env.cr
+    cr.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    deferred = bool(cr.fetchone()[0])
+    cr.execute(
+        "SELECT tgname FROM pg_trigger WHERE tgrelid = 'account_move_line'::regclass AND tgname = %s",
+        [TOTALS_TRIGGER],
+    )
+    totals = bool(cr.fetchall()) and "credit.exposure.total" in env.registry
+    cr.execute("SET maintenance_work_mem = '512MB'")
+    if deferred:
+        cr.execute("SET session_replication_role = replica")
+    if totals:
+        cr.execute(f"ALTER TABLE account_move_line DISABLE TRIGGER {TOTALS_TRIGGER}")
+    try:
+        yield deferred
+    finally:
+        cr.execute("RESET session_replication_role")
+        cr.execute("RESET maintenance_work_mem")
+        if totals:
+            cr.execute(f"ALTER TABLE account_move_line ENABLE ALWAYS TRIGGER {TOTALS_TRIGGER}")
+    if deferred:
+        check_foreign_keys(cr, tables)
+    if totals:
+        env["credit.exposure.total"]._credit_rebuild()
+
+
+TOTALS_TRIGGER = "credit_control_exposure_total_ins"
+# the tables the ledger is written to
+BULK_TABLES = (
+    "account_full_reconcile",
+    "account_move",
+    "account_payment",
+    "account_move__account_payment",
+    "account_move_line",
+    "account_move_line_account_tax_rel",
+    "account_partial_reconcile",
+)
+
+
+def check_foreign_keys(cr, tables):
+    """Every single-column foreign key of ``tables`` verified set-based (one scan per table,
+    a hash join per key); raises on a dangling reference."""
+    cr.execute(
+        """
+        SELECT c.conrelid::regclass::text, c.conname, a.attname, c.confrelid::regclass::text, fa.attname
+          FROM pg_constraint c
+          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+          JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = c.confkey[1]
+         WHERE c.contype = 'f' AND cardinality(c.conkey) = 1 AND c.conrelid::regclass::text = ANY(%s)
+      ORDER BY 1, 2
+        """,
+        [list(tables)],
+    )
+    by_table = defaultdict(list)
+    for table, name, column, ref_table, ref_column in cr.fetchall():
+        by_table[table].append((name, column, ref_table, ref_column))
+    broken = []
+    cr.execute("SET work_mem = '256MB'")
+    for table, keys in by_table.items():
+        Id = pgsql.Identifier
+        counts = pgsql.SQL(", ").join(
+            pgsql.SQL("count(*) FILTER (WHERE x.{} IS NOT NULL AND {}.{} IS NULL)").format(
+                Id(column), Id("r%d" % n), Id(ref_column)
+            )
+            for n, (_name, column, _ref_table, ref_column) in enumerate(keys)
+        )
+        joins = pgsql.SQL(" ").join(
+            pgsql.SQL("LEFT JOIN {} {} ON {}.{} = x.{}").format(
+                Id(ref_table), Id("r%d" % n), Id("r%d" % n), Id(ref_column), Id(column)
+            )
+            for n, (_name, column, ref_table, ref_column) in enumerate(keys)
+        )
+        query = pgsql.SQL("SELECT {} FROM {} x {}").format(counts, Id(table), joins)
+        cr.execute(query.as_string(cr._obj))
+        for (name, *_rest), dangling in zip(keys, cr.fetchone(), strict=True):
+            if dangling:
+                broken.append("%s.%s: %d rows refer to nothing" % (table, name, dangling))
+    cr.execute("RESET work_mem")
+    if broken:
+        raise SystemExit("foreign keys broken by the bulk load: %s" % "; ".join(broken))
+
+
+# <<< bulk load
 
 
 def reserve_ids(cr, table, count):
@@ -214,15 +370,16 @@ def r2(value):
 
 
 class Timer:
-    def __init__(self):
+    def __init__(self, indent="  "):
         self.t0 = time.perf_counter()
         self.last = self.t0
         self.steps = {}
+        self.indent = indent
 
     def step(self, name):
         now = time.perf_counter()
         self.steps[name] = round(now - self.last, 2)
-        print("  %-28s %6.1fs" % (name, now - self.last), flush=True)
+        print("%s%-28s %6.1fs" % (self.indent, name, now - self.last), flush=True)
         self.last = now
 
     @property
@@ -949,58 +1106,67 @@ class Generator:
             for line in group:
                 line.full_id = full_id
         self.full_reconciles = len(full_rows)
-        copy_rows(
-            cr,
-            "account_full_reconcile",
-            ["id", "create_uid", "write_uid", "create_date", "write_date"],
-            full_rows,
-        )
-        self.insert_moves()
-        self.insert_payments()
-        self.insert_lines(lines, groups)
-        partial_rows = []
-        for pid, debit, credit, amount, amount_cur, max_date in self.partials:
-            partial_rows.append(
-                (
-                    pid,
-                    debit.id,
-                    credit.id,
-                    debit.full_id if debit.full_id == credit.full_id else None,
-                    debit.move.currency,
-                    credit.move.currency,
-                    debit.move.cc.id,
-                    max_date,
-                    amount,
-                    amount_cur,
-                    amount_cur,
-                    self.env.uid,
-                    self.env.uid,
-                    self.now,
-                    self.now,
-                )
+        self.write_timer = Timer(indent="    ")
+        with bulk_load(self.env, BULK_TABLES) as self.fk_deferred:
+            copy_rows(
+                cr,
+                "account_full_reconcile",
+                ["id", "create_uid", "write_uid", "create_date", "write_date"],
+                full_rows,
             )
-        copy_rows(
-            cr,
-            "account_partial_reconcile",
-            [
-                "id",
-                "debit_move_id",
-                "credit_move_id",
-                "full_reconcile_id",
-                "debit_currency_id",
-                "credit_currency_id",
-                "company_id",
-                "max_date",
-                "amount",
-                "debit_amount_currency",
-                "credit_amount_currency",
-                "create_uid",
-                "write_uid",
-                "create_date",
-                "write_date",
-            ],
-            partial_rows,
-        )
+            self.write_timer.step("full reconciles")
+            self.insert_moves()
+            self.write_timer.step("moves")
+            self.insert_payments()
+            self.write_timer.step("payments")
+            self.insert_lines(lines, groups)
+            self.write_timer.step("move lines")
+            partial_rows = []
+            for pid, debit, credit, amount, amount_cur, max_date in self.partials:
+                partial_rows.append(
+                    (
+                        pid,
+                        debit.id,
+                        credit.id,
+                        debit.full_id if debit.full_id == credit.full_id else None,
+                        debit.move.currency,
+                        credit.move.currency,
+                        debit.move.cc.id,
+                        max_date,
+                        amount,
+                        amount_cur,
+                        amount_cur,
+                        self.env.uid,
+                        self.env.uid,
+                        self.now,
+                        self.now,
+                    )
+                )
+            copy_rows(
+                cr,
+                "account_partial_reconcile",
+                [
+                    "id",
+                    "debit_move_id",
+                    "credit_move_id",
+                    "full_reconcile_id",
+                    "debit_currency_id",
+                    "credit_currency_id",
+                    "company_id",
+                    "max_date",
+                    "amount",
+                    "debit_amount_currency",
+                    "credit_amount_currency",
+                    "create_uid",
+                    "write_uid",
+                    "create_date",
+                    "write_date",
+                ],
+                partial_rows,
+            )
+            self.write_timer.step("partial reconciles")
+        self.write_timer.step("foreign keys + totals")
+        self.stats["write_steps"] = self.write_timer.steps
         self.stats.update(
             {
                 "invoices": sum(1 for m in self.moves if m.move_type == "out_invoice"),
@@ -1091,7 +1257,8 @@ class Generator:
                     int(number),
                     move.journal_id,
                     move.cc.id,
-                    None,  # origin_payment_id: set once the payments exist
+                    # with the foreign keys deferred, else set once the payments exist
+                    move.payment["id"] if move.payment and self.fk_deferred else None,
                     move.term_id,
                     move.partner[0],
                     move.partner[1],
@@ -1190,28 +1357,29 @@ class Generator:
                 number = "P%d" % min(p[0] for ln in group for p in ln.partials)
             for line in group:
                 matching[line.id] = number
-        rows, tax_rel = [], []
-        for line in lines:
-            move = line.move
-            is_invoice = move.move_type != "entry"
-            name = line.name
-            move.ref = self.move_ref(move)
-            if move.payment:
-                name = "Manual Payment: %s" % move.ref if move.ref else "Manual Payment"
-            elif line.display_type == "payment_term":
-                name = (
-                    move.name
-                    if name == 1
-                    else "%s installment #%d" % (move.name, move.term_lines.index(line) + 1)
-                )
-            tax = line.tax
-            if tax and move.move_type == "out_refund":
-                rep_id = tax["refund_rep_id"]
-            else:
-                rep_id = tax["rep_id"] if tax else None
-            reconcilable = line.account_id in (move.cc.receivable, move.cc.outstanding)
-            rows.append(
-                (
+        tax_rel = []
+
+        def rows():  # made while COPY reads them (tax_rel filled on the way)
+            for line in lines:
+                move = line.move
+                is_invoice = move.move_type != "entry"
+                name = line.name
+                move.ref = self.move_ref(move)
+                if move.payment:
+                    name = "Manual Payment: %s" % move.ref if move.ref else "Manual Payment"
+                elif line.display_type == "payment_term":
+                    name = (
+                        move.name
+                        if name == 1
+                        else "%s installment #%d" % (move.name, move.term_lines.index(line) + 1)
+                    )
+                tax = line.tax
+                if tax and move.move_type == "out_refund":
+                    rep_id = tax["refund_rep_id"]
+                else:
+                    rep_id = tax["rep_id"] if tax else None
+                reconcilable = line.account_id in (move.cc.receivable, move.cc.outstanding)
+                yield (
                     line.id,
                     move.id,
                     move.journal_id,
@@ -1258,9 +1426,9 @@ class Generator:
                     now,
                     now,
                 )
-            )
-            for tax_id in line.tax_ids:
-                tax_rel.append((line.id, tax_id))
+                for tax_id in line.tax_ids:
+                    tax_rel.append((line.id, tax_id))
+
         copy_rows(
             self.cr,
             "account_move_line",
@@ -1311,7 +1479,8 @@ class Generator:
                 "create_date",
                 "write_date",
             ],
-            rows,
+            rows(),
+            count=len(lines),
         )
         copy_rows(
             self.cr, "account_move_line_account_tax_rel", ["account_move_line_id", "account_tax_id"], tax_rel
@@ -1389,11 +1558,12 @@ class Generator:
             rows,
         )
         copy_rows(self.cr, "account_move__account_payment", ["invoice_id", "payment_id"], rel)
-        self.cr.execute(
-            "UPDATE account_move m SET origin_payment_id = p.id FROM account_payment p "
-            "WHERE p.move_id = m.id AND p.id = ANY(%(ids)s)",
-            {"ids": [p["id"] for p in self.payments]},
-        )
+        if self.payments and not self.fk_deferred:
+            self.cr.execute(
+                "UPDATE account_move m SET origin_payment_id = p.id FROM account_payment p "
+                "WHERE p.move_id = m.id AND p.id BETWEEN %(first)s AND %(last)s",
+                {"first": self.payments[0]["id"], "last": self.payments[-1]["id"]},
+            )
 
     # ----------------------------------------------------------------------------- self-check
     @staticmethod
@@ -1520,15 +1690,18 @@ class Generator:
         # residuals = balance minus the partials, per line, company and foreign currency
         (bad_residual,) = self._query(
             """
+            WITH partials AS (
+                SELECT line_id, sum(amt) amt, sum(cur) cur
+                  FROM (SELECT debit_move_id line_id, amount amt, debit_amount_currency cur
+                          FROM account_partial_reconcile
+                         UNION ALL
+                        SELECT credit_move_id, -amount, -credit_amount_currency
+                          FROM account_partial_reconcile) p
+              GROUP BY line_id)
             SELECT count(*) FROM account_move_line l
               JOIN account_account a ON a.id = l.account_id AND a.reconcile
-              LEFT JOIN LATERAL (
-                SELECT COALESCE(sum(CASE WHEN p.debit_move_id = l.id THEN p.amount
-                                         ELSE -p.amount END), 0) amt,
-                       COALESCE(sum(CASE WHEN p.debit_move_id = l.id THEN p.debit_amount_currency
-                                         ELSE -p.credit_amount_currency END), 0) cur
-                  FROM account_partial_reconcile p
-                 WHERE l.id IN (p.debit_move_id, p.credit_move_id)) r ON TRUE
+              LEFT JOIN partials p ON p.line_id = l.id
+             CROSS JOIN LATERAL (SELECT COALESCE(p.amt, 0) amt, COALESCE(p.cur, 0) cur) r
              WHERE abs(l.balance - r.amt - l.amount_residual) > 0.001
                 OR abs(l.amount_currency - r.cur - l.amount_residual_currency) > 0.001
                 OR l.reconciled != (l.amount_residual = 0 AND l.amount_residual_currency = 0)
@@ -1614,6 +1787,9 @@ def main(argv=None):
     args = parse_args(argv)
     if args.name_only:
         print(template_name(args))
+        return 0
+    if args.same_data_names:
+        print("\n".join(same_data_names(template_name(args))))
         return 0
     import odoo
     from odoo import SUPERUSER_ID, api

@@ -1175,7 +1175,9 @@ def parse_args(argv=None):
     p.add_argument("-c", "--config", required=True, help="Odoo configuration file")
     p.add_argument("-d", "--database", required=True, help="copy of the benchmark template")
     p.add_argument("--runs", type=int, default=5, help="measured runs per path (median), default 5")
-    p.add_argument("--only", help="run only the paths whose name contains this text")
+    p.add_argument(
+        "--only", help="run only the paths whose name contains this text (or one of several, a|b|c)"
+    )
     p.add_argument("--json", default=str(RESULTS), help="result file (default bench/results/latest.json)")
     p.add_argument("--template-reused", action="store_true", help="the template was not built by this run")
     p.add_argument(
@@ -1228,6 +1230,24 @@ def mark_factoring_share(env, share):
     env.invalidate_all()
 
 
+def write_results(args, stats, rows):
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "database": args.database,
+                "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "params": stats.get("params"),
+                "results": rows,
+            },
+            indent=2,
+            default=str,
+        )
+    )
+    return out
+
+
 def main(argv=None):
     args = parse_args(argv)
     import odoo
@@ -1258,7 +1278,7 @@ def main(argv=None):
             % (args.database, len(ctx.customer_ids), ctx.big_partner_id, stats.get("anchor_date"))
         )
         for path in PATHS:
-            if args.only and args.only.lower() not in path.name.lower():
+            if args.only and not any(text in path.name.lower() for text in args.only.lower().split("|")):
                 continue
             row = {
                 "path": path.name,
@@ -1291,7 +1311,11 @@ def main(argv=None):
             ctx.take_figures(row)
             rows.append(row)
             memory = " (peak +%.1f MB)" % row["peak_extra_mb"] if "peak_extra_mb" in row else ""
-            print("  %-44s %s%s" % (path.name, row["status"], memory), flush=True)
+            figures = ""
+            if row.get("median_ms") is not None:
+                figures = " %.1f ms, %s q" % (row["median_ms"], row["queries"])
+            print("  %-44s %s%s%s" % (path.name, row["status"], figures, memory), flush=True)
+            write_results(args, stats, rows)  # after every path: a run stopped early keeps its figures
         cr.rollback()
     print_table(rows)
     print_comparisons(rows)
@@ -1299,19 +1323,7 @@ def main(argv=None):
     for row in rows:
         if row.get("error"):
             print("%s: %s" % (row["path"], row["error"]))
-    out = Path(args.json)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {
-                "database": args.database,
-                "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-                "params": stats.get("params"),
-                "results": rows,
-            },
-            indent=2,
-        )
-    )
+    out = write_results(args, stats, rows)
     print("results written to %s" % out)
     failed = [r["path"] for r in rows if r["status"].startswith("FAIL")]
     if failed:

@@ -4,18 +4,38 @@
 # 54349 (http 8269), stopped on exit. Generator parameters: BENCH_ARGS, e.g. a quick smoke run:
 #   make bench BENCH_ARGS="--partners 50 --invoices 500 --big-partner-items 1000"
 # Runner options: BENCH_RUN_ARGS (e.g. "--runs 3 --only exposure"). Exit status 1: a budget missed.
+# Another cluster for other ledgers (the ten times larger one): CC_BENCH_CLUSTER=bench10 uses
+# .local/pg-bench10 (port CC_BENCH_PGPORT, else 54369; 54359 is the soak's) and .local/bench10.conf,
+# leaving the 1x cluster alone; `make bench10` = that cluster with BENCH_ARGS="--scale 10".
 . "$(dirname "$0")/common.sh"
 setup_all
 BENCH_ARGS=${BENCH_ARGS:-}
-pg_start bench "${CC_BENCH_PGPORT:-54349}"
+CLUSTER=${CC_BENCH_CLUSTER:-bench}
+[[ "$CLUSTER" =~ ^bench[A-Za-z0-9_-]*$ ]] || die "CC_BENCH_CLUSTER must start with 'bench' (got '$CLUSTER')"
+if [ "$CLUSTER" = bench ]; then
+    pg_start bench "${CC_BENCH_PGPORT:-54349}"
+else
+    pg_start "$CLUSTER" "${CC_BENCH_PGPORT:-54369}"
+fi
 trap 'pg_stop' EXIT
-CONF="$LOCAL/bench.conf"
+CONF="$LOCAL/$CLUSTER.conf"
 DB=${BENCH_DB:-cc_bench_run}
 write_odoo_conf "$CONF" "$DB" "${CC_BENCH_HTTP_PORT:-8269}"
 mkdir -p "$LOCAL/bench"
 
 # shellcheck disable=SC2086  # BENCH_ARGS is a list of options
 TMPL=$("$PY" "$ROOT/bench/generate.py" --name-only $BENCH_ARGS)
+if ! db_exists "$TMPL"; then
+    # a template of an earlier generator version with the same data (see SAME_DATA in generate.py)
+    # shellcheck disable=SC2086
+    for SAME in $("$PY" "$ROOT/bench/generate.py" --same-data-names $BENCH_ARGS); do
+        if db_exists "$SAME"; then
+            info "template $TMPL: using $SAME, built by an earlier generator version with the same data"
+            TMPL=$SAME
+            break
+        fi
+    done
+fi
 REUSED=--template-reused
 if ! db_exists "$TMPL"; then
     REUSED=
