@@ -103,19 +103,8 @@ class AccountMove(models.Model):
                 """
             )
         )
-        # Posted customer invoices per customer with their date: the customer form's scorecard
-        # (first invoice date, an index-only scan) and the customer's dunning levels; Odoo has
-        # no index on the commercial partner (without, a scan of every move: ~200 ms on 200,000)
-        self.env.cr.execute(
-            SQL(
-                """
-            CREATE INDEX IF NOT EXISTS credit_control_account_move_posted_invoice_idx
-                ON account_move (commercial_partner_id, company_id, invoice_date)
-             WHERE state = 'posted'
-               AND move_type = 'out_invoice'
-                """
-            )
-        )
+        # posted customer invoices per customer and date: credit_control_account_move_customer_invoice_idx
+        # (res.partner's init, models/res_partner_behaviour.py)
         return result
 
     # === CONSTRAINTS === #
