@@ -579,10 +579,17 @@ class ResPartner(models.Model):
         Read straight from the per-company columns of the commercial partners (one query):
         salespeople may use it without the accounting groups."""
         commercial = self.commercial_partner_id
-        if not commercial:
-            return {}
         company = self.env.company
         limit_fallback = self._fields["credit_limit"].get_company_dependent_fallback(self)
+        # a customer not saved yet (a form's onchange): its limit as the form holds it
+        limits = {
+            partner.id: self._credit_limit_of(partner.credit_limit, partner.credit_limit_set, limit_fallback)
+            for partner in commercial
+            if not partner.id or not isinstance(partner.id, int)
+        }
+        commercial = commercial.filtered(lambda partner: isinstance(partner.id, int))
+        if not commercial:
+            return limits
         self.env["res.partner"].flush_model(["credit_limit", "credit_limit_set"])
         rows = self.env.execute_query(
             SQL(
@@ -595,6 +602,7 @@ class ResPartner(models.Model):
                 partner_ids=tuple(commercial.ids),
             )
         )
-        return {
-            pid: self._credit_limit_of(limit, limit_set, limit_fallback) for pid, limit, limit_set in rows
-        }
+        limits.update(
+            (pid, self._credit_limit_of(limit, limit_set, limit_fallback)) for pid, limit, limit_set in rows
+        )
+        return limits

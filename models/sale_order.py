@@ -53,21 +53,43 @@ class _CreditChecked:
         self.key = order._credit_checked_key()
 
 
+# Stored computed amounts and quantities the credit check and the exposure read (order totals,
+# line totals, invoiced quantities and amounts). Other computed fields stay writable as in core
+# Odoo: its own code and tests write some of them (an order's currency, a line's quantity to
+# invoice when a paid order is invoiced automatically, its delivery method), and a value
+# written there is the one the order is invoiced with, so the check sees what the customer owes.
+CREDIT_COMPUTED_FIELDS = {
+    "sale.order": frozenset(
+        {"amount_total", "amount_untaxed", "amount_tax", "amount_to_invoice", "amount_invoiced"}
+    ),
+    "sale.order.line": frozenset(
+        {
+            "price_total",
+            "price_subtotal",
+            "price_tax",
+            "price_reduce_taxexcl",
+            "price_reduce_taxinc",
+            "qty_invoiced",
+            "untaxed_amount_invoiced",
+            "untaxed_amount_to_invoice",
+            "amount_to_invoice",
+            "amount_invoiced",
+        }
+    ),
+}
+
+
 def check_computed_vals(records, vals):
-    """Amounts and quantities the ORM computes (order totals, line totals, invoiced quantities)
-    feed the credit check: no client writes them (an order's total set to 1 by RPC would pass
-    any limit). Stored computed fields without an inverse are refused for all but the superuser."""
+    """The amounts and quantities the ORM computes and the credit check reads
+    (``CREDIT_COMPUTED_FIELDS``) are written by no client: an order's total set to 1 by RPC would
+    pass any limit while its lines are invoiced in full. Refused for all but the superuser."""
     if records.env.su:
         return
     fields_ = records._fields
     written = [
         name
-        for name in vals
-        if name in fields_
-        and fields_[name].compute
-        and fields_[name].store
-        and fields_[name].readonly
-        and not fields_[name].inverse
+        for name in CREDIT_COMPUTED_FIELDS.get(records._name, ()).intersection(vals)
+        if name in fields_ and fields_[name].compute and not fields_[name].inverse
     ]
     if written:
         labels = sorted(fields_[name].get_description(records.env)["string"] for name in written)

@@ -51,6 +51,14 @@ class TestInsurancePolicy(TestInsuranceCommon):
         self.assertIn("needs an insurer", str(cm.exception))
         self.assertEqual(self.policy.insurer_id, self.insurer)
 
+    def test_new_customer_in_a_form(self):
+        """A customer not saved yet (created from an invoice's customer field, a form's
+        onchange): the insurance flag is computed from the form's values, no query error."""
+        partner = self.env["res.partner"].new({"name": "Neukunde GmbH", "is_company": True})
+        self.assertFalse(partner.credit_insurance_exceeded)
+        existing = self.env["res.partner"].new(origin=self.customer)
+        self.assertFalse(existing.credit_insurance_exceeded)
+
     def test_onchange_policy_sets_insurer(self):
         partner = self.env["res.partner"].new({"name": "New", "is_company": True})
         partner.credit_insurance_policy_id = self.policy

@@ -97,6 +97,24 @@ class TestAttackOrders(AttackOrdersCommon):
             small.order_line.with_user(self.sales_user).write({"qty_invoiced": 1.0})
         self.assertEqual(self.customer._get_credit_exposure()["uninvoiced_orders"], 900.0)
 
+    def test_other_computed_fields_stay_writable_as_in_core(self):
+        """Only the amounts and quantities the check reads are refused: core Odoo's own code and
+        tests write an order's currency, a line's delivery method and quantity to invoice (a
+        paid order invoiced automatically), and the check then sees the order as it is invoiced."""
+        order = self._order(500.0)
+        as_sales = order.with_user(self.sales_user)
+        as_sales.order_line.write({"qty_delivered_method": "manual"})
+        self.assertEqual(order.order_line.qty_delivered_method, "manual")
+        other = self.setup_other_currency("EUR", rates=[(str(self.today.replace(day=1, month=1)), 2.0)])
+        as_sales.write({"currency_id": other.id})
+        self.assertEqual(order.currency_id, other)
+        # 500.00 in a currency worth half the company's: 250.00 counted, as it will be invoiced
+        self.assertAlmostEqual(order._credit_check()["amount"], 250.0)
+        as_sales.action_confirm()
+        order.order_line.with_user(self.sales_user).write({"qty_to_invoice": 0.0})
+        with self.assertRaisesRegex(AccessError, "Invoiced Quantity.* computed and cannot be written"):
+            order.order_line.with_user(self.sales_user).write({"qty_invoiced": 1.0})
+
     def test_order_valued_at_todays_rate_not_its_date(self):
         """The salesperson sets the order date: a date back when the order's currency was worth
         a tenth does not make an order of 5,000 (company currency today) look like 500."""

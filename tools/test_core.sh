@@ -42,10 +42,16 @@ read -r failed errors total <<<"$(echo "$line" | sed -E 's/([0-9]+) failed, ([0-
 KNOWN="TestAccountMoveInInvoiceOnchanges.test_in_invoice_payment_register_wizard
 TestAccountMoveReconcile.test_partial_payments_auto_validation
 TestUi.test_01_account_tax_groups_tour"
+# core expects an order above Odoo's credit limit to confirm with a warning; this module
+# enforces that limit (issue #13): blocked by design, still counted, only marked
+BY_DESIGN="TestSaleOrderCreditLimit.test_credit_limit_and_warning_overinvoiced_sales_order
+TestSaleOrderCreditLimit.test_credit_limit_multicurrency"
 grep -E "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) $DB .*(FAIL|ERROR): " "$LOG" | sed -E 's/^.*(FAIL|ERROR): /\1 /' | sort -u \
     | while read -r kind test; do
         if grep -qxF "$test" <<<"$KNOWN"; then
             echo "FAILED: $kind $test (fails without credit_control too)"
+        elif grep -qxF "$test" <<<"$BY_DESIGN"; then
+            echo "FAILED: $kind $test (blocked by design: Odoo's credit limit is enforced, core only warns)"
         else
             echo "FAILED: $kind $test"
         fi
