@@ -110,6 +110,28 @@ class CreditControlCommon(AccountTestInvoicingCommon):
         move.action_post()
         return move
 
+    def _order(self, amount, partner=None, user=None, **vals):
+        """A quotation of one untaxed line of ``amount`` for ``partner`` (the customer), its
+        salesperson the sales user; created as ``user`` when given."""
+        env = self.env(user=user) if user else self.env
+        return env["sale.order"].create(
+            {
+                "partner_id": (partner or self.customer).id,
+                "user_id": self.sales_user.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": self.product_a.id,
+                            "product_uom_qty": 1,
+                            "price_unit": amount,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ],
+                **vals,
+            }
+        )
+
     def _count_queries(self, func, flush=True):
         """Number of SQL queries ``func()`` runs, counted as ``assertQueryCount`` counts them
         (pending writes flushed before and after). The tests' one query counter besides

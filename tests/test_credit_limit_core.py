@@ -1,4 +1,3 @@
-from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, tagged
 from odoo.tools import SQL
@@ -16,24 +15,6 @@ class CoreLimitCommon(CreditControlCommon):
     def _partner(self, name, **vals):
         return self.env["res.partner"].create(
             {"name": name, "is_company": True, "user_id": self.sales_user.id, **vals}
-        )
-
-    def _order(self, amount, partner=None):
-        return self.env["sale.order"].create(
-            {
-                "partner_id": (partner or self.customer).id,
-                "user_id": self.sales_user.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product_a.id,
-                            "product_uom_qty": 1,
-                            "price_unit": amount,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
         )
 
     def _assert_blocked(self, amount, partner=None, limit_text=None):

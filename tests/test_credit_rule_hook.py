@@ -1,7 +1,6 @@
 from contextlib import contextmanager
 from unittest.mock import patch
 
-from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -48,24 +47,6 @@ class TestCreditRuleHook(CreditControlCommon):
             ),
         ):
             yield
-
-    def _order(self, amount, partner=None):
-        return self.env["sale.order"].create(
-            {
-                "partner_id": (partner or self.customer).id,
-                "user_id": self.sales_user.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product_a.id,
-                            "product_uom_qty": 1,
-                            "price_unit": amount,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
 
     def test_rule_list_names_methods(self):
         partner = self.env["res.partner"]

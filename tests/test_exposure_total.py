@@ -239,24 +239,6 @@ class TestExposureTotal(CreditControlCommon):
         self.assertEqual(self.customer._get_credit_exposure()["receivable"], 15.0)
 
     # --- the exposure statement of one customer as a database function --- #
-    def _quotation(self, amount, partner=None):
-        return self.env["sale.order"].create(
-            {
-                "partner_id": (partner or self.customer).id,
-                "user_id": self.sales_user.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product_a.id,
-                            "product_uom_qty": 1,
-                            "price_unit": amount,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-
     def _statement_exposures(self, partners, **kwargs):
         """The exposures as the statement itself gives them (the function not used)."""
         registry = self.env.registry
@@ -281,7 +263,7 @@ class TestExposureTotal(CreditControlCommon):
         self._invoice(300.0, currency=other, days_ago=40)
         self._invoice(60.0, term=self.term_30, partner=self.contact)
         draft = self._invoice(70.0, post=False)
-        orders = self._quotation(200.0) | self._quotation(30.0)
+        orders = self._order(200.0) | self._order(30.0)
         orders.action_confirm()
         second = self.env["res.partner"].create({"name": "Zweite AG", "is_company": True})
         self._invoice(40.0, partner=second, days_ago=5)
@@ -354,12 +336,12 @@ class TestExposureTotal(CreditControlCommon):
             for _i in range(items):
                 self._invoice(100.0, partner=partner, term=self.term_30)
                 self._invoice(10.0, partner=partner, days_ago=1).line_ids.flush_recordset()
-            self._quotation(50.0, partner=partner).action_confirm()
-            self._quotation(50.0, partner=partner).action_confirm()
+            self._order(50.0, partner=partner).action_confirm()
+            self._order(50.0, partner=partner).action_confirm()
         checks, confirms = [], []
         for partner in (few, many):
             for _warm in range(2):  # warm ACL, rule and default caches, then measure
-                order = self._quotation(20.0, partner=partner)
+                order = self._order(20.0, partner=partner)
                 self.env.invalidate_all()
                 order.read(["amount_total", "currency_id", "date_order", "payment_term_id", "partner_id"])
                 order.read(["company_id", "state", "credit_block_state"])

@@ -16,27 +16,6 @@ class TestSaleCreditCheck(CreditControlCommon):
         cls.product_a.invoice_policy = "order"
         cls.customer.user_id = cls.sales_user
 
-    def _order(self, amount, partner=None, user=None, **vals):
-        env = self.env(user=user) if user else self.env
-        return env["sale.order"].create(
-            {
-                "partner_id": (partner or self.customer).id,
-                "user_id": self.sales_user.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product_a.id,
-                            "product_uom_qty": 1,
-                            "price_unit": amount,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-                **vals,
-            }
-        )
-
-    # --- the rules, through action_confirm (RPC, automations, other modules) --- #
     def test_limit_blocks_with_figures(self):
         self._set_limit(self.customer, 1000.0)
         self._invoice(700.0, term=self.term_30)
