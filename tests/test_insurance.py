@@ -223,23 +223,6 @@ class TestInsuranceNotification(TestInsuranceCommon):
 
 @tagged("post_install", "-at_install")
 class TestInsuranceExposure(TestInsuranceCommon):
-    def _order(self, amount, partner=None):
-        return self.env["sale.order"].create(
-            {
-                "partner_id": (partner or self.customer).id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product_a.id,
-                            "product_uom_qty": 1,
-                            "price_unit": amount,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-
     def test_order_above_insured_limit_flagged(self):
         self._invoice(200.0, days_ago=5)
         order = self._order(1500.0)
