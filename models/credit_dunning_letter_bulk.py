@@ -1,7 +1,8 @@
 """Bulk creation of dunning letters and lines: the rows ``create`` leaves, in one INSERT of
 column arrays per 20,000 records (the proposal of a whole ledger: 986 letters, 12,000 lines)."""
 
-from datetime import date as date_type, datetime
+from datetime import date as date_type
+from datetime import datetime
 from decimal import Decimal
 
 from odoo import api, models

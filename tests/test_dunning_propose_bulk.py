@@ -22,7 +22,7 @@ class TestDunningBulkArrayLiteral(TransactionCase):
         values = [
             "plain",
             'with "quotes"',
-            "back\\slash \\\" both",
+            'back\\slash \\" both',
             "comma, {braces} and 'single'",
             "NULL",
             "",
