@@ -174,9 +174,10 @@ PATHS = [
         runs=3,
         notes="credit.dunning.run.create.action_create_run() as the web client calls it (wizard "
         "created first, outside the clock): the proposal, the draft run with its letters and lines "
-        "created and flushed (letters and lines inserted as column arrays, one INSERT each, "
-        "credit.dunning.bulk.mixin; constraints, company check and record rules set-based), the form "
-        "action returned and the run's letters and lines read back",
+        "created and flushed (letters and lines inserted as column arrays, one INSERT each, each "
+        "column one array literal, credit.dunning.bulk.mixin; constraints, company check and record "
+        "rules set-based, the line constraint joined per line), the form action returned and the "
+        "run's letters and lines read back",
         compare="OCA 18.0 account_credit_control run: 19.5 s; before (issue #16): 11.6 s / 342 q, "
         "19.1 s / 427 q at load 2-3; letters through the ORM: 8.3 s / 94 q idle; multi-row VALUES "
         "per 1,000: 67 q, 2.6-3.3 s process CPU at load 12 (arrays: 58 q, 2.0-2.6 s)",
