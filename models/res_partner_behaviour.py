@@ -623,9 +623,10 @@ class ResPartner(models.Model):
             return []
         # the transaction's time as the ORM writes it (to the microsecond)
         uid, now = self.env.uid, self.env.cr.now().isoformat(" ")
+        fields_ = model._fields
         rows = [
             {
-                **{fname: model._fields[fname].convert_to_column(value, model) for fname, value in vals.items()},
+                **{fname: fields_[fname].convert_to_column(value, model) for fname, value in vals.items()},
                 "create_uid": uid,
                 "write_uid": uid,
                 "create_date": now,
