@@ -12,6 +12,7 @@ A path whose code does not exist yet (a missing method or field) is reported as
 """
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -236,13 +237,14 @@ PATHS = [
         before=lambda c: c.draft_order(c.small_partner_id),
         max_ms=5,
         max_queries=8,
-        runs=9,
+        runs=21,
         requires=("sale.order.action_credit_confirm",),
         notes="the Confirm button as the web client calls it (sale.order.action_credit_confirm: check, "
         "confirmation, every hook of the module) minus Odoo's own action_confirm of the same quotation "
         "with the module's sale.order / sale.order.line overrides taken out of the class "
-        "(Context.stock_confirm), each in its own savepoint, in the same run; customer with a few "
-        "open items",
+        "(Context.stock_confirm), each in its own savepoint, in the same run, in alternating order, "
+        "with Python's garbage collector run before and kept out of both calls; 21 pairs, the median "
+        "difference (and of the process CPU time); customer with a few open items",
         compare="OCA sale_financial_risk (issue #16, same ledger): +7 q / +6.6 ms; before: +9 q / +8.4 ms",
     ),
     BenchPath(
@@ -252,7 +254,7 @@ PATHS = [
         before=lambda c: c.draft_order(c.big_partner_id),
         max_ms=10,
         max_queries=8,
-        runs=9,
+        runs=21,
         requires=("sale.order.action_credit_confirm",),
         notes="the same for the customer with --big-partner-items open items and 200 confirmed, "
         "uninvoiced orders",
@@ -996,40 +998,58 @@ class PeakMemory:
         self.extra = self.peak - self.start
 
 
-def measure_once(env, ctx, path, call):
+def measure_once(env, ctx, path, call, quiet_gc=False):
     """One run of ``call`` (a path's call or reference) in a savepoint rolled back afterwards:
-    (ms, queries, extra peak MB)."""
+    (ms, queries, extra peak MB, process CPU ms). ``quiet_gc``: Python's garbage collector runs
+    before the clock starts and not while it runs (for the paired lines, whose difference of a
+    few ms a collection of the earlier paths' garbage would swamp)."""
     cr = env.cr
     cr.execute("SAVEPOINT bench_run")
     env.invalidate_all()  # cold record cache (ormcaches stay warm, as in a running server)
     prepared = path.before(ctx) if path.before else None
     count0 = cr.sql_log_count
-    with PeakMemory() as memory:
-        t0 = time.perf_counter()
-        result = call(ctx, prepared) if path.before else call(ctx)
-        env.flush_all()  # pending writes are part of the path's cost
-        elapsed = (time.perf_counter() - t0) * 1000.0
+    if quiet_gc:
+        gc.collect()
+        gc.disable()
+    try:
+        with PeakMemory() as memory:
+            c0, t0 = time.process_time(), time.perf_counter()
+            result = call(ctx, prepared) if path.before else call(ctx)
+            env.flush_all()  # pending writes are part of the path's cost
+            elapsed = (time.perf_counter() - t0) * 1000.0
+            cpu = (time.process_time() - c0) * 1000.0
+    finally:
+        if quiet_gc:
+            gc.enable()
     del result, prepared
     count = cr.sql_log_count - count0
     env.clear()
     cr.execute("ROLLBACK TO SAVEPOINT bench_run")
-    return elapsed, count, memory.extra
+    return elapsed, count, memory.extra, cpu
 
 
 def measure(env, ctx, path, runs):
     cr = env.cr
     timings, queries, peaks = [], [], []
-    references = []
+    references, cpu_differences = [], []
     for n in range(path.warmup + runs):
         if path.reference:
-            # the reference right before the call, on the same data: a difference per pair
-            reference = measure_once(env, ctx, path, path.reference)
-        elapsed, count, extra = measure_once(env, ctx, path, path.call)
+            # the reference and the call on the same data, a difference per pair; the order
+            # alternates (neither side always runs second, on the caches the other warmed)
+            if n % 2:
+                elapsed, count, extra, cpu = measure_once(env, ctx, path, path.call, quiet_gc=True)
+                reference = measure_once(env, ctx, path, path.reference, quiet_gc=True)
+            else:
+                reference = measure_once(env, ctx, path, path.reference, quiet_gc=True)
+                elapsed, count, extra, cpu = measure_once(env, ctx, path, path.call, quiet_gc=True)
+        else:
+            elapsed, count, extra, _cpu = measure_once(env, ctx, path, path.call)
         if n >= path.warmup:
             if path.reference:
                 references.append(reference)
                 elapsed -= reference[0]
                 count -= reference[1]
+                cpu_differences.append(cpu - reference[3])
             timings.append(elapsed)
             queries.append(count)
             peaks.append(extra)
@@ -1041,6 +1061,10 @@ def measure(env, ctx, path, runs):
             "with_ms": round(
                 statistics.median(r[0] + t for r, t in zip(references, timings, strict=True)), 1
             ),
+            # the bench process's own CPU time (the call minus the reference, median of the
+            # pairs): less disturbed by other processes' load than the wall time
+            "cpu_ms": round(statistics.median(cpu_differences), 1),
+            "reference_cpu_ms": round(statistics.median(r[3] for r in references), 1),
         }
     if path.max_mb is not None:
         # one more run under tracemalloc: the peak of Python allocations during the call, which
@@ -1138,13 +1162,16 @@ def print_comparisons(rows):
     for row in rows:
         if row.get("reference_ms") is not None:
             print(
-                "%s: +%s q / +%.1f ms over stock (with the module %.1f ms, stock %.1f ms, %d q); %s"
+                "%s: +%s q / +%.1f ms over stock, process CPU +%.1f ms (with the module %.1f ms, "
+                "stock %.1f ms / %.1f ms CPU, %d q); %s"
                 % (
                     row["path"],
                     row["queries"],
                     row["median_ms"],
+                    row.get("cpu_ms", float("nan")),
                     row["with_ms"],
                     row["reference_ms"],
+                    row.get("reference_cpu_ms", float("nan")),
                     row["reference_queries"],
                     row.get("compare") or "",
                 )

@@ -535,20 +535,116 @@ class ResPartner(models.Model):
     def _credit_log_tracking(self, fnames, initial_values):
         """Log the changes of the tracked fields ``fnames`` since ``initial_values`` ({partner id:
         {field: value}}) in the chatter, as Odoo's tracking does (a note with tracking values per
-        changed partner), in one batch: one create of the messages, one of the tracking values."""
+        changed partner, the values of ``mail.tracking.value._create_tracking_values``), in one
+        batch whatever the number of partners: the first note is created through the ORM (its
+        defaults, author, subtype, reply-to), the others are copies of its row for the other
+        partners (one INSERT), the tracking values one INSERT (rows as the ORM writes them;
+        tested against it). The tracking values of one change (field, old, new) are prepared
+        once, not per partner."""
+        partners = self.sudo()
         tracked_fields = self.fields_get(fnames, attributes=("string", "type", "selection", "currency_field"))
+        order = [fname for fname, _seq in partners._mail_track_order_fields(tracked_fields)]
+        tracking_model = self.env["mail.tracking.value"].sudo()
+        prepared = {}  # (field, old, new) -> tracking values
         changed = {}
-        for partner in self.sudo():
-            _changes, tracking_values = partner._mail_track(tracked_fields, initial_values[partner.id])
-            if tracking_values:
-                changed[partner.id] = [values for _cmd, _id, values in tracking_values]
+        for partner in partners:
+            initial = initial_values[partner.id]
+            rows = []
+            for fname in order:
+                if fname not in initial:
+                    continue
+                old, new = initial[fname], partner[fname]
+                if new == old or (not new and not old):  # as _mail_track
+                    continue
+                key = (fname, old, new)
+                if key not in prepared or tracked_fields[fname]["type"] == "monetary":
+                    prepared[key] = tracking_model._create_tracking_values(
+                        old, new, fname, tracked_fields[fname], partner
+                    )
+                rows.append(prepared[key])
+            if rows:
+                changed[partner.id] = rows
         if not changed:
             return
-        messages = self.browse(changed)._message_log_batch({pid: "" for pid in changed})
-        self.env["mail.tracking.value"].sudo().create(
+        partner_ids = list(changed)
+        first = self.browse(partner_ids[:1])._message_log_batch({partner_ids[0]: ""})
+        message_ids = [first.id, *self._credit_copy_message(first, partner_ids[1:])]
+        self._credit_insert_rows(
+            tracking_model,
             [
-                dict(values, mail_message_id=message.id)
-                for message in messages
-                for values in changed[message.res_id]
-            ]
+                dict(values, mail_message_id=message_id)
+                for message_id, partner_id in zip(message_ids, partner_ids, strict=True)
+                for values in changed[partner_id]
+            ],
         )
+        # written around the ORM: the caches it filled at the first note's create
+        self.env["mail.message"].browse(message_ids).invalidate_recordset(["tracking_value_ids"])
+        self.browse(partner_ids).invalidate_recordset(
+            ["message_ids", "message_needaction", "message_needaction_counter"]
+        )
+
+    @api.model
+    def _credit_copy_message(self, message, res_ids):
+        """Copies of the row of ``message`` (a chatter note just created through the ORM) for the
+        records ``res_ids`` of the same model, in one INSERT: every stored column the same but
+        the id and ``res_id``. Returns the new ids in the order of ``res_ids``."""
+        if not res_ids:
+            return []
+        message.flush_recordset()
+        columns = [
+            SQL.identifier(fname)
+            for fname, field in message._fields.items()
+            if field.store and field.column_type and fname not in ("id", "res_id")
+        ]
+        rows = self.env.execute_query(
+            SQL(
+                """
+            INSERT INTO mail_message (%(columns)s, res_id)
+            SELECT %(source)s, r.res_id
+              FROM mail_message m, unnest(%(res_ids)s::int[]) WITH ORDINALITY AS r(res_id, n)
+             WHERE m.id = %(message_id)s
+          ORDER BY r.n
+         RETURNING id
+                """,
+                columns=SQL(", ").join(columns),
+                source=SQL(", ").join(SQL("m.%s", column) for column in columns),
+                res_ids=list(res_ids),
+                message_id=message.id,
+            )
+        )
+        return [row[0] for row in rows]
+
+    @api.model
+    def _credit_insert_rows(self, model, vals_list):
+        """Insert the records ``vals_list`` of ``model`` (plain stored fields, no default,
+        computed field or relation table involved) in one INSERT, with the columns the ORM's
+        create writes (the values converted by the fields, creator and dates). Returns the ids."""
+        if not vals_list:
+            return []
+        # the transaction's time as the ORM writes it (to the microsecond)
+        uid, now = self.env.uid, self.env.cr.now().isoformat(" ")
+        fields_ = model._fields
+        rows = [
+            {
+                **{fname: fields_[fname].convert_to_column(value, model) for fname, value in vals.items()},
+                "create_uid": uid,
+                "write_uid": uid,
+                "create_date": now,
+                "write_date": now,
+            }
+            for vals in vals_list
+        ]
+        columns = SQL(", ").join(SQL.identifier(fname) for fname in {key: 1 for row in rows for key in row})
+        result = self.env.execute_query(
+            SQL(
+                """
+            INSERT INTO %(table)s (%(columns)s)
+            SELECT %(columns)s FROM jsonb_populate_recordset(NULL::%(table)s, %(rows)s::jsonb)
+         RETURNING id
+                """,
+                table=SQL.identifier(model._table),
+                columns=columns,
+                rows=json.dumps(rows, default=json_default),
+            )
+        )
+        return [row[0] for row in result]

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -77,6 +79,69 @@ class TestScorecardRefreshQueries(CreditControlCommon):
         customer._refresh_credit_rating()
         self.assertEqual(customer.message_ids.filtered("tracking_value_ids"), message)
         self.assertEqual(customer.activity_ids, activity)
+
+    def _note_rows(self, customers, after_id):
+        """The chatter notes of ``customers`` after message ``after_id`` and their tracking
+        values, as rows (without ids, the notes' date and Message-Id)."""
+        self.env.flush_all()
+        notes = self.env.execute_query(
+            SQL(
+                """SELECT to_jsonb(m) - '{id,date,message_id}'::text[] FROM mail_message m
+                    WHERE m.model = 'res.partner' AND m.res_id = ANY(%s) AND m.id > %s
+                 ORDER BY m.res_id""",
+                customers.ids,
+                after_id,
+            )
+        )
+        values = self.env.execute_query(
+            SQL(
+                """SELECT m.res_id, to_jsonb(t) - '{id,mail_message_id}'::text[]
+                     FROM mail_tracking_value t JOIN mail_message m ON m.id = t.mail_message_id
+                    WHERE m.model = 'res.partner' AND m.res_id = ANY(%s) AND m.id > %s
+                 ORDER BY m.res_id, t.id""",
+                customers.ids,
+                after_id,
+            )
+        )
+        return notes, values
+
+    def test_notes_in_one_insert_are_the_orm_notes(self):
+        """The rating notes copied in one INSERT and their tracking values inserted in one are
+        the rows Odoo's own batch log and tracking leave (_message_log_batch, _mail_track and
+        create of every note and value, the way it was done before #16's last step)."""
+
+        def orm_log(partners, fnames, initial_values):
+            tracked_fields = partners.fields_get(
+                fnames, attributes=("string", "type", "selection", "currency_field")
+            )
+            changed = {}
+            for partner in partners.sudo():
+                _changes, tracking = partner._mail_track(tracked_fields, initial_values[partner.id])
+                if tracking:
+                    changed[partner.id] = [values for _cmd, _id, values in tracking]
+            notes = partners.browse(changed)._message_log_batch({pid: "" for pid in changed})
+            self.env["mail.tracking.value"].sudo().create(
+                [dict(values, mail_message_id=note.id) for note in notes for values in changed[note.res_id]]
+            )
+
+        customers = self.customers[:4]
+        customers._refresh_payment_behaviour()
+        self.env.flush_all()
+        last = self.env.execute_query(SQL("SELECT COALESCE(MAX(id), 0) FROM mail_message"))[0][0]
+        savepoint = self.env.cr.savepoint(flush=False)
+        customers._refresh_credit_rating()
+        bulk = self._note_rows(customers, last)
+        savepoint.close()  # rolled back
+        self.env.invalidate_all()
+        with patch.object(type(self.env["res.partner"]), "_credit_log_tracking", orm_log):
+            customers._refresh_credit_rating()
+        orm = self._note_rows(customers, last)
+        self.assertEqual(len(bulk[0]), 4, "a note per customer")
+        self.assertEqual(len(bulk[1]), 12, "three tracked changes per customer")
+        self.assertEqual(bulk, orm)
+        # the chatter reads them back (cache of the customers' messages invalidated)
+        for customer in customers:
+            self.assertEqual(len(customer.message_ids.filtered("tracking_value_ids")), 1)
 
     def test_no_tracking_when_disabled(self):
         customer = self.customers[1].with_context(tracking_disable=True)
