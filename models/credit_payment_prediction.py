@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools.sql import create_index
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_index
 
 from ..lib.protected_fields import drop_protected_defaults
 
@@ -20,11 +21,11 @@ class CreditPaymentPrediction(models.Model):
     _log_access = False
 
     # === FIELDS === #
-    move_id = fields.Many2one("account.move", required=True, readonly=True, index=True, ondelete="cascade")
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="cascade")
-    partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, readonly=True, index=True, ondelete="cascade"
-    )
+    # indexes: move_id's unique constraint, (company, partner, probability) of init() - each one
+    # more is written for every row of every run
+    move_id = fields.Many2one("account.move", required=True, readonly=True, ondelete="cascade")
+    company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, ondelete="cascade")
     date = fields.Date(string="Expected Payment", readonly=True)
     date_low = fields.Date(string="Expected Payment (Earliest)", readonly=True)
     date_high = fields.Date(string="Expected Payment (Latest)", readonly=True)
@@ -42,6 +43,7 @@ class CreditPaymentPrediction(models.Model):
 
     def init(self):
         result = super().init()
+        self._move_predictions_off_invoices()
         # the worklist's "predictions": per customer of a company, the highest probability of
         # paying late first, read from the index alone
         create_index(
@@ -51,6 +53,48 @@ class CreditPaymentPrediction(models.Model):
             ["company_id", "partner_id", "late_probability DESC NULLS LAST", "move_id"],
         )
         return result
+
+    def _move_predictions_off_invoices(self):
+        """Databases of the module's versions that stored the predictions on account_move: the
+        stored predictions move here, the invoice's columns and their index go (every write of
+        an invoice updated that index)."""
+        cr = self.env.cr
+        if not column_exists(cr, "account_move", "credit_prediction_source"):
+            return
+        cr.execute(
+            SQL(
+                """
+            INSERT INTO credit_payment_prediction
+                   (move_id, company_id, partner_id, date, date_low, date_high, late_probability,
+                    source, reasons, predicted_on)
+            SELECT id, company_id, commercial_partner_id, credit_predicted_date,
+                   credit_predicted_date_low, credit_predicted_date_high,
+                   credit_predicted_late_probability, credit_prediction_source,
+                   credit_prediction_reasons, credit_predicted_on
+              FROM account_move
+             WHERE credit_prediction_source IS NOT NULL AND commercial_partner_id IS NOT NULL
+                ON CONFLICT (move_id) DO NOTHING
+                """
+            )
+        )
+        cr.execute(SQL("DROP INDEX IF EXISTS credit_control_move_open_prediction_idx"))
+        cr.execute(
+            SQL(
+                "ALTER TABLE account_move %s",
+                SQL(", ").join(
+                    SQL("DROP COLUMN IF EXISTS %s", SQL.identifier(column))
+                    for column in (
+                        "credit_predicted_date",
+                        "credit_predicted_date_low",
+                        "credit_predicted_date_high",
+                        "credit_predicted_late_probability",
+                        "credit_prediction_source",
+                        "credit_prediction_reasons",
+                        "credit_predicted_on",
+                    )
+                ),
+            )
+        )
 
     # === CRUD === #
     @api.model
