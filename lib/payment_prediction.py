@@ -112,7 +112,9 @@ def band_widening(features, target, num_rounds=NUM_ROUNDS):
     fit_residual = fit_y - rule_of(fit_x)
     bounds = [
         rule_of(cal_x)
-        + _fit(lgb, fit_x, fit_residual, _params(len(fit_y), "quantile", alpha=alpha), num_rounds).predict(cal_x)
+        + _fit(lgb, fit_x, fit_residual, _params(len(fit_y), "quantile", alpha=alpha), num_rounds).predict(
+            cal_x
+        )
         for alpha in (_QUANTILES["q10"], _QUANTILES["q90"])
     ]
     low, high = np.minimum(*bounds), np.maximum(*bounds)

@@ -24,7 +24,9 @@ class AccountMove(models.Model):
 
     # === FIELDS === #
     credit_predicted_date = fields.Date(
-        string="Expected Payment", compute="_compute_credit_prediction", search="_search_credit_predicted_date"
+        string="Expected Payment",
+        compute="_compute_credit_prediction",
+        search="_search_credit_predicted_date",
     )
     credit_predicted_date_low = fields.Date(
         string="Expected Payment (Earliest)",
@@ -84,9 +86,10 @@ class AccountMove(models.Model):
         prediction matches; ``= False`` / ``!= <value>`` also match the invoices without one."""
         predictions = self.env["credit.payment.prediction"].sudo()
         if operator in ("=", "!=") and value is False:
-            operator, value = ("not in" if operator == "=" else "in"), predictions._search(
-                [(pname, "!=", False)]
-            ).subselect("move_id")
+            operator, value = (
+                ("not in" if operator == "=" else "in"),
+                predictions._search([(pname, "!=", False)]).subselect("move_id"),
+            )
             return [("id", operator, value)]
         if operator in ("!=", "not in"):
             positive = "=" if operator == "!=" else "in"

@@ -499,9 +499,7 @@ class CreditPaymentModel(models.Model):
         predictions = self._predictions(open_rows, boosters, today)
         company_id = self.env.company.id
         self.env["credit.payment.prediction"].flush_model()
-        self.env.execute_query(
-            SQL("DELETE FROM credit_payment_prediction WHERE company_id = %s", company_id)
-        )
+        self.env.execute_query(SQL("DELETE FROM credit_payment_prediction WHERE company_id = %s", company_id))
         if predictions["id"]:
             self.env.execute_query(
                 SQL(
@@ -512,7 +510,8 @@ class CreditPaymentModel(models.Model):
                 SELECT v.id, %(company)s, v.partner, v.day, v.low, v.high, v.prob, v.source,
                        v.reasons::jsonb, %(today)s
                   FROM unnest(%(id)s::int[], %(partner)s::int[], %(day)s::date[], %(low)s::date[],
-                              %(high)s::date[], %(prob)s::float8[], %(source)s::varchar[], %(reasons)s::text[])
+                              %(high)s::date[], %(prob)s::float8[], %(source)s::varchar[],
+                              %(reasons)s::text[])
                        AS v(id, partner, day, low, high, prob, source, reasons)
                     """,
                     company=company_id,

@@ -25,7 +25,9 @@ class CreditPaymentPrediction(models.Model):
     # more is written for every row of every run
     move_id = fields.Many2one("account.move", required=True, readonly=True, ondelete="cascade")
     company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, ondelete="cascade")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, ondelete="cascade"
+    )
     date = fields.Date(string="Expected Payment", readonly=True)
     date_low = fields.Date(string="Expected Payment (Earliest)", readonly=True)
     date_high = fields.Date(string="Expected Payment (Latest)", readonly=True)

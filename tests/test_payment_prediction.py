@@ -151,7 +151,8 @@ class TestPaymentPrediction(CreditControlCommon):
         self.assertIn(self.open_small, Move.search([("credit_prediction_source", "=", False)]))
         self.assertNotIn(self.open_large, Move.search([("credit_prediction_source", "!=", "model")]))
         self.assertIn(
-            self.open_large, Move.search([("credit_predicted_date", ">=", self.open_large.credit_predicted_date)])
+            self.open_large,
+            Move.search([("credit_predicted_date", ">=", self.open_large.credit_predicted_date)]),
         )
 
     def test_prediction_records_protected(self):
@@ -173,9 +174,11 @@ class TestPaymentPrediction(CreditControlCommon):
                 )
             with self.assertRaises(AccessError):
                 prediction.with_user(user).unlink()
-        defaults = Prediction.with_user(self.sales_user).with_context(
-            default_source="model", default_date=self.today
-        ).default_get(["source", "date"])
+        defaults = (
+            Prediction.with_user(self.sales_user)
+            .with_context(default_source="model", default_date=self.today)
+            .default_get(["source", "date"])
+        )
         self.assertFalse(defaults.get("source"))
         self.assertFalse(defaults.get("date"))
         prediction.invalidate_recordset()
