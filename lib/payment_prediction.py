@@ -34,7 +34,11 @@ FEATURES = (
     "late_share",  # share of the earlier invoices paid late (0-1)
     "relationship_days",  # days since the customer's first invoice
     "hist_count",  # number of paid invoices before the item
+    "rule_late",  # the rule's estimate: the customer's amount-weighted average days late (0: none)
 )
+# The models learn the residual days late - the rule's estimate (:data:`RULE`): without a
+# pattern beyond the customer's average they predict about the rule.
+RULE = FEATURES.index("rule_late")
 
 LATE_DAYS = 30  # the classifier's threshold: paid more than this many days late
 MIN_TRAINING_SAMPLES = 30  # fewer paid items: no model, everything follows the rule
@@ -42,14 +46,20 @@ MIN_HISTORY = 3  # a customer with fewer paid invoices before the item follows t
 MAX_TRAINING_SAMPLES = 20000  # the most recent paid items a model learns from
 
 _QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}
+NUM_ROUNDS = 120  # boosting rounds, at the learning rate of _params()
+BAND_LEVEL = 0.8  # the share of payments the 10-90 % band should hold
+CALIBRATION_SHARE = 0.2  # the most recent share of the training items that calibrates the band
+MIN_CALIBRATION = 20  # fewer calibration items: the band stays as the quantile models give it
 
 
 def _params(n_samples, objective, **extra):
     return {
         "objective": objective,
-        "learning_rate": 0.1,
+        # small steps, many rounds (NUM_ROUNDS): on a ledger without patterns beyond the
+        # customer's average the residual stays near 0, i.e. the prediction near the rule
+        "learning_rate": 0.03,
         "num_leaves": 8,
-        "min_data_in_leaf": max(3, min(20, n_samples // 20)),
+        "min_data_in_leaf": max(3, min(10, n_samples // 20)),
         "min_data_in_bin": 1,
         "feature_fraction": 1.0,
         "bagging_fraction": 1.0,
@@ -74,9 +84,50 @@ def matrix(rows):
     return np.array(rows, dtype=np.float64)
 
 
-def train(features, target, num_rounds=80):
-    """Train the four models on ``features`` (n x len(FEATURES)) and ``target`` (days late).
-    Returns {"q10"|"q50"|"q90"|"late": booster model string}; raises ValueError with fewer than
+def rule_of(features):
+    """The rule's estimate of each row of ``features`` (days late; 0 without history)."""
+    return np.nan_to_num(np.asarray(features, dtype=np.float64)[:, RULE])
+
+
+def _fit(lgb, features, label, params, num_rounds):
+    data = lgb.Dataset(features, label=label, feature_name=list(FEATURES), free_raw_data=False)
+    return lgb.train(params, data, num_boost_round=num_rounds)
+
+
+def band_widening(features, target, num_rounds=NUM_ROUNDS):
+    """Conformal calibration of the 10-90 % band (conformalized quantile regression): the
+    10 % / 90 % models trained on the older part of ``features`` (rows in time order) predict
+    the most recent :data:`CALIBRATION_SHARE`; the nonconformity of an item is how far its
+    days late lie outside its band (negative inside); the band is widened (or narrowed) by
+    their :data:`BAND_LEVEL` quantile (finite-sample corrected), so that about that share of
+    the recent items would have been inside. 0.0 with too few items to split."""
+    import lightgbm as lgb  # noqa: PLC0415
+
+    n_samples = len(target)
+    n_calib = int(n_samples * CALIBRATION_SHARE)
+    if n_calib < MIN_CALIBRATION or n_samples - n_calib < MIN_TRAINING_SAMPLES:
+        return 0.0
+    fit_x, fit_y = features[:-n_calib], target[:-n_calib]
+    cal_x, cal_y = features[-n_calib:], target[-n_calib:]
+    fit_residual = fit_y - rule_of(fit_x)
+    bounds = [
+        rule_of(cal_x)
+        + _fit(lgb, fit_x, fit_residual, _params(len(fit_y), "quantile", alpha=alpha), num_rounds).predict(
+            cal_x
+        )
+        for alpha in (_QUANTILES["q10"], _QUANTILES["q90"])
+    ]
+    low, high = np.minimum(*bounds), np.maximum(*bounds)
+    scores = np.maximum(low - cal_y, cal_y - high)
+    level = min(1.0, math.ceil((n_calib + 1) * BAND_LEVEL) / n_calib)
+    return float(np.quantile(scores, level, method="higher"))
+
+
+def train(features, target, num_rounds=NUM_ROUNDS):
+    """Train the four models on ``features`` (n x len(FEATURES), rows in time order) and
+    ``target`` (days late): the quantile models learn the residual target - the rule's
+    estimate. Returns {"q10"|"q50"|"q90"|"late": booster model string, "band": the band's
+    conformal widening in days (:func:`band_widening`)}; raises ValueError with fewer than
     :data:`MIN_TRAINING_SAMPLES` samples."""
     import lightgbm as lgb  # noqa: PLC0415 - heavy import only where a model is trained
 
@@ -86,18 +137,17 @@ def train(features, target, num_rounds=80):
     if n_samples < MIN_TRAINING_SAMPLES:
         raise ValueError(f"{n_samples} paid items, at least {MIN_TRAINING_SAMPLES} needed")
     models = {}
+    residual = target - rule_of(features)
     for key, alpha in _QUANTILES.items():
-        data = lgb.Dataset(features, label=target, feature_name=list(FEATURES), free_raw_data=False)
-        booster = lgb.train(_params(n_samples, "quantile", alpha=alpha), data, num_boost_round=num_rounds)
+        booster = _fit(lgb, features, residual, _params(n_samples, "quantile", alpha=alpha), num_rounds)
         models[key] = booster.model_to_string()
     late = (target > LATE_DAYS).astype(np.float64)
     if 0 < late.sum() < n_samples:
-        data = lgb.Dataset(features, label=late, feature_name=list(FEATURES), free_raw_data=False)
-        booster = lgb.train(_params(n_samples, "binary"), data, num_boost_round=num_rounds)
-        models["late"] = booster.model_to_string()
+        models["late"] = _fit(lgb, features, late, _params(n_samples, "binary"), num_rounds).model_to_string()
     else:
         # one class only: the probability is that class's (stored as a constant)
         models["late"] = float(late.mean()) if n_samples else 0.0
+    models["band"] = band_widening(features, target, num_rounds)
     return models
 
 
@@ -127,8 +177,10 @@ def predict(boosters, features):
             "late": empty,
             "contrib": np.empty((0, len(FEATURES) + 1)),
         }
-    raw = {key: boosters[key].predict(features) for key in _QUANTILES}
+    rule = rule_of(features)
+    raw = {key: rule + boosters[key].predict(features) for key in _QUANTILES}
     contrib = boosters["q50"].predict(features, pred_contrib=True)
+    contrib[:, -1] += rule  # the base value: the rule's estimate + the residual model's base
     late = boosters["late"]
     late = late.predict(features) if not isinstance(late, float) else np.full(n, late)
     stacked = np.sort(np.vstack([raw["q10"], raw["q50"], raw["q90"]]), axis=0)
@@ -139,6 +191,7 @@ def predict(boosters, features):
         "late": late,
         "contrib": contrib,
         "raw_q50": raw["q50"],
+        "widening": max(float(boosters.get("band", 0.0)), 0.0),
     }
 
 
@@ -180,16 +233,24 @@ def clamp_band(result, min_late):
     item is paid no earlier than that (read from the three quantiles, see :func:`_knots`); past
     the distribution's upper end, the cut-off plus the 10/50/90 % of that tail's width."""
     min_late = np.asarray(min_late, dtype=np.float64)
+    widening = result.get("widening", 0.0)
+    middle = _band(_knots(result), min_late, 0.5)
+    if widening:
+        # the calibrated band (see band_widening): the outer quantiles moved apart
+        result = dict(result, q10=result["q10"] - widening, q90=result["q90"] + widening)
     knots = _knots(result)
+    low, high = _band(knots, min_late, 0.1), _band(knots, min_late, 0.9)
+    mid = np.maximum(middle, low)
+    return low, mid, np.maximum(high, mid)
+
+
+def _band(knots, min_late, level):
+    """The ``level`` quantile of the distribution of ``knots`` given paid no earlier than
+    ``min_late`` (see :func:`clamp_band`)."""
     paid_share = _cdf(knots, min_late)  # predicted share paid before the cut-off
-    bands = []
-    for level in (0.1, 0.5, 0.9):
-        conditional = _quantile(knots, paid_share + (1.0 - paid_share) * level)
-        beyond = min_late + level * (knots[:, -1] - knots[:, -2])
-        days = np.where(paid_share >= 0.999, beyond, conditional)
-        bands.append(np.maximum(days, min_late))
-    low, mid, high = bands
-    return low, np.maximum(mid, low), np.maximum(high, mid)
+    conditional = _quantile(knots, paid_share + (1.0 - paid_share) * level)
+    beyond = min_late + level * (knots[:, -1] - knots[:, -2])
+    return np.maximum(np.where(paid_share >= 0.999, beyond, conditional), min_late)
 
 
 def top_contributions(values, contrib, labels, top=3):
@@ -237,7 +298,7 @@ def explain(values, contrib, labels, top=3):
 
 
 def backtest(
-    train_features, train_target, test_features, test_actual, test_rule, test_min_late, num_rounds=80
+    train_features, train_target, test_features, test_actual, test_rule, test_min_late, num_rounds=NUM_ROUNDS
 ):
     """Time-split backtest: train on ``train_*`` (items paid up to the cut-off), predict the
     items open at the cut-off whose payment is known (``test_actual`` days late), compare with

@@ -410,6 +410,7 @@ class CreditPaymentModel(models.Model):
             "late_share": lambda v: self.env._("%(share)s%% of invoices paid late", share=num(100 * v)),
             "relationship_days": lambda v: self.env._("customer for %(days)s days", days=num(v)),
             "hist_count": lambda v: self.env._("%(count)s paid invoices known", count=num(v)),
+            "rule_late": lambda v: self.env._("on average %(days)s days late (by amount)", days=num(v)),
         }
 
     @api.model
@@ -433,7 +434,7 @@ class CreditPaymentModel(models.Model):
             if name in labels
         )
         return self.env._(
-            "Expected %(days)s days late (all customers: %(base)s); %(reasons)s",
+            "Expected %(days)s days late (the customer's average and all customers: %(base)s); %(reasons)s",
             days=data.get("mid", 0),
             base=data.get("base", 0),
             reasons=reasons,
@@ -491,48 +492,32 @@ class CreditPaymentModel(models.Model):
 
     @api.model
     def _store_predictions(self, open_rows, boosters, today):
-        """Write the predictions on the open invoices of the current company in one UPDATE …
-        FROM unnest(arrays) (only where they differ from the stored ones), and clear those of the
-        company's other invoices (paid since)."""
+        """Replace the predictions of the current company (credit.payment.prediction) by those
+        of its open invoices: one DELETE and one INSERT … SELECT FROM unnest(arrays). The
+        invoices themselves are not written (an UPDATE of account_move rewrites every row and
+        all its index entries: most of the prediction's time when the columns were there)."""
         predictions = self._predictions(open_rows, boosters, today)
-        self.env["account.move"].flush_model()
-        self.env.execute_query(
-            SQL(
-                """
-            UPDATE account_move
-               SET credit_predicted_date = NULL, credit_predicted_date_low = NULL,
-                   credit_predicted_date_high = NULL, credit_predicted_late_probability = NULL,
-                   credit_prediction_source = NULL, credit_prediction_reasons = NULL,
-                   credit_predicted_on = NULL
-             WHERE company_id = %s AND credit_prediction_source IS NOT NULL
-               AND id NOT IN (SELECT unnest(%s::int[]))
-                """,
-                self.env.company.id,
-                predictions["id"],
-            )
-        )
+        company_id = self.env.company.id
+        self.env["credit.payment.prediction"].flush_model()
+        self.env.execute_query(SQL("DELETE FROM credit_payment_prediction WHERE company_id = %s", company_id))
         if predictions["id"]:
             self.env.execute_query(
                 SQL(
                     """
-                UPDATE account_move m
-                   SET credit_predicted_date = v.day, credit_predicted_date_low = v.low,
-                       credit_predicted_date_high = v.high, credit_predicted_late_probability = v.prob,
-                       credit_prediction_source = v.source, credit_prediction_reasons = v.reasons::jsonb,
-                       credit_predicted_on = %(today)s
-                  FROM unnest(%(id)s::int[], %(day)s::date[], %(low)s::date[], %(high)s::date[],
-                              %(prob)s::float8[], %(source)s::varchar[], %(reasons)s::text[])
-                       AS v(id, day, low, high, prob, source, reasons)
-                 WHERE m.id = v.id
-                   -- a prediction the invoice already holds (a second run of the day) stays
-                   AND (m.credit_predicted_date, m.credit_predicted_date_low, m.credit_predicted_date_high,
-                        m.credit_predicted_late_probability, m.credit_prediction_source,
-                        m.credit_prediction_reasons, m.credit_predicted_on)
-                       IS DISTINCT FROM (v.day, v.low, v.high, v.prob::numeric, v.source, v.reasons::jsonb,
-                                         %(today)s::date)
+                INSERT INTO credit_payment_prediction
+                       (move_id, company_id, partner_id, date, date_low, date_high, late_probability,
+                        source, reasons, predicted_on)
+                SELECT v.id, %(company)s, v.partner, v.day, v.low, v.high, v.prob, v.source,
+                       v.reasons::jsonb, %(today)s
+                  FROM unnest(%(id)s::int[], %(partner)s::int[], %(day)s::date[], %(low)s::date[],
+                              %(high)s::date[], %(prob)s::float8[], %(source)s::varchar[],
+                              %(reasons)s::text[])
+                       AS v(id, partner, day, low, high, prob, source, reasons)
                     """,
+                    company=company_id,
                     today=today,
                     id=predictions["id"],
+                    partner=[row["partner_id"] for row in open_rows],
                     day=predictions["day"],
                     low=predictions["low"],
                     high=predictions["high"],
@@ -541,6 +526,7 @@ class CreditPaymentModel(models.Model):
                     reasons=predictions["reasons"],
                 )
             )
+        self.env["credit.payment.prediction"].invalidate_model()
         self.env["account.move"].invalidate_model([*PREDICTION_FIELDS, "credit_prediction_explanation"])
         sources = predictions["source"]
         return {"model": sources.count("model"), "rule": sources.count("rule")}

@@ -138,12 +138,12 @@ class CreditForecast(models.AbstractModel):
         rows = self.env.execute_query(
             SQL(
                 """
-            SELECT id, credit_predicted_date_low - d, credit_predicted_date - d,
-                   credit_predicted_date_high - d
-              FROM (SELECT id, COALESCE(invoice_date_due, invoice_date) AS d, credit_predicted_date,
-                           credit_predicted_date_low, credit_predicted_date_high
-                      FROM account_move
-                     WHERE id = ANY(%s) AND credit_predicted_date IS NOT NULL) m
+            SELECT id, date_low - d, date - d, date_high - d
+              FROM (SELECT m.id, COALESCE(m.invoice_date_due, m.invoice_date) AS d, p.date,
+                           p.date_low, p.date_high
+                      FROM credit_payment_prediction p
+                      JOIN account_move m ON m.id = p.move_id
+                     WHERE p.move_id = ANY(%s) AND p.date IS NOT NULL) m
                 """,
                 list(move_ids),
             )

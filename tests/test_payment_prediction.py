@@ -111,18 +111,78 @@ class TestPaymentPrediction(CreditControlCommon):
         self.assertEqual(few[:2], (2, 2))
         self.assertEqual(len([r for r in model._feature_rows(self.today, open_only=True)]), 3 + 7)
 
-    def test_second_run_writes_what_differs(self):
+    def test_second_run_replaces_predictions(self):
         expected = self.open_large.credit_predicted_date
         self.env.cr.execute(
-            "UPDATE account_move SET credit_predicted_date = credit_predicted_date + 5 WHERE id = %s",
+            "UPDATE credit_payment_prediction SET date = date + 5 WHERE move_id = %s",
             [self.open_large.id],
         )
+        self.env["credit.payment.prediction"].invalidate_model()
         self.open_large.invalidate_recordset()
         self.assertEqual(self.open_large.credit_predicted_date, expected + timedelta(days=5))
         counts = self.model._predict_open_items(self.model._load_boosters(), self.today)
         self.assertEqual(counts, {"model": 2, "rule": 1})
         self.assertEqual(self.open_large.credit_predicted_date, expected)
         self.assertEqual(self.open_large.credit_predicted_on, self.today)
+
+    def test_store_one_row_per_open_item(self):
+        predictions = self.env["credit.payment.prediction"].search([("company_id", "=", self.company.id)])
+        open_moves = self.env["account.move"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ]
+        )
+        self.assertEqual(len(predictions), len(predictions.move_id))
+        self.assertEqual(predictions.move_id, open_moves)
+        self.assertEqual(predictions.mapped("partner_id"), open_moves.commercial_partner_id)
+        # paid since the last run: its prediction goes with the next run, none for paid ones
+        self._pay(self.open_small, days_after_invoice=1)
+        self.model._predict_open_items(self.model._load_boosters(), self.today)
+        predictions = self.env["credit.payment.prediction"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(predictions.move_id, open_moves - self.open_small)
+        self.assertFalse(self.open_small.credit_prediction_source)
+        self.assertFalse(self.open_small.credit_predicted_date)
+        # searchable on the invoice, "no prediction" included
+        Move = self.env["account.move"]
+        self.assertIn(self.open_large, Move.search([("credit_prediction_source", "=", "model")]))
+        self.assertIn(self.open_small, Move.search([("credit_prediction_source", "=", False)]))
+        self.assertNotIn(self.open_large, Move.search([("credit_prediction_source", "!=", "model")]))
+        self.assertIn(
+            self.open_large,
+            Move.search([("credit_predicted_date", ">=", self.open_large.credit_predicted_date)]),
+        )
+
+    def test_prediction_records_protected(self):
+        Prediction = self.env["credit.payment.prediction"]
+        prediction = Prediction.search([("move_id", "=", self.open_large.id)])
+        self.assertTrue(prediction)
+        for user in (self.sales_user, self.collector):
+            self.assertEqual(prediction.with_user(user).date, self.open_large.credit_predicted_date)
+            with self.assertRaisesRegex(AccessError, "computed, not entered|not allowed"):
+                prediction.with_user(user).write({"date": self.today})
+            with self.assertRaisesRegex(AccessError, "computed, not entered|not allowed"):
+                Prediction.with_user(user).create(
+                    {
+                        "move_id": self.open_new.id,
+                        "company_id": self.company.id,
+                        "partner_id": self.newcomer.id,
+                        "date": self.today,
+                    }
+                )
+            with self.assertRaises(AccessError):
+                prediction.with_user(user).unlink()
+        defaults = (
+            Prediction.with_user(self.sales_user)
+            .with_context(default_source="model", default_date=self.today)
+            .default_get(["source", "date"])
+        )
+        self.assertFalse(defaults.get("source"))
+        self.assertFalse(defaults.get("date"))
+        prediction.invalidate_recordset()
+        self.assertEqual(prediction.date, self.open_large.credit_predicted_date)
 
     def test_open_rows_same_in_both_queries(self):
         every = {row["id"]: row for row in self.model._feature_rows(self.today) if not row["is_train"]}
@@ -265,3 +325,47 @@ class TestPaymentPredictionBacktest(CreditControlCommon):
         np.testing.assert_allclose(low, [0.0, 21.5, 202.0])
         np.testing.assert_allclose(mid, [10.0, 27.5, 210.0])
         np.testing.assert_allclose(high, [30.0, 44.0, 218.0])
+
+    def _no_pattern_history(self, n=400, noise=None, seed=7):
+        """``n`` items in time order whose days late are the rule's estimate plus symmetric
+        noise (``noise``: per-row scale, default 3 days) and nothing else."""
+        rng = np.random.default_rng(seed)
+        features = rng.uniform(0, 10, size=(n, len(pp.FEATURES)))
+        features[:, pp.FEATURES.index("hist_count")] = 10
+        features[:, pp.RULE] = rng.uniform(0, 30, size=n)
+        scale = np.full(n, 3.0) if noise is None else noise
+        return features, features[:, pp.RULE] + rng.normal(0.0, 1.0, size=n) * scale
+
+    def test_lib_residual_model_follows_rule_without_pattern(self):
+        # days late = the rule + noise of 3 days: the median model's prediction stays within
+        # 1.5 days of the rule on average (the noise's median is 0; a model fitting the noise
+        # of 400 items would be off by about its spread, 2.4 days mean absolute)
+        features, target = self._no_pattern_history()
+        boosters = pp.load(pp.train(features, target))
+        test, _target = self._no_pattern_history(n=200, seed=8)
+        result = pp.predict(boosters, test)
+        self.assertLess(np.mean(np.abs(result["q50"] - test[:, pp.RULE])), 1.5)
+        # the contributions still sum to the prediction (the rule inside the base value)
+        np.testing.assert_allclose(result["contrib"].sum(axis=1), result["raw_q50"], atol=1e-6)
+
+    def test_lib_band_calibration_widens(self):
+        # the recent fifth of the history is ten times as noisy as the older part: the band of
+        # the quantile models (learned mostly from the quiet part) holds too few recent items,
+        # the conformal widening is positive and moves both ends of the band by that many days
+        n = 400
+        noise = np.where(np.arange(n) >= n * (1 - pp.CALIBRATION_SHARE), 30.0, 3.0)
+        features, target = self._no_pattern_history(n=n, noise=noise)
+        models = pp.train(features, target)
+        self.assertGreater(models["band"], 5.0)
+        boosters = pp.load(models)
+        plain = pp.load(dict(models, band=0.0))
+        widened, narrow = pp.predict(boosters, features[:5]), pp.predict(plain, features[:5])
+        self.assertEqual(widened["widening"], models["band"])
+        not_due = np.full(5, -1000.0)
+        low, mid, high = pp.clamp_band(widened, not_due)
+        low0, mid0, high0 = pp.clamp_band(narrow, not_due)
+        np.testing.assert_allclose(mid, mid0)
+        self.assertTrue(np.all(low <= low0) and np.all(high >= high0) and np.any(high > high0))
+        # the same noise throughout: little widening (the calibration slice has 80 items)
+        features, target = self._no_pattern_history(n=n)
+        self.assertLess(abs(pp.band_widening(features, target)), 3.0)  # about one noise spread
