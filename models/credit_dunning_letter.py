@@ -369,19 +369,35 @@ class CreditDunningLetter(models.Model):
         missing = letters.filtered(lambda letter: letter.id not in contents)
         if missing:
             contents.update(missing._render_emails())
-        for letter in letters:
-            if letter.id not in contents:
-                continue
+        letters = letters.filtered(lambda letter: letter.id in contents)
+        if not letters:
+            return
+        # what message_post computes per message, computed once for all letters: the author,
+        # the thread values and the author following the letters (so that they get answers)
+        author_id, email_from = letters._message_compute_author(None, None, raise_on_email=True)
+        alias_domains = letters.sudo()._mail_get_alias_domains(default_company=self.env.company)
+        companies = letters._mail_get_companies(default=self.env.company)
+        reply_to = letters._notify_get_reply_to(default=email_from)
+        if self.env.user.active:
+            letters._message_subscribe(partner_ids=self.env.user.partner_id.ids)
+        post_letters = letters.with_context(mail_notify_force_send=False, mail_create_nosubscribe=True)
+        for letter in post_letters:
             subject, body = contents[letter.id]
-            message = letter.with_context(mail_notify_force_send=False).message_post(
+            message = letter.message_post(
                 body=body,
                 subject=subject,
+                author_id=author_id,
+                email_from=email_from,
                 partner_ids=letter.recipient_id.ids,
                 attachment_ids=letter.attachment_id.ids,
                 subtype_xmlid="mail.mt_comment",
                 message_type="comment",
                 email_layout_xmlid="mail.mail_notification_light",
                 mail_auto_delete=False,
+                record_name=letter.sudo().display_name,
+                record_alias_domain_id=alias_domains[letter.id].id,
+                record_company_id=companies[letter.id].id,
+                reply_to=reply_to[letter.id],
             )
             letter.email_message_id = message
 

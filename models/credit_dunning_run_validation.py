@@ -70,15 +70,22 @@ class CreditDunningRun(models.Model):
                 contents = emails._render_emails()
         except Exception:  # noqa: BLE001 - the letter that fails is found below
             contents = {}
-        for letter in emails:
-            try:
-                with self.env.cr.savepoint():
-                    letter._send_email(contents=contents)
-            except Exception as error:  # noqa: BLE001 - one failing e-mail must not stop the run
-                _logger.warning("Dunning e-mail for letter %s failed: %s", letter.id, error)
-                letter.message_post(body=_("The e-mail could not be queued: %(error)s", error=str(error)))
-                letter.channel_letter = True
-                letter.letter_state = "to_print"
+        try:
+            # all e-mails queued together; should one fail, each letter queues its own
+            with self.env.cr.savepoint():
+                emails._send_email(contents=contents)
+        except Exception:  # noqa: BLE001 - the letter that fails is found below
+            # the savepoint flushed everything before: drop what the failed batch left in the cache
+            self.env.clear()
+            for letter in emails:
+                try:
+                    with self.env.cr.savepoint():
+                        letter._send_email(contents=contents)
+                except Exception as error:  # noqa: BLE001 - one failing e-mail must not stop the run
+                    _logger.warning("Dunning e-mail for letter %s failed: %s", letter.id, error)
+                    letter.message_post(body=_("The e-mail could not be queued: %(error)s", error=str(error)))
+                    letter.channel_letter = True
+                    letter.letter_state = "to_print"
         self._schedule_calls(letters.filtered("channel_phone"))
         self._log_letters(letters)
         self.state = "done"
