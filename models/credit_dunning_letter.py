@@ -590,21 +590,27 @@ class CreditDunningLetter(models.Model):
         }
 
     def _attach_pdfs(self, streams):
-        """Store each letter's PDF (bytes by letter id) as its attachment."""
+        """Store each letter's PDF (bytes by letter id) as its attachment: created (all in one
+        ``create``) for the letters without one, else filled. Called with no PDF, it creates
+        the attachments empty, for the e-mails queued while the PDFs are rendered."""
+        new = self.filtered(lambda letter: not letter.attachment_id)
         attachments = self.env["ir.attachment"].create(
             [
                 {
                     "name": letter._get_report_filename(),
-                    "raw": streams[letter.id],
                     "res_model": self._name,
                     "res_id": letter.id,
                     "mimetype": "application/pdf",
+                    **({"raw": streams[letter.id]} if letter.id in streams else {}),
                 }
-                for letter in self
+                for letter in new
             ]
         )
-        for letter, attachment in zip(self, attachments, strict=True):
+        for letter, attachment in zip(new, attachments, strict=True):
             letter.attachment_id = attachment
+        for letter in self - new:
+            if letter.id in streams:
+                letter.attachment_id.write({"raw": streams[letter.id], "mimetype": "application/pdf"})
 
     def _get_report_filename(self):
         self.ensure_one()

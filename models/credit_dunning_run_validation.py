@@ -33,9 +33,10 @@ class CreditDunningRun(models.Model):
 
     # === BUSINESS METHODS: validation === #
     def _action_validate(self):
-        """Send the letters: PDFs (one wkhtmltopdf call for all), e-mails queued, letters to
-        print, phone calls; invoice levels, dates and chatter updated. Every line is checked
-        again first (``_recheck_letters``)."""
+        """Send the letters: PDFs (the HTML rendered once, one wkhtmltopdf process per chunk
+        of letters, running while the e-mails are queued), e-mails queued, letters to print,
+        phone calls; invoice levels, dates and chatter updated. Every line is checked again
+        first (``_recheck_letters``)."""
         self.ensure_one()
         self = self.with_context(credit_dunning_write=DUNNING_WRITE)  # noqa: PLW0642
         letters = self.letter_ids.filtered(lambda letter: letter.state == "draft")
@@ -61,9 +62,25 @@ class CreditDunningRun(models.Model):
         letters.with_context(mail_notrack=True).state = "done"
         # before rendering: the letters name their charge invoices
         letters._create_charge_invoices()
-        self._render_letters(letters)
-        letters.filtered("channel_letter").letter_state = "to_print"
-        emails = letters.filtered("channel_email")
+        # the PDFs are converted in the background while the e-mails are queued: each letter's
+        # attachment is created now and gets its PDF once wkhtmltopdf is done
+        pdfs = self._start_letter_pdfs(letters)
+        try:
+            letters._attach_pdfs({})
+            letters.filtered("channel_letter").letter_state = "to_print"
+            self._queue_emails(letters.filtered("channel_email"))
+            contents = self._finish_letter_pdfs(pdfs)
+        finally:
+            self._discard_letter_pdfs(pdfs)
+        self._store_letters(letters, contents)
+        self._schedule_calls(letters.filtered("channel_phone"))
+        self._log_letters(letters)
+        self.state = "done"
+        letters.partner_id.with_company(self.company_id)._refresh_credit_dunning_count()
+
+    def _queue_emails(self, emails):
+        """Render and queue the e-mails of the letters ``emails``, all together; a letter whose
+        e-mail fails goes by post instead, noted in its chatter."""
         try:
             # all e-mails rendered together; should that fail, each letter renders its own
             with self.env.cr.savepoint():
@@ -86,10 +103,6 @@ class CreditDunningRun(models.Model):
                     letter.message_post(body=_("The e-mail could not be queued: %(error)s", error=str(error)))
                     letter.channel_letter = True
                     letter.letter_state = "to_print"
-        self._schedule_calls(letters.filtered("channel_phone"))
-        self._log_letters(letters)
-        self.state = "done"
-        letters.partner_id.with_company(self.company_id)._refresh_credit_dunning_count()
 
     def _recheck_letters(self, letters):
         """Check every line of ``letters`` again at validation: an item paid or no longer open,
@@ -226,10 +239,9 @@ class CreditDunningRun(models.Model):
             {"credit_dunning_flat_fee_charged": True}
         )
 
-    def _render_letters(self, letters):
-        """Render every letter's PDF in ONE wkhtmltopdf call, store each as the letter's
-        attachment and the merged file on the run."""
-        contents = self._render_letter_pdfs(letters)
+    def _store_letters(self, letters, contents):
+        """Each letter's PDF (bytes by letter id) into its attachment, the printable letters
+        (all when none goes by post) merged into the run's file."""
         letters._attach_pdfs(contents)
         printable = letters.filtered("channel_letter") or letters
         merged = merge_pdf([contents[letter.id] for letter in printable])
@@ -245,51 +257,59 @@ class CreditDunningRun(models.Model):
 
     @api.model
     def _render_letter_pdfs(self, letters):
-        """PDF bytes per letter id from one wkhtmltopdf document per CPU: the letters' HTML
-        bodies are joined into one document per chunk (one page break between letters), the
-        chunks converted by wkhtmltopdf processes running side by side (one process for fewer
-        than ``PDF_CHUNK_MIN_LETTERS`` letters or on one CPU), and each resulting PDF is cut at
-        the page carrying each letter's marker. Joining the bodies ourselves keeps this to one
-        document per process and also works with a wkhtmltopdf without patched Qt, which
-        refuses several input documents. Letters whose marker is not found are rendered one by
-        one."""
+        """PDF bytes per letter id (``_start_letter_pdfs``, then ``_finish_letter_pdfs``)."""
+        pdfs = self._start_letter_pdfs(letters)
+        try:
+            return self._finish_letter_pdfs(pdfs)
+        finally:
+            self._discard_letter_pdfs(pdfs)
+
+    @api.model
+    def _start_letter_pdfs(self, letters):
+        """Render the letters' HTML once and start converting it, in the background: the
+        bodies are joined into one document per chunk of letters (one page break between
+        letters), each chunk converted by its own wkhtmltopdf process, side by side (one
+        process for fewer than ``PDF_CHUNK_MIN_LETTERS`` letters or on one CPU). Joining the
+        bodies ourselves keeps this to one document per process and also works with a
+        wkhtmltopdf without patched Qt, which refuses several input documents. Returns what
+        ``_finish_letter_pdfs`` needs; ``_discard_letter_pdfs`` cleans up in any case."""
         report_model = self.env["ir.actions.report"].with_context(debug=False)
         report = report_model._get_report("credit_control.credit_dunning_letter_report_action")
         html = report_model._render_qweb_html(report.report_name, letters.ids)[0]
         bodies, html_ids, header, footer, paper_args = report._prepare_html(html, report_model=report.model)
-        contents = {}
+        pdfs = {"letters": letters, "report": report, "chunks": [], "processes": []}
         if len(bodies) == len(letters) and set(html_ids) == set(letters.ids):
-            chunks = _chunks(len(bodies))
-            # the other chunks start first and run while the first one is converted here
-            pending = [
-                _start_wkhtmltopdf(
-                    report_model, report, _join_bodies(bodies[start:end]), header, footer, paper_args
+            for start, end in _chunks(len(bodies)):
+                pdfs["chunks"].append(html_ids[start:end])
+                pdfs["processes"].append(
+                    _start_wkhtmltopdf(
+                        report_model, report, _join_bodies(bodies[start:end]), header, footer, paper_args
+                    )
                 )
-                for start, end in chunks[1:]
-            ]
-            try:
-                start, end = chunks[0]
-                pdf = report_model._run_wkhtmltopdf(
-                    [_join_bodies(bodies[start:end])],
-                    report_ref=report.report_name,
-                    header=header,
-                    footer=footer,
-                    specific_paperformat_args=paper_args,
-                )
-                contents = _split_by_marker(pdf, html_ids[start:end])
-                for (start, end), process in zip(chunks[1:], pending, strict=True):
-                    pdf = _finish_wkhtmltopdf(process)
-                    part = _split_by_marker(pdf, html_ids[start:end]) if pdf else {}
-                    contents.update(part)
-            finally:
-                for process in pending:
-                    _finish_wkhtmltopdf(process, discard=True)
-        for letter in letters.filtered(lambda lt: lt.id not in contents):
+        return pdfs
+
+    @api.model
+    def _finish_letter_pdfs(self, pdfs):
+        """PDF bytes per letter id of a ``_start_letter_pdfs``: each process waited for and its
+        PDF cut at the page carrying each letter's marker. Letters whose marker is not found
+        (or whose process failed) are rendered one by one."""
+        contents = {}
+        for res_ids, process in zip(pdfs["chunks"], pdfs["processes"], strict=True):
+            pdf = _finish_wkhtmltopdf(process)
+            contents.update(_split_by_marker(pdf, res_ids) if pdf else {})
+        report_model = self.env["ir.actions.report"].with_context(debug=False)
+        for letter in pdfs["letters"].filtered(lambda lt: lt.id not in contents):
             _logger.warning("Dunning letter %s: rendered on its own", letter.id)
             contents[letter.id] = report_model.with_context(force_report_rendering=True)._render_qweb_pdf(
-                report.report_name, res_ids=letter.ids
+                pdfs["report"].report_name, res_ids=letter.ids
             )[0]
         return contents
+
+    @api.model
+    def _discard_letter_pdfs(self, pdfs):
+        """Stop the processes of a ``_start_letter_pdfs`` still running, remove their files."""
+        for process in pdfs["processes"]:
+            _finish_wkhtmltopdf(process, discard=True)
 
     def _schedule_calls(self, letters):
         # a phone-call level opens a call task for the collector (credit.task)

@@ -1,8 +1,13 @@
+import io
 from unittest.mock import patch
 
+from lxml import etree
+
 from odoo.tests import tagged
+from odoo.tools.pdf import PdfFileReader
 
 from odoo.addons.credit_control.models import credit_dunning_run_validation as validation
+from odoo.addons.credit_control.models.account_move import DUNNING_WRITE
 
 from .dunning_common import DunningCommon
 
@@ -59,6 +64,9 @@ class TestDunningValidateBatch(DunningCommon):
             message = letter.email_message_id
             self.assertTrue(message, letter.partner_id.name)
             self.assertEqual(message.attachment_ids, letter.attachment_id)
+            # queued while the PDFs were rendered: the attachment got its PDF afterwards
+            self.assertTrue(message.attachment_ids.raw.startswith(b"%PDF"))
+            self.assertGreater(message.attachment_ids.file_size, 1000)
             self.assertEqual(message.record_name, letter.display_name)
             self.assertEqual(letter.email_state, "queued")
             mail = message.notification_ids.mail_mail_id
@@ -91,6 +99,9 @@ class TestDunningValidateBatch(DunningCommon):
         self.assertFalse(failing.email_message_id)
         self.assertEqual(failing.letter_state, "to_print")
         self.assertIn("could not be queued", failing.message_ids[0].body)
+        # it goes by post: in the run's file of the letters to print
+        merged = PdfFileReader(io.BytesIO(run.attachment_id.raw))
+        self.assertIn(failing.partner_id.name, " ".join(page.extract_text() for page in merged.pages))
 
     def test_pdfs_in_parallel_chunks(self):
         """With several CPUs the letters are cut into chunks, each converted by its own
@@ -110,9 +121,47 @@ class TestDunningValidateBatch(DunningCommon):
                 self.assertNotIn(other.partner_id.name, text)
 
     def _pdf_text(self, pdf):
-        import io
-
-        from odoo.tools.pdf import PdfFileReader
-
         reader = PdfFileReader(io.BytesIO(pdf))
         return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+@tagged("post_install", "-at_install")
+class TestDunningLetterCells(DunningCommon):
+    """The line table's cells, formatted in Python once per value (not a t-field per cell),
+    give the HTML the t-fields gave, in English and in German."""
+
+    def test_cells_as_t_field(self):
+        self.env["res.lang"]._activate_lang("de_DE")
+        invoice = self._invoice(12345.67, days_ago=40)
+        self._invoice(-50.0, days_ago=3, move_type="out_refund")
+        run = self._propose()
+        letter = run.letter_ids
+        letter.line_ids.filtered(lambda line: line.move_id == invoice).with_context(
+            credit_dunning_write=DUNNING_WRITE
+        ).write({"interest_amount": 1234.5, "flat_fee_amount": 40.0})
+        report = self.env["report.credit_control.report_dunning_letter"]
+        fields = {
+            "name": "move_id.name",
+            "date_invoice": "date_invoice",
+            "date_due": "date_due",
+            "days_overdue": "days_overdue",
+            "amount_total": "amount_total",
+            "amount_residual": "amount_residual",
+            "interest": "interest_amount",
+            "flat_fee": "flat_fee_amount",
+        }
+        for lang in ("en_US", "de_DE"):
+            self.customer.lang = lang
+            cells = report._get_letter_values(letter)["cells"]
+            qweb = self.env["ir.qweb"].with_context(lang=lang)
+            for line in letter.line_ids:
+                for cell, field in fields.items():
+                    if not line.mapped(field)[0] and cell != "days_overdue":
+                        continue
+                    expected = qweb._render(
+                        etree.fromstring(f'<t><span t-field="line.{field}"/></t>'), {"line": line}
+                    )
+                    got = qweb._render(
+                        etree.fromstring('<t><span t-out="value"/></t>'), {"value": cells[line.id][cell]}
+                    )
+                    self.assertEqual(str(got), str(expected), f"{lang} {cell}")
