@@ -198,8 +198,11 @@ PATHS = [
         "e-mails rendered together and queued in one batch (author, thread values and follower "
         "computed once; Odoo's message_post per letter still notifies each), notes logged in batches",
         compare="OCA 18.0: 178.8 s / 100 letters; before (issue #16): 6.9 s without CSS, "
-        "16.7 s styled at load 2-3; 14.1 s / 2,227 q idle (main 42e071c); 2026-12-03 15:50 at "
-        "load 4.5-6: 60.8 s / 2,227 q before, 25.8 s with the parallel PDFs",
+        "16.7 s styled at load 2-3; 14.1 s / 2,227 q idle (main 42e071c); 2026-12-03 15:50, old and "
+        "new code one after the other at load 6.3-6.7 (odoo shell, the same call): before 63.2 s wall, "
+        "9.1 s process CPU, 2,201 q; after 26.8 s wall, 7.1 s process CPU (+3.7 s wkhtmltopdf CPU in "
+        "2 processes), 1,673 q; make bench at load 8-12: 72.8 s / 2,227 q before, 74.2 s / 1,699 q "
+        "after (no free core at that load: wall time not comparable)",
     ),
     BenchPath(
         "dunning validation, 100 letters with PDFs",
