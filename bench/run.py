@@ -194,10 +194,18 @@ PATHS = [
         notes="credit.dunning.run.action_validate() (the button) on a proposal of 100 letters with "
         "the report's CSS served as in production: an Odoo HTTP server in the bench process "
         "(CC_BENCH_HTTP_PORT) answers wkhtmltopdf's asset requests, report.url points at it (the "
-        "run fails when no stylesheet was fetched): re-check, one wkhtmltopdf call for all PDFs, "
-        "attachments, e-mails rendered together and queued, notes logged in batches",
+        "run fails when no stylesheet was fetched): re-check (open credits indexed per customer), "
+        "the letters' HTML rendered once, converted by one wkhtmltopdf process per CPU side by side "
+        "(chunks of >= 20 letters, at most 4), each PDF cut at the letters' markers, attachments, "
+        "e-mails rendered together and queued in one batch (author, thread values and follower "
+        "computed once; Odoo's message_post per letter still notifies each), notes logged in batches",
         compare="OCA 18.0: 178.8 s / 100 letters; before (issue #16): 6.9 s without CSS, "
-        "16.7 s styled at load 2-3",
+        "16.7 s styled at load 2-3; 14.1 s / 2,227 q idle (main 42e071c); 2026-12-03 15:50, old and "
+        "new code alternating, two pairs at load 4.7-6.7 (odoo shell, the same call): before 63.2 / "
+        "40.3 s wall, 9.1 / 7.7 s process CPU (+4.3 s wkhtmltopdf CPU), 2,201 q; after 26.8 / 20.8 s "
+        "wall, 7.1 / 7.1 s process CPU (+3.7 s wkhtmltopdf CPU in 2 processes), 1,673 q; make bench "
+        "at load 8-12: 72.8 s / 2,227 q before, 74.2 s / 1,699 q after (no free core at that load: "
+        "wall time not comparable)",
     ),
     BenchPath(
         "dunning validation, 100 letters with PDFs",

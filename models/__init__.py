@@ -23,6 +23,7 @@ from . import credit_dunning_run_validation
 from . import credit_dunning_run_cron
 from . import credit_dunning_letter_bulk
 from . import credit_dunning_letter
+from . import credit_dunning_letter_email
 from . import credit_dunning_line
 from . import account_move
 from . import account_move_dunning_pause

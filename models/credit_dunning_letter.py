@@ -356,61 +356,6 @@ class CreditDunningLetter(models.Model):
             and not letter.email_message_id.notification_ids.mail_mail_id
         )._send_email(retry=True)
 
-    def _send_email(self, retry=False, contents=None):
-        """Queue the e-mail of each validated letter with its PDF attached (rendered by the
-        level's template, in the recipient's language). Idempotent: a letter that already has
-        its e-mail is skipped, unless ``retry`` and that e-mail failed. ``contents``: subject
-        and body per letter id already rendered (``_render_emails``), else rendered here."""
-        letters = self.with_context(credit_dunning_write=DUNNING_WRITE).filtered(
-            lambda letter: letter.state == "done"
-            and (not letter.email_message_id or (retry and letter.email_state == "failed"))
-        )
-        contents = dict(contents or {})
-        missing = letters.filtered(lambda letter: letter.id not in contents)
-        if missing:
-            contents.update(missing._render_emails())
-        for letter in letters:
-            if letter.id not in contents:
-                continue
-            subject, body = contents[letter.id]
-            message = letter.with_context(mail_notify_force_send=False).message_post(
-                body=body,
-                subject=subject,
-                partner_ids=letter.recipient_id.ids,
-                attachment_ids=letter.attachment_id.ids,
-                subtype_xmlid="mail.mt_comment",
-                message_type="comment",
-                email_layout_xmlid="mail.mail_notification_light",
-                mail_auto_delete=False,
-            )
-            letter.email_message_id = message
-
-    def _render_emails(self):
-        """{letter id: (subject, body)} of these letters' e-mails, rendered per template and
-        language in one go (not one rendering per letter); letters without a template are
-        left out."""
-        default_template = self.env.ref(
-            "credit_control.mail_template_credit_dunning_letter", raise_if_not_found=False
-        )
-        by_template = defaultdict(list)
-        for letter in self:
-            template = letter.level_id.mail_template_id or default_template
-            if template:
-                by_template[template].append(letter.id)
-        contents = {}
-        for template, ids in by_template.items():
-            by_lang = defaultdict(list)
-            for letter_id, lang in template._render_lang(ids).items():
-                by_lang[lang].append(letter_id)
-            for lang, lang_ids in by_lang.items():
-                lang_template = template.with_context(lang=lang)
-                subjects = lang_template._render_field("subject", lang_ids)
-                bodies = lang_template._render_field("body_html", lang_ids, compute_lang=True)
-                contents.update(
-                    (letter_id, (subjects[letter_id], bodies[letter_id])) for letter_id in lang_ids
-                )
-        return contents
-
     def _create_charge_invoices(self):
         """Invoice the interest and fees of these letters: per letter and currency one posted
         customer invoice, without taxes (default interest and dunning costs are damages, not a
@@ -574,21 +519,27 @@ class CreditDunningLetter(models.Model):
         }
 
     def _attach_pdfs(self, streams):
-        """Store each letter's PDF (bytes by letter id) as its attachment."""
+        """Store each letter's PDF (bytes by letter id) as its attachment: created (all in one
+        ``create``) for the letters without one, else filled. Called with no PDF, it creates
+        the attachments empty, for the e-mails queued while the PDFs are rendered."""
+        new = self.filtered(lambda letter: not letter.attachment_id)
         attachments = self.env["ir.attachment"].create(
             [
                 {
                     "name": letter._get_report_filename(),
-                    "raw": streams[letter.id],
                     "res_model": self._name,
                     "res_id": letter.id,
                     "mimetype": "application/pdf",
+                    **({"raw": streams[letter.id]} if letter.id in streams else {}),
                 }
-                for letter in self
+                for letter in new
             ]
         )
-        for letter, attachment in zip(self, attachments, strict=True):
+        for letter, attachment in zip(new, attachments, strict=True):
             letter.attachment_id = attachment
+        for letter in self - new:
+            if letter.id in streams:
+                letter.attachment_id.write({"raw": streams[letter.id], "mimetype": "application/pdf"})
 
     def _get_report_filename(self):
         self.ensure_one()

@@ -1,17 +1,27 @@
 """Dunning run: validation and sending (re-check, invoices, PDFs, e-mails, calls, chatter)."""
 
+import contextlib
 import io
 import logging
+import os
+import subprocess
+import tempfile
 from collections import defaultdict
+from urllib.parse import urlparse
 
 import lxml.html
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
+from odoo import http as odoo_http
 from odoo.exceptions import UserError
+from odoo.http import request as odoo_request
+from odoo.service import security
 from odoo.tools import float_compare
 from odoo.tools.mail import generate_tracking_message_id
 from odoo.tools.pdf import PdfFileReader, PdfFileWriter, merge_pdf
+
+from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 
 from .account_move import DUNNING_WRITE
 
@@ -23,9 +33,10 @@ class CreditDunningRun(models.Model):
 
     # === BUSINESS METHODS: validation === #
     def _action_validate(self):
-        """Send the letters: PDFs (one wkhtmltopdf call for all), e-mails queued, letters to
-        print, phone calls; invoice levels, dates and chatter updated. Every line is checked
-        again first (``_recheck_letters``)."""
+        """Send the letters: PDFs (the HTML rendered once, one wkhtmltopdf process per chunk
+        of letters, running while the e-mails are queued), e-mails queued, letters to print,
+        phone calls; invoice levels, dates and chatter updated. Every line is checked again
+        first (``_recheck_letters``)."""
         self.ensure_one()
         self = self.with_context(credit_dunning_write=DUNNING_WRITE)  # noqa: PLW0642
         letters = self.letter_ids.filtered(lambda letter: letter.state == "draft")
@@ -51,28 +62,53 @@ class CreditDunningRun(models.Model):
         letters.with_context(mail_notrack=True).state = "done"
         # before rendering: the letters name their charge invoices
         letters._create_charge_invoices()
-        self._render_letters(letters)
-        letters.filtered("channel_letter").letter_state = "to_print"
-        emails = letters.filtered("channel_email")
+        # the PDFs are converted in the background while the e-mails are queued: each letter's
+        # attachment is created now and gets its PDF once wkhtmltopdf is done
+        pdfs = self._start_letter_pdfs(letters)
+        try:
+            contents = None
+            if self.env.registry.in_test_mode():
+                # in tests the server answering wkhtmltopdf's requests shares the test's
+                # cursor: nothing else may use it meanwhile
+                contents = self._finish_letter_pdfs(pdfs)
+            letters._attach_pdfs({})
+            letters.filtered("channel_letter").letter_state = "to_print"
+            self._queue_emails(letters.filtered("channel_email"))
+            if contents is None:
+                contents = self._finish_letter_pdfs(pdfs)
+        finally:
+            self._discard_letter_pdfs(pdfs)
+        self._store_letters(letters, contents)
+        self._schedule_calls(letters.filtered("channel_phone"))
+        self._log_letters(letters)
+        self.state = "done"
+        letters.partner_id.with_company(self.company_id)._refresh_credit_dunning_count()
+
+    def _queue_emails(self, emails):
+        """Render and queue the e-mails of the letters ``emails``, all together; a letter whose
+        e-mail fails goes by post instead, noted in its chatter."""
         try:
             # all e-mails rendered together; should that fail, each letter renders its own
             with self.env.cr.savepoint():
                 contents = emails._render_emails()
         except Exception:  # noqa: BLE001 - the letter that fails is found below
             contents = {}
-        for letter in emails:
-            try:
-                with self.env.cr.savepoint():
-                    letter._send_email(contents=contents)
-            except Exception as error:  # noqa: BLE001 - one failing e-mail must not stop the run
-                _logger.warning("Dunning e-mail for letter %s failed: %s", letter.id, error)
-                letter.message_post(body=_("The e-mail could not be queued: %(error)s", error=str(error)))
-                letter.channel_letter = True
-                letter.letter_state = "to_print"
-        self._schedule_calls(letters.filtered("channel_phone"))
-        self._log_letters(letters)
-        self.state = "done"
-        letters.partner_id.with_company(self.company_id)._refresh_credit_dunning_count()
+        try:
+            # all e-mails queued together; should one fail, each letter queues its own
+            with self.env.cr.savepoint():
+                emails._send_email(contents=contents)
+        except Exception:  # noqa: BLE001 - the letter that fails is found below
+            # the savepoint flushed everything before: drop what the failed batch left in the cache
+            self.env.clear()
+            for letter in emails:
+                try:
+                    with self.env.cr.savepoint():
+                        letter._send_email(contents=contents)
+                except Exception as error:  # noqa: BLE001 - one failing e-mail must not stop the run
+                    _logger.warning("Dunning e-mail for letter %s failed: %s", letter.id, error)
+                    letter.message_post(body=_("The e-mail could not be queued: %(error)s", error=str(error)))
+                    letter.channel_letter = True
+                    letter.letter_state = "to_print"
 
     def _recheck_letters(self, letters):
         """Check every line of ``letters`` again at validation: an item paid or no longer open,
@@ -97,10 +133,15 @@ class CreditDunningRun(models.Model):
             else set(),
         }
         rounding = company.currency_id.rounding
+        # the open credits per customer, indexed once (not a scan of all rows per letter)
+        credits = defaultdict(list)
+        for (__, partner_id), row in current.items():
+            if row["residual"] < 0:
+                credits[partner_id].append(row)
         to_send = letters.browse()
         for letter in letters:
             self._recheck_letter_lines(letter, state)
-            self._recheck_add_new_credits(letter, current)
+            self._recheck_add_new_credits(letter, credits[letter.partner_id.id])
             kept = letter.line_ids
             if not kept.filtered("is_escalation"):
                 letter._action_cancel(_("Cancelled at validation: no invoice left that reaches a new level."))
@@ -160,15 +201,12 @@ class CreditDunningRun(models.Model):
             )
             self.env["credit.dunning.line"].union(*(line for line, __ in drops)).unlink()
 
-    def _recheck_add_new_credits(self, letter, current):
-        """Open credits that arrived after the proposal are shown on the letter and netted too."""
+    def _recheck_add_new_credits(self, letter, credits):
+        """Open credits that arrived after the proposal are shown on the letter and netted too;
+        ``credits``: the rows of the customer's open credits now."""
         date = self.date
         known = set(letter.line_ids.move_id.ids)
-        new_credits = [
-            row
-            for (move_id, partner_id), row in current.items()
-            if partner_id == letter.partner_id.id and row["residual"] < 0 and move_id not in known
-        ]
+        new_credits = [row for row in credits if row["move_id"] not in known]
         if new_credits:
             self.env["credit.dunning.line"].create(
                 [
@@ -207,10 +245,9 @@ class CreditDunningRun(models.Model):
             {"credit_dunning_flat_fee_charged": True}
         )
 
-    def _render_letters(self, letters):
-        """Render every letter's PDF in ONE wkhtmltopdf call, store each as the letter's
-        attachment and the merged file on the run."""
-        contents = self._render_letter_pdfs(letters)
+    def _store_letters(self, letters, contents):
+        """Each letter's PDF (bytes by letter id) into its attachment, the printable letters
+        (all when none goes by post) merged into the run's file."""
         letters._attach_pdfs(contents)
         printable = letters.filtered("channel_letter") or letters
         merged = merge_pdf([contents[letter.id] for letter in printable])
@@ -226,31 +263,59 @@ class CreditDunningRun(models.Model):
 
     @api.model
     def _render_letter_pdfs(self, letters):
-        """PDF bytes per letter id from a single wkhtmltopdf call: the letters' HTML bodies are
-        joined into one document (one page break between letters) and the resulting PDF is cut
-        at the page carrying each letter's marker. Joining the bodies ourselves keeps this to one
-        process and also works with a wkhtmltopdf without patched Qt, which refuses several
-        input documents. Letters whose marker is not found are rendered one by one."""
+        """PDF bytes per letter id (``_start_letter_pdfs``, then ``_finish_letter_pdfs``)."""
+        pdfs = self._start_letter_pdfs(letters)
+        try:
+            return self._finish_letter_pdfs(pdfs)
+        finally:
+            self._discard_letter_pdfs(pdfs)
+
+    @api.model
+    def _start_letter_pdfs(self, letters):
+        """Render the letters' HTML once and start converting it, in the background: the
+        bodies are joined into one document per chunk of letters (one page break between
+        letters), each chunk converted by its own wkhtmltopdf process, side by side (one
+        process for fewer than ``PDF_CHUNK_MIN_LETTERS`` letters or on one CPU). Joining the
+        bodies ourselves keeps this to one document per process and also works with a
+        wkhtmltopdf without patched Qt, which refuses several input documents. Returns what
+        ``_finish_letter_pdfs`` needs; ``_discard_letter_pdfs`` cleans up in any case."""
         report_model = self.env["ir.actions.report"].with_context(debug=False)
         report = report_model._get_report("credit_control.credit_dunning_letter_report_action")
         html = report_model._render_qweb_html(report.report_name, letters.ids)[0]
         bodies, html_ids, header, footer, paper_args = report._prepare_html(html, report_model=report.model)
-        contents = {}
+        pdfs = {"letters": letters, "report": report, "chunks": [], "processes": []}
         if len(bodies) == len(letters) and set(html_ids) == set(letters.ids):
-            pdf = report_model._run_wkhtmltopdf(
-                [_join_bodies(bodies)],
-                report_ref=report.report_name,
-                header=header,
-                footer=footer,
-                specific_paperformat_args=paper_args,
-            )
-            contents = _split_by_marker(pdf, html_ids)
-        for letter in letters.filtered(lambda lt: lt.id not in contents):
+            for start, end in _chunks(len(bodies)):
+                pdfs["chunks"].append(html_ids[start:end])
+                pdfs["processes"].append(
+                    _start_wkhtmltopdf(
+                        report_model, report, _join_bodies(bodies[start:end]), header, footer, paper_args
+                    )
+                )
+        return pdfs
+
+    @api.model
+    def _finish_letter_pdfs(self, pdfs):
+        """PDF bytes per letter id of a ``_start_letter_pdfs``: each process waited for and its
+        PDF cut at the page carrying each letter's marker. Letters whose marker is not found
+        (or whose process failed) are rendered one by one."""
+        contents = {}
+        for res_ids, process in zip(pdfs["chunks"], pdfs["processes"], strict=True):
+            pdf = _finish_wkhtmltopdf(process)
+            contents.update(_split_by_marker(pdf, res_ids) if pdf else {})
+        report_model = self.env["ir.actions.report"].with_context(debug=False)
+        for letter in pdfs["letters"].filtered(lambda lt: lt.id not in contents):
             _logger.warning("Dunning letter %s: rendered on its own", letter.id)
             contents[letter.id] = report_model.with_context(force_report_rendering=True)._render_qweb_pdf(
-                report.report_name, res_ids=letter.ids
+                pdfs["report"].report_name, res_ids=letter.ids
             )[0]
         return contents
+
+    @api.model
+    def _discard_letter_pdfs(self, pdfs):
+        """Stop the processes of a ``_start_letter_pdfs`` still running, remove their files."""
+        for process in pdfs["processes"]:
+            _finish_wkhtmltopdf(process, discard=True)
 
     def _schedule_calls(self, letters):
         # a phone-call level opens a call task for the collector (credit.task)
@@ -329,6 +394,89 @@ class CreditDunningRun(models.Model):
 
 
 LETTER_MARKER = "CCDUNNINGLETTER%s"
+# letters per wkhtmltopdf process at least: below, one process for all (its start-up, about
+# 0.3 s, and the shared fonts written into each PDF again cost more than the parallelism gains)
+PDF_CHUNK_MIN_LETTERS = 20
+PDF_MAX_PROCESSES = 4
+
+
+def _chunks(count):
+    """[(start, end)] of ``count`` letters cut into one chunk per CPU (at most
+    PDF_MAX_PROCESSES, each at least PDF_CHUNK_MIN_LETTERS letters)."""
+    processes = max(1, min(os.cpu_count() or 1, PDF_MAX_PROCESSES, count // PDF_CHUNK_MIN_LETTERS))
+    size = -(-count // processes)
+    return [(start, min(start + size, count)) for start in range(0, count, size)] or [(0, 0)]
+
+
+def _start_wkhtmltopdf(report_model, report, body, header, footer, paper_args):
+    """Start wkhtmltopdf on ``body`` in the background with the arguments, header and footer
+    ``ir.actions.report._run_wkhtmltopdf`` would give it (the web session's cookie included,
+    for the report's internal links); finished by ``_finish_wkhtmltopdf``."""
+    command_args = report_model._build_wkhtmltopdf_args(
+        report.get_paperformat(), False, specific_paperformat_args=paper_args, set_viewport_size=False
+    )
+    files, session = [], None
+    if odoo_request and odoo_request.db:
+        # as _run_wkhtmltopdf: a temporary session that creates no device logs
+        session = odoo_http.root.session_store.new()
+        session.update({**odoo_request.session, "_trace_disable": True})
+        if session.uid:
+            session.session_token = security.compute_session_token(session, report_model.env)
+        odoo_http.root.session_store.save(session)
+        domain = urlparse(report_model._get_report_url()).hostname
+        cookie = f"session_id={session.sid}; HttpOnly; domain={domain}; path=/;"
+        command_args += ["--cookie-jar", _temporary_file(files, ".txt", cookie)]
+    if header:
+        command_args += ["--header-html", _temporary_file(files, ".html", header)]
+    if footer:
+        command_args += ["--footer-html", _temporary_file(files, ".html", footer)]
+    body_path = _temporary_file(files, ".html", body)
+    pdf_path = _temporary_file(files, ".pdf", "")
+    process = subprocess.Popen(  # noqa: S603 - the binary and arguments of Odoo's report engine
+        [_get_wkhtmltopdf_bin(), *command_args, body_path, pdf_path],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        encoding="utf-8",
+    )
+    return {"process": process, "files": files, "session": session, "pdf_path": pdf_path, "done": False}
+
+
+def _temporary_file(files, suffix, text):
+    fd, path = tempfile.mkstemp(suffix=suffix, prefix="credit.dunning.tmp.")
+    with os.fdopen(fd, "wb") as file:
+        file.write(text.encode())
+    files.append(path)
+    return path
+
+
+def _finish_wkhtmltopdf(started, discard=False):
+    """The PDF bytes of a process of ``_start_wkhtmltopdf`` (None when it failed: its letters
+    are then rendered one by one), its temporary files and session removed. ``discard``: only
+    clean up (the process killed if it still runs). Once per process; later calls do nothing."""
+    if started["done"]:
+        return None
+    started["done"] = True
+    process = started["process"]
+    try:
+        if discard:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+            return None
+        __, err = process.communicate()
+        if process.returncode not in (0, 1):
+            _logger.warning("wkhtmltopdf failed (error code: %s): %s", process.returncode, err[-1000:])
+            return None
+        if err:
+            _logger.warning("wkhtmltopdf: %s", err)
+        with open(started["pdf_path"], "rb") as pdf:
+            return pdf.read()
+    finally:
+        if started["session"]:
+            odoo_http.root.session_store.delete(started["session"])
+        for path in started["files"]:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 def _join_bodies(bodies):

@@ -24,18 +24,20 @@ class ReportDunningLetter(models.AbstractModel):
     @api.model
     def _get_report_values(self, docids, data=None):
         letters = self.env["credit.dunning.letter"].browse(docids)
+        formats = {}  # shared by the letters: each date and amount formatted once per language
         return {
             "doc_ids": docids,
             "doc_model": "credit.dunning.letter",
             "docs": letters,
-            "letter_values": {letter.id: self._get_letter_values(letter) for letter in letters},
+            "letter_values": {letter.id: self._get_letter_values(letter, formats) for letter in letters},
         }
 
     @api.model
-    def _get_letter_values(self, letter):
-        """Everything the letter shows, computed here and not in QWeb: invoice and credit lines,
-        totals per currency (open balance + interest + fees: never the original total), the
-        company's bank account and the earlier letters."""
+    def _get_letter_values(self, letter, formats=None):
+        """Everything the letter shows, computed here and not in QWeb: invoice and credit lines
+        (their cells formatted as ``t-field`` would, see ``_line_cells``), totals per currency
+        (open balance + interest + fees: never the original total), the company's bank account
+        and the earlier letters. ``formats``: the formatted values of earlier letters."""
         company = letter.company_id
         lines = letter.line_ids.sorted(
             lambda line: (line.line_type != "invoice", line.date_due or line.date_invoice)
@@ -54,6 +56,7 @@ class ReportDunningLetter(models.AbstractModel):
             lang=letter.recipient_id.lang or letter.partner_id.lang or self.env.lang
         ).env
         return {
+            "cells": self._line_cells(lang_env, lines, {} if formats is None else formats),
             # sudo: the layout is a view (ir.ui.view), readable by administrators only; a
             # Credit Manager or collector previewing a proposed letter got HTTP 403 here
             "din5008": company.sudo().external_report_layout_id.key == DIN5008_LAYOUT,
@@ -69,6 +72,40 @@ class ReportDunningLetter(models.AbstractModel):
             "previous_letters": letter.previous_letter_ids[:5],
             "charge_invoices": letter.charge_move_ids.filtered(lambda move: move.state == "posted"),
             "sender_line": self._letter_sender_line(company),
+        }
+
+    @api.model
+    def _line_cells(self, lang_env, lines, formats):
+        """{line id: {cell: HTML}} of the line table, each value formatted by the converter a
+        ``t-field`` of the line's field uses (same HTML, in the letter's language), but each
+        distinct date or amount once per language (``formats``, shared by the letters of a
+        run) instead of once per cell."""
+        converters = {
+            kind: self.env["ir.qweb.field.%s" % kind].with_env(lang_env)
+            for kind in ("date", "integer", "monetary")
+        }
+
+        def fmt(kind, value, currency=None):
+            if value is False or value is None:
+                return ""
+            key = (lang_env.lang, kind, value, currency and currency.id)
+            if key not in formats:
+                options = {"display_currency": currency} if currency else {}
+                formats[key] = converters[kind].value_to_html(value, options)
+            return formats[key]
+
+        return {
+            line.id: {
+                "name": line.move_id.name or "",
+                "date_invoice": fmt("date", line.date_invoice),
+                "date_due": fmt("date", line.date_due),
+                "days_overdue": fmt("integer", line.days_overdue),
+                "amount_total": fmt("monetary", line.amount_total, line.currency_id),
+                "amount_residual": fmt("monetary", line.amount_residual, line.currency_id),
+                "interest": fmt("monetary", line.interest_amount, line.currency_id),
+                "flat_fee": fmt("monetary", line.flat_fee_amount, line.currency_id),
+            }
+            for line in lines
         }
 
     @api.model

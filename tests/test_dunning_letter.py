@@ -15,6 +15,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import html2plaintext
 from odoo.tools.pdf import PdfFileReader
 
+from odoo.addons.credit_control.models import credit_dunning_run_validation as validation
 from odoo.addons.credit_control.reports.credit_report_layout import wkhtmltopdf_renders_header_footer
 
 from .common import ManifestsReadMixin
@@ -104,12 +105,21 @@ class TestDunningLetter(DunningCommon):
         calls = []
         report_model = type(self.env["ir.actions.report"])
         original = report_model._run_wkhtmltopdf
+        original_start = validation._start_wkhtmltopdf
 
         def counting(this, bodies, *args, **kwargs):
             calls.append(len(bodies))
             return original(this, bodies, *args, **kwargs)
 
-        with patch.object(report_model, "_run_wkhtmltopdf", counting):
+        def counting_start(report_model, report, body, *args):
+            # the letters converted in the background (one document per process)
+            calls.append(1)
+            return original_start(report_model, report, body, *args)
+
+        with (
+            patch.object(report_model, "_run_wkhtmltopdf", counting),
+            patch.object(validation, "_start_wkhtmltopdf", counting_start),
+        ):
             run.action_validate()
         self.assertEqual(calls, [1], "all letters in one wkhtmltopdf call")
         for letter in run.letter_ids:
