@@ -5,8 +5,10 @@ from . import res_config_settings
 from . import credit_dunning_pause_mixin
 from . import res_partner
 from . import res_partner_exposure
+from . import res_partner_exposure_function
 from . import res_partner_credit_rule
 from . import res_partner_behaviour
+from . import res_partner_rating_log
 from . import res_partner_dunning
 from . import res_partner_collections
 from . import credit_decision

@@ -131,6 +131,15 @@ class TestScorecardRefreshQueries(CreditControlCommon):
         savepoint = self.env.cr.savepoint(flush=False)
         customers._refresh_credit_rating()
         bulk = self._note_rows(customers, last)
+        message_ids = self.env.execute_query(
+            SQL(
+                "SELECT message_id FROM mail_message"
+                " WHERE model = 'res.partner' AND res_id = ANY(%s) AND id > %s",
+                customers.ids,
+                last,
+            )
+        )
+        self.assertEqual(len({row[0] for row in message_ids if row[0]}), 4, "each note its own Message-Id")
         savepoint.close()  # rolled back
         self.env.invalidate_all()
         with patch.object(type(self.env["res.partner"]), "_credit_log_tracking", orm_log):
