@@ -37,7 +37,7 @@ class CreditPaymentPrediction(models.Model):
     )
     # the largest contributions (feature, value, days) or the rule's figures, in no language
     reasons = fields.Json(readonly=True)
-    predicted_on = fields.Date(string="Predicted On", readonly=True)
+    predicted_on = fields.Date(readonly=True)
 
     _sql_constraints = [
         ("move_uniq", "unique(move_id)", "An invoice has one payment-date prediction."),
