@@ -522,7 +522,8 @@ PATHS = [
         requires=("credit.payment.model._predict_open_items",),
         runs=3,
         notes="the features of every open invoice (one query), the predictions with their "
-        "explanations, written in one UPDATE ... FROM unnest(arrays); models trained before the clock",
+        "explanations, stored in credit.payment.prediction (DELETE + one INSERT ... FROM "
+        "unnest(arrays)); models trained before the clock",
     ),
     BenchPath(
         "payment prediction: backtest, bench ledger",
