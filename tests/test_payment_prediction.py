@@ -159,8 +159,21 @@ class TestPaymentPrediction(CreditControlCommon):
         Prediction = self.env["credit.payment.prediction"]
         prediction = Prediction.search([("move_id", "=", self.open_large.id)])
         self.assertTrue(prediction)
+        # the table itself is the credit team's; everybody else reads a prediction through an
+        # invoice they may read (its fields read the row with sudo)
+        with self.assertRaises(AccessError):
+            Prediction.with_user(self.sales_user).search_read([], ["move_id", "date", "reasons"])
+        # a salesperson sees the invoices of their own sales (Odoo's rule), with their prediction
+        self.open_large.invoice_user_id = self.sales_user
+        own = self.env["account.move"].with_user(self.sales_user)
+        rows = own.search_read(
+            [("id", "=", self.open_large.id), ("credit_predicted_date", "!=", False)],
+            ["credit_predicted_date"],
+        )
+        self.assertEqual(rows, [{"id": self.open_large.id, "credit_predicted_date": prediction.date}])
         for user in (self.sales_user, self.collector):
-            self.assertEqual(prediction.with_user(user).date, self.open_large.credit_predicted_date)
+            if user == self.collector:
+                self.assertEqual(prediction.with_user(user).date, self.open_large.credit_predicted_date)
             with self.assertRaisesRegex(AccessError, "computed, not entered|not allowed"):
                 prediction.with_user(user).write({"date": self.today})
             with self.assertRaisesRegex(AccessError, "computed, not entered|not allowed"):
