@@ -50,7 +50,7 @@ class CreditDunningBulkMixin(models.AbstractModel):
         arrays (``unnest``) per 20,000 records, leaving the rows ``create`` would leave:
         defaults and log-access columns (create/write user and date) from the ORM, the stored
         related fields of the parent
-        (e.g. a line's run, company, customer) filled in, amounts converted as ``create``
+        (e.g. a letter's company and dunning date) filled in, amounts converted as ``create``
         converts them, stored computed fields given in ``vals_list`` kept (the caller computed
         them as the ORM would), the others computed as after ``create``; then, as ``create``
         does, the fields depending on the records marked for recomputation, the constraints
@@ -113,10 +113,13 @@ class CreditDunningBulkMixin(models.AbstractModel):
                 )
             )
         lines = self.browse(ids)
-        # the one2many fields holding them (letter.line_ids, run.line_ids, ...) are read again
-        for name in columns:
-            for inverse in self.pool.field_inverses[self._fields[name]]:
-                self.env[inverse.model_name].invalidate_model([inverse.name], flush=False)
+        # the one2many fields holding them (letter.line_ids, run.line_ids, ...) are read again:
+        # inverses of the inserted columns and of the related fields read through them (a
+        # line's run, through its letter)
+        for field in self._fields.values():
+            if field.name in columns or (field.related and field.related.split(".")[0] in columns):
+                for inverse in self.pool.field_inverses[field]:
+                    self.env[inverse.model_name].invalidate_model([inverse.name], flush=False)
         # stored computed fields not given are computed as create would compute them
         for field in self._fields.values():
             if field.store and field.compute and field not in provided:
@@ -147,7 +150,7 @@ class CreditDunningBulkMixin(models.AbstractModel):
 
     def _bulk_add_related(self, full_list, given):
         """Add to each of ``full_list`` the stored related fields whose first step is given
-        (the letter's run, company and customer): the values create's recomputation stores,
+        (a letter's company and dunning date, from its run): the values create's recomputation stores,
         read from the records (in cache: just created). Returns those fields."""
         related = [
             field

@@ -191,9 +191,9 @@ class CreditDunningRun(models.Model):
             move.id
             for [move] in self.env["credit.dunning.line"]._read_group(
                 [
-                    ("run_id.state", "=", "draft"),
+                    ("letter_id.run_id.state", "=", "draft"),
                     ("letter_id.state", "=", "draft"),
-                    ("company_id", "=", company.id),
+                    ("letter_id.company_id", "=", company.id),
                     ("line_type", "=", "invoice"),
                 ],
                 groupby=["move_id"],
