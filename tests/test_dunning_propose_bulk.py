@@ -1,9 +1,11 @@
+import random
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, float_repr, float_round
 from odoo.tools.sql import column_exists
 
 from odoo.addons.credit_control.models.credit_dunning_letter_bulk import array_literal
@@ -48,10 +50,46 @@ class TestDunningBulkArrayLiteral(TransactionCase):
         self._round_trip([date(2026, 12, 3), None], "date")
         self._round_trip([datetime(2026, 12, 3, 15, 4, 5, 123456), datetime(2026, 1, 1), None], "timestamp")
 
+    def test_unquoted_values(self):
+        """Ids, amounts, dates and flags go without quotes (one text per column, no escaping)."""
+        literal = array_literal([1, None, 0.5, True, date(2026, 12, 3)])
+        self.assertEqual(literal, "{1,NULL,0.5,True,2026-12-03}")
+        self._round_trip([Decimal("12.30"), None, Decimal("-0.01")], "numeric")
+        self._round_trip([1e300, -1e-300, 2.5], "float8")
+
     def test_other_types_left_to_psycopg2(self):
         values = [{"en_US": "x"}]
         self.assertIs(array_literal(values), values)
         self.assertEqual(array_literal([]), "{}")
+
+
+class TestDunningBulkAmounts(TransactionCase):
+    """The bulk insert writes each amount as the text ``create`` inserts for it (rounded in the
+    line's currency), also through its shortcut for amounts already rounded."""
+
+    def test_amounts_as_create_inserts_them(self):
+        lines = self.env["credit.dunning.line"]
+        field = lines._fields["amount_residual"]
+        convert = lines._bulk_column_converter(field, {"currency_id", "amount_residual"})
+        nickel = self.env["res.currency"].create({"name": "XNK", "symbol": "N", "rounding": 0.05})
+        currencies = [self.env.ref("base.EUR"), self.env.ref("base.JPY"), nickel]
+        self.assertEqual(currencies[1].rounding, 1.0)
+        rng = random.Random(16)
+        values = [0.0, -0.0, 0.005, -0.005, 0.015, 2.675, 1.005, 0.045, 0.025, 1e-12, -1e-12, 123456789.125]
+        for _i in range(3000):
+            cents = rng.randint(-(10**9), 10**9) / 100
+            values += [cents, cents / 3, cents * 1.19, cents + 0.005, cents * 9.12 / 365]
+        for currency in currencies:
+            for value in values:
+                vals = {"currency_id": currency.id, "amount_residual": value}
+                expected = field.convert_to_column_insert(value, lines, vals)
+                self.assertEqual(convert(vals, "amount_residual"), expected, (currency.name, value))
+                self.assertEqual(
+                    expected,
+                    float_repr(
+                        float_round(value, precision_rounding=currency.rounding), currency.decimal_places
+                    ),
+                )
 
 
 @tagged("post_install", "-at_install")
