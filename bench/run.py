@@ -185,7 +185,8 @@ PATHS = [
         "19.1 s / 427 q at load 2-3; letters through the ORM: 8.3 s / 94 q idle; multi-row VALUES "
         "per 1,000: 67 q, 2.6-3.3 s process CPU at load 12 (arrays: 58 q, 2.0-2.6 s); 3.92 s / 60 q "
         "idle (17:21); run, company, customer through the letter and values cached: 45 q, process "
-        "+ PostgreSQL backend CPU 3.70 -> 3.26 s at load 12-15 (old and new code alternated)",
+        "+ PostgreSQL backend CPU 3.88 -> 2.99 s and 3.23 -> 2.76 s at load 10-17 (old and new "
+        "code alternated)",
     ),
     BenchPath(
         "dunning validate, 100 styled letters",

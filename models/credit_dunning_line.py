@@ -258,10 +258,11 @@ class CreditDunningLine(models.Model):
 
     # === CRUD === #
     def init(self):
-        """Drop the columns of the letter's run, company and customer, stored on each line up to
-        18.0.2.0.0 (copies of the letter's fields, now read through it): Odoo leaves the column of
-        a field that is no longer stored in the table, with its foreign key (checked for every
-        line inserted) and run_id's index. Idempotent: nothing to do on a new database."""
+        """Drop the columns of the letter's run, company and customer, stored on each line by
+        earlier versions (copies of the letter's fields, now read through it): Odoo leaves the
+        column of a field that is no longer stored in the table, with its foreign key (checked
+        for every line inserted) and run_id's index. Idempotent: nothing to do on a new
+        database."""
         result = super().init()
         for name in ("run_id", "company_id", "partner_id"):
             if not self._fields[name].store and column_exists(self.env.cr, self._table, name):

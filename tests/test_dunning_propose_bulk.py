@@ -157,7 +157,7 @@ class TestDunningLineThroughLetter(DunningCommon):
         self.assertEqual(both.search([]), run_1.line_ids | run_2.line_ids)
 
     def test_init_drops_the_former_stored_copies(self):
-        """Up to 18.0.2.0.0 the line stored its letter's run, company and customer (with foreign
+        """Earlier versions stored on the line its letter's run, company and customer (with foreign
         keys and run_id's index); an upgrade drops those columns (the model's init: Odoo leaves
         the column of a field no longer stored)."""
         cr = self.env.cr
