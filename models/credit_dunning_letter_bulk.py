@@ -11,9 +11,27 @@ from odoo.tools import SQL, float_repr, float_round, split_every
 
 # records per INSERT (one array per column)
 BULK_CHUNK = 20000
+# field types whose inserted values are also their cache values (as read from the database)
+CACHED_AS_INSERTED = ("many2one", "selection", "char", "text", "integer", "boolean", "date", "datetime")
 # the Python types whose str() is PostgreSQL's input for the column (date: ISO, datetime: ISO
 # with a space, float: repr as psycopg2 sends it, bool: True/False)
 LITERAL_TYPES = (str, int, float, bool, date_type, datetime, Decimal)
+# the types whose text is never quoted in an array literal (no space, comma, quote or brace)
+UNQUOTED_TYPES = frozenset((int, float, bool, date_type, Decimal))
+
+
+def amount_text(value, rounding, digits):
+    """``float_repr(float_round(value, precision_rounding=rounding), digits)`` (what ``create``
+    inserts for an amount in a currency), without rounding an amount already rounded (read from
+    the ledger): when the rounding is one unit of the last digit and the amount is that close to
+    its text, the text is what rounding gives (far from the half-way point)."""
+    if not value:
+        return float_repr(0.0, digits)
+    if abs(rounding - 10**-digits) < 1e-12:
+        text = "%.*f" % (digits, value)
+        if abs(float(text) - value) < rounding * 1e-6:
+            return text
+    return float_repr(float_round(value, precision_rounding=rounding), digits)
 
 
 def array_literal(values):
@@ -23,6 +41,12 @@ def array_literal(values):
     input function; ``ARRAY[...]`` is one expression node per value for the server to parse
     and fold (12,140 lines x 23 columns: about 280,000 nodes) and a Python adaptation per
     value. Every element is quoted; backslashes and double quotes are escaped."""
+    if all(value is None or type(value) in UNQUOTED_TYPES for value in values):
+        # ids, counts, amounts, dates, flags: their text never needs quotes in an array literal
+        return "{%s}" % ",".join(
+            "NULL" if value is None else repr(value) if type(value) is float else str(value)
+            for value in values
+        )
     parts = []
     for value in values:
         if value is None:
@@ -50,7 +74,7 @@ class CreditDunningBulkMixin(models.AbstractModel):
         arrays (``unnest``) per 20,000 records, leaving the rows ``create`` would leave:
         defaults and log-access columns (create/write user and date) from the ORM, the stored
         related fields of the parent
-        (e.g. a line's run, company, customer) filled in, amounts converted as ``create``
+        (e.g. a letter's company and dunning date) filled in, amounts converted as ``create``
         converts them, stored computed fields given in ``vals_list`` kept (the caller computed
         them as the ORM would), the others computed as after ``create``; then, as ``create``
         does, the fields depending on the records marked for recomputation, the constraints
@@ -86,8 +110,11 @@ class CreditDunningBulkMixin(models.AbstractModel):
         )
         converters = [self._bulk_column_converter(self._fields[name], given) for name in columns]
         ids = []
+        inserted = {name: [] for name in columns}
         for chunk in split_every(BULK_CHUNK, list(zip(full_list, fixed_list, strict=True))):
             arrays = self._bulk_arrays(chunk, templates, columns, converters)
+            for name, values in zip(columns, arrays, strict=True):
+                inserted[name].extend(values)
             names = SQL(", ").join(map(SQL.identifier, columns))
             # the ids follow the arrays' order (taken from the sequence in that order)
             ids.extend(
@@ -113,10 +140,14 @@ class CreditDunningBulkMixin(models.AbstractModel):
                 )
             )
         lines = self.browse(ids)
-        # the one2many fields holding them (letter.line_ids, run.line_ids, ...) are read again
+        # the one2many fields holding them (letter.line_ids, ...) are read again (Odoo drops
+        # the cached many2one values of the lines with them: filled in just after)
         for name in columns:
             for inverse in self.pool.field_inverses[self._fields[name]]:
                 self.env[inverse.model_name].invalidate_model([inverse.name], flush=False)
+        # the values inserted are in the cache, as after create (the constraints, the company
+        # check and the recomputation triggers read them from there, not in 12 queries)
+        self._bulk_cache(lines, inserted)
         # stored computed fields not given are computed as create would compute them
         for field in self._fields.values():
             if field.store and field.compute and field not in provided:
@@ -128,6 +159,19 @@ class CreditDunningBulkMixin(models.AbstractModel):
             lines._check_company()
         lines._bulk_check_access()
         return lines
+
+    def _bulk_cache(self, records, inserted):
+        """Put the column values of the new ``records`` (in order, as inserted) into the cache,
+        in the form reading them from the database gives: ids, strings, dates and booleans as
+        inserted, amounts as floats (NULL: 0.0); other types are left to be read. ``create``
+        leaves its values in the cache the same way."""
+        for name, values in inserted.items():
+            field = self._fields[name]
+            if field.type in CACHED_AS_INSERTED and not getattr(field, "translate", False):
+                self.env.cache.update(records, field, values)
+            elif field.type == "monetary":
+                # rounded in the currency as inserted (float: rounded again when read, left out)
+                self.env.cache.update(records, field, [float(value or 0.0) for value in values])
 
     def _bulk_check_access(self):
         """``check_access("create")`` of these new records (the model's access was checked
@@ -147,7 +191,7 @@ class CreditDunningBulkMixin(models.AbstractModel):
 
     def _bulk_add_related(self, full_list, given):
         """Add to each of ``full_list`` the stored related fields whose first step is given
-        (the letter's run, company and customer): the values create's recomputation stores,
+        (a letter's company and dunning date, from its run): the values create's recomputation stores,
         read from the records (in cache: just created). Returns those fields."""
         related = [
             field
@@ -221,6 +265,12 @@ class CreditDunningBulkMixin(models.AbstractModel):
             )
         if field.type != "monetary":
             return generic
+        return self._bulk_monetary_converter(field, given)
+
+    def _bulk_monetary_converter(self, field, given):
+        """``_bulk_column_converter`` of a monetary field: the amount rounded in the currency
+        create finds in the caller's values (``given``: the field's currency field, or the first
+        step of its related path), else stored as given."""
         currency_name = field.get_currency_field(self)
         currency_field = self._fields[currency_name]
         first = currency_field.related.split(".")[0] if currency_field.related else None
@@ -244,9 +294,6 @@ class CreditDunningBulkMixin(models.AbstractModel):
             currency = currency_of(vals)
             if currency is None:
                 return value
-            rounding, digits = currency
-            if not value:
-                return float_repr(0.0, digits)
-            return float_repr(float_round(value, precision_rounding=rounding), digits)
+            return amount_text(value, *currency)
 
         return convert

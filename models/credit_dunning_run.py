@@ -92,24 +92,26 @@ def check_dunning_create(model, parents=None):
         )
 
 
-def companies_consistent(records, fnames=None):
+def companies_consistent(records, fnames=None, by_company=None):
     """Odoo's ``_check_company`` of ``records`` set-based: True when, per company and
     relational field checking companies, all values match the company's domain, checked with
     one query over the distinct values (those outside the domain counted) instead of one per
-    record. False: let Odoo's own check name the inconsistency."""
+    record. False: let Odoo's own check name the inconsistency. ``by_company``: {company: ids
+    of ``records``} when the caller has it (else grouped by ``records.company_id``)."""
     if fnames is None or {"company_id", "company_ids"} & set(fnames):
         fnames = records._fields
     names = [
         name for name in fnames if records._fields[name].relational and records._fields[name].check_company
     ]
-    companies = records.company_id
-    if len(companies) == 1:
-        # one company (a proposal): no grouping record by record
-        by_company = {companies: records.ids}
-    else:
-        by_company = defaultdict(list)
-        for record in records:
-            by_company[record.company_id].append(record.id)
+    if by_company is None:
+        companies = records.company_id
+        if len(companies) == 1:
+            # one company (a proposal): no grouping record by record
+            by_company = {companies: records.ids}
+        else:
+            by_company = defaultdict(list)
+            for record in records:
+                by_company[record.company_id].append(record.id)
     for company, ids in by_company.items():
         group = records.browse(ids).sudo()
         for name in names:
@@ -164,7 +166,8 @@ class CreditDunningRun(models.Model):
     )
     min_amount = fields.Monetary(string="Minimum Open Amount", currency_field="currency_id", readonly=True)
     letter_ids = fields.One2many("credit.dunning.letter", "run_id", string="Letters")
-    line_ids = fields.One2many("credit.dunning.line", "run_id", string="Lines")
+    # the lines of the run's letters (a line's run is its letter's, not stored on the line)
+    line_ids = fields.One2many("credit.dunning.line", string="Lines", compute="_compute_line_ids")
     letter_count = fields.Integer(compute="_compute_counts")
     failed_email_count = fields.Integer(compute="_compute_counts")
     to_print_count = fields.Integer(compute="_compute_counts")
@@ -206,6 +209,11 @@ class CreditDunningRun(models.Model):
             run.failed_email_count = len(letters.filtered(lambda letter: letter.email_state == "failed"))
             run.to_print_count = len(letters.filtered(lambda letter: letter.letter_state == "to_print"))
             run.amount_residual = sum(letters.mapped("amount_residual"))
+
+    @api.depends("letter_ids.line_ids")
+    def _compute_line_ids(self):
+        for run in self:
+            run.line_ids = run.letter_ids.line_ids
 
     # === CRUD === #
     @api.model

@@ -191,9 +191,9 @@ class CreditDunningRun(models.Model):
             move.id
             for [move] in self.env["credit.dunning.line"]._read_group(
                 [
-                    ("run_id.state", "=", "draft"),
+                    ("letter_id.run_id.state", "=", "draft"),
                     ("letter_id.state", "=", "draft"),
-                    ("company_id", "=", company.id),
+                    ("letter_id.company_id", "=", company.id),
                     ("line_type", "=", "invoice"),
                 ],
                 groupby=["move_id"],
@@ -360,6 +360,7 @@ class CreditDunningRun(models.Model):
         partners.browse(set(addresses.values())).fetch(["email"])
         return {
             "levels": levels,
+            "ranks": {level.id: level._rank() for level in levels},
             "partners": partners,
             "addresses": addresses,
             "currencies": currencies,
@@ -445,9 +446,14 @@ class CreditDunningRun(models.Model):
             if len(line_currencies) == 1
             else company.currency_id
         )
-        top = max(
-            (levels.browse(line["level_id"]) for line in lines_vals if line["level_id"]),
-            key=lambda lvl: lvl._rank(),
+        # the highest level of the lines (ranks read once per run; an archived level kept by an
+        # item not escalated is ranked on its own)
+        ranks = charges["ranks"]
+        top = levels.browse(
+            max(
+                {line["level_id"] for line in lines_vals if line["level_id"]},
+                key=lambda level_id: ranks.get(level_id) or levels.browse(level_id)._rank(),
+            )
         )
         recipient_id = charges["addresses"][partner.id]
         no_email = not charges["partners"].browse(recipient_id).email

@@ -1,9 +1,16 @@
-from datetime import date, datetime
+import random
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
-from odoo.tests import TransactionCase
-from odoo.tools import SQL
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import SQL, float_repr, float_round
+from odoo.tools.sql import column_exists
 
 from odoo.addons.credit_control.models.credit_dunning_letter_bulk import array_literal
+
+from .dunning_common import DunningCommon
 
 
 class TestDunningBulkArrayLiteral(TransactionCase):
@@ -43,7 +50,132 @@ class TestDunningBulkArrayLiteral(TransactionCase):
         self._round_trip([date(2026, 12, 3), None], "date")
         self._round_trip([datetime(2026, 12, 3, 15, 4, 5, 123456), datetime(2026, 1, 1), None], "timestamp")
 
+    def test_unquoted_values(self):
+        """Ids, amounts, dates and flags go without quotes (one text per column, no escaping)."""
+        literal = array_literal([1, None, 0.5, True, date(2026, 12, 3)])
+        self.assertEqual(literal, "{1,NULL,0.5,True,2026-12-03}")
+        self._round_trip([Decimal("12.30"), None, Decimal("-0.01")], "numeric")
+        self._round_trip([1e300, -1e-300, 2.5], "float8")
+
     def test_other_types_left_to_psycopg2(self):
         values = [{"en_US": "x"}]
         self.assertIs(array_literal(values), values)
         self.assertEqual(array_literal([]), "{}")
+
+
+class TestDunningBulkAmounts(TransactionCase):
+    """The bulk insert writes each amount as the text ``create`` inserts for it (rounded in the
+    line's currency), also through its shortcut for amounts already rounded."""
+
+    def test_amounts_as_create_inserts_them(self):
+        lines = self.env["credit.dunning.line"]
+        field = lines._fields["amount_residual"]
+        convert = lines._bulk_column_converter(field, {"currency_id", "amount_residual"})
+        nickel = self.env["res.currency"].create({"name": "XNK", "symbol": "N", "rounding": 0.05})
+        currencies = [self.env.ref("base.EUR"), self.env.ref("base.JPY"), nickel]
+        self.assertEqual(currencies[1].rounding, 1.0)
+        rng = random.Random(16)
+        values = [0.0, -0.0, 0.005, -0.005, 0.015, 2.675, 1.005, 0.045, 0.025, 1e-12, -1e-12, 123456789.125]
+        for _i in range(3000):
+            cents = rng.randint(-(10**9), 10**9) / 100
+            values += [cents, cents / 3, cents * 1.19, cents + 0.005, cents * 9.12 / 365]
+        for currency in currencies:
+            for value in values:
+                vals = {"currency_id": currency.id, "amount_residual": value}
+                expected = field.convert_to_column_insert(value, lines, vals)
+                self.assertEqual(convert(vals, "amount_residual"), expected, (currency.name, value))
+                self.assertEqual(
+                    expected,
+                    float_repr(
+                        float_round(value, precision_rounding=currency.rounding), currency.decimal_places
+                    ),
+                )
+
+
+@tagged("post_install", "-at_install")
+class TestDunningLineThroughLetter(DunningCommon):
+    """A line's run, company and customer are its letter's, read and searched through the
+    letter (no copy stored on each line): the run's lines, domains on them and the multi-company
+    record rule behave as with the stored copies."""
+
+    def _company_2_run(self):
+        company_2 = self.setup_other_company(name="Zweite GmbH")["company"]
+        self._create_levels(company_2)
+        self.env.user.company_ids |= company_2
+        invoice = (
+            self.env["account.move"]
+            .with_company(company_2)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.customer.id,
+                    "invoice_date": self.today - timedelta(days=10),
+                    "invoice_line_ids": [
+                        Command.create({"name": "x", "quantity": 1, "price_unit": 80.0, "tax_ids": []})
+                    ],
+                }
+            )
+        )
+        invoice.action_post()
+        later = invoice.invoice_date_due + timedelta(days=10)
+        return company_2, self.run_model.with_company(company_2)._create_runs(company_2, later)
+
+    def test_run_company_customer_through_the_letter(self):
+        invoice = self._invoice(100.0, days_ago=10)
+        run = self._propose()
+        line = run.line_ids
+        self.assertEqual(line.move_id, invoice)
+        self.assertEqual(line.run_id, run)
+        self.assertEqual(line.company_id, self.company)
+        self.assertEqual(line.partner_id, self.customer)
+        self.assertEqual(run.line_ids, run.letter_ids.line_ids)
+        lines = self.env["credit.dunning.line"]
+        self.assertEqual(lines.search([("run_id", "=", run.id)]), line)
+        self.assertEqual(lines.search([("partner_id", "=", self.customer.id), ("run_id", "=", run.id)]), line)
+        self.assertEqual(lines.search([("company_id", "=", self.company.id), ("run_id", "=", run.id)]), line)
+        groups = lines._read_group([("run_id", "=", run.id)], ["partner_id"], ["__count"])
+        self.assertEqual(groups, [(self.customer, 1)])
+        # no column of its own on the line
+        for name in ("run_id", "company_id", "partner_id"):
+            self.assertFalse(lines._fields[name].store)
+            self.assertFalse(column_exists(self.env.cr, "credit_dunning_line", name), name)
+
+    def test_lines_of_another_company_stay_hidden(self):
+        self._invoice(100.0, days_ago=10)
+        run_1 = self._propose()
+        company_2, run_2 = self._company_2_run()
+        self.assertEqual(run_2.line_ids.company_id, company_2)
+        collector_lines = self.env["credit.dunning.line"].with_user(self.collector)
+        self.assertEqual(collector_lines.search([]), run_1.line_ids)
+        self.assertFalse(collector_lines.search([("company_id", "=", company_2.id)]))
+        with self.assertRaises(AccessError) as caught:
+            run_2.line_ids.with_user(self.collector).read(["move_id"])
+        self.assertIn("unauthorized or invalid companies", str(caught.exception))
+        # a collector of both companies sees both (the companies it works in)
+        self.collector.company_ids |= company_2
+        both = collector_lines.with_context(allowed_company_ids=[self.company.id, company_2.id])
+        self.assertEqual(both.search([]), run_1.line_ids | run_2.line_ids)
+
+    def test_init_drops_the_former_stored_copies(self):
+        """Earlier versions stored on the line its letter's run, company and customer (with foreign
+        keys and run_id's index); an upgrade drops those columns (the model's init: Odoo leaves
+        the column of a field no longer stored)."""
+        cr = self.env.cr
+        cr.execute(
+            """ALTER TABLE credit_dunning_line
+                   ADD COLUMN run_id int4 REFERENCES credit_dunning_run (id) ON DELETE SET NULL,
+                   ADD COLUMN company_id int4 REFERENCES res_company (id) ON DELETE SET NULL,
+                   ADD COLUMN partner_id int4 REFERENCES res_partner (id) ON DELETE SET NULL"""
+        )
+        cr.execute("CREATE INDEX credit_dunning_line__run_id_index ON credit_dunning_line (run_id)")
+        lines = self.env["credit.dunning.line"]
+        lines.init()
+        for name in ("run_id", "company_id", "partner_id"):
+            self.assertFalse(column_exists(cr, "credit_dunning_line", name), name)
+        cr.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'credit_dunning_line__run_id_index'")
+        self.assertFalse(cr.fetchall())
+        lines.init()  # nothing left to drop: idempotent
+        # lines are still created and found through their letter
+        self._invoice(100.0, days_ago=10)
+        run = self._propose()
+        self.assertEqual(lines.search([("run_id", "=", run.id)]), run.line_ids)

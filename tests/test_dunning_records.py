@@ -565,10 +565,13 @@ class TestDunningBulkCreate(DunningCommon):
         ids = tuple(run.line_ids.ids)
         self.env.flush_all()
         self.env.cr.execute(
-            "SELECT * FROM credit_dunning_line WHERE id IN %s ORDER BY partner_id, move_id", [ids]
+            """SELECT line.* FROM credit_dunning_line line
+                 JOIN credit_dunning_letter letter ON letter.id = line.letter_id
+                WHERE line.id IN %s ORDER BY letter.partner_id, line.move_id""",
+            [ids],
         )
         names = [column.name for column in self.env.cr.description]
-        skip = {"id", "run_id", "letter_id"}
+        skip = {"id", "letter_id"}
         lines = [
             {n: v for n, v in zip(names, row, strict=True) if n not in skip} for row in self.env.cr.fetchall()
         ]
