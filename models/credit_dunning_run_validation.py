@@ -74,13 +74,15 @@ class CreditDunningRun(models.Model):
             letters._attach_pdfs({})
             letters.filtered("channel_letter").letter_state = "to_print"
             self._queue_emails(letters.filtered("channel_email"))
+            # while wkhtmltopdf still runs: the calls and the chatter notes (the customer's
+            # note names the letter's attachment, which gets its PDF below)
+            self._schedule_calls(letters.filtered("channel_phone"))
+            self._log_letters(letters)
             if contents is None:
                 contents = self._finish_letter_pdfs(pdfs)
         finally:
             self._discard_letter_pdfs(pdfs)
         self._store_letters(letters, contents)
-        self._schedule_calls(letters.filtered("channel_phone"))
-        self._log_letters(letters)
         self.state = "done"
         letters.partner_id.with_company(self.company_id)._refresh_credit_dunning_count()
 
@@ -500,7 +502,7 @@ def _split_by_marker(pdf, res_ids):
 
     Fast path: the marker is the only text in a monospaced font, and wkhtmltopdf lists the fonts
     each page uses, so the pages using one are the letters' first pages, in order (checked on
-    the first and the last by their text). Otherwise every page's text is searched (PyPDF2's
+    the last by its text). Otherwise every page's text is searched (PyPDF2's
     text extraction costs about 0.1 s per page)."""
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     pages = reader.pages
@@ -546,7 +548,8 @@ def _marker_pages_by_font(pages, res_ids):
             numbers.append(number)
     if len(numbers) != len(res_ids) or not numbers or numbers[0] != 0:
         return None
-    for res_id, number in ((res_ids[0], numbers[0]), (res_ids[-1], numbers[-1])):
-        if LETTER_MARKER % res_id not in _page_text(pages[number]):
-            return None
+    # one page's text checked (PyPDF2's extraction is slow): the last letter's marker, on the
+    # last page using the font; a letter without its marker or with two would shift it
+    if LETTER_MARKER % res_ids[-1] not in _page_text(pages[numbers[-1]]):
+        return None
     return dict(zip(res_ids, numbers, strict=True))
