@@ -211,7 +211,8 @@ PATHS = [
         "wall time not comparable); 2026-12-03 19:04-19:30, main 5c17a80 and letters2 alternating "
         "(odoo shell, the same call, the 1x ledger's first 100 letters: 499 lines, <= 10 a letter, "
         "one page each) at load 12-15: process CPU 7.4 / 6.8 s before, 7.2 / 6.0 s after, "
-        "wkhtmltopdf CPU 3.4-4.0 s both; 1,655 -> 1,456 q (attachments filled: 202 -> 3 q)",
+        "wkhtmltopdf CPU 3.4-4.0 s both; 1,655 -> 1,456 q (attachments filled: 202 -> 3 q); make bench "
+        "19:31 at load ~12: 38.8 s / 1,500 q (33.6 s / 1,699 q before at 18:34, load 5-7)",
     ),
     BenchPath(
         "dunning validation, 100 letters with PDFs",
