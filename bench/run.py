@@ -203,14 +203,21 @@ PATHS = [
         "the letters' HTML rendered once, converted by one wkhtmltopdf process per CPU side by side "
         "(chunks of >= 20 letters, at most 4), each PDF cut at the letters' markers, attachments, "
         "e-mails rendered together and queued in one batch (author, thread values and follower "
-        "computed once; Odoo's message_post per letter still notifies each), notes logged in batches",
+        "computed once; Odoo's message_post per letter still notifies each), notes logged in batches "
+        "and the phone calls scheduled while wkhtmltopdf runs, the attachments filled with one access "
+        "check and one UPDATE, the run's file made of the converted pages (fonts written once), the "
+        "line table's cells formatted with the language read once",
         compare="OCA 18.0: 178.8 s / 100 letters; before (issue #16): 6.9 s without CSS, "
         "16.7 s styled at load 2-3; 14.1 s / 2,227 q idle (main 42e071c); 2026-12-03 15:50, old and "
         "new code alternating, two pairs at load 4.7-6.7 (odoo shell, the same call): before 63.2 / "
         "40.3 s wall, 9.1 / 7.7 s process CPU (+4.3 s wkhtmltopdf CPU), 2,201 q; after 26.8 / 20.8 s "
         "wall, 7.1 / 7.1 s process CPU (+3.7 s wkhtmltopdf CPU in 2 processes), 1,673 q; make bench "
         "at load 8-12: 72.8 s / 2,227 q before, 74.2 s / 1,699 q after (no free core at that load: "
-        "wall time not comparable)",
+        "wall time not comparable); 2026-12-03 19:04-19:30, main 5c17a80 and letters2 alternating "
+        "(odoo shell, the same call, the 1x ledger's first 100 letters: 499 lines, <= 10 a letter, "
+        "one page each) at load 12-15: process CPU 7.4 / 6.8 s before, 7.2 / 6.0 s after, "
+        "wkhtmltopdf CPU 3.4-4.0 s both; 1,655 -> 1,456 q (attachments filled: 202 -> 3 q); make bench "
+        "19:31 at load ~12: 38.8 s / 1,500 q (33.6 s / 1,699 q before at 18:34, load 5-7)",
     ),
     BenchPath(
         "dunning validation, 100 letters with PDFs",

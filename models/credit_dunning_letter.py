@@ -521,7 +521,9 @@ class CreditDunningLetter(models.Model):
     def _attach_pdfs(self, streams):
         """Store each letter's PDF (bytes by letter id) as its attachment: created (all in one
         ``create``) for the letters without one, else filled. Called with no PDF, it creates
-        the attachments empty, for the e-mails queued while the PDFs are rendered."""
+        the attachments empty, for the e-mails queued while the PDFs are rendered. Batched: the
+        access to the attachments is checked once for all (not by each write, which flushed
+        and queried per attachment), the links and contents are flushed in one UPDATE each."""
         new = self.filtered(lambda letter: not letter.attachment_id)
         attachments = self.env["ir.attachment"].create(
             [
@@ -535,11 +537,18 @@ class CreditDunningLetter(models.Model):
                 for letter in new
             ]
         )
-        for letter, attachment in zip(new, attachments, strict=True):
+        # the attachment is no tracked field: no tracking values to prepare, no followers to add
+        untracked = self.with_context(tracking_disable=True)
+        for letter, attachment in zip(untracked.browse(new.ids), attachments, strict=True):
             letter.attachment_id = attachment
-        for letter in self - new:
-            if letter.id in streams:
-                letter.attachment_id.write({"raw": streams[letter.id], "mimetype": "application/pdf"})
+        filled = (self - new).filtered(lambda letter: letter.id in streams)
+        if not filled:
+            return
+        values = {"raw": b"", "mimetype": "application/pdf"}
+        filled.attachment_id.check("write", values=values)
+        # sudo: the access was checked above, for all attachments at once
+        for letter in filled:
+            letter.attachment_id.sudo().write({**values, "raw": streams[letter.id]})
 
     def _get_report_filename(self):
         self.ensure_one()

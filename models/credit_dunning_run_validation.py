@@ -74,13 +74,15 @@ class CreditDunningRun(models.Model):
             letters._attach_pdfs({})
             letters.filtered("channel_letter").letter_state = "to_print"
             self._queue_emails(letters.filtered("channel_email"))
+            # while wkhtmltopdf still runs: the calls and the chatter notes (the customer's
+            # note names the letter's attachment, which gets its PDF below)
+            self._schedule_calls(letters.filtered("channel_phone"))
+            self._log_letters(letters)
             if contents is None:
                 contents = self._finish_letter_pdfs(pdfs)
         finally:
             self._discard_letter_pdfs(pdfs)
-        self._store_letters(letters, contents)
-        self._schedule_calls(letters.filtered("channel_phone"))
-        self._log_letters(letters)
+        self._store_letters(letters, contents, pages=pdfs["pages"])
         self.state = "done"
         letters.partner_id.with_company(self.company_id)._refresh_credit_dunning_count()
 
@@ -245,12 +247,23 @@ class CreditDunningRun(models.Model):
             {"credit_dunning_flat_fee_charged": True}
         )
 
-    def _store_letters(self, letters, contents):
+    def _store_letters(self, letters, contents, pages=None):
         """Each letter's PDF (bytes by letter id) into its attachment, the printable letters
-        (all when none goes by post) merged into the run's file."""
+        (all when none goes by post) merged into the run's file. ``pages``: the pages of each
+        letter in the converted documents (``_finish_letter_pdfs``): the run's file is made of
+        them, its fonts and images written once, instead of merging the letters' PDFs again."""
         letters._attach_pdfs(contents)
         printable = letters.filtered("channel_letter") or letters
-        merged = merge_pdf([contents[letter.id] for letter in printable])
+        if pages and all(letter.id in pages for letter in printable):
+            writer = PdfFileWriter()
+            for letter in printable:
+                for page in pages[letter.id]:
+                    writer.add_page(page)
+            stream = io.BytesIO()
+            writer.write(stream)
+            merged = stream.getvalue()
+        else:
+            merged = merge_pdf([contents[letter.id] for letter in printable])
         self.attachment_id = self.env["ir.attachment"].create(
             {
                 "name": "%s.pdf" % self.name.replace("/", "-"),
@@ -283,7 +296,7 @@ class CreditDunningRun(models.Model):
         report = report_model._get_report("credit_control.credit_dunning_letter_report_action")
         html = report_model._render_qweb_html(report.report_name, letters.ids)[0]
         bodies, html_ids, header, footer, paper_args = report._prepare_html(html, report_model=report.model)
-        pdfs = {"letters": letters, "report": report, "chunks": [], "processes": []}
+        pdfs = {"letters": letters, "report": report, "chunks": [], "processes": [], "pages": {}}
         if len(bodies) == len(letters) and set(html_ids) == set(letters.ids):
             for start, end in _chunks(len(bodies)):
                 pdfs["chunks"].append(html_ids[start:end])
@@ -302,7 +315,7 @@ class CreditDunningRun(models.Model):
         contents = {}
         for res_ids, process in zip(pdfs["chunks"], pdfs["processes"], strict=True):
             pdf = _finish_wkhtmltopdf(process)
-            contents.update(_split_by_marker(pdf, res_ids) if pdf else {})
+            contents.update(_split_by_marker(pdf, res_ids, pdfs["pages"]) if pdf else {})
         report_model = self.env["ir.actions.report"].with_context(debug=False)
         for letter in pdfs["letters"].filtered(lambda lt: lt.id not in contents):
             _logger.warning("Dunning letter %s: rendered on its own", letter.id)
@@ -494,13 +507,14 @@ def _join_bodies(bodies):
     return lxml.html.tostring(root, encoding="unicode")
 
 
-def _split_by_marker(pdf, res_ids):
+def _split_by_marker(pdf, res_ids, pages_by_id=None):
     """PDF bytes per record id (``res_ids`` in the order of the document), cut at the page
-    holding each record's marker; empty when a marker is missing.
+    holding each record's marker; empty when a marker is missing. ``pages_by_id``: filled
+    with each record's pages (PyPDF2 page objects of the document).
 
     Fast path: the marker is the only text in a monospaced font, and wkhtmltopdf lists the fonts
     each page uses, so the pages using one are the letters' first pages, in order (checked on
-    the first and the last by their text). Otherwise every page's text is searched (PyPDF2's
+    the last by its text). Otherwise every page's text is searched (PyPDF2's
     text extraction costs about 0.1 s per page)."""
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     pages = reader.pages
@@ -527,6 +541,10 @@ def _split_by_marker(pdf, res_ids):
         stream = io.BytesIO()
         writer.write(stream)
         contents[res_id] = stream.getvalue()
+    if pages_by_id is not None:
+        for index, (res_id, first) in enumerate(ordered):
+            last = ordered[index + 1][1] if index + 1 < len(ordered) else len(pages)
+            pages_by_id[res_id] = [pages[number] for number in range(first, last)]
     return contents
 
 
@@ -546,7 +564,8 @@ def _marker_pages_by_font(pages, res_ids):
             numbers.append(number)
     if len(numbers) != len(res_ids) or not numbers or numbers[0] != 0:
         return None
-    for res_id, number in ((res_ids[0], numbers[0]), (res_ids[-1], numbers[-1])):
-        if LETTER_MARKER % res_id not in _page_text(pages[number]):
-            return None
+    # one page's text checked (PyPDF2's extraction is slow): the last letter's marker, on the
+    # last page using the font; a letter without its marker or with two would shift it
+    if LETTER_MARKER % res_ids[-1] not in _page_text(pages[numbers[-1]]):
+        return None
     return dict(zip(res_ids, numbers, strict=True))

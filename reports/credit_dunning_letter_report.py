@@ -1,8 +1,15 @@
+import ast
 import logging
 from collections import defaultdict
 
+import babel.dates
+from markupsafe import Markup, escape
+
 from odoo import api, models
 from odoo.tools import format_date, formatLang
+from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
+
+from odoo.addons.base.models.res_lang import intersperse
 
 from .credit_report_layout import DIN5008_LAYOUT
 
@@ -76,22 +83,21 @@ class ReportDunningLetter(models.AbstractModel):
 
     @api.model
     def _line_cells(self, lang_env, lines, formats):
-        """{line id: {cell: HTML}} of the line table, each value formatted by the converter a
-        ``t-field`` of the line's field uses (same HTML, in the letter's language), but each
-        distinct date or amount once per language (``formats``, shared by the letters of a
-        run) instead of once per cell."""
-        converters = {
-            kind: self.env["ir.qweb.field.%s" % kind].with_env(lang_env)
-            for kind in ("date", "integer", "monetary")
-        }
+        """{line id: {cell: HTML}} of the line table, each value formatted as the converter a
+        ``t-field`` of the line's field formats it (same HTML, in the letter's language, see
+        ``_CellFormatter``), each distinct date or amount once per language (``formats``,
+        shared by the letters of a run) instead of once per cell."""
+        lang = lang_env.lang
+        formatter = formats.get(("formatter", lang))
+        if formatter is None:
+            formatter = formats[("formatter", lang)] = _CellFormatter(lang_env)
 
         def fmt(kind, value, currency=None):
             if value is False or value is None:
                 return ""
-            key = (lang_env.lang, kind, value, currency and currency.id)
+            key = (lang, kind, value, currency and currency.id)
             if key not in formats:
-                options = {"display_currency": currency} if currency else {}
-                formats[key] = converters[kind].value_to_html(value, options)
+                formats[key] = formatter.format(kind, value, currency)
             return formats[key]
 
         return {
@@ -225,3 +231,46 @@ class ReportDunningLetter(models.AbstractModel):
         except Exception as error:  # noqa: BLE001 - a missing barcode backend must not stop the letter
             _logger.warning("Dunning letter %s: no payment QR code (%s)", letter.id, error)
             return None
+
+
+class _CellFormatter:
+    """The ``value_to_html`` of Odoo's date, integer and monetary QWeb converters (what a
+    ``t-field`` shows, options left at their defaults) for one language, with the language's
+    data (date format, grouping, separators) read once instead of through the registry cache at
+    every value (about 2.5 ms a value, 0.5 s for a run of 100 letters). Checked against the
+    converters by ``test_cells_as_t_field``."""
+
+    def __init__(self, env):
+        lang = get_lang(env)
+        self.locale = babel_locale_parse(lang.code)
+        self.date_format = posix_to_ldml(lang.date_format, locale=self.locale)
+        self.grouping = ast.literal_eval(lang.grouping)
+        self.thousands_sep = lang.thousands_sep or ""
+        self.decimal_point = lang.decimal_point
+
+    def format(self, kind, value, currency=None):
+        if kind == "date":
+            # ir.qweb.field.date -> odoo.tools.format_date (a date: no time zone)
+            return babel.dates.format_date(value, format=self.date_format, locale=self.locale)
+        if kind == "integer":
+            # ir.qweb.field.integer -> res.lang.format("%d", grouping=True)
+            return intersperse("%d" % value, self.grouping, self.thousands_sep)[0].replace(
+                "-", "-\N{ZERO WIDTH NO-BREAK SPACE}"
+            )
+        # ir.qweb.field.monetary -> res.lang.format("%.<decimals>f", grouping=True), the symbol
+        parts = (f"%.{currency.decimal_places}f" % currency.round(value)).split(".")
+        parts[0] = intersperse(parts[0], self.grouping, self.thousands_sep)[0]
+        amount = (
+            self.decimal_point.join(parts)
+            .replace(" ", "\N{NO-BREAK SPACE}")
+            .replace("-", "-\N{ZERO WIDTH NO-BREAK SPACE}")
+        )
+        pre = post = ""
+        if currency.position == "before":
+            pre = "{}\N{NO-BREAK SPACE}".format(currency.symbol or "")
+        else:
+            post = "\N{NO-BREAK SPACE}{}".format(currency.symbol or "")
+        # as Markup(...).format(), escaping each part, without its (slow) string.Formatter
+        return Markup(
+            '%s<span class="oe_currency_value">%s</span>%s' % (escape(pre), escape(amount), escape(post))
+        )

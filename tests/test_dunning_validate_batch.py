@@ -3,11 +3,13 @@ from unittest.mock import patch
 
 from lxml import etree
 
+from odoo import fields
 from odoo.tests import tagged
 from odoo.tools.pdf import PdfFileReader
 
 from odoo.addons.credit_control.models import credit_dunning_run_validation as validation
 from odoo.addons.credit_control.models.account_move import DUNNING_WRITE
+from odoo.addons.credit_control.reports.credit_dunning_letter_report import _CellFormatter as cell_formatter
 
 from .dunning_common import DunningCommon
 
@@ -164,3 +166,28 @@ class TestDunningLetterCells(DunningCommon):
                         etree.fromstring('<t><span t-out="value"/></t>'), {"value": cells[line.id][cell]}
                     )
                     self.assertEqual(str(got), str(expected), f"{lang} {cell}")
+
+    def test_cell_formatter_as_converters(self):
+        """The cell formatter gives what Odoo's date, integer and monetary converters give, for
+        negative, large and zero values, a currency before and after the amount, two languages."""
+        self.env["res.lang"]._activate_lang("de_DE")
+        usd = self.env.ref("base.USD")
+        eur = self.env.ref("base.EUR")
+        dates = [fields.Date.to_date("2026-01-05"), fields.Date.to_date("2026-12-31")]
+        for lang in ("en_US", "de_DE"):
+            lang_env = self.env(context=dict(self.env.context, lang=lang))
+            formatter = cell_formatter(lang_env)
+            converters = {
+                kind: lang_env["ir.qweb.field.%s" % kind] for kind in ("date", "integer", "monetary")
+            }
+            for value in dates:
+                self.assertEqual(formatter.format("date", value), converters["date"].value_to_html(value, {}))
+            for value in (0, 7, -12, 1234567):
+                self.assertEqual(
+                    formatter.format("integer", value), converters["integer"].value_to_html(value, {})
+                )
+            for currency in (usd, eur):
+                for value in (0.0, 0.005, 40.0, -50.0, 1234.5, -1234567.891):
+                    expected = converters["monetary"].value_to_html(value, {"display_currency": currency})
+                    got = formatter.format("monetary", value, currency)
+                    self.assertEqual(str(got), str(expected), f"{lang} {currency.name} {value}")
