@@ -25,6 +25,8 @@ _logger = logging.getLogger(__name__)
 BACKTEST_DAYS = 90
 # With at least this many backtest items, a model worse than the rule is not used.
 MIN_BACKTEST_ITEMS = 30
+# (database, model file id) -> the loaded median booster, for the explanations
+_CONTRIBUTION_BOOSTERS = {}
 
 
 def _prefix_medians(rows):
@@ -152,8 +154,11 @@ class CreditPaymentModel(models.Model):
             -- Without nested loops: on a ledger not yet analysed (a company's first import) the
             -- planner expects a row or two and would rescan the CTEs per row (quadratic);
             -- every join here is over all the company's invoices, a hash or merge join.
+            -- The sorts and hashes of the windows over every invoice fit in memory (the default
+            -- 4 MB spilled five of them to disk on the bench ledger).
             SET LOCAL jit = off;
             SET LOCAL enable_nestloop = off;
+            SET LOCAL work_mem = '64MB';
             WITH inv AS (
                 SELECT m.id, m.commercial_partner_id AS partner_id, m.invoice_date,
                        COALESCE(m.invoice_date_due, m.invoice_date) AS date_due,
@@ -277,7 +282,7 @@ class CreditPaymentModel(models.Model):
                 open_only=bool(open_only),
             )
         )
-        self.env.cr.execute(SQL("RESET enable_nestloop"))
+        self.env.cr.execute(SQL("RESET enable_nestloop; RESET work_mem"))
         _prefix_medians(rows)
         return rows
 
@@ -414,6 +419,48 @@ class CreditPaymentModel(models.Model):
         }
 
     @api.model
+    def _explained_reasons(self, datas):
+        """The explanations' figures of stored model predictions (``datas``: their
+        ``credit_prediction_reasons`` with the features and the model file): the same dicts
+        with "base" (the rule and all customers, rounded days) and "reasons" (the largest
+        contributions: [feature, value, rounded days]) added, computed for these rows at once
+        with the model file they were predicted with. A prediction whose model file is gone
+        (retrained since) is left without reasons."""
+        by_file = {}
+        for data in datas:
+            if data and data.get("features") is not None and "reasons" not in data:
+                by_file.setdefault(data.get("model"), []).append(data)
+        for file_id, group in by_file.items():
+            boosters = self._contribution_boosters(file_id)
+            if boosters is None:
+                continue
+            features = pp.matrix([data["features"] for data in group])
+            contrib = pp.contributions(boosters, features)
+            top = pp.top_contributions_matrix(features, contrib)
+            base = np.rint(contrib[:, -1]).astype(np.int64).tolist()
+            values = features.tolist()
+            for k, data in enumerate(group):
+                data["base"] = base[k]
+                data["reasons"] = [[pp.FEATURES[f], values[k][f], days] for f, days in top[k]]
+        return datas
+
+    @api.model
+    def _contribution_boosters(self, file_id):
+        """The median booster of the model file ``file_id`` (an attachment of this model; a
+        new file per training, so never changed): loaded once per process and database."""
+        key = (self.env.cr.dbname, file_id)
+        if key not in _CONTRIBUTION_BOOSTERS:
+            # sudo: the model's file belongs to the module, users read the explanation only
+            attachment = self.env["ir.attachment"].sudo().browse(file_id or []).exists()
+            if not attachment or attachment.res_model != self._name:
+                return None
+            models_str = json.loads(base64.b64decode(attachment.datas))
+            while len(_CONTRIBUTION_BOOSTERS) >= 8:
+                _CONTRIBUTION_BOOSTERS.pop(next(iter(_CONTRIBUTION_BOOSTERS)))
+            _CONTRIBUTION_BOOSTERS[key] = pp.load(models_str, keys=("q50",))
+        return _CONTRIBUTION_BOOSTERS[key]
+
+    @api.model
     def _explanation_text(self, source, data):
         """The explanation in words of a stored prediction (``data``: the invoice's
         ``credit_prediction_reasons``), in the language of the environment."""
@@ -427,6 +474,9 @@ class CreditPaymentModel(models.Model):
                     days="%.1f" % data.get("rule", 0.0),
                 )
             return self.env._("Rule: no payment history, expected on the due date")
+        if "reasons" not in data:
+            # the model file it was predicted with is gone (retrained since): no factors
+            return self.env._("Expected %(days)s days late (model)", days=data.get("mid", 0))
         labels = self._prediction_labels()
         reasons = "; ".join(
             self.env._("%(reason)s: %(days)s days", reason=labels[name](value), days="%+d" % days)
@@ -447,7 +497,8 @@ class CreditPaymentModel(models.Model):
         :meth:`_explanation_text` puts in words). Customers with fewer than
         :data:`MIN_HISTORY` paid invoices (or no model) follow the rule: due date + the
         customer's average days late, band due date .. + maximum days late. The model's rows
-        are predicted as one matrix, their explanations picked for all rows at once."""
+        are predicted as one matrix; each keeps its features and the model file (this record's
+        attachment) for its explanation (:meth:`_explained_reasons`)."""
         count = len(open_rows)
         due = np.array([row["date_due"] for row in open_rows], dtype="datetime64[D]")
         overdue = (np.datetime64(today, "D") - due).astype(np.int64)
@@ -470,16 +521,12 @@ class CreditPaymentModel(models.Model):
             low, mid, high = low.copy(), mid.copy(), high.copy()
             low[index], mid[index], high[index] = band
             probability[index] = prediction["late"]
-            contrib = prediction["contrib"]
-            top = pp.top_contributions_matrix(features, contrib)
-            base = np.rint(contrib[:, -1]).astype(np.int64).tolist()
-            values = features.tolist()
+            # the features as predicted from (JSON: null for a missing value), for the
+            # contributions of the predictions a user reads (_explained_reasons)
+            values = np.where(np.isnan(features), None, features).tolist()
+            model_file = self.attachment_id.id if self else False
             for k, i in enumerate(index.tolist()):
-                reasons[i] = {
-                    "mid": int(mid[i]),
-                    "base": base[k],
-                    "reasons": [[pp.FEATURES[f], values[k][f], days] for f, days in top[k]],
-                }
+                reasons[i] = {"mid": int(mid[i]), "model": model_file, "features": values[k]}
         return {
             "id": [row["id"] for row in open_rows],
             "day": (due + mid).tolist(),
