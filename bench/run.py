@@ -521,9 +521,11 @@ PATHS = [
         max_ms=2000,
         requires=("credit.payment.model._predict_open_items",),
         runs=3,
-        notes="the features of every open invoice (one query), the predictions with their "
-        "explanations, stored in credit.payment.prediction (DELETE + one INSERT ... FROM "
-        "unnest(arrays)); models trained before the clock",
+        notes="the features of every open invoice (one query: per customer one aggregate of its "
+        "history, no window over the time line), the four models' predictions (the SHAP "
+        "contributions of the explanation are computed when an invoice is read, from the "
+        "features stored with the prediction), stored in credit.payment.prediction (DELETE + one "
+        "INSERT ... FROM unnest(arrays)); models trained before the clock",
     ),
     BenchPath(
         "payment prediction: backtest, bench ledger",
