@@ -197,7 +197,9 @@ def predict(boosters, features):
     rule = rule_of(features)
     raw = {key: rule + boosters[key].predict(features, num_threads=num_threads()) for key in _QUANTILES}
     late = boosters["late"]
-    late = late.predict(features, num_threads=num_threads()) if not isinstance(late, float) else np.full(n, late)
+    late = (
+        late.predict(features, num_threads=num_threads()) if not isinstance(late, float) else np.full(n, late)
+    )
     stacked = np.sort(np.vstack([raw["q10"], raw["q50"], raw["q90"]]), axis=0)
     return {
         "q10": stacked[0],

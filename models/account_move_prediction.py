@@ -80,7 +80,9 @@ class AccountMove(models.Model):
         # stays as stored)
         datas = model._explained_reasons(
             [
-                dict(move.credit_prediction_reasons or {}) if move.credit_prediction_source == "model" else None
+                dict(move.credit_prediction_reasons or {})
+                if move.credit_prediction_source == "model"
+                else None
                 for move in self
             ]
         )
