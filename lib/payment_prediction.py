@@ -12,10 +12,13 @@ Four LightGBM models are trained on the paid items: quantile regressors for the 
 
 ``pred_contrib=True`` splits each prediction of the median model into one contribution per
 feature plus a base value (SHAP values): their sum is the prediction (in days late); the
-largest contributions explain the prediction in words (:func:`explain`).
+largest contributions explain the prediction in words (:func:`explain`). They are computed for
+the predictions a user reads (:func:`contributions`), from the features stored with each
+prediction: the same numbers as at prediction time, without computing them for every item.
 """
 
 import math
+import os
 
 import numpy as np
 
@@ -39,6 +42,11 @@ FEATURES = (
 # The models learn the residual days late - the rule's estimate (:data:`RULE`): without a
 # pattern beyond the customer's average they predict about the rule.
 RULE = FEATURES.index("rule_late")
+# Features that name a category, not an amount: the month of the due date. As a number, a
+# month without history (a ledger of less than a year before the cut-off: the months after it)
+# would get the effect of its neighbour (after August's holidays, September's items were
+# predicted as late as August's); as a category, a month the model has not seen gets no effect.
+CATEGORICAL = ("due_month",)
 
 LATE_DAYS = 30  # the classifier's threshold: paid more than this many days late
 MIN_TRAINING_SAMPLES = 30  # fewer paid items: no model, everything follows the rule
@@ -89,9 +97,19 @@ def rule_of(features):
     return np.nan_to_num(np.asarray(features, dtype=np.float64)[:, RULE])
 
 
+def _dataset(lgb, features, label, reference=None):
+    return lgb.Dataset(
+        features,
+        label=label,
+        feature_name=list(FEATURES),
+        categorical_feature=list(CATEGORICAL),
+        reference=reference,
+        free_raw_data=False,
+    )
+
+
 def _fit(lgb, features, label, params, num_rounds):
-    data = lgb.Dataset(features, label=label, feature_name=list(FEATURES), free_raw_data=False)
-    return lgb.train(params, data, num_boost_round=num_rounds)
+    return lgb.train(params, _dataset(lgb, features, label), num_boost_round=num_rounds)
 
 
 def band_widening(features, target, num_rounds=NUM_ROUNDS):
@@ -126,8 +144,9 @@ def band_widening(features, target, num_rounds=NUM_ROUNDS):
 def train(features, target, num_rounds=NUM_ROUNDS):
     """Train the four models on ``features`` (n x len(FEATURES), rows in time order) and
     ``target`` (days late): the quantile models learn the residual target - the rule's
-    estimate. Returns {"q10"|"q50"|"q90"|"late": booster model string, "band": the band's
-    conformal widening in days (:func:`band_widening`)}; raises ValueError with fewer than
+    estimate, with ``num_rounds`` boosting rounds (tests pass fewer). Returns
+    {"q10"|"q50"|"q90"|"late": booster model string, "band": the band's conformal widening in
+    days (:func:`band_widening`)}; raises ValueError with fewer than
     :data:`MIN_TRAINING_SAMPLES` samples."""
     import lightgbm as lgb  # noqa: PLC0415 - heavy import only where a model is trained
 
@@ -151,48 +170,66 @@ def train(features, target, num_rounds=NUM_ROUNDS):
     return models
 
 
-def load(models):
-    """Boosters of :func:`train`'s strings (the classifier may be a constant probability)."""
+def load(models, keys=None):
+    """Boosters of :func:`train`'s strings (the classifier may be a constant probability);
+    ``keys``: only those (e.g. ("q50",) for :func:`contributions`)."""
     import lightgbm as lgb  # noqa: PLC0415
 
     return {
         key: (lgb.Booster(model_str=value) if isinstance(value, str) else float(value))
         for key, value in models.items()
+        if keys is None or key in keys
     }
 
 
 def predict(boosters, features):
     """Predictions of the loaded ``boosters`` for ``features``: a dict of arrays q10, q50, q90
     (days late; the band sorted so that q10 <= q50 <= q90), late (probability of paying more
-    than :data:`LATE_DAYS` days late) and contrib (n x (len(FEATURES) + 1): each feature's
-    contribution to q50, the base value last; each row sums to q50 before the sorting)."""
+    than :data:`LATE_DAYS` days late), raw_q50 (the median model's prediction before the
+    sorting: what :func:`contributions` sum to) and widening (the band's calibration). The
+    contributions are not computed here (they cost more than the four predictions together):
+    :func:`contributions` gives them for the rows a user looks at."""
     features = np.asarray(features, dtype=np.float64)
     n = len(features)
     if not n:
         empty = np.empty(0)
-        return {
-            "q10": empty,
-            "q50": empty,
-            "q90": empty,
-            "late": empty,
-            "contrib": np.empty((0, len(FEATURES) + 1)),
-        }
+        return {"q10": empty, "q50": empty, "q90": empty, "late": empty, "raw_q50": empty, "widening": 0.0}
     rule = rule_of(features)
-    raw = {key: rule + boosters[key].predict(features) for key in _QUANTILES}
-    contrib = boosters["q50"].predict(features, pred_contrib=True)
-    contrib[:, -1] += rule  # the base value: the rule's estimate + the residual model's base
+    raw = {key: rule + boosters[key].predict(features, num_threads=num_threads()) for key in _QUANTILES}
     late = boosters["late"]
-    late = late.predict(features) if not isinstance(late, float) else np.full(n, late)
+    late = (
+        late.predict(features, num_threads=num_threads()) if not isinstance(late, float) else np.full(n, late)
+    )
     stacked = np.sort(np.vstack([raw["q10"], raw["q50"], raw["q90"]]), axis=0)
     return {
         "q10": stacked[0],
         "q50": raw["q50"],
         "q90": stacked[2],
         "late": late,
-        "contrib": contrib,
         "raw_q50": raw["q50"],
         "widening": max(float(boosters.get("band", 0.0)), 0.0),
     }
+
+
+def contributions(boosters, features):
+    """Each feature's contribution (SHAP values, days late) to the median prediction of
+    ``features``: n x (len(FEATURES) + 1), the base value last (the rule's estimate + the
+    residual model's base); each row sums to :func:`predict`'s raw_q50. ``boosters``: a dict
+    with at least the loaded "q50" booster."""
+    features = np.asarray(features, dtype=np.float64)
+    if not len(features):
+        return np.empty((0, len(FEATURES) + 1))
+    contrib = boosters["q50"].predict(features, pred_contrib=True, num_threads=num_threads())
+    contrib[:, -1] += rule_of(features)
+    return contrib
+
+
+def num_threads():
+    """LightGBM's threads for predicting: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 _LEVELS = np.array([0.0, 0.1, 0.5, 0.9, 1.0])

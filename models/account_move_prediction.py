@@ -76,9 +76,19 @@ class AccountMove(models.Model):
     @api.depends_context("lang")
     def _compute_credit_prediction_explanation(self):
         model = self.env["credit.payment.model"]
-        for move in self:
+        # the model's contributions of all these invoices at once (copies: the field's value
+        # stays as stored)
+        datas = model._explained_reasons(
+            [
+                dict(move.credit_prediction_reasons or {})
+                if move.credit_prediction_source == "model"
+                else None
+                for move in self
+            ]
+        )
+        for move, data in zip(self, datas, strict=True):
             move.credit_prediction_explanation = model._explanation_text(
-                move.credit_prediction_source, move.credit_prediction_reasons
+                move.credit_prediction_source, data if data is not None else move.credit_prediction_reasons
             )
 
     def _search_credit_prediction_field(self, pname, operator, value):

@@ -8,12 +8,10 @@ from itertools import groupby
 from operator import itemgetter
 
 import numpy as np
-from babel.dates import get_day_names, get_month_names
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
-from odoo.tools.misc import babel_locale_parse, get_lang
 
 from ..lib import payment_prediction as pp
 from .account_move_prediction import PREDICTION_FIELDS
@@ -152,8 +150,11 @@ class CreditPaymentModel(models.Model):
             -- Without nested loops: on a ledger not yet analysed (a company's first import) the
             -- planner expects a row or two and would rescan the CTEs per row (quadratic);
             -- every join here is over all the company's invoices, a hash or merge join.
+            -- The sorts and hashes of the windows over every invoice fit in memory (the default
+            -- 4 MB spilled five of them to disk on the bench ledger).
             SET LOCAL jit = off;
             SET LOCAL enable_nestloop = off;
+            SET LOCAL work_mem = '64MB';
             WITH inv AS (
                 SELECT m.id, m.commercial_partner_id AS partner_id, m.invoice_date,
                        COALESCE(m.invoice_date_due, m.invoice_date) AS date_due,
@@ -190,7 +191,8 @@ class CreditPaymentModel(models.Model):
                 -- the payments known at the cut-off, numbered per customer in payment order:
                 -- an item's history is a prefix (seq <= n), whose running sum gives the trend
                 SELECT b.partner_id, b.id, b.paid_date, b.days_late, b.amount, b.dunning_days,
-                       ROW_NUMBER() OVER w AS seq, SUM(b.days_late) OVER w AS cum_late
+                       ROW_NUMBER() OVER w AS seq, SUM(b.days_late) OVER w AS cum_late,
+                       COUNT(*) OVER (PARTITION BY b.partner_id) AS total
                   FROM base b
                  WHERE b.paid_date <= %(cutoff)s
                 WINDOW w AS (PARTITION BY b.partner_id ORDER BY b.paid_date, b.id)
@@ -223,19 +225,7 @@ class CreditPaymentModel(models.Model):
                  WHERE cd.company_id = %(company_id)s
             ),
             running AS (
-                SELECT e.id, e.kind,
-                       COUNT(e.late) OVER w AS n,
-                       SUM(e.late) OVER w AS sum_late,
-                       SUM((e.late > 0)::int) OVER w AS n_late,
-                       SUM((e.late > %(late_days)s)::int) OVER w AS n_late30,
-                       SUM(GREATEST(e.late, 0) * e.amount) OVER w AS late_amount,
-                       SUM(e.amount) OVER w AS sum_amount,
-                       MAX(GREATEST(e.late, 0)) OVER w AS max_late,
-                       MAX(e.dunning) OVER w AS dunning_days,
-                       COUNT(*) FILTER (WHERE e.kind = 2) OVER w AS broken,
-                       COUNT(*) FILTER (WHERE e.kind = 3) OVER w AS disputes
-                  FROM events e
-                WINDOW w AS (PARTITION BY e.partner_id ORDER BY e.day, e.kind, e.id ROWS UNBOUNDED PRECEDING)
+                %(running)s
             ),
             medians AS (
                 -- the medians of a customer's whole history: those of its open items
@@ -267,7 +257,7 @@ class CreditPaymentModel(models.Model):
                    COALESCE(r.n_late30::float / NULLIF(r.n, 0), 0) AS late30_share
               FROM items i
               JOIN running r ON r.id = i.id AND r.kind = 0
-         LEFT JOIN hist h5 ON h5.partner_id = i.partner_id AND h5.seq = r.n - 5
+         LEFT JOIN hist h5 ON h5.partner_id = i.partner_id AND %(h5_seq)s
          LEFT JOIN medians md ON md.partner_id = i.partner_id
           ORDER BY i.id
                 """,
@@ -275,11 +265,68 @@ class CreditPaymentModel(models.Model):
                 cutoff=cutoff,
                 late_days=pp.LATE_DAYS,
                 open_only=bool(open_only),
+                running=self._feature_running_sql(cutoff, open_only),
+                # an open item's history is all its customer's payments: the last five are
+                # those after the (total - 5)th (a filter of hist, one row per customer)
+                h5_seq=SQL("h5.seq = h5.total - 5") if open_only else SQL("h5.seq = r.n - 5"),
             )
         )
-        self.env.cr.execute(SQL("RESET enable_nestloop"))
+        self.env.cr.execute(SQL("RESET enable_nestloop; RESET work_mem"))
         _prefix_medians(rows)
         return rows
+
+    @api.model
+    def _feature_running_sql(self, cutoff, open_only):
+        """The running figures of :meth:`_feature_rows` per item: a window over each customer's
+        time line (every item its own history), or, for the open items only, one aggregate per
+        customer over the events up to the cut-off — an open item's as-of date is the day
+        after the cut-off, so its window holds exactly those events (the same figures, without
+        sorting the whole time line)."""
+        if not open_only:
+            return SQL(
+                """
+                SELECT e.id, e.kind,
+                       COUNT(e.late) OVER w AS n,
+                       SUM(e.late) OVER w AS sum_late,
+                       SUM((e.late > 0)::int) OVER w AS n_late,
+                       SUM((e.late > %(late_days)s)::int) OVER w AS n_late30,
+                       SUM(GREATEST(e.late, 0) * e.amount) OVER w AS late_amount,
+                       SUM(e.amount) OVER w AS sum_amount,
+                       MAX(GREATEST(e.late, 0)) OVER w AS max_late,
+                       MAX(e.dunning) OVER w AS dunning_days,
+                       COUNT(*) FILTER (WHERE e.kind = 2) OVER w AS broken,
+                       COUNT(*) FILTER (WHERE e.kind = 3) OVER w AS disputes
+                  FROM events e
+                WINDOW w AS (PARTITION BY e.partner_id ORDER BY e.day, e.kind, e.id ROWS UNBOUNDED PRECEDING)
+                """,
+                late_days=pp.LATE_DAYS,
+            )
+        return SQL(
+            """
+                SELECT i.id, 0 AS kind, COALESCE(a.n, 0) AS n, a.sum_late, a.n_late, a.n_late30,
+                       a.late_amount, a.sum_amount, a.max_late, a.dunning_days,
+                       COALESCE(a.broken, 0) AS broken, COALESCE(a.disputes, 0) AS disputes
+                  FROM items i
+             LEFT JOIN (
+                    SELECT e.partner_id,
+                           COUNT(e.late) AS n,
+                           SUM(e.late) AS sum_late,
+                           SUM((e.late > 0)::int) AS n_late,
+                           SUM((e.late > %(late_days)s)::int) AS n_late30,
+                           SUM(GREATEST(e.late, 0) * e.amount) AS late_amount,
+                           SUM(e.amount) AS sum_amount,
+                           MAX(GREATEST(e.late, 0)) AS max_late,
+                           MAX(e.dunning) AS dunning_days,
+                           COUNT(*) FILTER (WHERE e.kind = 2) AS broken,
+                           COUNT(*) FILTER (WHERE e.kind = 3) AS disputes
+                      FROM events e
+                     WHERE e.kind > 0 AND e.day <= %(cutoff)s
+                  GROUP BY e.partner_id
+                   ) a ON a.partner_id = i.partner_id
+            """,
+            late_days=pp.LATE_DAYS,
+            cutoff=cutoff,
+        )
 
     @api.model
     def _split(self, rows):
@@ -382,72 +429,14 @@ class CreditPaymentModel(models.Model):
         )
 
     @api.model
-    def _prediction_labels(self):
-        """Phrases of the features for the explanation (feature value -> words), in the
-        language of the environment."""
-        locale = babel_locale_parse(get_lang(self.env).code)
-        weekdays = get_day_names("wide", locale=locale)
-        months = get_month_names("wide", locale=locale)
-
-        def num(value):
-            return f"{value:.0f}"
-
-        return {
-            "hist_mean_late": lambda v: self.env._("on average %(days)s days late", days=num(v)),
-            "hist_median_late": lambda v: self.env._("usually %(days)s days late", days=num(v)),
-            "hist_trend": lambda v: self.env._("recent payments %(days)s days later than before", days=num(v))
-            if v >= 0
-            else self.env._("recent payments %(days)s days earlier than before", days=num(-v)),
-            "amount_ratio": lambda v: self.env._(
-                "this invoice is %(ratio)s× the usual amount", ratio="%.1f" % v
-            ),
-            "term_days": lambda v: self.env._("payment term of %(days)s days", days=num(v)),
-            "due_weekday": lambda v: self.env._("due on a %(weekday)s", weekday=weekdays[int(v) % 7]),
-            "due_month": lambda v: self.env._("due in %(month)s", month=months[int(v)]),
-            "dunning_days": lambda v: self.env._("dunned at %(days)s days overdue before", days=num(v)),
-            "broken_promises": lambda v: self.env._("%(count)s broken promises", count=num(v)),
-            "disputes": lambda v: self.env._("%(count)s disputes", count=num(v)),
-            "late_share": lambda v: self.env._("%(share)s%% of invoices paid late", share=num(100 * v)),
-            "relationship_days": lambda v: self.env._("customer for %(days)s days", days=num(v)),
-            "hist_count": lambda v: self.env._("%(count)s paid invoices known", count=num(v)),
-            "rule_late": lambda v: self.env._("on average %(days)s days late (by amount)", days=num(v)),
-        }
-
-    @api.model
-    def _explanation_text(self, source, data):
-        """The explanation in words of a stored prediction (``data``: the invoice's
-        ``credit_prediction_reasons``), in the language of the environment."""
-        if not source or not data:
-            return False
-        if source == "rule":
-            if data.get("count"):
-                return self.env._(
-                    "Rule (only %(count)s paid invoices known): the customer's average of %(days)s days late",
-                    count=data["count"],
-                    days="%.1f" % data.get("rule", 0.0),
-                )
-            return self.env._("Rule: no payment history, expected on the due date")
-        labels = self._prediction_labels()
-        reasons = "; ".join(
-            self.env._("%(reason)s: %(days)s days", reason=labels[name](value), days="%+d" % days)
-            for name, value, days in data.get("reasons", [])
-            if name in labels
-        )
-        return self.env._(
-            "Expected %(days)s days late (the customer's average and all customers: %(base)s); %(reasons)s",
-            days=data.get("mid", 0),
-            base=data.get("base", 0),
-            reasons=reasons,
-        )
-
-    @api.model
     def _predictions(self, open_rows, boosters, today):
         """Prediction per open row, as columns: {"id", "day", "low", "high", "probability",
         "source", "reasons"} (lists in the order of ``open_rows``; reasons: what
         :meth:`_explanation_text` puts in words). Customers with fewer than
         :data:`MIN_HISTORY` paid invoices (or no model) follow the rule: due date + the
         customer's average days late, band due date .. + maximum days late. The model's rows
-        are predicted as one matrix, their explanations picked for all rows at once."""
+        are predicted as one matrix; each keeps its features and the model file (this record's
+        attachment) for its explanation (:meth:`_explained_reasons`)."""
         count = len(open_rows)
         due = np.array([row["date_due"] for row in open_rows], dtype="datetime64[D]")
         overdue = (np.datetime64(today, "D") - due).astype(np.int64)
@@ -470,16 +459,12 @@ class CreditPaymentModel(models.Model):
             low, mid, high = low.copy(), mid.copy(), high.copy()
             low[index], mid[index], high[index] = band
             probability[index] = prediction["late"]
-            contrib = prediction["contrib"]
-            top = pp.top_contributions_matrix(features, contrib)
-            base = np.rint(contrib[:, -1]).astype(np.int64).tolist()
-            values = features.tolist()
+            # the features as predicted from (JSON: null for a missing value), for the
+            # contributions of the predictions a user reads (_explained_reasons)
+            values = np.where(np.isnan(features), None, features).tolist()
+            model_file = self.attachment_id.id if self else False
             for k, i in enumerate(index.tolist()):
-                reasons[i] = {
-                    "mid": int(mid[i]),
-                    "base": base[k],
-                    "reasons": [[pp.FEATURES[f], values[k][f], days] for f, days in top[k]],
-                }
+                reasons[i] = {"mid": int(mid[i]), "model": model_file, "features": values[k]}
         return {
             "id": [row["id"] for row in open_rows],
             "day": (due + mid).tolist(),
