@@ -9,7 +9,7 @@ chart (SKR03) for the main company. "finish" completes what a German company has
 letters: bank account with a valid IBAN, commercial register, managing directors in the
 footer, Odoo's DIN 5008 document layout (printing needs no layout dialog) and German as the
 language of the German and Austrian customers (their letters and statements). Then it walks
-the newer capabilities once, as the Credit Manager "admin" would, through the models' own
+the newer capabilities once, as the Credit Manager Karin Kredit would, through the models' own
 methods and wizards (:func:`demo_features`): a credit insurance policy with insured customers
 and the daily deadline job (one notification due), an open factoring contract with the
 invoices of one customer sold to it, a court dunning case of the most overdue customer with its
@@ -181,15 +181,11 @@ BUREAU_PRESET = "credit_control.credit_bureau_provider_index_100_600"
 
 
 def demo_features(env):
-    """The newer capabilities, made once as the Credit Manager "admin" through the models' own
-    methods and wizards (German texts: the stored task names and messages are the company's).
-    Idempotent: a part already there is skipped."""
-    admin = env.ref("base.user_admin")
-    env = env(user=admin, su=False, context=dict(env.context, lang="de_DE", tracking_disable=False))
+    """The newer capabilities, made once by the Credit Manager Karin Kredit ("credit") through
+    the models' own methods and wizards (she gets their tasks; German texts: the stored task names
+    and messages are the company's). Idempotent: a part already there is skipped."""
     company = env.ref("base.main_company")
-    germany = env.ref("base.de")
-    done = []
-    # the applicant of a court dunning application: legal form and representatives
+    # the applicant of a court dunning application: legal form and representatives (administrator)
     if not company.partner_id.credit_legal_form:
         company.partner_id.write(
             {
@@ -197,9 +193,14 @@ def demo_features(env):
                 "credit_legal_representatives": f"Geschäftsführer {MANAGING_DIRECTORS}",
             }
         )
+    manager = env["res.users"].search([("login", "=", "credit")], limit=1)
+    env = env(user=manager, su=False, context=dict(env.context, lang="de_DE", tracking_disable=False))
+    germany = env.ref("base.de")
+    done = []
     done.append(_demo_insurance(env, germany))
     done.append(_demo_factoring(env, germany))
     done.append(_demo_legal_case(env))
+    done.append(_demo_write_off(env))
     done.append(_demo_bureau_import(env))
     done.append(_demo_prediction(env, company))
     return "; ".join(done)
@@ -323,6 +324,34 @@ def _demo_legal_case(env):
     if case.court_id:
         case.action_apply()
     return f"legal: {case.name} for {customer.name}, {len(case.claim_ids)} claim(s), {case.state}"
+
+
+def _demo_write_off(env):
+    """Van Dijk's partly paid invoice: the rest written off after a settlement (the write-off
+    wizard of the invoice list: credit note against the loss account)."""
+    Entry = env["credit.write.off.entry"]
+    if Entry.search_count([]):
+        return "write-off: there"
+    customer = env.ref("credit_control.credit_demo_partner_vandijk")
+    moves = env["account.move"].search(
+        [
+            ("commercial_partner_id", "=", customer.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "=", "partial"),
+        ],
+        limit=1,
+    )
+    if not moves:
+        return "write-off: no partly paid invoice"
+    wizard = (
+        env["credit.write.off"]
+        .with_context(active_model="account.move", active_ids=moves.ids)
+        .create({"reason": "decision", "note": "Vergleich: Restbetrag nach Teilzahlung ausgebucht."})
+    )
+    wizard.action_write_off()
+    entries = Entry.search([("partner_id", "=", customer.id)])
+    return f"write-off: {moves.name} of {customer.name}, {len(entries)} entry"
 
 
 def _demo_bureau_import(env):
