@@ -12,7 +12,10 @@ PDFs (statement, credit report, dunning letter, problem cases) are fetched with 
 and page 1 is rendered with `pdftoppm -png -r 60 -f 1 -l 1`.
 
 Only for looking at the screens: it changes nothing but the users' language (and what a screen
-step clicks, e.g. the block dialog of a demo order is cancelled, not confirmed).
+step clicks, e.g. the block dialog of a demo order is cancelled, not confirmed). The newer
+capabilities (insurance, factoring, court dunning, bureau import, prediction, write-off) are
+walked on the records tools/demo_setup.py made; the bureau import result imports the demo's
+sample file again (its draft credit checks are deleted after the walk).
 """
 
 import argparse
