@@ -617,7 +617,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(root, ".local", "screens"))
     parser.add_argument("--lang", default="de_DE,en_US")
     parser.add_argument("--size", default="1440x900,1280x720")
-    parser.add_argument("--only", default="", help="substring of '<path>-<screen>'")
+    parser.add_argument("--only", default="", help="substrings of '<path>-<screen>', comma-separated")
     parser.add_argument("--no-pdf", action="store_true")
     parser.add_argument("--no-screens", action="store_true")
     args = parser.parse_args()
@@ -652,7 +652,7 @@ def main():
                 os.makedirs(out, exist_ok=True)
                 current = None
                 for path, name, target in screens(ids):
-                    if args.only and args.only not in f"{path}-{name}":
+                    if args.only and not any(part in f"{path}-{name}" for part in args.only.split(",")):
                         continue
                     login = PATH_USER[path]
                     if login != current:
@@ -688,7 +688,7 @@ def main():
 def _pdfs(rpc, admin, ids, out, only):
     os.makedirs(out, exist_ok=True)
     for name, xmlid, _model, key in PDFS:
-        if only and only not in f"pdf-{name}":
+        if only and not any(part in f"pdf-{name}" for part in only.split(",")):
             continue
         if not ids.get(key):
             continue
