@@ -8,7 +8,13 @@
 chart (SKR03) for the main company. "finish" completes what a German company has on its
 letters: bank account with a valid IBAN, commercial register, managing directors in the
 footer, Odoo's DIN 5008 document layout (printing needs no layout dialog) and German as the
-language of the German and Austrian customers (their letters and statements).
+language of the German and Austrian customers (their letters and statements). Then it walks
+the newer capabilities once, as the Credit Manager Karin Kredit would, through the models' own
+methods and wizards (:func:`demo_features`): a credit insurance policy with insured customers
+and the daily deadline job (one notification due), an open factoring contract with the
+invoices of one customer sold to it, a court dunning case of the most overdue customer with its
+claims (prepared and filed), a sample bureau file (demo/credit_bureau_sample.csv, preset "Credit
+index 100-600") through the import wizard and one run of the payment-date prediction job.
 Only for the demo database: the module itself depends on neither l10n_de nor sale_management.
 """
 
@@ -145,11 +151,245 @@ def finish(env):
         problems.append("sale_management is not installed")
     if problems:
         raise SystemExit("demo setup: " + "; ".join(problems))
+    features = demo_features(env)
     return (
-        f"{company.name}: chart {company.chart_template}, {company.currency_id.name}, "
+        f"{features}; {company.name}: chart {company.chart_template}, {company.currency_id.name}, "
         f"IBAN {account.acc_number}, layout {company.external_report_layout_id.key}, "
         f"{len(german)} customers set to German"
     )
+
+
+# === the newer capabilities (finish step) === #
+INSURER = {
+    "name": "Allianz Trade Deutschland",
+    "is_company": True,
+    "street": "Friedensallee 254",
+    "zip": "22763",
+    "city": "Hamburg",
+}
+FACTOR = {
+    "name": "Südwest Factoring GmbH",
+    "is_company": True,
+    "street": "Königstraße 10",
+    "zip": "70173",
+    "city": "Stuttgart",
+}
+FACTOR_IBAN = "DE02 1203 0000 0000 2020 51"  # a valid example IBAN
+BUREAU_FILE = "credit_bureau_sample.csv"
+LEGAL_FORMS = ("GmbH & Co. KG", "GmbH", "AG", "e.K.", "KG", "SARL", "B.V.", "S.r.l.")
+BUREAU_PRESET = "credit_control.credit_bureau_provider_index_100_600"
+
+
+def demo_features(env):
+    """The newer capabilities, made once by the Credit Manager Karin Kredit ("credit") through
+    the models' own methods and wizards (she gets their tasks; German texts: the stored task names
+    and messages are the company's). Idempotent: a part already there is skipped."""
+    company = env.ref("base.main_company")
+    # the applicant of a court dunning application: legal form and representatives (administrator)
+    if not company.partner_id.credit_legal_form:
+        company.partner_id.write(
+            {
+                "credit_legal_form": "GmbH",
+                "credit_legal_representatives": f"Geschäftsführer {MANAGING_DIRECTORS}",
+            }
+        )
+    manager = env["res.users"].search([("login", "=", "credit")], limit=1)
+    env = env(user=manager, su=False, context=dict(env.context, lang="de_DE", tracking_disable=False))
+    germany = env.ref("base.de")
+    done = []
+    done.append(_demo_insurance(env, germany))
+    done.append(_demo_factoring(env, germany))
+    done.append(_demo_legal_case(env))
+    done.append(_demo_write_off(env))
+    done.append(_demo_bureau_import(env))
+    done.append(_demo_prediction(env, company))
+    return "; ".join(done)
+
+
+def _demo_insurance(env, germany):
+    """A policy of a credit insurer covering three customers (insured limits; Wagner's below its
+    credit limit), its reporting deadline such that Wagner's overdue invoice is on the watch
+    list now, and the daily deadline job run once (the task "report to the insurer")."""
+    Policy = env["credit.insurance.policy"]
+    if Policy.search_count([]):
+        return "insurance: there"
+    insurer = env["res.partner"].create(dict(INSURER, country_id=germany.id))
+    today = _today(env)
+    policy = Policy.create(
+        {
+            "name": "KV-4711-2026",
+            "insurer_id": insurer.id,
+            "date_from": today.replace(month=1, day=1),
+            "date_to": today.replace(month=12, day=31),
+            "max_payment_term_days": 60,
+            # Wagner's invoice 45 days overdue: deadline in 5 days, on the watch list (10 days lead)
+            "reporting_days": 50,
+            "claim_days": 90,
+        }
+    )
+    insured = {
+        "credit_control.credit_demo_partner_wagner": 8000.0,  # below its credit limit of 10,000
+        "credit_control.credit_demo_partner_hoffmann": 20000.0,
+        "credit_control.credit_demo_partner_mueller": 50000.0,
+    }
+    for xmlid, limit in insured.items():
+        partner = env.ref(xmlid)
+        partner.write(
+            {
+                "credit_insurance_policy_id": policy.id,
+                "credit_insurer_id": insurer.id,
+                "credit_insured_limit": limit,
+                "credit_insurance_date_end": policy.date_to,
+            }
+        )
+    tasks = env["credit.insurance.watch"].sudo()._cron_insurance_deadlines()
+    return f"insurance: policy {policy.name}, {len(insured)} customers, {len(tasks)} deadline task(s)"
+
+
+def _demo_factoring(env, germany):
+    """An open factoring contract without recourse; Schmidt Logistik is assigned to it and its
+    open invoices are sold (the invoices' button "Sell to Factor")."""
+    Contract = env["credit.factoring.contract"]
+    if Contract.search_count([]):
+        return "factoring: there"
+    factor = env["res.partner"].create(dict(FACTOR, country_id=germany.id))
+    account = env["res.partner.bank"].create({"acc_number": FACTOR_IBAN, "partner_id": factor.id})
+    contract = Contract.create(
+        {
+            "name": "FV-2026-01",
+            "factor_id": factor.id,
+            "factoring_type": "open",
+            "with_recourse": False,
+            "bank_account_id": account.id,
+            "purchase_limit": 40000.0,
+            "fee_percent": 1.2,
+            "retention_percent": 10.0,
+            "date_start": _today(env).replace(day=1),
+        }
+    )
+    customer = env.ref("credit_control.credit_demo_partner_schmidt")
+    customer.credit_factoring_contract_id = contract
+    moves = env["account.move"].search(
+        [
+            ("commercial_partner_id", "=", customer.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+    )
+    moves.action_credit_factoring_assign()
+    return f"factoring: {contract.name}, {len(moves)} invoice(s) of {customer.name} sold"
+
+
+def _demo_legal_case(env):
+    """A court dunning case of the customer with the oldest overdue invoice: its overdue
+    invoices loaded as claims, prepared (application data checked, dunning costs added) and
+    filed at the dunning court."""
+    Case = env["credit.legal.case"]
+    if Case.search_count([]):
+        return "legal: there"
+    oldest = env["account.move"].search(
+        [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("invoice_date_due", "<", _today(env)),
+            ("credit_factoring_state", "!=", "sold"),
+        ],
+        order="invoice_date_due, id",
+        limit=1,
+    )
+    if not oldest:
+        return "legal: no overdue invoice"
+    customer = oldest.commercial_partner_id
+    if customer.is_company and not customer.credit_legal_form:
+        contact = customer.child_ids.filtered("function")[:1]
+        customer.write(
+            {
+                "credit_legal_form": next(
+                    (form for form in LEGAL_FORMS if customer.name.endswith(" " + form)), "GmbH"
+                ),
+                "credit_legal_representatives": f"{contact.function} {contact.name}" if contact else "",
+            }
+        )
+    case = Case.create(
+        {
+            "partner_id": customer.id,
+            "our_reference": f"MB-{customer.ref or customer.id}",
+            "no_counter_performance": True,
+        }
+    )
+    case.action_load_invoices()
+    case.action_prepare()
+    if case.court_id:
+        case.action_apply()
+    return f"legal: {case.name} for {customer.name}, {len(case.claim_ids)} claim(s), {case.state}"
+
+
+def _demo_write_off(env):
+    """Van Dijk's partly paid invoice: the rest written off after a settlement (the write-off
+    wizard of the invoice list: credit note against the loss account)."""
+    Entry = env["credit.write.off.entry"]
+    if Entry.search_count([]):
+        return "write-off: there"
+    customer = env.ref("credit_control.credit_demo_partner_vandijk")
+    moves = env["account.move"].search(
+        [
+            ("commercial_partner_id", "=", customer.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "=", "partial"),
+        ],
+        limit=1,
+    )
+    if not moves:
+        return "write-off: no partly paid invoice"
+    wizard = (
+        env["credit.write.off"]
+        .with_context(active_model="account.move", active_ids=moves.ids)
+        .create({"reason": "decision", "note": "Vergleich: Restbetrag nach Teilzahlung ausgebucht."})
+    )
+    wizard.action_write_off()
+    entries = Entry.search([("partner_id", "=", customer.id)])
+    return f"write-off: {moves.name} of {customer.name}, {len(entries)} entry"
+
+
+def _demo_bureau_import(env):
+    """The sample bureau file through the import wizard with the preset "Credit index 100-600":
+    the matched rows become credit checks, one row (a company that is no customer) is listed."""
+    import base64
+    import os
+
+    provider = env.ref(BUREAU_PRESET)
+    if env["credit.check"].search_count([("bureau_provider_id", "=", provider.id)]):
+        return "bureau: there"
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo", BUREAU_FILE)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    wizard = env["credit.bureau.import"].create(
+        {"provider_id": provider.id, "file": base64.b64encode(data), "filename": BUREAU_FILE}
+    )
+    wizard.action_import()
+    rejected = wizard.line_ids.filtered(lambda line: line.status == "rejected")
+    return (
+        f"bureau: {wizard.imported_count} check(s) imported, {len(rejected)} row(s) listed "
+        f"({', '.join(rejected.mapped('name'))})"
+    )
+
+
+def _demo_prediction(env, company):
+    """The scheduled payment-date prediction job, once (with the demo's short history the rule
+    predicts; the invoice's tab says so)."""
+    Model = env["credit.payment.model"]
+    Model._cron_train()
+    model = Model.sudo().search([("company_id", "=", company.id)], limit=1)
+    return f"prediction: {model.state}, {model.predicted_count} by the model, {model.rule_count} by the rule"
+
+
+def _today(env):
+    from odoo import fields
+
+    return fields.Date.context_today(env["res.partner"])
 
 
 def main(argv=None):

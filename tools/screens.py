@@ -12,7 +12,10 @@ PDFs (statement, credit report, dunning letter, problem cases) are fetched with 
 and page 1 is rendered with `pdftoppm -png -r 60 -f 1 -l 1`.
 
 Only for looking at the screens: it changes nothing but the users' language (and what a screen
-step clicks, e.g. the block dialog of a demo order is cancelled, not confirmed).
+step clicks, e.g. the block dialog of a demo order is cancelled, not confirmed). The newer
+capabilities (insurance, factoring, court dunning, bureau import, prediction, write-off) are
+walked on the records tools/demo_setup.py made; the bureau import result imports the demo's
+sample file again (its draft credit checks are deleted after the walk).
 """
 
 import argparse
@@ -162,6 +165,14 @@ class Browser:
         self.wait_idle()
         time.sleep(0.6)
         return found
+
+    def run(self, expr):
+        """Evaluate ``expr`` in the page (e.g. open a wizard through the web client's action
+        service) and wait until the client is idle again."""
+        self.eval(expr)
+        time.sleep(0.8)
+        self.wait_idle()
+        time.sleep(0.6)
 
     def screenshot(self, path, width, height, full=True):
         """The window as the user sees it; when the view scrolls, also the whole view
@@ -369,10 +380,58 @@ def demo_ids(admin):
     ids["payment_plan"] = first("credit.payment.plan", [])
     ids["decision"] = first("credit.decision", [])
     ids["problem_cases"] = ",".join(str(i) for i in admin.call("credit.problem.case", "search", []))
+    # the newer capabilities (tools/demo_setup.py demo_features)
+    ids["policy"] = first("credit.insurance.policy", [])
+    ids["insurance_task"] = first("credit.task", [("task_type", "=", "insurance")])
+    ids["factoring_contract"] = first("credit.factoring.contract", [])
+    ids["factored_invoice"] = first("account.move", [("credit_factoring_state", "=", "sold")])
+    ids["legal_case"] = first("credit.legal.case", [])
+    ids["payment_model"] = first("credit.payment.model", [])
+    ids["predicted_invoice"] = first(
+        "account.move",
+        [("credit_prediction_source", "!=", False), ("invoice_date_due", ">=", str(_today()))],
+        order="invoice_date_due",
+    )
+    ids["bureau_preset"] = first(
+        "ir.model.data", [("module", "=", "credit_control"), ("name", "=", BUREAU_PRESET)]
+    )
+    if ids["bureau_preset"]:
+        ids["bureau_preset"] = admin.call("ir.model.data", "read", [ids["bureau_preset"]], ["res_id"])[0][
+            "res_id"
+        ]
+    ids["bureau_check"] = first("credit.check", [("bureau_provider_id", "!=", False)])
     return ids
 
 
-# (path, screen, url or (url, steps)); {ids} formatted from demo_ids; steps: ("click", css, text)
+def _today():
+    import datetime
+
+    return datetime.date.today()
+
+
+BUREAU_PRESET = "credit_bureau_provider_index_100_600"
+BUREAU_FILE = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demo", "credit_bureau_sample.csv"
+)
+
+
+def _bureau_import_js(ids):
+    """The import wizard as the menu opens it, with the preset and the demo's sample file chosen."""
+    with open(BUREAU_FILE, "rb") as fh:
+        data = base64.b64encode(fh.read()).decode()
+    context = {
+        "default_provider_id": ids["bureau_preset"],
+        "default_file": data,
+        "default_filename": os.path.basename(BUREAU_FILE),
+    }
+    return (
+        "odoo.__WOWL_DEBUG__.root.env.services.action.doAction("
+        "'credit_control.credit_bureau_import_action', {additionalContext: %s})" % json.dumps(context)
+    )
+
+
+# (path, screen, url or (url, steps)); {ids} formatted from demo_ids;
+# steps: ("click", css, text) or ("js", expression)
 def screens(ids):
     act = "/odoo/action-credit_control."
     sales = [
@@ -437,6 +496,25 @@ def screens(ids):
         ("collector", "escalation", act + "credit_partner_escalation_action"),
         ("collector", "aging", act + "credit_aging_report_action"),
         ("collector", "tasks", act + "credit_task_action_my"),
+        # the newer capabilities
+        ("collector", "insurance-watch", act + "credit_insurance_watch_action"),
+        ("collector", "insurance-task", act + f"credit_task_action_all/{ids['insurance_task']}"),
+        ("collector", "insurance-notifications", act + "credit_insurance_notification_action"),
+        ("collector", "legal-cases", act + "credit_legal_case_action"),
+        ("collector", "legal-case-form", act + f"credit_legal_case_action/{ids['legal_case']}"),
+        (
+            "collector",
+            "invoice-prediction-tab",
+            (
+                f"/odoo/action-account.action_move_out_invoice_type/{ids['predicted_invoice']}",
+                [("click", "a.nav-link", "Payment Prediction"), ("click", "a.nav-link", "Zahlungsprognose")],
+            ),
+        ),
+        (
+            "collector",
+            "worklist-prediction",
+            (act + "credit_worklist_action", [("click", ".o_data_row .o_data_cell")]),
+        ),
     ]
     manager = [
         ("manager", "blocked-orders", act + "sale_order_action_credit_blocked"),
@@ -451,6 +529,41 @@ def screens(ids):
         ("manager", "ratings", act + "credit_rating_action"),
         ("manager", "dunning-levels", act + "credit_dunning_level_action"),
         ("manager", "checks", act + "credit_check_action"),
+        # the newer capabilities
+        ("manager", "insurance-policies", act + "credit_insurance_policy_action"),
+        ("manager", "insurance-policy-form", act + f"credit_insurance_policy_action/{ids['policy']}"),
+        ("manager", "factoring-contracts", act + "credit_factoring_contract_action"),
+        (
+            "manager",
+            "factoring-contract-form",
+            act + f"credit_factoring_contract_action/{ids['factoring_contract']}",
+        ),
+        (
+            "manager",
+            "factored-invoice",
+            f"/odoo/action-account.action_move_out_invoice_type/{ids['factored_invoice']}",
+        ),
+        ("manager", "bureau-providers", act + "credit_bureau_provider_action"),
+        ("manager", "bureau-provider-form", act + f"credit_bureau_provider_action/{ids['bureau_preset']}"),
+        ("manager", "bureau-check-form", act + f"credit_check_action/{ids['bureau_check']}"),
+        (
+            "manager",
+            "bureau-import",
+            (act + "credit_check_action", [("js", _bureau_import_js(ids))]),
+        ),
+        (
+            "manager",
+            "bureau-import-result",
+            (
+                act + "credit_check_action",
+                [("js", _bureau_import_js(ids)), ("click", ".modal-footer button[name=action_import]")],
+            ),
+        ),
+        ("manager", "prediction-models", act + "credit_payment_model_action"),
+        ("manager", "prediction-model-form", act + f"credit_payment_model_action/{ids['payment_model']}"),
+        ("manager", "legal-courts", act + "credit_legal_court_action"),
+        ("manager", "claim-catalogue", act + "credit_legal_claim_type_action"),
+        ("manager", "write-offs", act + "credit_write_off_entry_action"),
     ]
     # the settings are the administrator's (the Credit Manager has no Settings menu)
     admin = [("admin", "settings", "/odoo/action-credit_control.credit_control_config_settings_action")]
@@ -484,6 +597,8 @@ PDFS = [
         "credit.payment.plan",
         "payment_plan",
     ),
+    ("legal-case", "credit_control.credit_legal_case_report_action", "credit.legal.case", "legal_case"),
+    ("factored-invoice", "account.account_invoices", "account.move", "factored_invoice"),
 ]
 
 PATH_USER = {
@@ -502,7 +617,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(root, ".local", "screens"))
     parser.add_argument("--lang", default="de_DE,en_US")
     parser.add_argument("--size", default="1440x900,1280x720")
-    parser.add_argument("--only", default="", help="substring of '<path>-<screen>'")
+    parser.add_argument("--only", default="", help="substrings of '<path>-<screen>', comma-separated")
     parser.add_argument("--no-pdf", action="store_true")
     parser.add_argument("--no-screens", action="store_true")
     args = parser.parse_args()
@@ -520,6 +635,8 @@ def main():
     print("records:", ids, file=sys.stderr)
     user_ids = {login: admin.call("res.users", "search", [("login", "=", login)])[0] for login in USERS}
     browser = None if args.no_screens else Browser()
+    # the bureau import screens import the sample file again: their checks are removed after the walk
+    last_check = (admin.call("credit.check", "search", [], order="id desc", limit=1) or [0])[0]
     try:
         for lang in args.lang.split(","):
             admin.call("res.users", "write", list(user_ids.values()), {"lang": lang})
@@ -535,7 +652,7 @@ def main():
                 os.makedirs(out, exist_ok=True)
                 current = None
                 for path, name, target in screens(ids):
-                    if args.only and args.only not in f"{path}-{name}":
+                    if args.only and not any(part in f"{path}-{name}" for part in args.only.split(",")):
                         continue
                     login = PATH_USER[path]
                     if login != current:
@@ -546,6 +663,8 @@ def main():
                     for step in steps:
                         if step[0] == "click":
                             browser.click(step[1], step[2] if len(step) > 2 else None)
+                        elif step[0] == "js":
+                            browser.run(step[1])
                     file = os.path.join(out, f"{path}-{name}.png")
                     # the whole view once per language (at the first size), the window at every size
                     browser.screenshot(file, width, height, full=size == args.size.split(",")[0])
@@ -553,12 +672,23 @@ def main():
     finally:
         if browser:
             browser.close()
+        walked = admin.call(
+            "credit.check",
+            "search",
+            [
+                ("id", ">", last_check),
+                ("bureau_provider_id", "=", ids["bureau_preset"]),
+                ("state", "=", "draft"),
+            ],
+        )
+        if walked:
+            admin.call("credit.check", "unlink", walked)
 
 
 def _pdfs(rpc, admin, ids, out, only):
     os.makedirs(out, exist_ok=True)
     for name, xmlid, _model, key in PDFS:
-        if only and only not in f"pdf-{name}":
+        if only and not any(part in f"pdf-{name}" for part in only.split(",")):
             continue
         if not ids.get(key):
             continue
