@@ -465,6 +465,8 @@ class CreditPaymentModel(models.Model):
             model_file = self.attachment_id.id if self else False
             for k, i in enumerate(index.tolist()):
                 reasons[i] = {"mid": int(mid[i]), "model": model_file, "features": values[k]}
+        # still unpaid more than 30 days after the due date: it is paid more than 30 days late
+        probability = np.where(overdue > pp.LATE_DAYS, 1.0, probability)
         return {
             "id": [row["id"] for row in open_rows],
             "day": (due + mid).tolist(),

@@ -5,7 +5,7 @@ import numpy as np
 from babel.dates import get_day_names, get_month_names
 
 from odoo import api, models
-from odoo.tools.misc import babel_locale_parse, get_lang
+from odoo.tools.misc import babel_locale_parse, formatLang, get_lang
 
 from ..lib import payment_prediction as pp
 
@@ -38,7 +38,7 @@ class CreditPaymentModel(models.Model):
             if v >= 0
             else self.env._("recent payments %(days)s days earlier than before", days=num(-v)),
             "amount_ratio": lambda v: self.env._(
-                "this invoice is %(ratio)s× the usual amount", ratio="%.1f" % v
+                "this invoice is %(ratio)s× the usual amount", ratio=formatLang(self.env, v, digits=1)
             ),
             "term_days": lambda v: self.env._("payment term of %(days)s days", days=num(v)),
             "due_weekday": lambda v: self.env._("due on a %(weekday)s", weekday=weekdays[int(v) % 7]),
@@ -103,9 +103,9 @@ class CreditPaymentModel(models.Model):
         if source == "rule":
             if data.get("count"):
                 return self.env._(
-                    "Rule (only %(count)s paid invoices known): the customer's average of %(days)s days late",
+                    "Rule (paid invoices known: %(count)s): the customer's average of %(days)s days late",
                     count=data["count"],
-                    days="%.1f" % data.get("rule", 0.0),
+                    days=formatLang(self.env, data.get("rule", 0.0), digits=1),
                 )
             return self.env._("Rule: no payment history, expected on the due date")
         if "reasons" not in data:
