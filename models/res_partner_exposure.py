@@ -205,6 +205,9 @@ class ResPartner(models.Model):
                 bool(lock),
             )
         else:
+            # several customers: what decides the statement's plan is read first and given as
+            # constants (see _credit_exposure_plan_values)
+            params.update(self._credit_exposure_plan_values())
             query = self._credit_exposure_statement(params, lock=lock)
         figures = self._credit_exposure_figures(self.env.execute_query(query), company)
         limit_fallback = self._fields["credit_limit"].get_company_dependent_fallback(self)
@@ -254,6 +257,35 @@ class ResPartner(models.Model):
         }
 
     @api.model
+    def _credit_exposure_plan_values(self):
+        """What the exposure statement of several customers is planned with, read first in one
+        small query: ``in_force`` (the running totals are maintained, see
+        ``credit.exposure.total._credit_totals_in_force_sql``) and ``receivable_account_ids``.
+        Given as constants, the planner plans only the branch of the receivable part that runs
+        (not a parallel scan of the journal items that a condition known at run time skips, whose
+        workers start anyway) and estimates the totals on receivable accounts (an index scan of
+        them instead of reading every total). The statement of one customer (the database
+        function, its plan kept by the session) decides both in SQL instead."""
+        in_force, account_ids = self.env.execute_query(
+            SQL(
+                "SELECT %s, %s",
+                self.env["credit.exposure.total"]._credit_totals_in_force_sql(),
+                RECEIVABLE_ACCOUNT_IDS,
+            )
+        )[0]
+        return {"in_force": in_force, "receivable_account_ids": account_ids, "partners_cte": True}
+
+    @api.model
+    def _credit_exposure_partner_in(self, column, params):
+        """``column`` is one of the commercial partners of the statement: with ``partners_cte``
+        (several customers), one of the rows of the statement's ``credit_exposure_partners``
+        (their ids given once: a long list of ids repeated in every part costs more to plan than
+        to run), else ``= ANY(partner_ids)``."""
+        if params.get("partners_cte"):
+            return SQL("%s IN (SELECT id FROM credit_exposure_partners)", column)
+        return SQL("%s = ANY(%s)", column, params["partner_ids"])
+
+    @api.model
     def _credit_exposure_statement(self, params, lock=False):
         """The exposure statement (round trips are most of the cost of a small check): rows of
         ``(key, partner, currency, overdue, amount, amount in currency, oldest due date, rate)``.
@@ -280,9 +312,15 @@ class ResPartner(models.Model):
             params["root_company_id"],
         )
         limits = SQL(
-            "SELECT id, credit_limit, credit_limit_set FROM res_partner WHERE id = ANY(%s)",
-            params["partner_ids"],
+            "SELECT id, credit_limit, credit_limit_set FROM res_partner WHERE %s",
+            self._credit_exposure_partner_in(SQL("id"), params),
         )
+        partners = SQL()
+        if params.get("partners_cte"):
+            partners = SQL(
+                "credit_exposure_partners AS MATERIALIZED (SELECT unnest(%s::int[]) AS id),",
+                params["partner_ids"],
+            )
         lock_sql = SQL()
         if lock:
             lock_sql = SQL(
@@ -295,7 +333,7 @@ class ResPartner(models.Model):
             limits = SQL("SELECT id, credit_limit, credit_limit_set FROM locked")
         return SQL(
             """
-            WITH %(lock)s items AS (
+            WITH %(partners)s%(lock)s items AS (
                 %(receivable)s
              UNION ALL
                 %(draft_invoices)s
@@ -312,6 +350,7 @@ class ResPartner(models.Model):
                    (l.credit_limit->>%(company_key)s)::numeric, NULL, NULL, NULL
               FROM (%(limits)s) l
             """,
+            partners=partners,
             lock=lock_sql,
             limits=limits,
             receivable=self._credit_exposure_receivable_sql(params),
@@ -335,8 +374,19 @@ class ResPartner(models.Model):
         else (never a stale total) from the open items themselves (``lib.open_items``, written
         for the covering index on open items). Items that are not the company's risk
         (``credit_exposure_excluded``) do not count."""
-        in_force = self.env["credit.exposure.total"]._credit_totals_in_force_sql()
-        return SQL(
+        in_force = params.get("in_force")
+        if in_force is None:  # decided by the statement (the database function)
+            in_force = self.env["credit.exposure.total"]._credit_totals_in_force_sql()
+        accounts = RECEIVABLE_ACCOUNT_IDS
+        if params.get("receivable_account_ids") is not None:
+            accounts = SQL("%s::int[]", params["receivable_account_ids"])
+        values = {
+            "today": params["today"],
+            "receivable_accounts": accounts,
+            "company_id": params["company_id"],
+            "partner_in": self._credit_exposure_partner_in(SQL("p.commercial_partner_id"), params),
+        }
+        totals = SQL(
             """
             SELECT 'receivable' AS key, p.commercial_partner_id AS partner_id, t.currency_id,
                    t.date_maturity < %(today)s AND t.debit AS overdue,
@@ -347,10 +397,14 @@ class ResPartner(models.Model):
              WHERE %(in_force)s
                AND t.account_id = ANY(%(receivable_accounts)s)
                AND t.company_id = %(company_id)s
-               AND p.commercial_partner_id = ANY(%(partner_ids)s)
+               AND %(partner_in)s
                AND t.items <> 0
-          GROUP BY 2, 3, 4
-             UNION ALL
+          GROUP BY 2, 3, 4""",
+            in_force=SQL("TRUE") if in_force is True else in_force,
+            **values,
+        )
+        live = SQL(
+            """
             SELECT 'receivable', p.commercial_partner_id, l.currency_id,
                    l.date_maturity < %(today)s AND l.amount_residual > 0,
                    SUM(l.amount_residual), SUM(l.amount_residual_currency), MIN(l.date_maturity)
@@ -358,17 +412,18 @@ class ResPartner(models.Model):
               JOIN res_partner p ON p.id = l.partner_id
              WHERE NOT %(in_force)s
                AND %(open_items)s
-               AND p.commercial_partner_id = ANY(%(partner_ids)s)
+               AND %(partner_in)s
                AND l.credit_exposure_excluded IS NOT TRUE
-          GROUP BY 2, 3, 4
-            """,
-            today=params["today"],
-            in_force=in_force,
-            receivable_accounts=RECEIVABLE_ACCOUNT_IDS,
-            company_id=params["company_id"],
-            partner_ids=params["partner_ids"],
+          GROUP BY 2, 3, 4""",
+            in_force=SQL("FALSE") if in_force is False else in_force,
             open_items=open_receivable_where(company_id=params["company_id"]),
+            **values,
         )
+        if in_force is True:
+            return totals
+        if in_force is False:
+            return live
+        return SQL("%s\n             UNION ALL%s\n            ", totals, live)
 
     def _credit_exposure_draft_invoices_sql(self, params):
         """Draft customer invoices (with taxes), whether or not they come from a sale order; each
@@ -380,7 +435,7 @@ class ResPartner(models.Model):
               FROM (SELECT m.commercial_partner_id, m.currency_id, SUM(l.price_total) AS amount
                       FROM account_move m
                       JOIN account_move_line l ON l.move_id = m.id
-                     WHERE m.commercial_partner_id = ANY(%(partner_ids)s)
+                     WHERE %(partner_in)s
                        AND m.company_id = %(company_id)s
                        AND m.state = 'draft'
                        AND m.move_type = 'out_invoice'
@@ -389,7 +444,8 @@ class ResPartner(models.Model):
                   GROUP BY m.id) d
           GROUP BY 2, 3
             """,
-            **{key: params[key] for key in ("partner_ids", "company_id", "exclude_move_ids")},
+            partner_in=self._credit_exposure_partner_in(SQL("m.commercial_partner_id"), params),
+            **{key: params[key] for key in ("company_id", "exclude_move_ids")},
         )
 
     def _credit_exposure_uninvoiced_orders_sql(self, params):
@@ -406,7 +462,7 @@ class ResPartner(models.Model):
                       FROM sale_order so
                       JOIN sale_order_line sol ON sol.order_id = so.id
                       JOIN res_partner p ON p.id = so.partner_id
-                     WHERE p.commercial_partner_id = ANY(%(partner_ids)s)
+                     WHERE %(partner_in)s
                        AND so.company_id = %(company_id)s
                        AND so.state = 'sale'
                        AND so.id <> ALL(%(exclude_order_ids)s)
@@ -416,7 +472,8 @@ class ResPartner(models.Model):
                   GROUP BY so.id, p.commercial_partner_id) o
           GROUP BY 2, 3
             """,
-            **{key: params[key] for key in ("partner_ids", "company_id", "exclude_order_ids")},
+            partner_in=self._credit_exposure_partner_in(SQL("p.commercial_partner_id"), params),
+            **{key: params[key] for key in ("company_id", "exclude_order_ids")},
         )
 
     def _credit_exposure_figures(self, rows, company):
