@@ -102,6 +102,10 @@ class ResPartner(models.Model):
     def _compute_credit_currency_id(self):
         self.credit_currency_id = self.env.company.currency_id
 
+    # commercial_partner_id: what the compute reads, and a stored field that read() fetches with
+    # the access rules applied in SQL (reading only non-stored fields checks the rules record by
+    # record in Python: 60 ms of a list's 1,000 customers)
+    @api.depends("commercial_partner_id")
     @api.depends_context("company")
     def _compute_credit_exposure(self):
         exposures = self._get_credit_exposures()
@@ -479,8 +483,11 @@ class ResPartner(models.Model):
     def _credit_exposure_figures(self, rows, company):
         """The rows of the exposure statement gathered: ``amounts`` per (partner id, key) per
         currency id (``receivable``, ``overdue``, ``draft_invoices``, ``uninvoiced_orders``),
-        ``oldest`` overdue due date per partner id, ``rates`` per currency id (today's) and
-        ``limits`` per partner id as ``(own limit, limit set)``."""
+        ``oldest`` overdue due date per partner id, ``rates`` per currency id (today's),
+        ``limits`` per partner id as ``(own limit, limit set)``, and what converts and rounds
+        them (the same for every partner, so taken once): ``currency`` (the company's),
+        ``digits`` (its decimal places), ``company_rate`` and ``factors`` per currency id (company
+        rate / its rate)."""
         currency = company.currency_id
         amounts, oldest, rates, limits = {}, {}, {}, {}
 
@@ -505,33 +512,44 @@ class ResPartner(models.Model):
                 add(partner_id, "overdue", currency_id, residual)
                 if min_due and (partner_id not in oldest or min_due < oldest[partner_id]):
                     oldest[partner_id] = min_due
-        return {"amounts": amounts, "oldest": oldest, "rates": rates, "limits": limits}
+        company_rate = rates.get(currency.id) or 1.0
+        return {
+            "amounts": amounts,
+            "oldest": oldest,
+            "rates": rates,
+            "limits": limits,
+            "currency": currency,
+            "digits": currency.decimal_places,
+            "company_rate": company_rate,
+            "factors": {cid: company_rate / (rate or 1.0) for cid, rate in rates.items()},
+        }
 
     def _credit_exposure_values(self, partner_id, figures, company, today, limit_fallback):
         """The exposure dict of one commercial partner (keys: see :meth:`_get_credit_exposures`)
-        from the gathered ``figures`` (:meth:`_credit_exposure_figures`)."""
-        currency = company.currency_id
-        digits = currency.decimal_places
-        rates = figures["rates"]
-        company_rate = rates.get(currency.id) or 1.0
+        from the gathered ``figures`` (:meth:`_credit_exposure_figures`). Called for every
+        customer of a list: what is the same for all of them comes from ``figures``."""
+        digits = figures["digits"]
+        amounts = figures["amounts"]
+        factors = figures["factors"]
+        company_rate = figures["company_rate"]  # a currency without a rate: 1.0
 
         def total_of(key):
-            per_currency = figures["amounts"].get((partner_id, key))
+            per_currency = amounts.get((partner_id, key))
             if not per_currency:
                 return 0.0
-            value = sum(
-                amount * company_rate / (rates.get(cid) or 1.0) for cid, amount in per_currency.items()
-            )
-            return float_round(value, precision_digits=digits)
+            value = sum(amount * factors.get(cid, company_rate) for cid, amount in per_currency.items())
+            return float_round(value, precision_digits=digits) if value else 0.0
 
         receivable = total_of("receivable")
         draft_invoices = total_of("draft_invoices")
         uninvoiced_orders = total_of("uninvoiced_orders")
-        total = float_round(receivable + draft_invoices + uninvoiced_orders, precision_digits=digits)
+        total = receivable
+        if draft_invoices or uninvoiced_orders:
+            total = float_round(receivable + draft_invoices + uninvoiced_orders, precision_digits=digits)
         limit = self._credit_limit_of(*figures["limits"].get(partner_id, (None, False)), limit_fallback)
         oldest = figures["oldest"].get(partner_id)
         exposure = {
-            "currency": currency,
+            "currency": figures["currency"],
             "receivable": receivable,
             "overdue": total_of("overdue"),
             "overdue_days": (today - oldest).days if oldest else 0,
