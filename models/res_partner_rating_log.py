@@ -163,9 +163,21 @@ class ResPartner(models.Model):
         # the transaction's time as the ORM writes it (to the microsecond)
         uid, now = self.env.uid, self.env.cr.now().isoformat(" ")
         fields_ = model._fields
+        converted = {}  # (field, type, value) -> column value: the rows repeat a few values
+
+        def column_value(fname, value):
+            key = (fname, type(value), value)  # the type: False == 0 and True == 1 as keys
+            try:
+                return converted[key]
+            except KeyError:
+                result = converted[key] = fields_[fname].convert_to_column(value, model)
+                return result
+            except TypeError:  # a value that is not hashable
+                return fields_[fname].convert_to_column(value, model)
+
         rows = [
             {
-                **{fname: fields_[fname].convert_to_column(value, model) for fname, value in vals.items()},
+                **{fname: column_value(fname, value) for fname, value in vals.items()},
                 "create_uid": uid,
                 "write_uid": uid,
                 "create_date": now,
