@@ -379,8 +379,8 @@ class ResPartner(models.Model):
         index on posted customer invoices by partner and date (an index probe per partner
         instead of aggregating every invoice of the ledger). Read in SQL: the scorecard is shown
         to salespeople, who may not read invoices."""
-        partners = self.commercial_partner_id
-        if not partners:
+        partner_ids = [pid for pid in self.commercial_partner_id.ids if isinstance(pid, int)]  # saved ones
+        if not partner_ids:
             return {}
         self.env["account.move"].flush_model(
             ["commercial_partner_id", "company_id", "move_type", "state", "invoice_date"]
@@ -401,7 +401,7 @@ class ResPartner(models.Model):
               FROM unnest(%(partner_ids)s::int[]) AS p(id)
                 """,
                 company_id=self.env.company.id,
-                partner_ids=partners.ids,
+                partner_ids=partner_ids,
             )
         )
         return {partner_id: first_date for partner_id, first_date in rows if first_date}
