@@ -67,6 +67,11 @@ def _init_statements():
     statements = [
         f"""CREATE UNIQUE INDEX IF NOT EXISTS credit_exposure_total_key_uniq
                 ON credit_exposure_total ({key}) NULLS NOT DISTINCT""",
+        # the totals of the receivable accounts of a company (the exposure of many customers
+        # reads them instead of every total: the outstanding payment accounts' open items have
+        # totals too); columns an update never changes, so the triggers' updates stay HOT
+        """CREATE INDEX IF NOT EXISTS credit_exposure_total_account_idx
+                ON credit_exposure_total (account_id, company_id)""",
         f"""
         CREATE OR REPLACE FUNCTION {TRIGGER_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $fn$
         BEGIN

@@ -1,3 +1,4 @@
+import calendar
 import json
 
 from dateutil.relativedelta import relativedelta
@@ -374,23 +375,49 @@ class ResPartner(models.Model):
 
     def _credit_first_invoice_dates(self):
         """Date of the first posted customer invoice per commercial partner id of ``self`` in
-        the current company (one aggregate)."""
-        # sudo: the scorecard is shown to salespeople, who may not read invoices
-        return {
-            partner.id: first_date
-            for partner, first_date in self.env["account.move"]
-            .sudo()
-            ._read_group(
-                [
-                    ("commercial_partner_id", "in", self.commercial_partner_id.ids),
-                    ("company_id", "=", self.env.company.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                ],
-                ["commercial_partner_id"],
-                ["invoice_date:min"],
+        the current company. One query, the first date of each partner read from the module's
+        index on posted customer invoices by partner and date (an index probe per partner
+        instead of aggregating every invoice of the ledger). Read in SQL: the scorecard is shown
+        to salespeople, who may not read invoices."""
+        partner_ids = [pid for pid in self.commercial_partner_id.ids if isinstance(pid, int)]  # saved ones
+        if not partner_ids:
+            return {}
+        self.env["account.move"].flush_model(
+            ["commercial_partner_id", "company_id", "move_type", "state", "invoice_date"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT p.id,
+                   (SELECT m.invoice_date
+                      FROM account_move m
+                     WHERE m.commercial_partner_id = p.id
+                       AND m.company_id = %(company_id)s
+                       AND m.move_type = 'out_invoice'
+                       AND m.state = 'posted'
+                       AND m.invoice_date IS NOT NULL
+                  ORDER BY m.invoice_date
+                     LIMIT 1)
+              FROM unnest(%(partner_ids)s::int[]) AS p(id)
+                """,
+                company_id=self.env.company.id,
+                partner_ids=partner_ids,
             )
-        }
+        )
+        return {partner_id: first_date for partner_id, first_date in rows if first_date}
+
+    @api.model
+    def _credit_months_between(self, first_date, today):
+        """Whole months from ``first_date`` to ``today``, as ``relativedelta(today, first_date)``
+        counts them (years * 12 + months; a month ending before the day of ``first_date`` counts
+        when ``today`` is its last day), without building a relativedelta per customer."""
+        if first_date > today:
+            delta = relativedelta(today, first_date)
+            return delta.years * 12 + delta.months
+        months = (today.year - first_date.year) * 12 + today.month - first_date.month
+        if months and today.day < min(first_date.day, calendar.monthrange(today.year, today.month)[1]):
+            months -= 1
+        return months
 
     def _credit_scorecard_points(self, company, today, exposure, first_date, check_score, display=True):
         """{factor key: (points 0-100, value as shown)} of this commercial partner, from its
@@ -398,10 +425,7 @@ class ResPartner(models.Model):
         the thresholds of ``company``, as of ``today``. ``display=False``: the points only, the
         values ``None`` (formatting a number in the user's language costs more than scoring)."""
         self.ensure_one()
-        months = 0
-        if first_date:
-            delta = relativedelta(today, first_date)
-            months = delta.years * 12 + delta.months
+        months = self._credit_months_between(first_date, today) if first_date else 0
         overdue_share = (
             100.0 * exposure["overdue"] / exposure["receivable"] if exposure["receivable"] > 0 else 0.0
         )

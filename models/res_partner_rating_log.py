@@ -19,14 +19,21 @@ class ResPartner(models.Model):
         credit manager's notice. The notices are scheduled per change and user, one create for
         all the customers with that change (the nightly refresh may rate many at once)."""
         activity_type = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
-        notices = {}  # (summary, user) -> partners
+        notices = {}  # (summary, user) -> partner ids
+        summaries = {}  # (old, new, lang) -> summary: the same few changes for many customers
+
+        def summary_of(old, new, lang):
+            if (old, new, lang) not in summaries:
+                summaries[old, new, lang] = self._credit_rating_change_summary(old, new, lang)
+            return summaries[old, new, lang]
+
         for partner in self:
             old, new = rating_before.get(partner.id), partner.credit_rating_id
             if old == new or partner.commercial_partner_id != partner:
                 continue
             users = (partner.user_id | partner.credit_manager_id).filtered(lambda u: u.active and not u.share)
-            summary = partner._credit_rating_change_summary(old, new, partner.credit_manager_id.lang)
             if old and new and new.score_min < old.score_min:
+                summary = summary_of(old, new, partner.credit_manager_id.lang)
                 # a downgrade is a case for the credit team (credit.task); the salesperson
                 # keeps the notice below
                 self.env["credit.task"]._create_auto(
@@ -41,10 +48,10 @@ class ResPartner(models.Model):
                 )
                 users -= partner.credit_manager_id
             for user in users:
-                text = partner._credit_rating_change_summary(old, new, user.lang)
-                notices[text, user] = notices.get((text, user), self.browse()) | partner
-        for (summary, user), partners in notices.items():
-            partners.sudo().activity_schedule(
+                text = summary_of(old, new, user.lang)
+                notices.setdefault((text, user), []).append(partner.id)
+        for (summary, user), partner_ids in notices.items():
+            self.browse(partner_ids).sudo().activity_schedule(
                 activity_type_id=activity_type.id if activity_type else False,
                 summary=summary,
                 user_id=user.id,
@@ -156,9 +163,21 @@ class ResPartner(models.Model):
         # the transaction's time as the ORM writes it (to the microsecond)
         uid, now = self.env.uid, self.env.cr.now().isoformat(" ")
         fields_ = model._fields
+        converted = {}  # (field, type, value) -> column value: the rows repeat a few values
+
+        def column_value(fname, value):
+            key = (fname, type(value), value)  # the type: False == 0 and True == 1 as keys
+            try:
+                return converted[key]
+            except KeyError:
+                result = converted[key] = fields_[fname].convert_to_column(value, model)
+                return result
+            except TypeError:  # a value that is not hashable
+                return fields_[fname].convert_to_column(value, model)
+
         rows = [
             {
-                **{fname: fields_[fname].convert_to_column(value, model) for fname, value in vals.items()},
+                **{fname: column_value(fname, value) for fname, value in vals.items()},
                 "create_uid": uid,
                 "write_uid": uid,
                 "create_date": now,

@@ -1,4 +1,7 @@
+from datetime import date, timedelta
 from unittest.mock import patch
+
+from dateutil.relativedelta import relativedelta
 
 from odoo.tests import tagged
 from odoo.tools import SQL
@@ -202,3 +205,47 @@ class TestCompanyValuesAsWritten(CreditControlCommon):
         self.assertEqual(by_sql.with_company(company_2).credit_dso, 7.0)
         self.assertEqual(by_sql.with_company(company_2).credit_score, 40)
         self.assertEqual(by_sql.write_uid, self.env.user)
+
+
+@tagged("post_install", "-at_install")
+class TestScorecardInputs(CreditControlCommon):
+    """What the scorecard reads for many customers at once, against the ORM's own figures."""
+
+    def test_first_invoice_dates_as_the_read_group(self):
+        second = self.env["res.partner"].create({"name": "Zweite AG", "is_company": True})
+        self._invoice(100.0, days_ago=40)
+        self._invoice(50.0, partner=self.contact, days_ago=90)
+        self._invoice(30.0, move_type="out_refund", days_ago=200)  # a credit note: not an invoice
+        self._invoice(20.0, days_ago=300, post=False)  # a draft: not counted
+        partners = self.customer | second
+        expected = {
+            partner.id: first_date
+            for partner, first_date in self.env["account.move"]._read_group(
+                [
+                    ("commercial_partner_id", "in", partners.ids),
+                    ("company_id", "=", self.company.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                ],
+                ["commercial_partner_id"],
+                ["invoice_date:min"],
+            )
+        }
+        self.assertEqual(partners._credit_first_invoice_dates(), expected)
+        self.assertEqual(expected, {self.customer.id: self.today - timedelta(days=90)})
+
+    def test_months_of_the_relationship_as_relativedelta(self):
+        partner = self.env["res.partner"]
+        for first, today in [
+            (date(2024, 1, 31), date(2024, 2, 29)),
+            (date(2024, 1, 31), date(2024, 2, 28)),
+            (date(2023, 3, 31), date(2023, 4, 30)),
+            (date(2024, 2, 29), date(2025, 2, 28)),
+            (date(2024, 5, 15), date(2024, 5, 14)),
+            (date(2020, 12, 1), date(2026, 12, 3)),
+            (date(2026, 12, 3), date(2026, 12, 3)),
+        ] + [(date(2024, 1, 31) + timedelta(days=d), date(2025, 3, 1)) for d in range(0, 420, 7)]:
+            delta = relativedelta(today, first)
+            self.assertEqual(
+                partner._credit_months_between(first, today), delta.years * 12 + delta.months, (first, today)
+            )

@@ -356,3 +356,45 @@ class TestExposureTotal(CreditControlCommon):
         self.assertLessEqual(checks[0], 3)
         self.assertEqual(checks[0], checks[1])
         self.assertEqual(confirms[0], confirms[1])
+
+    # --- the statement of several customers, planned with what decides its branches (#16) --- #
+    def test_statement_of_several_customers_follows_the_triggers(self):
+        """Several customers: whether the totals are in force is read before the statement is
+        planned (one branch sent): with a trigger disabled the live sums are read, and the
+        figures are those of each customer alone."""
+        second = self.env["res.partner"].create({"name": "Zweite AG", "is_company": True})
+        self._invoice(100.0, days_ago=1)
+        self._invoice(40.0, partner=second, days_ago=20)
+        partners = self.customer | second
+        plan = partners._credit_exposure_plan_values()
+        self.assertTrue(plan["in_force"])
+        self.assertIn(self.company_data["default_account_receivable"].id, plan["receivable_account_ids"])
+        self.assertNotIn(self.company_data["default_account_revenue"].id, plan["receivable_account_ids"])
+        both = partners._get_credit_exposures()
+        self.assertEqual(both[self.customer.id]["receivable"], 100.0)
+        self.assertEqual(both[second.id]["overdue"], 40.0)
+        self.env.flush_all()
+        self.env.cr.execute("ALTER TABLE account_move_line DISABLE TRIGGER credit_control_exposure_total_ins")
+        try:
+            self.assertFalse(partners._credit_exposure_plan_values()["in_force"])
+            self._invoice(5.0, partner=second, days_ago=1)
+            live = partners._get_credit_exposures()
+        finally:
+            self.env.cr.execute(
+                "ALTER TABLE account_move_line ENABLE ALWAYS TRIGGER credit_control_exposure_total_ins"
+            )
+        self.assertEqual(live[second.id]["receivable"], 45.0, "the totals are stale: the live sums count")
+        self.assertEqual(live[self.customer.id], both[self.customer.id])
+
+    def test_list_read_checks_the_access_rules(self):
+        """Reading only the exposure fields (non-stored) applies the partner's record rules: a
+        customer of another company is refused to a user of this company."""
+        company_2 = self.setup_other_company()["company"]
+        foreign = self.env["res.partner"].create(
+            {"name": "Fremd AG", "is_company": True, "company_id": company_2.id}
+        )
+        self._invoice(100.0, days_ago=1)
+        values = self.customer.with_user(self.collector).read(["credit_exposure", "credit_overdue_amount"])
+        self.assertEqual(values[0]["credit_exposure"], 100.0)
+        with self.assertRaises(AccessError):
+            (self.customer | foreign).with_user(self.collector).read(["credit_exposure", "credit_available"])
