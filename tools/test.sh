@@ -61,12 +61,61 @@ fi
 
 # 4. the module's tests through pytest-odoo, HttpCase tours included (--odoo-http)
 # PYTEST_ARGS may hold quoted words, e.g. PYTEST_ARGS="-k 'exposure or install'"
+# CC_TEST_SHARDS (default 2; 1 when PYTEST_ARGS is given): the test files are split into that
+# many shards of about equal time (tools/test_shards.py, tools/test_weights.txt), each run by its
+# own pytest process on its own copy of the installed database, in parallel (one per core on the
+# 2-core machine); every file runs in exactly one shard. Shard 1 writes pytest.xml, shard N
+# pytest-N.xml; their outputs follow one another once all have ended.
+# tools/pytest_odoo_test_mode.py: pytest-odoo's import of odoo.tests logs no false ERROR.
 eval "EXTRA_PYTEST_ARGS=(${PYTEST_ARGS:-})"
-if grep -q passed "$RESULTS/install.status"; then
-    (cd "$ADDONS_LINK_DIR" && "$VENV/bin/pytest" -p no:cacheprovider --rootdir="$ADDONS_LINK_DIR" --odoo-config="$CONF" --odoo-database="$DB" \
-        --odoo-http --odoo-log-level=warn -rfEs --junitxml="$RESULTS/pytest.xml" \
+SHARDS=${CC_TEST_SHARDS:-$([ -n "${PYTEST_ARGS:-}" ] && echo 1 || echo 2)}
+run_pytest_shard() {  # run_pytest_shard N DB JUNIT FILES...
+    local n=$1 db=$2 junit=$3 rc=0; shift 3
+    (cd "$ADDONS_LINK_DIR" && PYTHONPATH="$ROOT/tools:$PYTHONPATH" "$VENV/bin/pytest" -p no:cacheprovider \
+        -p pytest_odoo_test_mode --rootdir="$ADDONS_LINK_DIR" --odoo-config="$CONF" --odoo-database="$db" \
+        --odoo-http --odoo-log-level=warn -rfEs --junitxml="$RESULTS/$junit" \
         --deselect credit_control/tests/test_oca_migration.py::TestOcaMigrationInstalled \
-        "${EXTRA_PYTEST_ARGS[@]}" credit_control/tests) || true
+        "${EXTRA_PYTEST_ARGS[@]}" "$@") >"$RESULTS/pytest-$n.log" 2>&1 || rc=$?
+    [ "$SHARDS" -gt 1 ] || cat "$RESULTS/pytest-$n.log"
+    # 0 all passed, 1 some failed (junit counts them), 5 nothing selected (-k); else pytest broke
+    case $rc in 0|1|5) ;; *) echo "pytest-shard$n failed (pytest exit $rc)" >"$RESULTS/pytest-shard$n.status" ;; esac
+}
+if grep -q passed "$RESULTS/install.status"; then
+    T4=$(date +%s)
+    mapfile -t SHARD_FILES < <("$PY" "$ROOT/tools/test_shards.py" "$ROOT/tests" "$ROOT/tools/test_weights.txt" "$SHARDS")
+    PIDS=()
+    for i in "${!SHARD_FILES[@]}"; do
+        n=$(( i + 1 )) db=$DB junit=pytest.xml
+        if [ "$n" -gt 1 ]; then
+            db="${DB}_shard$n" junit="pytest-$n.xml"
+            dropdb --if-exists "$db"; createdb -T "$DB" "$db"
+            rm -rf "$LOCAL/filestore/filestore/$db"
+            [ -d "$LOCAL/filestore/filestore/$DB" ] && cp -r "$LOCAL/filestore/filestore/$DB" "$LOCAL/filestore/filestore/$db"
+        fi
+        read -ra files <<<"${SHARD_FILES[$i]}"
+        [ ${#files[@]} -gt 0 ] || continue   # more shards than test files
+        run_pytest_shard "$n" "$db" "$junit" "${files[@]/#/credit_control/tests/}" &
+        PIDS+=($!)
+    done
+    wait "${PIDS[@]}" || true
+    for i in "${!SHARD_FILES[@]}"; do
+        n=$(( i + 1 ))
+        [ -n "${SHARD_FILES[$i]}" ] || continue
+        if [ "${#SHARD_FILES[@]}" -gt 1 ]; then
+            echo "=== pytest shard $n of ${#SHARD_FILES[@]}: ${SHARD_FILES[$i]}"
+        fi
+        [ "${#SHARD_FILES[@]}" -eq 1 ] || cat "$RESULTS/pytest-$n.log"
+        junit=pytest.xml
+        if [ "$n" -gt 1 ]; then
+            junit="pytest-$n.xml"
+            dropdb --if-exists "${DB}_shard$n"; rm -rf "$LOCAL/filestore/filestore/${DB}_shard$n"
+        fi
+        # a shard that ended without its junit file (crashed) fails the run
+        if [ ! -s "$RESULTS/$junit" ]; then
+            echo "pytest-shard$n failed (no $junit)" >"$RESULTS/pytest-shard$n.status"
+        fi
+    done
+    info "pytest took $(( $(date +%s) - T4 ))s in ${#SHARD_FILES[@]} shard(s)"
 fi
 
 # 5. pip packaging: the wheel (whool, offline) holds the module (tools/package_check.py)
