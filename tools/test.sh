@@ -8,13 +8,12 @@ rm -rf "$RESULTS"; mkdir -p "$RESULTS"
 T0=$(date +%s)
 
 # CC_QUICK=1 (development only): skip lint, packaging, the shell-share and install/uninstall checks.
-# 1. lint (each tool counts as one check in the summary)
-if [ -n "${CC_QUICK:-}" ]; then
-    :
-elif "$ROOT/tools/lint.sh" >"$RESULTS/lint.log" 2>&1; then
-    echo "lint passed" >"$RESULTS/lint.status"
-else
-    echo "lint failed" >"$RESULTS/lint.status"; cat "$RESULTS/lint.log"
+# 1. lint (one check in the summary), in the background while the template database is built
+# and the module installed (one core each); its result is collected before the tests start
+LINT_PID=
+if [ -z "${CC_QUICK:-}" ]; then
+    "$ROOT/tools/lint.sh" >"$RESULTS/lint.log" 2>&1 &
+    LINT_PID=$!
 fi
 
 pg_start "${CC_TEST_CLUSTER:-test}" "${CC_TEST_PGPORT:-54339}"
@@ -57,6 +56,14 @@ SOAK_SRC="${DB}_soak_src"
 dropdb --if-exists "$SOAK_SRC"
 if [ -z "${CC_QUICK:-}${CC_SKIP_SOAK:-}" ] && grep -q passed "$RESULTS/install.status"; then
     createdb -T "$DB" "$SOAK_SRC"
+fi
+
+if [ -n "$LINT_PID" ]; then
+    if wait "$LINT_PID"; then
+        echo "lint passed" >"$RESULTS/lint.status"
+    else
+        echo "lint failed" >"$RESULTS/lint.status"; cat "$RESULTS/lint.log"
+    fi
 fi
 
 # 4. the module's tests through pytest-odoo, HttpCase tours included (--odoo-http)
@@ -140,8 +147,9 @@ if [ -z "${CC_QUICK:-}" ]; then
 fi
 
 # 4b. OCA migration: a database with the OCA credit modules installed from their
-# published wheels; only the migration tests run there (the others stay on the database without)
-if [ -z "${CC_SKIP_OCA:-}" ] && grep -q passed "$RESULTS/install.status"; then
+# published wheels; only the migration tests run there (the others stay on the database without).
+# In the background while stage 7 runs on its own cluster (one core each); output after stage 7.
+oca_stage() {
     OCA_DB="${DB}_oca" OCA_CONF="$LOCAL/test-oca${CC_TEST_CLUSTER:+-$CC_TEST_CLUSTER}.conf"
     sed "s|^addons_path = .*|addons_path = $(oca_addons_path)|; s|^db_name = .*|db_name = $OCA_DB|; s|^dbfilter = .*|dbfilter = ^$OCA_DB\$|" "$CONF" >"$OCA_CONF"
     dropdb --if-exists "$OCA_DB"
@@ -150,13 +158,19 @@ if [ -z "${CC_SKIP_OCA:-}" ] && grep -q passed "$RESULTS/install.status"; then
             --stop-after-init --log-level=warn >"$RESULTS/install-oca.log" 2>&1 \
         && ! grep -qE "(ERROR|CRITICAL) $OCA_DB" "$RESULTS/install-oca.log"; then
         echo "install-oca passed" >"$RESULTS/install-oca.status"
-        (cd "$ADDONS_LINK_DIR" && "$VENV/bin/pytest" -p no:cacheprovider --rootdir="$ADDONS_LINK_DIR" --odoo-config="$OCA_CONF" --odoo-database="$OCA_DB" \
+        (cd "$ADDONS_LINK_DIR" && PYTHONPATH="$ROOT/tools:$PYTHONPATH" "$VENV/bin/pytest" -p no:cacheprovider \
+            -p pytest_odoo_test_mode --rootdir="$ADDONS_LINK_DIR" --odoo-config="$OCA_CONF" --odoo-database="$OCA_DB" \
             --odoo-log-level=warn -rfEs --junitxml="$RESULTS/pytest-oca.xml" \
             credit_control/tests/test_oca_migration.py::TestOcaMigrationInstalled) || true
     else
         tail -40 "$RESULTS/install-oca.log" 2>/dev/null || true
         echo "install-oca failed" >"$RESULTS/install-oca.status"
     fi
+}
+OCA_PID=
+if [ -z "${CC_SKIP_OCA:-}" ] && grep -q passed "$RESULTS/install.status"; then
+    oca_stage >"$RESULTS/oca-stage.log" 2>&1 &
+    OCA_PID=$!
 fi
 
 # 7. install + uninstall on a database without demo data and on one with l10n_de (tools/install_check.sh)
@@ -168,6 +182,11 @@ else
     echo "install-uninstall failed" >"$RESULTS/install-uninstall.status"; tail -40 "$RESULTS/install-uninstall.log"
 fi
 grep -sE "^install-uninstall" "$RESULTS/install-uninstall.log" >&2 || true
+if [ -n "$OCA_PID" ]; then
+    wait "$OCA_PID" || true
+    cat "$RESULTS/oca-stage.log"
+    [ -f "$RESULTS/install-oca.status" ] || echo "install-oca failed (the stage ended early)" >"$RESULTS/install-oca.status"
+fi
 
 # 8. soak, short: the module under the multi-process server (HTTP workers, two cron workers), a
 # streaming standby as read replica, parallel confirmations, a SIGKILLed cron worker, an SMTP
