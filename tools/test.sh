@@ -77,9 +77,14 @@ fi
 eval "EXTRA_PYTEST_ARGS=(${PYTEST_ARGS:-})"
 SHARDS=${CC_TEST_SHARDS:-$([ -n "${PYTEST_ARGS:-}" ] && echo 1 || echo 2)}
 run_pytest_shard() {  # run_pytest_shard N DB JUNIT FILES...
-    local n=$1 db=$2 junit=$3 rc=0; shift 3
+    local n=$1 db=$2 junit=$3 rc=0 conf=$CONF; shift 3
+    if [ "$db" != "$DB" ]; then
+        # the test server's requests find their database through db_name / dbfilter
+        conf="$LOCAL/test-shard$n${CC_TEST_CLUSTER:+-$CC_TEST_CLUSTER}.conf"
+        sed "s|^db_name = .*|db_name = $db|; s|^dbfilter = .*|dbfilter = ^$db\$|" "$CONF" >"$conf"
+    fi
     (cd "$ADDONS_LINK_DIR" && PYTHONPATH="$ROOT/tools:$PYTHONPATH" "$VENV/bin/pytest" -p no:cacheprovider \
-        -p pytest_odoo_test_mode --rootdir="$ADDONS_LINK_DIR" --odoo-config="$CONF" --odoo-database="$db" \
+        -p pytest_odoo_test_mode --rootdir="$ADDONS_LINK_DIR" --odoo-config="$conf" --odoo-database="$db" \
         --odoo-http --odoo-log-level=warn -rfEs --junitxml="$RESULTS/$junit" \
         --deselect credit_control/tests/test_oca_migration.py::TestOcaMigrationInstalled \
         "${EXTRA_PYTEST_ARGS[@]}" "$@") >"$RESULTS/pytest-$n.log" 2>&1 || rc=$?
