@@ -71,8 +71,8 @@ class CreditControlCommon(AccountTestInvoicingCommon):
         AccountTestInvoicingCommon gives every class a new company with a chart of accounts;
         finding and loading the chart reads ``account.chart.template``'s mapping of every
         chart of every localisation module (``ir.module.module.account_templates``: imports
-        and calls each module's template functions), which a class's fresh cache computes anew:
-        about a quarter of this fixture's time. The mapping depends only on the modules'
+        and calls each module's template functions), which a class's fresh cache computes anew
+        (measured idle: 0.4 s of a class set-up's 2 s CPU). The mapping depends only on the modules'
         states and the language, which no test changes; the mapping itself is Odoo's own."""
         return patch.object(
             AccountChartTemplate, "_get_chart_template_mapping", _memoized_chart_template_mapping
