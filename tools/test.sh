@@ -8,13 +8,12 @@ rm -rf "$RESULTS"; mkdir -p "$RESULTS"
 T0=$(date +%s)
 
 # CC_QUICK=1 (development only): skip lint, packaging, the shell-share and install/uninstall checks.
-# 1. lint (each tool counts as one check in the summary)
-if [ -n "${CC_QUICK:-}" ]; then
-    :
-elif "$ROOT/tools/lint.sh" >"$RESULTS/lint.log" 2>&1; then
-    echo "lint passed" >"$RESULTS/lint.status"
-else
-    echo "lint failed" >"$RESULTS/lint.status"; cat "$RESULTS/lint.log"
+# 1. lint (one check in the summary), in the background while the template database is built
+# and the module installed (one core each); its result is collected before the tests start
+LINT_PID=
+if [ -z "${CC_QUICK:-}" ]; then
+    "$ROOT/tools/lint.sh" >"$RESULTS/lint.log" 2>&1 &
+    LINT_PID=$!
 fi
 
 pg_start "${CC_TEST_CLUSTER:-test}" "${CC_TEST_PGPORT:-54339}"
@@ -59,14 +58,76 @@ if [ -z "${CC_QUICK:-}${CC_SKIP_SOAK:-}" ] && grep -q passed "$RESULTS/install.s
     createdb -T "$DB" "$SOAK_SRC"
 fi
 
+if [ -n "$LINT_PID" ]; then
+    if wait "$LINT_PID"; then
+        echo "lint passed" >"$RESULTS/lint.status"
+    else
+        echo "lint failed" >"$RESULTS/lint.status"; cat "$RESULTS/lint.log"
+    fi
+fi
+
 # 4. the module's tests through pytest-odoo, HttpCase tours included (--odoo-http)
 # PYTEST_ARGS may hold quoted words, e.g. PYTEST_ARGS="-k 'exposure or install'"
+# CC_TEST_SHARDS (default 2; 1 when PYTEST_ARGS is given): the test files are split into that
+# many shards of about equal time (tools/test_shards.py, tools/test_weights.txt), each run by its
+# own pytest process on its own copy of the installed database, in parallel (one per core on the
+# 2-core machine); every file runs in exactly one shard. Shard 1 writes pytest.xml, shard N
+# pytest-N.xml; their outputs follow one another once all have ended.
+# tools/pytest_odoo_test_mode.py: pytest-odoo's import of odoo.tests logs no false ERROR.
 eval "EXTRA_PYTEST_ARGS=(${PYTEST_ARGS:-})"
-if grep -q passed "$RESULTS/install.status"; then
-    (cd "$ADDONS_LINK_DIR" && "$VENV/bin/pytest" -p no:cacheprovider --rootdir="$ADDONS_LINK_DIR" --odoo-config="$CONF" --odoo-database="$DB" \
-        --odoo-http --odoo-log-level=warn -rfEs --junitxml="$RESULTS/pytest.xml" \
+SHARDS=${CC_TEST_SHARDS:-$([ -n "${PYTEST_ARGS:-}" ] && echo 1 || echo 2)}
+run_pytest_shard() {  # run_pytest_shard N DB JUNIT FILES...
+    local n=$1 db=$2 junit=$3 rc=0 conf=$CONF; shift 3
+    if [ "$db" != "$DB" ]; then
+        # the test server's requests find their database through db_name / dbfilter
+        conf="$LOCAL/test-shard$n${CC_TEST_CLUSTER:+-$CC_TEST_CLUSTER}.conf"
+        sed "s|^db_name = .*|db_name = $db|; s|^dbfilter = .*|dbfilter = ^$db\$|" "$CONF" >"$conf"
+    fi
+    (cd "$ADDONS_LINK_DIR" && PYTHONPATH="$ROOT/tools:$PYTHONPATH" "$VENV/bin/pytest" -p no:cacheprovider \
+        -p pytest_odoo_test_mode --rootdir="$ADDONS_LINK_DIR" --odoo-config="$conf" --odoo-database="$db" \
+        --odoo-http --odoo-log-level=warn -rfEs --junitxml="$RESULTS/$junit" \
         --deselect credit_control/tests/test_oca_migration.py::TestOcaMigrationInstalled \
-        "${EXTRA_PYTEST_ARGS[@]}" credit_control/tests) || true
+        "${EXTRA_PYTEST_ARGS[@]}" "$@") >"$RESULTS/pytest-$n.log" 2>&1 || rc=$?
+    [ "$SHARDS" -gt 1 ] || cat "$RESULTS/pytest-$n.log"
+    # 0 all passed, 1 some failed (junit counts them), 5 nothing selected (-k); else pytest broke
+    case $rc in 0|1|5) ;; *) echo "pytest-shard$n failed (pytest exit $rc)" >"$RESULTS/pytest-shard$n.status" ;; esac
+}
+if grep -q passed "$RESULTS/install.status"; then
+    T4=$(date +%s)
+    mapfile -t SHARD_FILES < <("$PY" "$ROOT/tools/test_shards.py" "$ROOT/tests" "$ROOT/tools/test_weights.txt" "$SHARDS")
+    PIDS=()
+    for i in "${!SHARD_FILES[@]}"; do
+        n=$(( i + 1 )) db=$DB junit=pytest.xml
+        if [ "$n" -gt 1 ]; then
+            db="${DB}_shard$n" junit="pytest-$n.xml"
+            dropdb --if-exists "$db"; createdb -T "$DB" "$db"
+            rm -rf "$LOCAL/filestore/filestore/$db"
+            [ -d "$LOCAL/filestore/filestore/$DB" ] && cp -r "$LOCAL/filestore/filestore/$DB" "$LOCAL/filestore/filestore/$db"
+        fi
+        read -ra files <<<"${SHARD_FILES[$i]}"
+        [ ${#files[@]} -gt 0 ] || continue   # more shards than test files
+        run_pytest_shard "$n" "$db" "$junit" "${files[@]/#/credit_control/tests/}" &
+        PIDS+=($!)
+    done
+    wait "${PIDS[@]}" || true
+    for i in "${!SHARD_FILES[@]}"; do
+        n=$(( i + 1 ))
+        [ -n "${SHARD_FILES[$i]}" ] || continue
+        if [ "${#SHARD_FILES[@]}" -gt 1 ]; then
+            echo "=== pytest shard $n of ${#SHARD_FILES[@]}: ${SHARD_FILES[$i]}"
+        fi
+        [ "${#SHARD_FILES[@]}" -eq 1 ] || cat "$RESULTS/pytest-$n.log"
+        junit=pytest.xml
+        if [ "$n" -gt 1 ]; then
+            junit="pytest-$n.xml"
+            dropdb --if-exists "${DB}_shard$n"; rm -rf "$LOCAL/filestore/filestore/${DB}_shard$n"
+        fi
+        # a shard that ended without its junit file (crashed) fails the run
+        if [ ! -s "$RESULTS/$junit" ]; then
+            echo "pytest-shard$n failed (no $junit)" >"$RESULTS/pytest-shard$n.status"
+        fi
+    done
+    info "pytest took $(( $(date +%s) - T4 ))s in ${#SHARD_FILES[@]} shard(s)"
 fi
 
 # 5. pip packaging: the wheel (whool, offline) holds the module (tools/package_check.py)
@@ -91,8 +152,9 @@ if [ -z "${CC_QUICK:-}" ]; then
 fi
 
 # 4b. OCA migration: a database with the OCA credit modules installed from their
-# published wheels; only the migration tests run there (the others stay on the database without)
-if [ -z "${CC_SKIP_OCA:-}" ] && grep -q passed "$RESULTS/install.status"; then
+# published wheels; only the migration tests run there (the others stay on the database without).
+# In the background while stage 7 runs on its own cluster (one core each); output after stage 7.
+oca_stage() {
     OCA_DB="${DB}_oca" OCA_CONF="$LOCAL/test-oca${CC_TEST_CLUSTER:+-$CC_TEST_CLUSTER}.conf"
     sed "s|^addons_path = .*|addons_path = $(oca_addons_path)|; s|^db_name = .*|db_name = $OCA_DB|; s|^dbfilter = .*|dbfilter = ^$OCA_DB\$|" "$CONF" >"$OCA_CONF"
     dropdb --if-exists "$OCA_DB"
@@ -101,13 +163,19 @@ if [ -z "${CC_SKIP_OCA:-}" ] && grep -q passed "$RESULTS/install.status"; then
             --stop-after-init --log-level=warn >"$RESULTS/install-oca.log" 2>&1 \
         && ! grep -qE "(ERROR|CRITICAL) $OCA_DB" "$RESULTS/install-oca.log"; then
         echo "install-oca passed" >"$RESULTS/install-oca.status"
-        (cd "$ADDONS_LINK_DIR" && "$VENV/bin/pytest" -p no:cacheprovider --rootdir="$ADDONS_LINK_DIR" --odoo-config="$OCA_CONF" --odoo-database="$OCA_DB" \
+        (cd "$ADDONS_LINK_DIR" && PYTHONPATH="$ROOT/tools:$PYTHONPATH" "$VENV/bin/pytest" -p no:cacheprovider \
+            -p pytest_odoo_test_mode --rootdir="$ADDONS_LINK_DIR" --odoo-config="$OCA_CONF" --odoo-database="$OCA_DB" \
             --odoo-log-level=warn -rfEs --junitxml="$RESULTS/pytest-oca.xml" \
             credit_control/tests/test_oca_migration.py::TestOcaMigrationInstalled) || true
     else
         tail -40 "$RESULTS/install-oca.log" 2>/dev/null || true
         echo "install-oca failed" >"$RESULTS/install-oca.status"
     fi
+}
+OCA_PID=
+if [ -z "${CC_SKIP_OCA:-}" ] && grep -q passed "$RESULTS/install.status"; then
+    oca_stage >"$RESULTS/oca-stage.log" 2>&1 &
+    OCA_PID=$!
 fi
 
 # 7. install + uninstall on a database without demo data and on one with l10n_de (tools/install_check.sh)
@@ -119,6 +187,11 @@ else
     echo "install-uninstall failed" >"$RESULTS/install-uninstall.status"; tail -40 "$RESULTS/install-uninstall.log"
 fi
 grep -sE "^install-uninstall" "$RESULTS/install-uninstall.log" >&2 || true
+if [ -n "$OCA_PID" ]; then
+    wait "$OCA_PID" || true
+    cat "$RESULTS/oca-stage.log"
+    [ -f "$RESULTS/install-oca.status" ] || echo "install-oca failed (the stage ended early)" >"$RESULTS/install-oca.status"
+fi
 
 # 8. soak, short: the module under the multi-process server (HTTP workers, two cron workers), a
 # streaming standby as read replica, parallel confirmations, a SIGKILLed cron worker, an SMTP
