@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL, drop_view_if_exists, format_amount
+from odoo.tools import SQL, drop_view_if_exists, format_amount, format_date
 
 from ..lib.open_items import flush_open_items, open_receivable_where
 
@@ -169,7 +169,7 @@ class CreditInsuranceWatch(models.Model):
                         "Report overdue items of %(partner)s to the credit insurer by %(deadline)s "
                         "(%(amount)s)",
                         partner=partner.display_name,
-                        deadline=deadline,
+                        deadline=format_date(self.env, deadline),
                         amount=format_amount(self.env, amount, company.currency_id),
                     ),
                     "links": {

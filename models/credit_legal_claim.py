@@ -188,6 +188,15 @@ class CreditLegalClaim(models.Model):
                         moves=", ".join(moves.browse(sorted(taken)).mapped("name")),
                     )
                 )
+            sold = moves.filtered(lambda move: move.credit_factoring_state == "sold")
+            if sold:
+                raise ValidationError(
+                    _(
+                        "The invoices %(moves)s are sold to a factor: the factor collects them (take "
+                        "them back from the factor first).",
+                        moves=", ".join(sold.mapped("name")),
+                    )
+                )
             handed = self.env["credit.agency.handover"]._blocked_move_ids(moves.ids)
             if handed:
                 raise ValidationError(

@@ -2,9 +2,10 @@ import csv
 import io
 from datetime import timedelta
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import format_date
 
 from .common import CreditControlCommon
 
@@ -127,6 +128,9 @@ class TestInsuranceWatch(TestInsuranceCommon):
         self.assertEqual(task.task_type, "insurance")
         self.assertEqual(task.date_deadline, deadline)
         self.assertEqual(task.move_ids, late)
+        # the deadline in the task's title as the user's language writes dates, not ISO
+        self.assertIn(format_date(self.env, deadline), task.name)
+        self.assertNotIn(fields.Date.to_string(deadline), task.name)
         # re-run: no second task
         Cron._cron_insurance_deadlines(today=self.today)
         self.assertEqual(self._tasks(), task)
