@@ -4,6 +4,7 @@ import contextlib
 import io
 import logging
 import os
+import secrets
 import subprocess
 import tempfile
 from collections import defaultdict
@@ -294,9 +295,14 @@ class CreditDunningRun(models.Model):
         ``_finish_letter_pdfs`` needs; ``_discard_letter_pdfs`` cleans up in any case."""
         report_model = self.env["ir.actions.report"].with_context(debug=False)
         report = report_model._get_report("credit_control.credit_dunning_letter_report_action")
-        html = report_model._render_qweb_html(report.report_name, letters.ids)[0]
+        # each letter's marker carries a random key of this rendering: text a customer or a
+        # user wrote into a letter (a name, a reference) cannot pose as another letter's start
+        key = secrets.token_hex(8)
+        html = report_model.with_context(credit_letter_marker=key)._render_qweb_html(
+            report.report_name, letters.ids
+        )[0]
         bodies, html_ids, header, footer, paper_args = report._prepare_html(html, report_model=report.model)
-        pdfs = {"letters": letters, "report": report, "chunks": [], "processes": [], "pages": {}}
+        pdfs = {"letters": letters, "report": report, "chunks": [], "processes": [], "pages": {}, "key": key}
         if len(bodies) == len(letters) and set(html_ids) == set(letters.ids):
             for start, end in _chunks(len(bodies)):
                 pdfs["chunks"].append(html_ids[start:end])
@@ -315,7 +321,7 @@ class CreditDunningRun(models.Model):
         contents = {}
         for res_ids, process in zip(pdfs["chunks"], pdfs["processes"], strict=True):
             pdf = _finish_wkhtmltopdf(process)
-            contents.update(_split_by_marker(pdf, res_ids, pdfs["pages"]) if pdf else {})
+            contents.update(_split_by_marker(pdf, res_ids, pdfs["pages"], pdfs["key"]) if pdf else {})
         report_model = self.env["ir.actions.report"].with_context(debug=False)
         for letter in pdfs["letters"].filtered(lambda lt: lt.id not in contents):
             _logger.warning("Dunning letter %s: rendered on its own", letter.id)
@@ -406,7 +412,9 @@ class CreditDunningRun(models.Model):
         moves._message_log_batch(move_bodies, author_id=author.id)
 
 
-LETTER_MARKER = "CCDUNNINGLETTER%s"
+# the marker of a letter in a rendering: the rendering's random key and the letter's id, closed
+# by "X" (so that the marker of letter 1 is not a prefix of letter 12's)
+LETTER_MARKER = "CCDUNNINGLETTER%sX%sX"
 # letters per wkhtmltopdf process at least: below, one process for all (its start-up, about
 # 0.3 s, and the shared fonts written into each PDF again cost more than the parallelism gains)
 PDF_CHUNK_MIN_LETTERS = 20
@@ -507,10 +515,11 @@ def _join_bodies(bodies):
     return lxml.html.tostring(root, encoding="unicode")
 
 
-def _split_by_marker(pdf, res_ids, pages_by_id=None):
+def _split_by_marker(pdf, res_ids, pages_by_id=None, key=""):
     """PDF bytes per record id (``res_ids`` in the order of the document), cut at the page
     holding each record's marker; empty when a marker is missing. ``pages_by_id``: filled
-    with each record's pages (PyPDF2 page objects of the document).
+    with each record's pages (PyPDF2 page objects of the document). ``key``: the rendering's
+    random key printed in each marker.
 
     Fast path: the marker is the only text in a monospaced font, and wkhtmltopdf lists the fonts
     each page uses, so the pages using one are the letters' first pages, in order (checked on
@@ -518,10 +527,10 @@ def _split_by_marker(pdf, res_ids, pages_by_id=None):
     text extraction costs about 0.1 s per page)."""
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     pages = reader.pages
-    starts = _marker_pages_by_font(pages, res_ids)
+    starts = _marker_pages_by_font(pages, res_ids, key)
     if starts is None:
         starts = {}
-        markers = {LETTER_MARKER % res_id: res_id for res_id in res_ids}
+        markers = {LETTER_MARKER % (key, res_id): res_id for res_id in res_ids}
         for number, page in enumerate(pages):
             text = _page_text(page)
             for marker, res_id in markers.items():
@@ -552,7 +561,7 @@ def _page_text(page):
     return (page.extract_text() or "").replace(" ", "")
 
 
-def _marker_pages_by_font(pages, res_ids):
+def _marker_pages_by_font(pages, res_ids, key=""):
     """{res_id: first page} from the pages using a monospaced font, or None when they do not
     match the records one to one."""
     numbers = []
@@ -566,6 +575,6 @@ def _marker_pages_by_font(pages, res_ids):
         return None
     # one page's text checked (PyPDF2's extraction is slow): the last letter's marker, on the
     # last page using the font; a letter without its marker or with two would shift it
-    if LETTER_MARKER % res_ids[-1] not in _page_text(pages[numbers[-1]]):
+    if LETTER_MARKER % (key, res_ids[-1]) not in _page_text(pages[numbers[-1]]):
         return None
     return dict(zip(res_ids, numbers, strict=True))
