@@ -5,6 +5,7 @@ from . import res_config_settings
 from . import credit_dunning_pause_mixin
 from . import res_partner
 from . import res_partner_exposure
+from . import res_partner_exposure_sql
 from . import res_partner_exposure_function
 from . import res_partner_credit_rule
 from . import res_partner_behaviour

@@ -138,6 +138,31 @@ class AccountMove(models.Model):
         manager gets a task; posting is never blocked."""
         if not contract.factor_id:
             raise ValidationError(_("A factoring contract needs a factor."))
+        self._credit_factoring_check_sellable(contract)
+        date = date or fields.Date.context_today(self)
+        self.with_context(credit_factoring_write=FACTORING_WRITE).write(
+            {
+                "credit_factoring_contract_id": contract.id,
+                "credit_factoring_state": "sold",
+                "credit_factoring_date": date,
+                "credit_factoring_takeback_date": False,
+                "credit_factoring_takeback_reason": False,
+            }
+        )
+        if not contract.with_recourse:
+            self._credit_receivable_lines().sudo().write({"credit_exposure_excluded": True})
+        self._credit_factoring_check_limit(contract)
+        body = Markup("%s") % _(
+            "Sold to the factor %(factor)s (%(contract)s) on %(date)s.",
+            factor=contract.factor_id.display_name,
+            contract=contract.name,
+            date=date,
+        )
+        self.sudo()._message_log_batch(dict.fromkeys(self.ids, body))
+
+    def _credit_factoring_check_sellable(self, contract):
+        """Refuse what cannot be sold to ``contract``: not a posted customer invoice, another
+        company's, already sold, or collected by the company itself."""
         wrong = self.filtered(lambda m: m.move_type != "out_invoice" or m.state != "posted")
         if wrong:
             raise UserError(
@@ -177,26 +202,6 @@ class AccountMove(models.Model):
                     moves=", ".join(self.browse(sorted(collecting)).mapped("display_name")),
                 )
             )
-        date = date or fields.Date.context_today(self)
-        self.with_context(credit_factoring_write=FACTORING_WRITE).write(
-            {
-                "credit_factoring_contract_id": contract.id,
-                "credit_factoring_state": "sold",
-                "credit_factoring_date": date,
-                "credit_factoring_takeback_date": False,
-                "credit_factoring_takeback_reason": False,
-            }
-        )
-        if not contract.with_recourse:
-            self._credit_receivable_lines().sudo().write({"credit_exposure_excluded": True})
-        self._credit_factoring_check_limit(contract)
-        body = Markup("%s") % _(
-            "Sold to the factor %(factor)s (%(contract)s) on %(date)s.",
-            factor=contract.factor_id.display_name,
-            contract=contract.name,
-            date=date,
-        )
-        self.sudo()._message_log_batch(dict.fromkeys(self.ids, body))
 
     def _credit_factoring_take_back(self, reason, date=None):
         """The factor hands the invoices back (recourse): they count in the exposure again and
