@@ -217,19 +217,6 @@ class AccountMove(models.Model):
                     moves=", ".join(not_sold.mapped("display_name")),
                 )
             )
-        # claimed at court or handed to a collection agency: the company is collecting the
-        # receivable itself and cannot sell it (the factor buys what it can collect)
-        collecting = self.env["credit.legal.claim"].sudo()._taken_move_ids(self.ids) | self.env[
-            "credit.agency.handover"
-        ].sudo()._blocked_move_ids(self.ids)
-        if collecting:
-            raise UserError(
-                _(
-                    "The invoices %(moves)s are claimed in a court dunning case or with a collection "
-                    "agency: they cannot be sold to a factor.",
-                    moves=", ".join(self.browse(sorted(collecting)).mapped("display_name")),
-                )
-            )
         date = date or fields.Date.context_today(self)
         self.with_context(credit_factoring_write=FACTORING_WRITE).write(
             {
