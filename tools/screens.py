@@ -70,7 +70,9 @@ class Rpc:
 class Browser:
     """One headless chromium tab driven through the DevTools protocol."""
 
-    def __init__(self, port=9333):
+    def __init__(self, port=None):
+        # a free DevTools port: several walks (other checkouts, other users) may run at once
+        port = port or _free_port()
         self.profile = tempfile.mkdtemp(prefix="cc-screens-")
         exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
         self.proc = subprocess.Popen(
@@ -204,6 +206,14 @@ class Browser:
 
 
 MARK = "SCREENS"
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def setup_scenario(base):
@@ -629,11 +639,15 @@ def main():
         )
     base = f"http://127.0.0.1:{args.port}"
     signal.signal(signal.SIGTERM, lambda *_args: sys.exit(1))  # kill <pid>: chromium is closed too
-    setup_scenario(base)
     admin = Rpc(base, "admin", "admin")
+    user_ids = {login: admin.call("res.users", "search", [("login", "=", login)])[0] for login in USERS}
+    # the records of the scenario are made in the walk's first language: texts stored when they
+    # are made (the block reason of an order, chatter notes, activity summaries) are written in
+    # the language of the user who makes them
+    admin.call("res.users", "write", list(user_ids.values()), {"lang": args.lang.split(",")[0]})
+    setup_scenario(base)
     ids = demo_ids(admin)
     print("records:", ids, file=sys.stderr)
-    user_ids = {login: admin.call("res.users", "search", [("login", "=", login)])[0] for login in USERS}
     browser = None if args.no_screens else Browser()
     # the bureau import screens import the sample file again: their checks are removed after the walk
     last_check = (admin.call("credit.check", "search", [], order="id desc", limit=1) or [0])[0]
