@@ -8,8 +8,9 @@ Logs in as salesperson (sales/sales), collector (credit/credit on the collector 
 credit manager (credit/credit), sets each user's language through JSON-RPC before the walk,
 drives a headless chromium through the DevTools protocol (one tab, the session cookie set) and
 writes one PNG per screen, language and window size: <out>/<lang>/<size>/<path>-<screen>.png.
-PDFs (statement, credit report, dunning letter, problem cases) are fetched with the same session
-and page 1 is rendered with `pdftoppm -png -r 60 -f 1 -l 1`.
+PDFs (statement, credit report, dunning letter, problem cases, payment plan, court dunning data
+sheet, factored invoice) are fetched with the same session and every page is rendered with
+`pdftoppm -png -r 60`.
 
 Only for looking at the screens: it changes nothing but the users' language (and what a screen
 step clicks, e.g. the block dialog of a demo order is cancelled, not confirmed). The newer
@@ -133,6 +134,14 @@ class Browser:
             deviceScaleFactor=1,
             mobile=False,
         )
+
+    def locale(self, lang):
+        """The browser's locale as a user of that language has it (the date inputs of the portal
+        show 04.12.2026 in German, not 12/04/2026)."""
+        try:
+            self.send("Emulation.setLocaleOverride", locale=lang.replace("_", "-"))
+        except RuntimeError as error:  # an older chromium: the walk goes on in its own locale
+            print(f"locale {lang} not set: {error}", file=sys.stderr)
 
     def wait_idle(self, timeout=30):
         """Wait until the web client shows a view and no RPC is pending."""
@@ -659,6 +668,7 @@ def main():
                 _pdfs(sessions["credit"], admin, ids, os.path.join(args.out, lang, "pdf"), args.only)
             if browser is None:
                 continue
+            browser.locale(lang)
             for size in args.size.split(","):
                 width, height = (int(x) for x in size.split("x"))
                 browser.size(width, height)
@@ -714,9 +724,11 @@ def _pdfs(rpc, admin, ids, out, only):
             continue
         with open(path, "wb") as fh:
             fh.write(resp.content)
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", path, path[:-4]], check=True)
-        text = subprocess.run(["pdftotext", "-l", "1", path, "-"], capture_output=True, text=True).stdout
-        print(f"{path}: text layer {len(text.split())} words", file=sys.stderr)
+        # every page (a letter's second page repeats the table header): <name>-1.png, <name>-2.png
+        subprocess.run(["pdftoppm", "-png", "-r", "60", path, path[:-4]], check=True)
+        text = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True).stdout
+        pages = text.count("\f") or 1
+        print(f"{path}: {pages} page(s), text layer {len(text.split())} words", file=sys.stderr)
 
 
 def _report_name(rpc, xmlid):
