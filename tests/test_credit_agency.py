@@ -122,7 +122,10 @@ class TestCreditAgency(DunningCommon):
         self.env["res.lang"]._activate_lang("de_DE")
         german = openpyxl.load_workbook(
             io.BytesIO(
-                self.env["credit.agency.case.xlsx"].with_context(lang="de_DE").with_user(self.collector)._generate(handover)
+                self.env["credit.agency.case.xlsx"]
+                .with_context(lang="de_DE")
+                .with_user(self.collector)
+                ._generate(handover)
             )
         )
         sheet = german.worksheets[0]

@@ -99,7 +99,12 @@ class TestDunningLetter(DunningCommon):
         the contact's name on the line below the company's name, above street and city (DIN
         5008), not after the city."""
         contact = self.env["res.partner"].create(
-            {"name": "Petra Lang", "parent_id": self.customer.id, "type": "invoice", "email": "pl@example.com"}
+            {
+                "name": "Petra Lang",
+                "parent_id": self.customer.id,
+                "type": "invoice",
+                "email": "pl@example.com",
+            }
         )
         self.assertFalse(contact.street)
         letter = self._propose().letter_ids
