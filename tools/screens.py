@@ -71,9 +71,14 @@ class Rpc:
 class Browser:
     """One headless chromium tab driven through the DevTools protocol."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, lang="en_US"):
         # a free DevTools port: several walks (other checkouts, other users) may run at once
         port = port or _free_port()
+        # the browser's own language, as a user of that language has it: the date inputs of the
+        # portal read 04.12.2026 in German, not 12/04/2026 (on Linux chromium takes its UI
+        # language from LANGUAGE, not from --lang)
+        locale = lang.replace("_", "-")
+        env = dict(os.environ, LANGUAGE=lang, LANG=f"{lang}.UTF-8")
         self.profile = tempfile.mkdtemp(prefix="cc-screens-")
         exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
         self.proc = subprocess.Popen(
@@ -85,9 +90,11 @@ class Browser:
                 "--hide-scrollbars",
                 f"--remote-debugging-port={port}",
                 f"--user-data-dir={self.profile}",
-                "--lang=en-US",
+                f"--lang={locale}",
+                f"--accept-lang={locale}",
                 "about:blank",
             ],
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -134,14 +141,6 @@ class Browser:
             deviceScaleFactor=1,
             mobile=False,
         )
-
-    def locale(self, lang):
-        """The browser's locale as a user of that language has it (the date inputs of the portal
-        show 04.12.2026 in German, not 12/04/2026)."""
-        try:
-            self.send("Emulation.setLocaleOverride", locale=lang.replace("_", "-"))
-        except RuntimeError as error:  # an older chromium: the walk goes on in its own locale
-            print(f"locale {lang} not set: {error}", file=sys.stderr)
 
     def wait_idle(self, timeout=30):
         """Wait until the web client shows a view and no RPC is pending."""
@@ -657,7 +656,7 @@ def main():
     setup_scenario(base)
     ids = demo_ids(admin)
     print("records:", ids, file=sys.stderr)
-    browser = None if args.no_screens else Browser()
+    browser = None
     # the bureau import screens import the sample file again: their checks are removed after the walk
     last_check = (admin.call("credit.check", "search", [], order="id desc", limit=1) or [0])[0]
     try:
@@ -666,9 +665,12 @@ def main():
             sessions = {login: Rpc(base, login, pw) for login, pw in USERS.items()}
             if not args.no_pdf:
                 _pdfs(sessions["credit"], admin, ids, os.path.join(args.out, lang, "pdf"), args.only)
-            if browser is None:
+            if args.no_screens:
                 continue
-            browser.locale(lang)
+            # one browser per language (its locale is fixed at its start)
+            if browser:
+                browser.close()
+            browser = Browser(lang=lang)
             for size in args.size.split(","):
                 width, height = (int(x) for x in size.split("x"))
                 browser.size(width, height)
