@@ -143,6 +143,11 @@ class TestCreditAgency(DunningCommon):
         )
         self.assertIn(handover.name, html)
         self.assertIn(invoice.name, html)
+        # a letter to the agency: the agency in the envelope's window, the customer below
+        window = html[html.index('name="din5008_address"') :]
+        window = window[: window.index("</td>")]
+        self.assertIn(self.agency.name, window)
+        self.assertNotIn(self.customer.name, window)
         self.assertIn(self.agency.name, html)
 
     def test_access_only_credit_users(self):
