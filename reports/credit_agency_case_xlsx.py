@@ -3,7 +3,9 @@ import io
 import xlsxwriter
 
 from odoo import _, api, models
-from odoo.tools import html2plaintext
+from odoo.tools import format_date, html2plaintext
+
+from ..lib.xlsx import excel_date_format
 
 
 class CreditAgencyCaseXlsx(models.AbstractModel):
@@ -91,21 +93,25 @@ class CreditAgencyCaseXlsx(models.AbstractModel):
         buffer = io.BytesIO()
         workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
         money = "#,##0.%s" % ("0" * currency.decimal_places) if currency.decimal_places else "#,##0"
+        # dates as the user reads them (04.12.2026 in German), as in the module's other exports
+        language = self.env["res.lang"]._lang_get(self.env.lang or "en_US")
+        date_format = excel_date_format(language.date_format if language else "%Y-%m-%d")
+        time_format = excel_date_format(language.time_format if language else "%H:%M:%S")
         formats = {
             "title": workbook.add_format({"bold": True, "font_size": 13}),
             "header": workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1}),
             "text": workbook.add_format({"text_wrap": True, "valign": "top"}),
             "int": workbook.add_format({}),
             "money": workbook.add_format({"num_format": money}),
-            "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
-            "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+            "date": workbook.add_format({"num_format": date_format}),
+            "datetime": workbook.add_format({"num_format": "%s %s" % (date_format, time_format)}),
         }
         title = _(
             "%(handover)s: %(partner)s, handed over to %(agency)s on %(date)s (%(currency)s)",
             handover=handover.name,
             partner=handover.partner_id.display_name,
             agency=handover.agency_id.display_name,
-            date=handover.date,
+            date=format_date(self.env, handover.date),
             currency=currency.name,
         )
         for sheet_title, key, columns in self._sheets():

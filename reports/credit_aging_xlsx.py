@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.tools import format_date
 
 from .credit_aging_report import BUCKETS
 
@@ -61,7 +62,7 @@ class CreditAgingXlsx(models.AbstractModel):
         book = writer.with_company(company)._new_book(currency)
         title = _(
             "Receivables aging as of %(date)s, %(company)s (%(currency)s)",
-            date=fields.Date.to_string(as_of),
+            date=format_date(self.env, as_of),
             company=company.name,
             currency=currency.name,
         )

@@ -1,4 +1,5 @@
 from odoo import _, api, models
+from odoo.tools import format_date
 
 
 class CreditDunningRunXlsx(models.AbstractModel):
@@ -80,7 +81,7 @@ class CreditDunningRunXlsx(models.AbstractModel):
         title = _(
             "Dunning run %(name)s of %(date)s, %(company)s",
             name=run.name,
-            date=run.date,
+            date=format_date(env, run.date),
             company=company.name,
         )
 

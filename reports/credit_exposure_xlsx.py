@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.tools import format_date
 
 
 class CreditExposureXlsx(models.AbstractModel):
@@ -65,7 +66,7 @@ class CreditExposureXlsx(models.AbstractModel):
                 "Credit exposure and limits, %(company)s (%(currency)s), %(date)s",
                 company=company.name,
                 currency=company.currency_id.name,
-                date=fields.Date.to_string(fields.Date.context_today(self)),
+                date=format_date(self.env, fields.Date.context_today(self)),
             ),
         )
         yes, no = _("Yes"), ""

@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.tools import format_date
 
 
 class CreditForecastXlsx(models.AbstractModel):
@@ -28,7 +29,7 @@ class CreditForecastXlsx(models.AbstractModel):
             "Cash-in forecast of %(company)s (%(currency)s) from %(date)s",
             company=company.name,
             currency=company.currency_id.name,
-            date=fields.Date.to_string(today),
+            date=format_date(self.env, today),
         )
         subtitle = _(
             "Best case: every open item paid at its due date; expected: plus the customer's "

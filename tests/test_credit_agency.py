@@ -117,6 +117,21 @@ class TestCreditAgency(DunningCommon):
         self.assertEqual(invoices["F4"].value, 300.0)
         self.assertEqual(invoices["G4"].value, self.first.name)
         self.assertIn(handover.name, workbook["Invoices"]["A1"].value)
+        # dates in the user's format (the English one here, German below), as the other exports
+        self.assertEqual(invoices["B4"].number_format, "mm/dd/yyyy")
+        self.env["res.lang"]._activate_lang("de_DE")
+        german = openpyxl.load_workbook(
+            io.BytesIO(
+                self.env["credit.agency.case.xlsx"]
+                .with_context(lang="de_DE")
+                .with_user(self.collector)
+                ._generate(handover)
+            )
+        )
+        sheet = german.worksheets[0]
+        self.assertEqual(sheet["B4"].number_format, "dd.mm.yyyy")
+        self.assertEqual(sheet["B4"].value.date(), invoice.invoice_date)
+        self.assertIn(handover.date.strftime("%d.%m.%Y"), sheet["A1"].value)
         notes = [row[3] for row in workbook["Notes"].iter_rows(min_row=4, values_only=True)]
         self.assertIn("Customer says the goods were late", notes)
         action = handover.with_user(self.collector).action_download_case_file()
@@ -128,6 +143,11 @@ class TestCreditAgency(DunningCommon):
         )
         self.assertIn(handover.name, html)
         self.assertIn(invoice.name, html)
+        # a letter to the agency: the agency in the envelope's window, the customer below
+        window = html[html.index('name="din5008_address"') :]
+        window = window[: window.index("</td>")]
+        self.assertIn(self.agency.name, window)
+        self.assertNotIn(self.customer.name, window)
         self.assertIn(self.agency.name, html)
 
     def test_access_only_credit_users(self):

@@ -167,6 +167,24 @@ class TestCreditExports(DunningCommon):
         action = self.env["credit.exposure.xlsx"].action_download()
         self.assertEqual(action["type"], "ir.actions.act_url")
 
+    def test_titles_give_the_date_as_the_user_reads_it(self):
+        """The title line of each export dates it in the user's format (German: 04.12.2026),
+        not as 2026-12-04."""
+        self.env["res.lang"]._activate_lang("de_DE")
+        german = self.env(context=dict(self.env.context, lang="de_DE"))
+        run = self._propose()
+        contents = {
+            "aging": german["credit.aging.xlsx"]._generate(self.today),
+            "exposure": german["credit.exposure.xlsx"]._generate(self.customer),
+            "forecast": german["credit.forecast.xlsx"]._generate(today=self.today),
+            "dunning run": german["credit.dunning.run.xlsx"]._generate(run.with_env(german)),
+        }
+        for name, content in contents.items():
+            for sheet in _sheets(content).worksheets:
+                title = sheet["A1"].value
+                self.assertIn(run.date.strftime("%d.%m.%Y"), title, f"{name}: {title}")
+                self.assertNotIn(run.date.isoformat(), title, f"{name}: {title}")
+
     def test_forecast_export_matches_the_computation(self):
         forecast = self.env["credit.forecast"]._compute(self.today)
         workbook = _sheets(self.env["credit.forecast.xlsx"]._generate(today=self.today))

@@ -94,6 +94,38 @@ class TestDunningLetter(DunningCommon):
             with open(os.path.join(os.environ["CC_DUNNING_PDF_DIR"], "letter_de.pdf"), "wb") as file:
                 file.write(letter.attachment_id.raw)
 
+    def test_contact_person_below_the_company_name(self):
+        """A letter to a contact without an address of its own goes to the company's address:
+        the contact's name on the line below the company's name, above street and city (DIN
+        5008), not after the city."""
+        contact = self.env["res.partner"].create(
+            {
+                "name": "Petra Lang",
+                "parent_id": self.customer.id,
+                "type": "invoice",
+                "email": "pl@example.com",
+            }
+        )
+        self.assertFalse(contact.street)
+        letter = self._propose().letter_ids
+        letter.recipient_id = contact
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("credit_control.credit_dunning_letter_report_action", letter.ids)[0]
+            .decode()
+        )
+        window = html[html.index('name="din5008_address"') :]
+        window = window[window.index(">") + 1 : window.index("</td>")]
+        lines = [line for line in html2plaintext(window).splitlines() if line.strip()]
+        self.assertEqual(
+            [line.strip() for line in lines[1:4]],
+            [self.customer.name, "Petra Lang", "Hauptstraße 1"],
+            f"window: {lines}",
+        )
+        self.assertIn("10115", lines[4])
+        self.assertIn("Berlin", lines[4])
+        self.assertEqual(" ".join(lines).count("Petra Lang"), 1)
+
     def test_many_letters_one_render(self):
         partners = self.env["res.partner"].create(
             [{"name": f"Kunde {i}", "is_company": True, "email": f"k{i}@example.com"} for i in range(4)]
@@ -412,6 +444,7 @@ class TestDunningLetterTexts(DunningCommon):
 
     def _check_levels(self, lang):
         self.customer.lang = lang
+        self.company.credit_portal_enabled = True
         run = self._propose()
         letter = run.letter_ids
         self.assertEqual(len(letter), 1)
@@ -440,6 +473,9 @@ class TestDunningLetterTexts(DunningCommon):
                 self.assertLessEqual(lowered.count(word), 1, f"{xmlid} ({lang}): {word!r} more than once")
             if level.is_collection:
                 self.assertNotIn('name="payment_instructions"', html, "after the handover: pay the agency")
+                self.assertNotIn("o_credit_portal_letter_link", html, "nor pay online on our portal")
+            else:
+                self.assertIn("o_credit_portal_letter_link", html, xmlid)
 
     def test_default_levels_english(self):
         self._check_levels("en_US")

@@ -108,6 +108,10 @@ def finish(env):
             "secondary_color": "#5b6770",
         }
     )
+    # a logo of its own: without one every PDF shows Odoo's "Your logo" placeholder
+    logo = _demo_logo()
+    if logo:
+        company.logo = logo
     bank = env["res.bank"].search([("bic", "=", BANK["bic"])], limit=1) or env["res.bank"].create(
         dict(BANK, country=env.ref("base.de").id)
     )
@@ -157,6 +161,35 @@ def finish(env):
         f"IBAN {account.acc_number}, layout {company.external_report_layout_id.key}, "
         f"{len(german)} customers set to German"
     )
+
+
+def _demo_logo():
+    """The demo company's logo (PNG, base64): a blue square with "MM" and the name beside it,
+    drawn with Pillow (Odoo's own dependency) in DejaVu/Liberation Sans Bold where installed."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    def font(size):
+        for name in ("DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf"):
+            for folder in ("/usr/share/fonts/truetype/dejavu/", "/usr/share/fonts/truetype/liberation/", ""):
+                try:
+                    return ImageFont.truetype(folder + name, size)
+                except OSError:
+                    continue
+        return ImageFont.load_default()
+
+    blue = (31, 56, 100, 255)
+    image = Image.new("RGBA", (600, 160), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((0, 10, 140, 150), radius=18, fill=blue)
+    draw.text((70, 80), "MM", font=font(64), fill=(255, 255, 255, 255), anchor="mm")
+    draw.text((165, 48), "Muster", font=font(52), fill=blue, anchor="lm")
+    draw.text((165, 112), "Maschinenbau", font=font(52), fill=(91, 103, 112, 255), anchor="lm")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue())
 
 
 # === the newer capabilities (finish step) === #

@@ -8,8 +8,9 @@ Logs in as salesperson (sales/sales), collector (credit/credit on the collector 
 credit manager (credit/credit), sets each user's language through JSON-RPC before the walk,
 drives a headless chromium through the DevTools protocol (one tab, the session cookie set) and
 writes one PNG per screen, language and window size: <out>/<lang>/<size>/<path>-<screen>.png.
-PDFs (statement, credit report, dunning letter, problem cases) are fetched with the same session
-and page 1 is rendered with `pdftoppm -png -r 60 -f 1 -l 1`.
+PDFs (statement, credit report, dunning letter, problem cases, payment plan, court dunning data
+sheet, factored invoice) are fetched with the same session and every page is rendered with
+`pdftoppm -png -r 60`.
 
 Only for looking at the screens: it changes nothing but the users' language (and what a screen
 step clicks, e.g. the block dialog of a demo order is cancelled, not confirmed). The newer
@@ -70,7 +71,14 @@ class Rpc:
 class Browser:
     """One headless chromium tab driven through the DevTools protocol."""
 
-    def __init__(self, port=9333):
+    def __init__(self, port=None, lang="en_US"):
+        # a free DevTools port: several walks (other checkouts, other users) may run at once
+        port = port or _free_port()
+        # the browser's own language, as a user of that language has it: the date inputs of the
+        # portal read 04.12.2026 in German, not 12/04/2026 (on Linux chromium takes its UI
+        # language from LANGUAGE, not from --lang)
+        locale = lang.replace("_", "-")
+        env = dict(os.environ, LANGUAGE=lang, LANG=f"{lang}.UTF-8")
         self.profile = tempfile.mkdtemp(prefix="cc-screens-")
         exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
         self.proc = subprocess.Popen(
@@ -82,9 +90,11 @@ class Browser:
                 "--hide-scrollbars",
                 f"--remote-debugging-port={port}",
                 f"--user-data-dir={self.profile}",
-                "--lang=en-US",
+                f"--lang={locale}",
+                f"--accept-lang={locale}",
                 "about:blank",
             ],
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -204,6 +214,14 @@ class Browser:
 
 
 MARK = "SCREENS"
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def setup_scenario(base):
@@ -629,12 +647,16 @@ def main():
         )
     base = f"http://127.0.0.1:{args.port}"
     signal.signal(signal.SIGTERM, lambda *_args: sys.exit(1))  # kill <pid>: chromium is closed too
-    setup_scenario(base)
     admin = Rpc(base, "admin", "admin")
+    user_ids = {login: admin.call("res.users", "search", [("login", "=", login)])[0] for login in USERS}
+    # the records of the scenario are made in the walk's first language: texts stored when they
+    # are made (the block reason of an order, chatter notes, activity summaries) are written in
+    # the language of the user who makes them
+    admin.call("res.users", "write", list(user_ids.values()), {"lang": args.lang.split(",")[0]})
+    setup_scenario(base)
     ids = demo_ids(admin)
     print("records:", ids, file=sys.stderr)
-    user_ids = {login: admin.call("res.users", "search", [("login", "=", login)])[0] for login in USERS}
-    browser = None if args.no_screens else Browser()
+    browser = None
     # the bureau import screens import the sample file again: their checks are removed after the walk
     last_check = (admin.call("credit.check", "search", [], order="id desc", limit=1) or [0])[0]
     try:
@@ -643,8 +665,12 @@ def main():
             sessions = {login: Rpc(base, login, pw) for login, pw in USERS.items()}
             if not args.no_pdf:
                 _pdfs(sessions["credit"], admin, ids, os.path.join(args.out, lang, "pdf"), args.only)
-            if browser is None:
+            if args.no_screens:
                 continue
+            # one browser per language (its locale is fixed at its start)
+            if browser:
+                browser.close()
+            browser = Browser(lang=lang)
             for size in args.size.split(","):
                 width, height = (int(x) for x in size.split("x"))
                 browser.size(width, height)
@@ -700,9 +726,11 @@ def _pdfs(rpc, admin, ids, out, only):
             continue
         with open(path, "wb") as fh:
             fh.write(resp.content)
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", path, path[:-4]], check=True)
-        text = subprocess.run(["pdftotext", "-l", "1", path, "-"], capture_output=True, text=True).stdout
-        print(f"{path}: text layer {len(text.split())} words", file=sys.stderr)
+        # every page (a letter's second page repeats the table header): <name>-1.png, <name>-2.png
+        subprocess.run(["pdftoppm", "-png", "-r", "60", path, path[:-4]], check=True)
+        text = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True).stdout
+        pages = text.count("\f") or 1
+        print(f"{path}: {pages} page(s), text layer {len(text.split())} words", file=sys.stderr)
 
 
 def _report_name(rpc, xmlid):
