@@ -51,9 +51,9 @@ class CreditBaseRate(models.Model):
     def _compute_display_name(self):
         for base_rate in self:
             base_rate.display_name = _(
-                "%(rate).2f %% from %(date)s",
-                rate=base_rate.rate,
-                date=fields.Date.to_string(base_rate.date_from) if base_rate.date_from else "",
+                "%(rate)s %% from %(date)s",
+                rate=formatLang(self.env, base_rate.rate, digits=2),
+                date=format_date(self.env, base_rate.date_from) if base_rate.date_from else "",
             )
 
     # === BUSINESS METHODS === #

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import format_date
 
 
 class ResCompany(models.Model):
@@ -570,7 +571,7 @@ class ResCompany(models.Model):
         elif not active:
             message = _(
                 "Automatic dunning starts on %(date)s.",
-                date=fields.Date.to_string(self.credit_dunning_start_date),
+                date=format_date(self.env, self.credit_dunning_start_date),
             )
         elif self._credit_dunning_review_pending():
             message = _(

@@ -23,6 +23,12 @@ class TestBaseRate(CreditControlCommon):
         self.assertEqual(rates[date(2023, 7, 1)], 3.12)
         self.assertEqual(rates[date(2025, 7, 1)], 1.27)
 
+    def test_display_name_in_the_users_formats(self):
+        rate = self.base_rate.search([("date_from", "=", date(2025, 7, 1))])
+        lang = self.env["res.lang"]._lang_get(self.env.user.lang or "en_US")
+        lang.write({"date_format": "%d.%m.%Y", "decimal_point": ",", "thousands_sep": "."})
+        self.assertEqual(rate.with_context(lang=lang.code).display_name, "1,27 % from 01.07.2025")
+
     def test_interest_across_base_rate_change_business(self):
         # 1,000.00 due 15 June 2023, interest until 15 July 2023, business (+9 points):
         #   16.06.-30.06.2023: 15 days at 1.62 + 9 = 10.62 %: 1000 * 0.1062 * 15 / 365 = 4.364384
