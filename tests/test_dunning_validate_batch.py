@@ -1,4 +1,5 @@
 import io
+from datetime import timedelta
 from unittest.mock import patch
 
 from lxml import etree
@@ -81,6 +82,31 @@ class TestDunningValidateBatch(DunningCommon):
                 [("model", "=", "res.partner"), ("res_id", "=", letter.partner_id.id)]
             )
             self.assertIn(letter.attachment_id, note.attachment_ids)
+
+    def test_previous_letters_per_customer(self):
+        """Each letter of a run lists its own customer's earlier letters only, newest first."""
+        first_run = self._run_for(2)
+        first_run.action_validate()
+        partners = first_run.letter_ids.partner_id
+        second_run = self._propose(date=self.today + timedelta(days=15), partners=partners)
+        second_run.action_validate()
+        third_run = self._propose(date=self.today + timedelta(days=30), partners=partners)
+        self.assertEqual(len(third_run.letter_ids), 2)
+        for letter in third_run.letter_ids:
+            earlier = (second_run.letter_ids | first_run.letter_ids).filtered(
+                lambda other, letter=letter: other.partner_id == letter.partner_id
+            )
+            self.assertEqual(len(earlier), 2)
+            self.assertEqual(letter.previous_letter_ids.ids, earlier.sorted("dunning_date", reverse=True).ids)
+        # a letter of the first run has none, one of the second run the first's
+        self.assertFalse(first_run.letter_ids.previous_letter_ids)
+        for letter in second_run.letter_ids:
+            self.assertEqual(
+                letter.previous_letter_ids,
+                first_run.letter_ids.filtered(
+                    lambda other, letter=letter: other.partner_id == letter.partner_id
+                ),
+            )
 
     def test_one_failing_email_does_not_stop_the_others(self):
         run = self._run_for(3)
