@@ -234,3 +234,42 @@ class TestDunningEmailBatch(DunningCommon):
             letters._send_email()
         self.assertEqual(sorted(calls), sorted(letters.ids))
         self.assertEqual(letters.mapped("email_state"), ["queued"] * 2)
+
+    def test_bodies_compiled_once_as_odoo_renders_them(self):
+        """The e-mails' bodies rendered with their QWeb compiled once per language are what
+        Odoo's _render_field renders for each letter, for a collector (not a template editor:
+        restricted rendering) as for an administrator."""
+
+        def prepare(run):
+            self.env["res.lang"]._activate_lang("de_DE")
+            run.letter_ids[1].recipient_id.lang = "de_DE"
+
+        letters = self._done_run(3, prepare=prepare).letter_ids
+        self.assertFalse(self.collector.has_group("mail.group_mail_template_editor"))
+        qweb_model = type(self.env["ir.qweb"])
+        original_compile = qweb_model._compile
+        compiled = []
+
+        def compile_(this, template):
+            if not isinstance(template, str | int):
+                compiled.append(template)
+            return original_compile(this, template)
+
+        for user in (self.env.user, self.collector):
+            user_letters = letters.with_user(user)
+            template = self.template.with_user(user)
+            expected = {}
+            for letter in user_letters:
+                lang = template._render_lang(letter.ids)[letter.id]
+                lang_template = template.with_context(lang=lang)
+                expected[letter.id] = (
+                    lang_template._render_field("subject", letter.ids)[letter.id],
+                    lang_template._render_field("body_html", letter.ids, compute_lang=True)[letter.id],
+                )
+            compiled.clear()
+            with patch.object(qweb_model, "_compile", compile_):
+                contents = user_letters._render_emails()
+            self.assertEqual(contents, expected)
+            self.assertEqual(len(compiled), 2, "one compilation per language, not per letter")
+        self.assertIn("Mail Kunde 3-1", contents[letters[1].id][1])
+        self.assertNotEqual(contents[letters[0].id][1], contents[letters[1].id][1])
