@@ -181,12 +181,17 @@ class CreditDunningLetter(models.Model):
     @api.depends("partner_id", "company_id", "dunning_date")
     def _compute_previous_letter_ids(self):
         letters = self.search([("partner_id", "in", self.partner_id.ids), ("state", "=", "done")])
+        # the validated letters per customer and company, newest first (each letter looks at
+        # its customer's only: not every letter of the run's customers, 100 x 100 for a run)
+        by_customer = defaultdict(list)
+        for other in letters.sorted(lambda other: (other.dunning_date, other.id), reverse=True):
+            by_customer[other.partner_id.id, other.company_id.id].append(other)
         for letter in self:
-            letter.previous_letter_ids = letters.filtered(
-                lambda other, this=letter: other.partner_id == this.partner_id
-                and other.company_id == this.company_id
-                and (other.dunning_date, other.id) < (this.dunning_date, this.id or 0)
-            ).sorted(lambda other: (other.dunning_date, other.id), reverse=True)
+            letter.previous_letter_ids = self.browse(
+                other.id
+                for other in by_customer[letter.partner_id.id, letter.company_id.id]
+                if (other.dunning_date, other.id) < (letter.dunning_date, letter.id or 0)
+            )
 
     # === CONSTRAINTS === #
     @api.constrains("recipient_id", "partner_id")

@@ -36,6 +36,7 @@ from . import test_credit_dispute
 from . import test_credit_payment_plan
 from . import test_dunning_tour
 from . import test_dunning_validate_batch
+from . import test_dunning_email_batch
 from . import test_oca_migration  # OCA migration
 from . import test_install_live  # install on a live ledger
 from . import test_credit_rule_hook
