@@ -7,14 +7,11 @@ from datetime import timedelta
 from itertools import groupby
 from operator import itemgetter
 
-import numpy as np
-
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..lib import payment_prediction as pp
-from .account_move_prediction import PREDICTION_FIELDS
 from .cron_retry import retry_on_conflict
 
 _logger = logging.getLogger(__name__)
@@ -387,11 +384,6 @@ class CreditPaymentModel(models.Model):
         record.write(vals)
         return {"boosters": boosters, "count": len(train)}
 
-    def _predict_open_items(self, boosters, today):
-        """Predict the company's open invoices with the loaded ``boosters`` (None: the rule for
-        all) and store the predictions; returns the counts per source."""
-        return self._store_predictions(self._feature_rows(today, open_only=True), boosters, today)
-
     def _store_boosters(self, boosters_str):
         old = self.attachment_id
         attachment = self.env["ir.attachment"].create(
@@ -427,96 +419,6 @@ class CreditPaymentModel(models.Model):
             [row["rule_late"] for row in tested],
             [(row["asof"] - row["date_due"]).days for row in tested],
         )
-
-    @api.model
-    def _predictions(self, open_rows, boosters, today):
-        """Prediction per open row, as columns: {"id", "day", "low", "high", "probability",
-        "source", "reasons"} (lists in the order of ``open_rows``; reasons: what
-        :meth:`_explanation_text` puts in words). Customers with fewer than
-        :data:`MIN_HISTORY` paid invoices (or no model) follow the rule: due date + the
-        customer's average days late, band due date .. + maximum days late. The model's rows
-        are predicted as one matrix; each keeps its features and the model file (this record's
-        attachment) for its explanation (:meth:`_explained_reasons`)."""
-        count = len(open_rows)
-        due = np.array([row["date_due"] for row in open_rows], dtype="datetime64[D]")
-        overdue = (np.datetime64(today, "D") - due).astype(np.int64)
-        floor = np.maximum(overdue, 0)
-        rule = np.maximum(np.rint([row["rule_late"] for row in open_rows]).astype(np.int64), floor)
-        mid, low = rule, np.minimum(floor, rule)
-        high = np.maximum(np.array([row["max_late"] for row in open_rows], dtype=np.int64), rule)
-        probability = np.array([row["late30_share"] for row in open_rows], dtype=np.float64)
-        hist_count = np.array([row["hist_count"] or 0 for row in open_rows], dtype=np.int64)
-        use_model = (hist_count >= pp.MIN_HISTORY) if boosters is not None else np.zeros(count, dtype=bool)
-        reasons = [
-            {"count": int(n), "rule": float(row["rule_late"])}
-            for n, row in zip(hist_count.tolist(), open_rows, strict=True)
-        ]
-        if use_model.any():
-            index = np.flatnonzero(use_model)
-            features = pp.matrix([open_rows[i] for i in index])
-            prediction = pp.predict(boosters, features)
-            band = [np.rint(days).astype(np.int64) for days in pp.clamp_band(prediction, overdue[index])]
-            low, mid, high = low.copy(), mid.copy(), high.copy()
-            low[index], mid[index], high[index] = band
-            probability[index] = prediction["late"]
-            # the features as predicted from (JSON: null for a missing value), for the
-            # contributions of the predictions a user reads (_explained_reasons)
-            values = np.where(np.isnan(features), None, features).tolist()
-            model_file = self.attachment_id.id if self else False
-            for k, i in enumerate(index.tolist()):
-                reasons[i] = {"mid": int(mid[i]), "model": model_file, "features": values[k]}
-        # still unpaid more than 30 days after the due date: it is paid more than 30 days late
-        probability = np.where(overdue > pp.LATE_DAYS, 1.0, probability)
-        return {
-            "id": [row["id"] for row in open_rows],
-            "day": (due + mid).tolist(),
-            "low": (due + low).tolist(),
-            "high": (due + high).tolist(),
-            "probability": probability.tolist(),
-            "source": np.where(use_model, "model", "rule").tolist(),
-            "reasons": [json.dumps(reason) for reason in reasons],
-        }
-
-    @api.model
-    def _store_predictions(self, open_rows, boosters, today):
-        """Replace the predictions of the current company (credit.payment.prediction) by those
-        of its open invoices: one DELETE and one INSERT … SELECT FROM unnest(arrays). The
-        invoices themselves are not written (an UPDATE of account_move rewrites every row and
-        all its index entries: most of the prediction's time when the columns were there)."""
-        predictions = self._predictions(open_rows, boosters, today)
-        company_id = self.env.company.id
-        self.env["credit.payment.prediction"].flush_model()
-        self.env.execute_query(SQL("DELETE FROM credit_payment_prediction WHERE company_id = %s", company_id))
-        if predictions["id"]:
-            self.env.execute_query(
-                SQL(
-                    """
-                INSERT INTO credit_payment_prediction
-                       (move_id, company_id, partner_id, date, date_low, date_high, late_probability,
-                        source, reasons, predicted_on)
-                SELECT v.id, %(company)s, v.partner, v.day, v.low, v.high, v.prob, v.source,
-                       v.reasons::jsonb, %(today)s
-                  FROM unnest(%(id)s::int[], %(partner)s::int[], %(day)s::date[], %(low)s::date[],
-                              %(high)s::date[], %(prob)s::float8[], %(source)s::varchar[],
-                              %(reasons)s::text[])
-                       AS v(id, partner, day, low, high, prob, source, reasons)
-                    """,
-                    company=company_id,
-                    today=today,
-                    id=predictions["id"],
-                    partner=[row["partner_id"] for row in open_rows],
-                    day=predictions["day"],
-                    low=predictions["low"],
-                    high=predictions["high"],
-                    prob=predictions["probability"],
-                    source=predictions["source"],
-                    reasons=predictions["reasons"],
-                )
-            )
-        self.env["credit.payment.prediction"].invalidate_model()
-        self.env["account.move"].invalidate_model([*PREDICTION_FIELDS, "credit_prediction_explanation"])
-        sources = predictions["source"]
-        return {"model": sources.count("model"), "rule": sources.count("rule")}
 
     @api.model
     @retry_on_conflict
