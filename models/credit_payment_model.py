@@ -119,7 +119,7 @@ class CreditPaymentModel(models.Model):
         return model or self.sudo().create({"company_id": company.id})
 
     @api.model
-    def _feature_rows(self, cutoff, open_only=False):
+    def _feature_rows(self, cutoff):
         """Long for one SQL statement (the features side by side, read in one pass).
 
         A row per customer invoice of the current company issued up to ``cutoff`` — kind "train"
@@ -128,7 +128,8 @@ class CreditPaymentModel(models.Model):
         :data:`~..lib.payment_prediction.FEATURES`, the rule's days late and the customer's
         maximum / over-30-days share. History never leaks the future: a training item sees the
         invoices paid before its invoice date, an open item those paid up to the cut-off.
-        ``open_only``: the open rows only (prediction).
+        Predicting needs the open rows only: :meth:`_open_item_columns` gives them (the same
+        figures, tested) from one aggregate per customer.
 
         Linear in the invoices: one query whose window functions run once over each customer's
         time line (its items and what became known: payments, broken promises, disputes) and
@@ -188,8 +189,7 @@ class CreditPaymentModel(models.Model):
                 -- the payments known at the cut-off, numbered per customer in payment order:
                 -- an item's history is a prefix (seq <= n), whose running sum gives the trend
                 SELECT b.partner_id, b.id, b.paid_date, b.days_late, b.amount, b.dunning_days,
-                       ROW_NUMBER() OVER w AS seq, SUM(b.days_late) OVER w AS cum_late,
-                       COUNT(*) OVER (PARTITION BY b.partner_id) AS total
+                       ROW_NUMBER() OVER w AS seq, SUM(b.days_late) OVER w AS cum_late
                   FROM base b
                  WHERE b.paid_date <= %(cutoff)s
                 WINDOW w AS (PARTITION BY b.partner_id ORDER BY b.paid_date, b.id)
@@ -199,7 +199,6 @@ class CreditPaymentModel(models.Model):
                        CASE WHEN b.paid_date <= %(cutoff)s THEN b.invoice_date
                             ELSE %(cutoff)s::date + 1 END AS asof
                   FROM base b
-                 WHERE NOT %(open_only)s OR b.paid_date IS NULL OR b.paid_date > %(cutoff)s
             ),
             events AS (
                 -- a customer's time line: its items (kind 0, on their as-of date) and the events
@@ -222,7 +221,19 @@ class CreditPaymentModel(models.Model):
                  WHERE cd.company_id = %(company_id)s
             ),
             running AS (
-                %(running)s
+                SELECT e.id, e.kind,
+                       COUNT(e.late) OVER w AS n,
+                       SUM(e.late) OVER w AS sum_late,
+                       SUM((e.late > 0)::int) OVER w AS n_late,
+                       SUM((e.late > %(late_days)s)::int) OVER w AS n_late30,
+                       SUM(GREATEST(e.late, 0) * e.amount) OVER w AS late_amount,
+                       SUM(e.amount) OVER w AS sum_amount,
+                       MAX(GREATEST(e.late, 0)) OVER w AS max_late,
+                       MAX(e.dunning) OVER w AS dunning_days,
+                       COUNT(*) FILTER (WHERE e.kind = 2) OVER w AS broken,
+                       COUNT(*) FILTER (WHERE e.kind = 3) OVER w AS disputes
+                  FROM events e
+                WINDOW w AS (PARTITION BY e.partner_id ORDER BY e.day, e.kind, e.id ROWS UNBOUNDED PRECEDING)
             ),
             medians AS (
                 -- the medians of a customer's whole history: those of its open items
@@ -254,76 +265,18 @@ class CreditPaymentModel(models.Model):
                    COALESCE(r.n_late30::float / NULLIF(r.n, 0), 0) AS late30_share
               FROM items i
               JOIN running r ON r.id = i.id AND r.kind = 0
-         LEFT JOIN hist h5 ON h5.partner_id = i.partner_id AND %(h5_seq)s
+         LEFT JOIN hist h5 ON h5.partner_id = i.partner_id AND h5.seq = r.n - 5
          LEFT JOIN medians md ON md.partner_id = i.partner_id
           ORDER BY i.id
                 """,
                 company_id=self.env.company.id,
                 cutoff=cutoff,
                 late_days=pp.LATE_DAYS,
-                open_only=bool(open_only),
-                running=self._feature_running_sql(cutoff, open_only),
-                # an open item's history is all its customer's payments: the last five are
-                # those after the (total - 5)th (a filter of hist, one row per customer)
-                h5_seq=SQL("h5.seq = h5.total - 5") if open_only else SQL("h5.seq = r.n - 5"),
             )
         )
         self.env.cr.execute(SQL("RESET enable_nestloop; RESET work_mem"))
         _prefix_medians(rows)
         return rows
-
-    @api.model
-    def _feature_running_sql(self, cutoff, open_only):
-        """The running figures of :meth:`_feature_rows` per item: a window over each customer's
-        time line (every item its own history), or, for the open items only, one aggregate per
-        customer over the events up to the cut-off — an open item's as-of date is the day
-        after the cut-off, so its window holds exactly those events (the same figures, without
-        sorting the whole time line)."""
-        if not open_only:
-            return SQL(
-                """
-                SELECT e.id, e.kind,
-                       COUNT(e.late) OVER w AS n,
-                       SUM(e.late) OVER w AS sum_late,
-                       SUM((e.late > 0)::int) OVER w AS n_late,
-                       SUM((e.late > %(late_days)s)::int) OVER w AS n_late30,
-                       SUM(GREATEST(e.late, 0) * e.amount) OVER w AS late_amount,
-                       SUM(e.amount) OVER w AS sum_amount,
-                       MAX(GREATEST(e.late, 0)) OVER w AS max_late,
-                       MAX(e.dunning) OVER w AS dunning_days,
-                       COUNT(*) FILTER (WHERE e.kind = 2) OVER w AS broken,
-                       COUNT(*) FILTER (WHERE e.kind = 3) OVER w AS disputes
-                  FROM events e
-                WINDOW w AS (PARTITION BY e.partner_id ORDER BY e.day, e.kind, e.id ROWS UNBOUNDED PRECEDING)
-                """,
-                late_days=pp.LATE_DAYS,
-            )
-        return SQL(
-            """
-                SELECT i.id, 0 AS kind, COALESCE(a.n, 0) AS n, a.sum_late, a.n_late, a.n_late30,
-                       a.late_amount, a.sum_amount, a.max_late, a.dunning_days,
-                       COALESCE(a.broken, 0) AS broken, COALESCE(a.disputes, 0) AS disputes
-                  FROM items i
-             LEFT JOIN (
-                    SELECT e.partner_id,
-                           COUNT(e.late) AS n,
-                           SUM(e.late) AS sum_late,
-                           SUM((e.late > 0)::int) AS n_late,
-                           SUM((e.late > %(late_days)s)::int) AS n_late30,
-                           SUM(GREATEST(e.late, 0) * e.amount) AS late_amount,
-                           SUM(e.amount) AS sum_amount,
-                           MAX(GREATEST(e.late, 0)) AS max_late,
-                           MAX(e.dunning) AS dunning_days,
-                           COUNT(*) FILTER (WHERE e.kind = 2) AS broken,
-                           COUNT(*) FILTER (WHERE e.kind = 3) AS disputes
-                      FROM events e
-                     WHERE e.kind > 0 AND e.day <= %(cutoff)s
-                  GROUP BY e.partner_id
-                   ) a ON a.partner_id = i.partner_id
-            """,
-            late_days=pp.LATE_DAYS,
-            cutoff=cutoff,
-        )
 
     @api.model
     def _split(self, rows):

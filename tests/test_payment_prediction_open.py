@@ -118,14 +118,6 @@ class TestPaymentPredictionOpenItems(CreditControlCommon):
         self.assertEqual(today[self.invoices[16].id]["hist_count"], 0)
         self.assertEqual(today[self.invoices[16].id]["disputes"], 1)
 
-    def test_same_features_as_the_old_statement(self):
-        # the statement before this one (open_only: the open rows of the time-line query, one
-        # aggregate per customer over its events): the same rows, field by field
-        for cutoff in self._cutoffs():
-            old = {row["id"]: row for row in self.model._feature_rows(cutoff, open_only=True)}
-            new = {row["id"]: row for row in self.model._open_item_rows(cutoff)}
-            self.assertEqual(new, old, cutoff)
-
     def test_columns_and_matrix(self):
         columns = self.model._open_item_columns(self.today)
         rows = self.model._open_item_rows(self.today)
