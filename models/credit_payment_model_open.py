@@ -12,22 +12,16 @@ from .credit_dunning_letter_bulk import array_literal
 # The columns of :meth:`CreditPaymentModel._open_item_columns`, in the statement's order: the
 # item, then its :data:`~..lib.payment_prediction.FEATURES` side by side (one slice of each row
 # is its feature vector), then the rule's band figures.
-OPEN_ITEM_COLUMNS = (
-    "id",
-    "partner_id",
-    "invoice_date",
-    "date_due",
-    "paid_date",
-    "days_late",
-    "asof",
-    "amount",
-    *pp.FEATURES,
-    "max_late",
-    "late30_share",
-)
+OPEN_ITEM_COLUMNS = ("id", "partner_id", "date_due", *pp.FEATURES, "max_late", "late30_share")
 _FIRST_FEATURE = OPEN_ITEM_COLUMNS.index(pp.FEATURES[0])
 _LAST_FEATURE = _FIRST_FEATURE + len(pp.FEATURES)
 _HIST_COUNT = pp.FEATURES.index("hist_count")
+
+
+def _plain_literal(texts):
+    """A PostgreSQL array literal of ``texts`` that need no quotes (numbers, ISO dates, plain
+    words): one string parameter for the INSERT's ``unnest``."""
+    return "{%s}" % ",".join(texts)
 
 
 class CreditPaymentModel(models.Model):
@@ -136,8 +130,7 @@ class CreditPaymentModel(models.Model):
                 SELECT b.* FROM base b WHERE b.paid_date IS NULL OR b.paid_date > %(cutoff)s
             )
             -- the expressions (and types) of _feature_rows, for the same values
-            SELECT i.id, i.partner_id, i.invoice_date, i.date_due, i.paid_date, i.days_late,
-                   %(cutoff)s::date + 1 AS asof, i.amount::float8,
+            SELECT i.id, i.partner_id, i.date_due,
                    h.sum_late::float / NULLIF(h.n, 0) AS hist_mean_late,
                    h.median_late AS hist_median_late,
                    (CASE WHEN h.n > 5
@@ -181,11 +174,11 @@ class CreditPaymentModel(models.Model):
 
     @api.model
     def _open_item_rows(self, cutoff):
-        """:meth:`_open_item_columns` as rows (dicts of :data:`OPEN_ITEM_COLUMNS`, is_train
-        False), as :meth:`_feature_rows` gives them."""
+        """:meth:`_open_item_columns` as rows: dicts of :data:`OPEN_ITEM_COLUMNS`, the same
+        values as under these keys in the open rows of :meth:`_feature_rows`."""
         columns = self._open_item_columns(cutoff)
         return [
-            dict(zip(OPEN_ITEM_COLUMNS, values, strict=True), is_train=False)
+            dict(zip(OPEN_ITEM_COLUMNS, values, strict=True))
             for values in zip(*(columns[name] for name in OPEN_ITEM_COLUMNS), strict=True)
         ]
 
@@ -196,13 +189,14 @@ class CreditPaymentModel(models.Model):
 
     @api.model
     def _predictions(self, items, boosters, today):
-        """Prediction per open item (``items``: :meth:`_open_item_columns`), as columns:
-        {"id", "day", "low", "high", "probability", "source", "reasons"} (lists in the order of
-        the items; reasons: JSON texts of what :meth:`_explanation_text` puts in words).
-        Customers with fewer than :data:`MIN_HISTORY` paid invoices (or no model) follow the
-        rule: due date + the customer's average days late, band due date .. + maximum days
-        late. The model's rows are predicted as one matrix; each keeps its features and the
-        model file (this record's attachment) for its explanation (:meth:`_explained_reasons`)."""
+        """Prediction per open item (``items``: :meth:`_open_item_columns`), as columns in the
+        order of the items: "day", "low", "high" (datetime64[D] arrays), "probability" (float
+        array), "source" (array of "model" / "rule"), "reasons" (list of JSON texts: what
+        :meth:`_explanation_text` puts in words). Customers with fewer than
+        :data:`MIN_HISTORY` paid invoices (or no model) follow the rule: due date + the
+        customer's average days late, band due date .. + maximum days late. The model's rows
+        are predicted as one matrix; each keeps its features and the model file (this record's
+        attachment) for its explanation (:meth:`_explained_reasons`)."""
         features = items["features"]
         count = len(features)
         due = np.array(items["date_due"], dtype="datetime64[D]")
@@ -241,12 +235,11 @@ class CreditPaymentModel(models.Model):
         # still unpaid more than 30 days after the due date: it is paid more than 30 days late
         probability = np.where(overdue > pp.LATE_DAYS, 1.0, probability)
         return {
-            "id": items["id"],
-            "day": (due + mid).tolist(),
-            "low": (due + low).tolist(),
-            "high": (due + high).tolist(),
-            "probability": probability.tolist(),
-            "source": np.where(use_model, "model", "rule").tolist(),
+            "day": due + mid,
+            "low": due + low,
+            "high": due + high,
+            "probability": probability,
+            "source": np.where(use_model, "model", "rule"),
             "reasons": reasons,
         }
 
@@ -255,14 +248,14 @@ class CreditPaymentModel(models.Model):
         """Replace the predictions of the current company (credit.payment.prediction) by those
         of its open ``items`` (:meth:`_open_item_columns`): one DELETE and one INSERT … SELECT
         FROM unnest(arrays), each array one literal (read by the array type's input, not an
-        expression per value). The invoices themselves are not written (an UPDATE of
-        account_move rewrites every row and all its index entries: most of the prediction's
-        time when the columns were there)."""
+        expression per value; the numbers and dates written by numpy at once). The invoices
+        themselves are not written (an UPDATE of account_move rewrites every row and all its
+        index entries: most of the prediction's time when the columns were there)."""
         predictions = self._predictions(items, boosters, today)
         company_id = self.env.company.id
         self.env["credit.payment.prediction"].flush_model()
         self.env.execute_query(SQL("DELETE FROM credit_payment_prediction WHERE company_id = %s", company_id))
-        if predictions["id"]:
+        if items["id"]:
             self.env.execute_query(
                 SQL(
                     """
@@ -278,17 +271,17 @@ class CreditPaymentModel(models.Model):
                     """,
                     company=company_id,
                     today=today,
-                    id=array_literal(predictions["id"]),
-                    partner=array_literal(items["partner_id"]),
-                    day=array_literal(predictions["day"]),
-                    low=array_literal(predictions["low"]),
-                    high=array_literal(predictions["high"]),
-                    prob=array_literal(predictions["probability"]),
-                    source=array_literal(predictions["source"]),
+                    id=_plain_literal(map(str, items["id"])),
+                    partner=_plain_literal(map(str, items["partner_id"])),
+                    day=_plain_literal(np.datetime_as_string(predictions["day"], unit="D").tolist()),
+                    low=_plain_literal(np.datetime_as_string(predictions["low"], unit="D").tolist()),
+                    high=_plain_literal(np.datetime_as_string(predictions["high"], unit="D").tolist()),
+                    prob=_plain_literal(map(repr, predictions["probability"].tolist())),
+                    source=_plain_literal(predictions["source"].tolist()),
                     reasons=array_literal(predictions["reasons"]),
                 )
             )
         self.env["credit.payment.prediction"].invalidate_model()
         self.env["account.move"].invalidate_model([*PREDICTION_FIELDS, "credit_prediction_explanation"])
-        sources = predictions["source"]
-        return {"model": sources.count("model"), "rule": sources.count("rule")}
+        model_count = int(np.count_nonzero(predictions["source"] == "model"))
+        return {"model": model_count, "rule": len(items["id"]) - model_count}

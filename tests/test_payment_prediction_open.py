@@ -98,21 +98,26 @@ class TestPaymentPredictionOpenItems(CreditControlCommon):
         return [self.today - timedelta(days=days) for days in (0, 30, 60, 190)]
 
     def test_same_features_as_the_time_line(self):
-        checked = {"trend": 0, "paid_later": 0, "dunning": 0, "broken": 0, "disputes": 0}
+        checked = {"trend": 0, "dunning": 0, "broken": 0, "disputes": 0}
+        open_then = set()
         for cutoff in self._cutoffs():
             every = {row["id"]: row for row in self.model._feature_rows(cutoff) if not row["is_train"]}
             only = {row["id"]: row for row in self.model._open_item_rows(cutoff)}
             self.assertEqual(set(only), set(every), cutoff)
             for move_id, row in only.items():
-                self.assertEqual(row, every[move_id], (cutoff, move_id))
+                self.assertEqual(set(row), set(OPEN_ITEM_COLUMNS))
+                self.assertEqual(row, {name: every[move_id][name] for name in row}, (cutoff, move_id))
                 checked["trend"] += row["hist_trend"] is not None
-                checked["paid_later"] += row["days_late"] is not None
                 checked["dunning"] += bool(row["dunning_days"])
                 checked["broken"] += bool(row["broken_promises"])
                 checked["disputes"] += bool(row["disputes"])
-        # the history exercised every figure
+            open_then.update(only)
+        # the history exercised every figure; invoices paid since an older cut-off were open then
         self.assertTrue(all(checked.values()), checked)
+        self.assertIn(self.invoices[8].id, open_then)
+        self.assertIn(self.invoices[14].id, open_then)
         today = {row["id"]: row for row in self.model._open_item_rows(self.today)}
+        self.assertNotIn(self.invoices[8].id, today)
         self.assertIn(self.partly.id, today)
         self.assertEqual(today[self.partly.id]["broken_promises"], 2)
         self.assertEqual(today[self.invoices[16].id]["hist_count"], 0)
