@@ -35,8 +35,8 @@ class CreditPaymentModel(models.Model):
     @api.model
     def _open_item_columns(self, cutoff):
         """The items open at ``cutoff`` (issued up to it, not paid by it) with their features,
-        as columns: {name: list} for the names of :data:`OPEN_ITEM_COLUMNS` (ids ascending) and
-        "features", the feature matrix (n x len(FEATURES), NaN for a missing value).
+        as columns: {name: list} for the names of :data:`OPEN_ITEM_COLUMNS` (ids ascending; NaN
+        for a missing feature) and "features", the feature matrix (n x len(FEATURES)).
 
         The same figures as the open rows of :meth:`_feature_rows` (its time line gives an
         open item, as of the day after the cut-off, exactly the events up to the cut-off), in
@@ -71,12 +71,12 @@ class CreditPaymentModel(models.Model):
                    AND m.invoice_date <= %(cutoff)s
             ),
             paid_dates AS (
-                -- the payment-term lines of the paid invoices: an index-only scan (see init())
+                -- the latest match of each payment-term line (the debit side) of the company:
+                -- an index-only scan (see init()); a paid invoice's payment date in base
                 SELECT il.move_id, MAX(pr.max_date) AS paid_date
-                  FROM inv
-                  JOIN account_move_line il ON il.move_id = inv.id AND il.display_type = 'payment_term'
-                  JOIN account_partial_reconcile pr ON pr.debit_move_id = il.id
-                 WHERE inv.is_paid
+                  FROM account_partial_reconcile pr
+                  JOIN account_move_line il ON il.id = pr.debit_move_id AND il.display_type = 'payment_term'
+                 WHERE pr.company_id = %(company_id)s
               GROUP BY il.move_id
             ),
             base AS MATERIALIZED (
@@ -84,7 +84,7 @@ class CreditPaymentModel(models.Model):
                 -- and the open items, and the open items filtered before their joins)
                 SELECT inv.*, pd.paid_date, pd.paid_date - inv.date_due AS days_late
                   FROM inv
-             LEFT JOIN paid_dates pd ON pd.move_id = inv.id
+             LEFT JOIN paid_dates pd ON pd.move_id = inv.id AND inv.is_paid
             ),
             known AS (
                 -- the payments known at the cut-off, the last ones first (the trend's five)
@@ -129,21 +129,22 @@ class CreditPaymentModel(models.Model):
             items AS MATERIALIZED (
                 SELECT b.* FROM base b WHERE b.paid_date IS NULL OR b.paid_date > %(cutoff)s
             )
-            -- the expressions (and types) of _feature_rows, for the same values
+            -- the expressions (and types) of _feature_rows, for the same values; NaN for a
+            -- missing value (numpy reads floats faster than None)
             SELECT i.id, i.partner_id, i.date_due,
-                   h.sum_late::float / NULLIF(h.n, 0) AS hist_mean_late,
-                   h.median_late AS hist_median_late,
-                   (CASE WHEN h.n > 5
-                         THEN h.last5_late / 5.0 - (h.sum_late - h.last5_late) / (h.n - 5.0) END)::float8
-                       AS hist_trend,
-                   (i.amount / NULLIF(h.median_amount, 0))::float8 AS amount_ratio,
+                   COALESCE(h.sum_late::float / NULLIF(h.n, 0), 'NaN') AS hist_mean_late,
+                   COALESCE(h.median_late, 'NaN') AS hist_median_late,
+                   COALESCE((CASE WHEN h.n > 5
+                                  THEN h.last5_late / 5.0 - (h.sum_late - h.last5_late) / (h.n - 5.0)
+                             END)::float8, 'NaN') AS hist_trend,
+                   COALESCE((i.amount / NULLIF(h.median_amount, 0))::float8, 'NaN') AS amount_ratio,
                    i.date_due - i.invoice_date AS term_days,
                    (EXTRACT(ISODOW FROM i.date_due) - 1)::float8 AS due_weekday,
                    EXTRACT(MONTH FROM i.date_due)::float8 AS due_month,
                    COALESCE(h.dunning_days, 0) AS dunning_days,
                    COALESCE(b.n, 0) AS broken_promises,
                    COALESCE(d.n, 0) AS disputes,
-                   h.n_late::float / NULLIF(h.n, 0) AS late_share,
+                   COALESCE(h.n_late::float / NULLIF(h.n, 0), 'NaN') AS late_share,
                    i.invoice_date - fd.first_date AS relationship_days,
                    COALESCE(h.n, 0) AS hist_count,
                    COALESCE(h.late_amount / NULLIF(h.sum_amount, 0), 0)::float8 AS rule_late,
@@ -164,7 +165,6 @@ class CreditPaymentModel(models.Model):
         self.env.cr.execute(SQL("RESET enable_nestloop; RESET work_mem"))
         values = list(zip(*rows, strict=True)) if rows else [()] * len(OPEN_ITEM_COLUMNS)
         columns = {name: list(column) for name, column in zip(OPEN_ITEM_COLUMNS, values, strict=True)}
-        # numpy reads None as NaN in a float array
         columns["features"] = (
             np.array([row[_FIRST_FEATURE:_LAST_FEATURE] for row in rows], dtype=np.float64)
             if rows
@@ -174,11 +174,12 @@ class CreditPaymentModel(models.Model):
 
     @api.model
     def _open_item_rows(self, cutoff):
-        """:meth:`_open_item_columns` as rows: dicts of :data:`OPEN_ITEM_COLUMNS`, the same
-        values as under these keys in the open rows of :meth:`_feature_rows`."""
-        columns = self._open_item_columns(cutoff)
+        """:meth:`_open_item_columns` as rows: dicts of :data:`OPEN_ITEM_COLUMNS` (None for a
+        missing value), the same values as under these keys in the open rows of
+        :meth:`_feature_rows`."""
+        columns, names = self._open_item_columns(cutoff), OPEN_ITEM_COLUMNS
         return [
-            dict(zip(OPEN_ITEM_COLUMNS, values, strict=True))
+            {name: None if value != value else value for name, value in zip(names, values, strict=True)}
             for values in zip(*(columns[name] for name in OPEN_ITEM_COLUMNS), strict=True)
         ]
 
