@@ -34,7 +34,9 @@ class CreditPaymentModel(models.Model):
     # === BUSINESS METHODS === #
     @api.model
     def _open_item_columns(self, cutoff):
-        """The items open at ``cutoff`` (issued up to it, not paid by it) with their features,
+        """Long for one SQL statement (the features side by side, read in one pass).
+
+        The items open at ``cutoff`` (issued up to it, not paid by it) with their features,
         as columns: {name: list} for the names of :data:`OPEN_ITEM_COLUMNS` (ids ascending; NaN
         for a missing feature) and "features", the feature matrix (n x len(FEATURES)).
 
