@@ -38,7 +38,8 @@ class CreditPaymentModel(models.Model):
 
         The items open at ``cutoff`` (issued up to it, not paid by it) with their features,
         as columns: {name: list} for the names of :data:`OPEN_ITEM_COLUMNS` (ids ascending; NaN
-        for a missing feature) and "features", the feature matrix (n x len(FEATURES)).
+        for a missing feature), "features_json" (each item's features as a JSON array, null for
+        a missing one) and "features", the feature matrix (n x len(FEATURES)).
 
         The same figures as the open rows of :meth:`_feature_rows` (its time line gives an
         open item, as of the day after the cut-off, exactly the events up to the cut-off), in
@@ -130,23 +131,23 @@ class CreditPaymentModel(models.Model):
             ),
             items AS MATERIALIZED (
                 SELECT b.* FROM base b WHERE b.paid_date IS NULL OR b.paid_date > %(cutoff)s
-            )
-            -- the expressions (and types) of _feature_rows, for the same values; NaN for a
-            -- missing value (numpy reads floats faster than None)
+            ),
+            features AS (
+            -- the expressions (and types) of _feature_rows, for the same values
             SELECT i.id, i.partner_id, i.date_due,
-                   COALESCE(h.sum_late::float / NULLIF(h.n, 0), 'NaN') AS hist_mean_late,
-                   COALESCE(h.median_late, 'NaN') AS hist_median_late,
-                   COALESCE((CASE WHEN h.n > 5
-                                  THEN h.last5_late / 5.0 - (h.sum_late - h.last5_late) / (h.n - 5.0)
-                             END)::float8, 'NaN') AS hist_trend,
-                   COALESCE((i.amount / NULLIF(h.median_amount, 0))::float8, 'NaN') AS amount_ratio,
+                   h.sum_late::float / NULLIF(h.n, 0) AS hist_mean_late,
+                   h.median_late AS hist_median_late,
+                   (CASE WHEN h.n > 5
+                         THEN h.last5_late / 5.0 - (h.sum_late - h.last5_late) / (h.n - 5.0) END)::float8
+                       AS hist_trend,
+                   (i.amount / NULLIF(h.median_amount, 0))::float8 AS amount_ratio,
                    i.date_due - i.invoice_date AS term_days,
                    (EXTRACT(ISODOW FROM i.date_due) - 1)::float8 AS due_weekday,
                    EXTRACT(MONTH FROM i.date_due)::float8 AS due_month,
                    COALESCE(h.dunning_days, 0) AS dunning_days,
                    COALESCE(b.n, 0) AS broken_promises,
                    COALESCE(d.n, 0) AS disputes,
-                   COALESCE(h.n_late::float / NULLIF(h.n, 0), 'NaN') AS late_share,
+                   h.n_late::float / NULLIF(h.n, 0) AS late_share,
                    i.invoice_date - fd.first_date AS relationship_days,
                    COALESCE(h.n, 0) AS hist_count,
                    COALESCE(h.late_amount / NULLIF(h.sum_amount, 0), 0)::float8 AS rule_late,
@@ -157,16 +158,27 @@ class CreditPaymentModel(models.Model):
          LEFT JOIN hist h ON h.partner_id = i.partner_id
          LEFT JOIN broken b ON b.partner_id = i.partner_id
          LEFT JOIN disputes d ON d.partner_id = i.partner_id
-          ORDER BY i.id
+            )
+            -- NaN for a missing feature (numpy reads floats faster than None); the features
+            -- also as JSON (PostgreSQL writes the numbers: the prediction keeps them)
+            SELECT f.id, f.partner_id, f.date_due, %(features)s, f.max_late, f.late30_share,
+                   json_build_array(%(json_features)s)::text
+              FROM features f
+          ORDER BY f.id
                 """,
                 company_id=self.env.company.id,
                 cutoff=cutoff,
                 late_days=pp.LATE_DAYS,
+                features=SQL(", ").join(
+                    SQL("COALESCE(f.%s::float8, 'NaN')", SQL.identifier(name)) for name in pp.FEATURES
+                ),
+                json_features=SQL(", ").join(SQL("f.%s", SQL.identifier(name)) for name in pp.FEATURES),
             )
         )
         self.env.cr.execute(SQL("RESET enable_nestloop; RESET work_mem"))
-        values = list(zip(*rows, strict=True)) if rows else [()] * len(OPEN_ITEM_COLUMNS)
-        columns = {name: list(column) for name, column in zip(OPEN_ITEM_COLUMNS, values, strict=True)}
+        names = (*OPEN_ITEM_COLUMNS, "features_json")
+        values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        columns = {name: list(column) for name, column in zip(names, values, strict=True)}
         columns["features"] = (
             np.array([row[_FIRST_FEATURE:_LAST_FEATURE] for row in rows], dtype=np.float64)
             if rows
@@ -225,16 +237,14 @@ class CreditPaymentModel(models.Model):
             low, mid, high = low.copy(), mid.copy(), high.copy()
             low[index], mid[index], high[index] = band
             probability[index] = prediction["late"]
-            # the features as predicted from (JSON: null for a missing value), for the
-            # contributions of the predictions a user reads (_explained_reasons)
-            model_file = json.dumps(self.attachment_id.id if self else False)
-            rows = zip(index.tolist(), mid[index].tolist(), model_features.tolist(), strict=True)
-            for i, mid_days, values in rows:
-                reasons[i] = '{"mid": %d, "model": %s, "features": [%s]}' % (
-                    mid_days,
-                    model_file,
-                    ", ".join("null" if value != value else repr(value) for value in values),
-                )
+            # the features as predicted from (JSON as PostgreSQL wrote them, null for a missing
+            # value), for the contributions of the predictions a user reads (_explained_reasons)
+            template = '{"mid": %%d, "model": %s, "features": %%s}' % json.dumps(
+                self.attachment_id.id if self else False
+            )
+            features_json = items["features_json"]
+            for i, mid_days in zip(index.tolist(), mid[index].tolist(), strict=True):
+                reasons[i] = template % (mid_days, features_json[i])
         # still unpaid more than 30 days after the due date: it is paid more than 30 days late
         probability = np.where(overdue > pp.LATE_DAYS, 1.0, probability)
         return {

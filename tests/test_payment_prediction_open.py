@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 import numpy as np
@@ -128,7 +129,11 @@ class TestPaymentPredictionOpenItems(CreditControlCommon):
         rows = self.model._open_item_rows(self.today)
         self.assertEqual(columns["id"], sorted(columns["id"]))
         self.assertEqual(columns["id"], [row["id"] for row in rows])
-        self.assertEqual(set(OPEN_ITEM_COLUMNS) | {"features"}, set(columns))
+        self.assertEqual(set(OPEN_ITEM_COLUMNS) | {"features", "features_json"}, set(columns))
+        # the JSON of the features: the same numbers (null for a missing one)
+        np.testing.assert_array_equal(
+            pp.matrix([json.loads(text) for text in columns["features_json"]]), columns["features"]
+        )
         # the feature matrix is pp.matrix of the rows (NaN for a missing value)
         np.testing.assert_array_equal(columns["features"], pp.matrix(rows))
         self.assertEqual(columns["features"].shape, (len(rows), len(pp.FEATURES)))
