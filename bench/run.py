@@ -540,8 +540,9 @@ PATHS = [
         "features stored with the prediction), stored in credit.payment.prediction (DELETE + one "
         "INSERT ... FROM unnest(arrays), each array one literal); models trained before the clock. "
         "2026-12-04 (predict3), old and new code alternated on one copy: 3.48 / 3.11 -> 2.69 / 1.51 s "
-        "at load 4-7, 4.21 / 4.52 / 4.12 -> 4.39 / 3.34 / 3.96 s at load 8-10; process CPU "
-        "0.55-0.58 -> 0.29-0.43 s, backend CPU 0.94-1.20 -> 0.81-1.05 s, 6 q both",
+        "at load 4-7, 4.21 / 4.52 / 4.12 / 3.99 / 3.81 -> 4.39 / 3.34 / 3.96 / 4.23 / 3.38 s at load "
+        "8-10 (noise); CPU (odoo shell, load 8-11) backend 0.96-1.14 -> 0.84-0.99 s, process "
+        "0.49-0.52 -> 0.27-0.32 s; 6 q both",
     ),
     BenchPath(
         "payment prediction: backtest, bench ledger",
