@@ -540,13 +540,16 @@ PATHS = [
         max_ms=2000,
         requires=("credit.payment.model._predict_open_items",),
         runs=3,
-        notes="the features of every open invoice (one query: per customer one aggregate of its "
-        "history, no window over the time line), the four models' predictions (the SHAP "
+        notes="the features of every open invoice (one statement of their own: the payments known "
+        "grouped once per customer, joined to the open invoices; the same values as the training "
+        "query's time line, tested), the four models' predictions as one matrix (the SHAP "
         "contributions of the explanation are computed when an invoice is read, from the "
         "features stored with the prediction), stored in credit.payment.prediction (DELETE + one "
-        "INSERT ... FROM unnest(arrays)); models trained before the clock. Idle before (5c17a80): "
-        "3.24 s / 6 q; at load 13-16, alternated: feature query 4.6-6.5 s (window version 6.5-7.9 s), "
-        "contributions no longer computed here 2.8-4.3 s (CPU 0.8 s), process CPU 1.0-1.1 s (before 2.2 s)",
+        "INSERT ... FROM unnest(arrays), each array one literal); models trained before the clock. "
+        "2026-12-04 (predict3), old and new code alternated on one copy: 3.48 / 3.11 -> 2.69 / 1.51 s "
+        "at load 4-7, 4.21 / 4.52 / 4.12 / 3.99 / 3.81 -> 4.39 / 3.34 / 3.96 / 4.23 / 3.38 s at load "
+        "8-10 (noise); CPU (odoo shell, load 8-11) backend 0.96-1.14 -> 0.84-0.99 s, process "
+        "0.49-0.52 -> 0.27-0.32 s; 6 q both",
     ),
     BenchPath(
         "payment prediction: backtest, bench ledger",

@@ -94,6 +94,7 @@ from . import account_move_legal
 from . import credit_legal_dunning_letter
 from . import credit_payment_model
 from . import credit_payment_model_explanation
+from . import credit_payment_model_open
 from . import credit_payment_prediction
 from . import account_move_prediction
 from . import res_company_prediction

@@ -7,14 +7,11 @@ from datetime import timedelta
 from itertools import groupby
 from operator import itemgetter
 
-import numpy as np
-
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..lib import payment_prediction as pp
-from .account_move_prediction import PREDICTION_FIELDS
 from .cron_retry import retry_on_conflict
 
 _logger = logging.getLogger(__name__)
@@ -122,7 +119,7 @@ class CreditPaymentModel(models.Model):
         return model or self.sudo().create({"company_id": company.id})
 
     @api.model
-    def _feature_rows(self, cutoff, open_only=False):
+    def _feature_rows(self, cutoff):
         """Long for one SQL statement (the features side by side, read in one pass).
 
         A row per customer invoice of the current company issued up to ``cutoff`` — kind "train"
@@ -131,7 +128,8 @@ class CreditPaymentModel(models.Model):
         :data:`~..lib.payment_prediction.FEATURES`, the rule's days late and the customer's
         maximum / over-30-days share. History never leaks the future: a training item sees the
         invoices paid before its invoice date, an open item those paid up to the cut-off.
-        ``open_only``: the open rows only (prediction).
+        Predicting needs the open rows only: :meth:`_open_item_columns` gives them (the same
+        figures, tested) from one aggregate per customer.
 
         Linear in the invoices: one query whose window functions run once over each customer's
         time line (its items and what became known: payments, broken promises, disputes) and
@@ -191,8 +189,7 @@ class CreditPaymentModel(models.Model):
                 -- the payments known at the cut-off, numbered per customer in payment order:
                 -- an item's history is a prefix (seq <= n), whose running sum gives the trend
                 SELECT b.partner_id, b.id, b.paid_date, b.days_late, b.amount, b.dunning_days,
-                       ROW_NUMBER() OVER w AS seq, SUM(b.days_late) OVER w AS cum_late,
-                       COUNT(*) OVER (PARTITION BY b.partner_id) AS total
+                       ROW_NUMBER() OVER w AS seq, SUM(b.days_late) OVER w AS cum_late
                   FROM base b
                  WHERE b.paid_date <= %(cutoff)s
                 WINDOW w AS (PARTITION BY b.partner_id ORDER BY b.paid_date, b.id)
@@ -202,7 +199,6 @@ class CreditPaymentModel(models.Model):
                        CASE WHEN b.paid_date <= %(cutoff)s THEN b.invoice_date
                             ELSE %(cutoff)s::date + 1 END AS asof
                   FROM base b
-                 WHERE NOT %(open_only)s OR b.paid_date IS NULL OR b.paid_date > %(cutoff)s
             ),
             events AS (
                 -- a customer's time line: its items (kind 0, on their as-of date) and the events
@@ -225,7 +221,19 @@ class CreditPaymentModel(models.Model):
                  WHERE cd.company_id = %(company_id)s
             ),
             running AS (
-                %(running)s
+                SELECT e.id, e.kind,
+                       COUNT(e.late) OVER w AS n,
+                       SUM(e.late) OVER w AS sum_late,
+                       SUM((e.late > 0)::int) OVER w AS n_late,
+                       SUM((e.late > %(late_days)s)::int) OVER w AS n_late30,
+                       SUM(GREATEST(e.late, 0) * e.amount) OVER w AS late_amount,
+                       SUM(e.amount) OVER w AS sum_amount,
+                       MAX(GREATEST(e.late, 0)) OVER w AS max_late,
+                       MAX(e.dunning) OVER w AS dunning_days,
+                       COUNT(*) FILTER (WHERE e.kind = 2) OVER w AS broken,
+                       COUNT(*) FILTER (WHERE e.kind = 3) OVER w AS disputes
+                  FROM events e
+                WINDOW w AS (PARTITION BY e.partner_id ORDER BY e.day, e.kind, e.id ROWS UNBOUNDED PRECEDING)
             ),
             medians AS (
                 -- the medians of a customer's whole history: those of its open items
@@ -257,76 +265,18 @@ class CreditPaymentModel(models.Model):
                    COALESCE(r.n_late30::float / NULLIF(r.n, 0), 0) AS late30_share
               FROM items i
               JOIN running r ON r.id = i.id AND r.kind = 0
-         LEFT JOIN hist h5 ON h5.partner_id = i.partner_id AND %(h5_seq)s
+         LEFT JOIN hist h5 ON h5.partner_id = i.partner_id AND h5.seq = r.n - 5
          LEFT JOIN medians md ON md.partner_id = i.partner_id
           ORDER BY i.id
                 """,
                 company_id=self.env.company.id,
                 cutoff=cutoff,
                 late_days=pp.LATE_DAYS,
-                open_only=bool(open_only),
-                running=self._feature_running_sql(cutoff, open_only),
-                # an open item's history is all its customer's payments: the last five are
-                # those after the (total - 5)th (a filter of hist, one row per customer)
-                h5_seq=SQL("h5.seq = h5.total - 5") if open_only else SQL("h5.seq = r.n - 5"),
             )
         )
         self.env.cr.execute(SQL("RESET enable_nestloop; RESET work_mem"))
         _prefix_medians(rows)
         return rows
-
-    @api.model
-    def _feature_running_sql(self, cutoff, open_only):
-        """The running figures of :meth:`_feature_rows` per item: a window over each customer's
-        time line (every item its own history), or, for the open items only, one aggregate per
-        customer over the events up to the cut-off — an open item's as-of date is the day
-        after the cut-off, so its window holds exactly those events (the same figures, without
-        sorting the whole time line)."""
-        if not open_only:
-            return SQL(
-                """
-                SELECT e.id, e.kind,
-                       COUNT(e.late) OVER w AS n,
-                       SUM(e.late) OVER w AS sum_late,
-                       SUM((e.late > 0)::int) OVER w AS n_late,
-                       SUM((e.late > %(late_days)s)::int) OVER w AS n_late30,
-                       SUM(GREATEST(e.late, 0) * e.amount) OVER w AS late_amount,
-                       SUM(e.amount) OVER w AS sum_amount,
-                       MAX(GREATEST(e.late, 0)) OVER w AS max_late,
-                       MAX(e.dunning) OVER w AS dunning_days,
-                       COUNT(*) FILTER (WHERE e.kind = 2) OVER w AS broken,
-                       COUNT(*) FILTER (WHERE e.kind = 3) OVER w AS disputes
-                  FROM events e
-                WINDOW w AS (PARTITION BY e.partner_id ORDER BY e.day, e.kind, e.id ROWS UNBOUNDED PRECEDING)
-                """,
-                late_days=pp.LATE_DAYS,
-            )
-        return SQL(
-            """
-                SELECT i.id, 0 AS kind, COALESCE(a.n, 0) AS n, a.sum_late, a.n_late, a.n_late30,
-                       a.late_amount, a.sum_amount, a.max_late, a.dunning_days,
-                       COALESCE(a.broken, 0) AS broken, COALESCE(a.disputes, 0) AS disputes
-                  FROM items i
-             LEFT JOIN (
-                    SELECT e.partner_id,
-                           COUNT(e.late) AS n,
-                           SUM(e.late) AS sum_late,
-                           SUM((e.late > 0)::int) AS n_late,
-                           SUM((e.late > %(late_days)s)::int) AS n_late30,
-                           SUM(GREATEST(e.late, 0) * e.amount) AS late_amount,
-                           SUM(e.amount) AS sum_amount,
-                           MAX(GREATEST(e.late, 0)) AS max_late,
-                           MAX(e.dunning) AS dunning_days,
-                           COUNT(*) FILTER (WHERE e.kind = 2) AS broken,
-                           COUNT(*) FILTER (WHERE e.kind = 3) AS disputes
-                      FROM events e
-                     WHERE e.kind > 0 AND e.day <= %(cutoff)s
-                  GROUP BY e.partner_id
-                   ) a ON a.partner_id = i.partner_id
-            """,
-            late_days=pp.LATE_DAYS,
-            cutoff=cutoff,
-        )
 
     @api.model
     def _split(self, rows):
@@ -387,11 +337,6 @@ class CreditPaymentModel(models.Model):
         record.write(vals)
         return {"boosters": boosters, "count": len(train)}
 
-    def _predict_open_items(self, boosters, today):
-        """Predict the company's open invoices with the loaded ``boosters`` (None: the rule for
-        all) and store the predictions; returns the counts per source."""
-        return self._store_predictions(self._feature_rows(today, open_only=True), boosters, today)
-
     def _store_boosters(self, boosters_str):
         old = self.attachment_id
         attachment = self.env["ir.attachment"].create(
@@ -427,96 +372,6 @@ class CreditPaymentModel(models.Model):
             [row["rule_late"] for row in tested],
             [(row["asof"] - row["date_due"]).days for row in tested],
         )
-
-    @api.model
-    def _predictions(self, open_rows, boosters, today):
-        """Prediction per open row, as columns: {"id", "day", "low", "high", "probability",
-        "source", "reasons"} (lists in the order of ``open_rows``; reasons: what
-        :meth:`_explanation_text` puts in words). Customers with fewer than
-        :data:`MIN_HISTORY` paid invoices (or no model) follow the rule: due date + the
-        customer's average days late, band due date .. + maximum days late. The model's rows
-        are predicted as one matrix; each keeps its features and the model file (this record's
-        attachment) for its explanation (:meth:`_explained_reasons`)."""
-        count = len(open_rows)
-        due = np.array([row["date_due"] for row in open_rows], dtype="datetime64[D]")
-        overdue = (np.datetime64(today, "D") - due).astype(np.int64)
-        floor = np.maximum(overdue, 0)
-        rule = np.maximum(np.rint([row["rule_late"] for row in open_rows]).astype(np.int64), floor)
-        mid, low = rule, np.minimum(floor, rule)
-        high = np.maximum(np.array([row["max_late"] for row in open_rows], dtype=np.int64), rule)
-        probability = np.array([row["late30_share"] for row in open_rows], dtype=np.float64)
-        hist_count = np.array([row["hist_count"] or 0 for row in open_rows], dtype=np.int64)
-        use_model = (hist_count >= pp.MIN_HISTORY) if boosters is not None else np.zeros(count, dtype=bool)
-        reasons = [
-            {"count": int(n), "rule": float(row["rule_late"])}
-            for n, row in zip(hist_count.tolist(), open_rows, strict=True)
-        ]
-        if use_model.any():
-            index = np.flatnonzero(use_model)
-            features = pp.matrix([open_rows[i] for i in index])
-            prediction = pp.predict(boosters, features)
-            band = [np.rint(days).astype(np.int64) for days in pp.clamp_band(prediction, overdue[index])]
-            low, mid, high = low.copy(), mid.copy(), high.copy()
-            low[index], mid[index], high[index] = band
-            probability[index] = prediction["late"]
-            # the features as predicted from (JSON: null for a missing value), for the
-            # contributions of the predictions a user reads (_explained_reasons)
-            values = np.where(np.isnan(features), None, features).tolist()
-            model_file = self.attachment_id.id if self else False
-            for k, i in enumerate(index.tolist()):
-                reasons[i] = {"mid": int(mid[i]), "model": model_file, "features": values[k]}
-        # still unpaid more than 30 days after the due date: it is paid more than 30 days late
-        probability = np.where(overdue > pp.LATE_DAYS, 1.0, probability)
-        return {
-            "id": [row["id"] for row in open_rows],
-            "day": (due + mid).tolist(),
-            "low": (due + low).tolist(),
-            "high": (due + high).tolist(),
-            "probability": probability.tolist(),
-            "source": np.where(use_model, "model", "rule").tolist(),
-            "reasons": [json.dumps(reason) for reason in reasons],
-        }
-
-    @api.model
-    def _store_predictions(self, open_rows, boosters, today):
-        """Replace the predictions of the current company (credit.payment.prediction) by those
-        of its open invoices: one DELETE and one INSERT … SELECT FROM unnest(arrays). The
-        invoices themselves are not written (an UPDATE of account_move rewrites every row and
-        all its index entries: most of the prediction's time when the columns were there)."""
-        predictions = self._predictions(open_rows, boosters, today)
-        company_id = self.env.company.id
-        self.env["credit.payment.prediction"].flush_model()
-        self.env.execute_query(SQL("DELETE FROM credit_payment_prediction WHERE company_id = %s", company_id))
-        if predictions["id"]:
-            self.env.execute_query(
-                SQL(
-                    """
-                INSERT INTO credit_payment_prediction
-                       (move_id, company_id, partner_id, date, date_low, date_high, late_probability,
-                        source, reasons, predicted_on)
-                SELECT v.id, %(company)s, v.partner, v.day, v.low, v.high, v.prob, v.source,
-                       v.reasons::jsonb, %(today)s
-                  FROM unnest(%(id)s::int[], %(partner)s::int[], %(day)s::date[], %(low)s::date[],
-                              %(high)s::date[], %(prob)s::float8[], %(source)s::varchar[],
-                              %(reasons)s::text[])
-                       AS v(id, partner, day, low, high, prob, source, reasons)
-                    """,
-                    company=company_id,
-                    today=today,
-                    id=predictions["id"],
-                    partner=[row["partner_id"] for row in open_rows],
-                    day=predictions["day"],
-                    low=predictions["low"],
-                    high=predictions["high"],
-                    prob=predictions["probability"],
-                    source=predictions["source"],
-                    reasons=predictions["reasons"],
-                )
-            )
-        self.env["credit.payment.prediction"].invalidate_model()
-        self.env["account.move"].invalidate_model([*PREDICTION_FIELDS, "credit_prediction_explanation"])
-        sources = predictions["source"]
-        return {"model": sources.count("model"), "rule": sources.count("rule")}
 
     @api.model
     @retry_on_conflict

@@ -56,3 +56,4 @@ from . import test_factoring
 from . import test_legal_case
 from . import test_legal_case_tour
 from . import test_payment_prediction
+from . import test_payment_prediction_open

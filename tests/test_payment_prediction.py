@@ -72,9 +72,7 @@ class TestPaymentPrediction(CreditControlCommon):
         # median prediction
         reasons = self.open_large.credit_prediction_reasons
         self.assertEqual(reasons["model"], self.model.attachment_id.id)
-        row = next(
-            r for r in self.model._feature_rows(self.today, open_only=True) if r["id"] == self.open_large.id
-        )
+        row = next(r for r in self.model._open_item_rows(self.today) if r["id"] == self.open_large.id)
         features = pp.matrix([row])
         np.testing.assert_array_equal(pp.matrix([reasons["features"]]), features)
         contrib = pp.contributions(self.model._load_boosters(), features)[0]
@@ -117,7 +115,7 @@ class TestPaymentPrediction(CreditControlCommon):
         def counts():
             return (
                 self._count_queries(lambda: model._feature_rows(self.today)),
-                self._count_queries(lambda: model._feature_rows(self.today, open_only=True)),
+                self._count_queries(lambda: model._open_item_columns(self.today)),
                 self._count_queries(lambda: self.model._predict_open_items(boosters, self.today)),
             )
 
@@ -137,7 +135,7 @@ class TestPaymentPrediction(CreditControlCommon):
         self.assertEqual(counts(), few)
         # the features: one query each (and the planner setting reset), whatever the number of items
         self.assertEqual(few[:2], (2, 2))
-        self.assertEqual(len([r for r in model._feature_rows(self.today, open_only=True)]), 3 + 2)
+        self.assertEqual(len(model._open_item_columns(self.today)["id"]), 3 + 2)
 
     def test_second_run_replaces_predictions(self):
         expected = self.open_large.credit_predicted_date
@@ -227,10 +225,10 @@ class TestPaymentPrediction(CreditControlCommon):
 
     def test_open_rows_same_in_both_queries(self):
         every = {row["id"]: row for row in self.model._feature_rows(self.today) if not row["is_train"]}
-        only = {row["id"]: row for row in self.model._feature_rows(self.today, open_only=True)}
+        only = {row["id"]: row for row in self.model._open_item_rows(self.today)}
         self.assertEqual(set(only), set(every))
         for move_id, row in only.items():
-            self.assertEqual(row, every[move_id])
+            self.assertEqual(row, {name: every[move_id][name] for name in row})
 
     def test_fallback_without_history(self):
         self.assertEqual(self.open_new.credit_prediction_source, "rule")
