@@ -146,6 +146,23 @@ class SaleOrder(models.Model):
         if blocked:
             self._credit_raise_block(blocked, "confirm")
 
+    def _credit_check_down_payment(self):
+        """A down payment invoice of a quotation (``sale.advance.payment.inv``; Odoo's form
+        offers it for confirmed orders only, a client can ask for it on any order) bills the
+        customer before the confirmation: the quotation must pass the confirmation's credit
+        check, or be released, first. Confirmed orders are invoiced as usual."""
+        if self.env.context.get("credit_override") is CREDIT_OVERRIDE:
+            return
+        orders = self.filtered(
+            lambda o: o.state not in CONFIRMED_STATES and o.partner_id and o.company_id.credit_check_sale
+        )
+        if not orders:
+            return
+        orders._credit_check_invoice_address()
+        blocked = orders._credit_check_grouped(exclude_group=False)
+        if blocked:
+            self._credit_raise_block(blocked, "down_payment")
+
     def _credit_check_grouped(self, exclude_group, amount=None):
         """Check the orders of each commercial customer and company together, each seeing the
         amounts of the ones before it that pass; the customer's row is locked and its exposure
@@ -208,13 +225,15 @@ class SaleOrder(models.Model):
             partner_id, company_id, term_id, amount = before[order.id]
             # another payment term or invoiced customer counts as a move: the check passed for
             # the ones it saw
+            if order.state not in CONFIRMED_STATES or not order.company_id.credit_check_sale:
+                continue
             moved = (partner_id, company_id, term_id) != (
                 order.partner_id.commercial_partner_id.id,
                 order.company_id.id,
                 (order.payment_term_id.id, order.partner_invoice_id.commercial_partner_id.id),
             )
             grown = order.company_id.currency_id.compare_amounts(order._credit_amount_company(), amount) > 0
-            if (moved or grown) and order.state in CONFIRMED_STATES:
+            if moved or grown:
                 to_check |= order
         if not to_check:
             return
@@ -236,6 +255,12 @@ class SaleOrder(models.Model):
         for order, check, preceding_orders in blocked:
             if kind == "grow":
                 message = order._credit_growth_message(check)
+            elif kind == "down_payment":
+                message = order._credit_block_message(
+                    check,
+                    preceding_orders,
+                    header=_("%(order)s cannot get a down payment invoice (credit control):", order=order.name),
+                )
             else:
                 message = order._credit_block_message(check, preceding_orders)
             messages.append(message)
@@ -252,10 +277,11 @@ class SaleOrder(models.Model):
         )
         raise UserError("\n\n".join(messages))
 
-    def _credit_block_message(self, check, preceding_orders=None, with_hint=True):
+    def _credit_block_message(self, check, preceding_orders=None, with_hint=True, header=None):
         """The reasons of a block; ``with_hint``: end with what to do next (the error of an RPC
-        client; the web client's block dialog and the release task say it themselves)."""
-        lines = [_("%(order)s cannot be confirmed (credit control):", order=self.name)]
+        client; the web client's block dialog and the release task say it themselves);
+        ``header``: the first line (default: the order cannot be confirmed)."""
+        lines = [header or _("%(order)s cannot be confirmed (credit control):", order=self.name)]
         if preceding_orders:
             lines.append(
                 _(
