@@ -319,7 +319,7 @@ class SaleOrder(models.Model):
             self.partner_id.commercial_partner_id.id,
             self.company_id.id,
             (self.payment_term_id.id, self.partner_invoice_id.commercial_partner_id.id),
-            self._credit_amount_company(),
+            self._credit_committed_amount_company(),
         )
 
     def _credit_void_moved_releases(self, released_terms=None):

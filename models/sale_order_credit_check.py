@@ -2,7 +2,7 @@ from functools import partial
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
+from odoo.tools import float_compare, format_amount
 
 from .sale_order import CONFIRMED_STATES, CREDIT_OVERRIDE, _CreditChecked, _record_blocks_after_rollback
 
@@ -21,16 +21,49 @@ class SaleOrder(models.Model):
 
     def _credit_open_amount_company(self):
         """What of this order is not invoiced yet (as the exposure counts a confirmed order:
-        line totals with taxes for the quantity not on an invoice), in company currency at
-        today's rate."""
+        line totals with taxes for the quantity not on an invoice; and what is delivered beyond
+        the ordered quantity and not invoiced), in company currency at today's rate."""
         self.ensure_one()
-        total = 0.0
+        total = self._credit_delivered_excess(open_only=True)
         for line in self.order_line:
             if line.display_type or line.product_uom_qty <= 0 or line.qty_invoiced >= line.product_uom_qty:
                 continue
             total += line.price_total * (line.product_uom_qty - line.qty_invoiced) / line.product_uom_qty
         return self.currency_id._convert(
             total, self.company_id.currency_id, self.company_id, fields.Date.context_today(self)
+        )
+
+    def _credit_delivered_excess(self, open_only=False):
+        """What is delivered beyond the ordered quantities of products invoiced as delivered
+        (with taxes, order currency): a quantity delivered written by hand is invoiced, credit
+        that the confirmation's check never saw. ``open_only``: what of it is not invoiced yet."""
+        self.ensure_one()
+        total = 0.0
+        for line in self.order_line:
+            if line.display_type or line.product_id.invoice_policy != "delivery":
+                continue
+            base = max(line.product_uom_qty, line.qty_invoiced) if open_only else line.product_uom_qty
+            excess = line.qty_delivered - base
+            if float_compare(excess, 0.0, precision_rounding=line.product_uom.rounding or 0.001) <= 0:
+                continue
+            price = line.price_unit * (1.0 - (line.discount or 0.0) / 100.0)
+            total += line.tax_id.compute_all(
+                price, line.currency_id, excess, product=line.product_id, partner=self.partner_shipping_id
+            )["total_included"]
+        return total
+
+    def _credit_committed_amount_company(self):
+        """The order total and what is delivered beyond it, in company currency at today's rate:
+        the amount a confirmed order may not grow above without a credit check."""
+        self.ensure_one()
+        excess = self._credit_delivered_excess()
+        if not excess:
+            return self._credit_amount_company()
+        return self.currency_id._convert(
+            self.amount_total + excess,
+            self.company_id.currency_id,
+            self.company_id,
+            fields.Date.context_today(self),
         )
 
     def _credit_is_prepaid(self):
@@ -232,7 +265,9 @@ class SaleOrder(models.Model):
                 order.company_id.id,
                 (order.payment_term_id.id, order.partner_invoice_id.commercial_partner_id.id),
             )
-            grown = order.company_id.currency_id.compare_amounts(order._credit_amount_company(), amount) > 0
+            grown = (
+                order.company_id.currency_id.compare_amounts(order._credit_committed_amount_company(), amount) > 0
+            )
             if moved or grown:
                 to_check |= order
         if not to_check:
@@ -307,7 +342,9 @@ class SaleOrder(models.Model):
             _(
                 "%(order)s is confirmed; it cannot grow to %(amount)s (credit control):",
                 order=self.name,
-                amount=format_amount(self.env, self.amount_total, self.currency_id),
+                amount=format_amount(
+                    self.env, self.amount_total + self._credit_delivered_excess(), self.currency_id
+                ),
             )
         ]
         lines += ["- " + failure["message"] for failure in check["failures"]]

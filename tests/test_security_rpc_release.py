@@ -101,6 +101,32 @@ class TestSecurityRelease(SecurityReleaseCommon):
             as_sales.write({"state": "sale"})
         self.assertEqual(order.state, "draft")
 
+    # --- delivered beyond the order, invoiced as delivered --- #
+    def test_delivered_beyond_the_order_is_growth(self):
+        self.product_a.invoice_policy = "delivery"
+        order = self._order(600.0)
+        order.action_confirm()
+        line = order.order_line.with_user(self.sales_user)
+        with self.assertRaisesRegex(UserError, r"it cannot grow to \D*1[.,]?200(.|\n)*exceeds the credit limit"):
+            line.write({"qty_delivered": 2})
+        self.assertEqual(line.qty_delivered, 0.0)
+        # within the limit (900 of 1,000), and back: as in core Odoo
+        line.write({"qty_delivered": 1.5})
+        self.assertEqual(line.qty_to_invoice, 1.5)
+        line.write({"qty_delivered": 1})
+        # what is delivered beyond the order and not invoiced counts against the limit
+        self.assertEqual(order._credit_open_amount_company(), 600.0)
+        line.write({"qty_delivered": 1.5})
+        self.assertEqual(order._credit_open_amount_company(), 900.0)
+        self._hold()
+        with self.assertRaisesRegex(UserError, "Insolvency filed"):
+            line.write({"qty_delivered": 1.6})
+        # the ordered quantity only (as for products invoiced as ordered): never growth
+        line.write({"qty_delivered": 1})
+        self.product_a.invoice_policy = "order"
+        line.write({"qty_delivered": 10})
+        self.assertEqual(line.qty_to_invoice, 1.0)
+
     # --- a confirmed order moved in from a company without the credit check --- #
     def test_confirmed_order_moved_from_unchecked_company(self):
         other = self.setup_other_company(name="Muster Austria GmbH")["company"]
