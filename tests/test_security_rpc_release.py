@@ -121,6 +121,13 @@ class TestSecurityRelease(SecurityReleaseCommon):
         self._hold()
         with self.assertRaisesRegex(UserError, "Insolvency filed"):
             line.write({"qty_delivered": 1.6})
+        # a release of the confirmed order covers what it names, delivered beyond or not
+        line.write({"qty_delivered": 1})
+        order.with_user(self.credit_manager)._credit_release("Guarantee", amount=1200.0)
+        line.write({"qty_delivered": 2})
+        with self.assertRaisesRegex(UserError, r"it cannot grow to \D*1[.,]?500(.|\n)*Insolvency filed"):
+            line.write({"qty_delivered": 2.5})
+        self.assertEqual(line.qty_delivered, 2.0)
         # the ordered quantity only (as for products invoiced as ordered): never growth
         line.write({"qty_delivered": 1})
         self.product_a.invoice_policy = "order"
