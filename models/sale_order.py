@@ -301,9 +301,7 @@ class SaleOrder(models.Model):
         if self.env.context.get("credit_override") is not CREDIT_OVERRIDE:
             # also the orders of a company without the credit check: moved to a company with
             # it, they are checked there (the company after the change decides)
-            watched = self.filtered(
-                lambda o: o.id and o.id not in scope_ids and o.state in CONFIRMED_STATES
-            )
+            watched = self.filtered(lambda o: o.id and o.id not in scope_ids and o.state in CONFIRMED_STATES)
         new_scope = scope_ids | set(watched.ids) | set(covered.ids if covered else ())
         if new_scope == scope_ids:
             yield self

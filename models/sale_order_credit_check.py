@@ -266,7 +266,8 @@ class SaleOrder(models.Model):
                 (order.payment_term_id.id, order.partner_invoice_id.commercial_partner_id.id),
             )
             grown = (
-                order.company_id.currency_id.compare_amounts(order._credit_committed_amount_company(), amount) > 0
+                order.company_id.currency_id.compare_amounts(order._credit_committed_amount_company(), amount)
+                > 0
             )
             if moved or grown:
                 to_check |= order
@@ -294,7 +295,9 @@ class SaleOrder(models.Model):
                 message = order._credit_block_message(
                     check,
                     preceding_orders,
-                    header=_("%(order)s cannot get a down payment invoice (credit control):", order=order.name),
+                    header=_(
+                        "%(order)s cannot get a down payment invoice (credit control):", order=order.name
+                    ),
                 )
             else:
                 message = order._credit_block_message(check, preceding_orders)

@@ -107,7 +107,9 @@ class TestSecurityRelease(SecurityReleaseCommon):
         order = self._order(600.0)
         order.action_confirm()
         line = order.order_line.with_user(self.sales_user)
-        with self.assertRaisesRegex(UserError, r"it cannot grow to \D*1[.,]?200(.|\n)*exceeds the credit limit"):
+        with self.assertRaisesRegex(
+            UserError, r"it cannot grow to \D*1[.,]?200(.|\n)*exceeds the credit limit"
+        ):
             line.write({"qty_delivered": 2})
         self.assertEqual(line.qty_delivered, 0.0)
         # within the limit (900 of 1,000), and back: as in core Odoo
@@ -165,7 +167,15 @@ class TestSecurityReleaseRpc(ManifestsReadMixin, SecurityReleaseCommon, HttpCase
                     "params": {
                         "service": "object",
                         "method": "execute_kw",
-                        "args": [self.env.cr.dbname, self.sales_user.id, "cc_sales", model, method, args, kwargs or {}],
+                        "args": [
+                            self.env.cr.dbname,
+                            self.sales_user.id,
+                            "cc_sales",
+                            model,
+                            method,
+                            args,
+                            kwargs or {},
+                        ],
                     },
                 }
             ),
@@ -189,7 +199,9 @@ class TestSecurityReleaseRpc(ManifestsReadMixin, SecurityReleaseCommon, HttpCase
             [{"advance_payment_method": "percentage", "amount": 50, "sale_order_ids": [[6, 0, blocked.ids]]}],
             {"context": context},
         )
-        response = self._execute_kw("sale.advance.payment.inv", "create_invoices", [[response["result"]]], {"context": context})
+        response = self._execute_kw(
+            "sale.advance.payment.inv", "create_invoices", [[response["result"]]], {"context": context}
+        )
         self._assert_error(response, DOWN_PAYMENT_MESSAGE)
         self.assertFalse(self._invoices(blocked))
         # the attempt is on record (written after the rollback)
