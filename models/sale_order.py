@@ -396,7 +396,7 @@ class SaleOrder(models.Model):
         if self.state in ("draft", "sent"):
             # locked as the confirmation's own check locks it: the check below is the one of
             # the confirmation (see _credit_check_confirmation), not a second one
-            check = self._credit_check(lock=True)
+            check = self._credit_check(lock=True, amount=self._credit_committed_amount_company())
             if check["failures"] and not check["released"] and not self._credit_is_paid():
                 self._credit_record_block(check)
                 return self._credit_block_dialog()

@@ -144,7 +144,7 @@ class SaleOrder(models.Model):
             self.amount_total,
             self.payment_term_id.id,
             self.credit_block_state,
-            self._credit_amount_company(),
+            self._credit_committed_amount_company(),
         )
 
     def _credit_groups(self):
@@ -175,7 +175,11 @@ class SaleOrder(models.Model):
         ):
             # passed the Confirm button's check a moment ago, in this transaction, unchanged
             return
-        blocked = orders._credit_check_grouped(exclude_group=False)
+        # with what is delivered beyond the order: a quantity delivered written on a quotation
+        # is invoiced once it is confirmed
+        blocked = orders._credit_check_grouped(
+            exclude_group=False, amount=lambda order: order._credit_committed_amount_company()
+        )
         if blocked:
             self._credit_raise_block(blocked, "confirm")
 

@@ -136,6 +136,21 @@ class TestSecurityRelease(SecurityReleaseCommon):
         line.write({"qty_delivered": 10})
         self.assertEqual(line.qty_to_invoice, 1.0)
 
+    def test_delivered_beyond_a_quotation_is_checked_at_confirmation(self):
+        self.product_a.invoice_policy = "delivery"
+        order = self._order(600.0)
+        as_sales = order.with_user(self.sales_user)
+        as_sales.order_line.write({"qty_delivered": 2})
+        with self.assertRaisesRegex(UserError, r"plus this document \D*1[.,]?200"):
+            as_sales.action_confirm()
+        self.assertEqual(order.state, "draft")
+        # the web client's Confirm button: the block dialog
+        self.assertEqual(as_sales.action_credit_confirm()["res_model"], "credit.order.block")
+        self.assertEqual((order.state, order.credit_block_state), ("draft", "blocked"))
+        as_sales.order_line.write({"qty_delivered": 1})
+        as_sales.action_confirm()
+        self.assertEqual(order.state, "sale")
+
     # --- a confirmed order moved in from a company without the credit check --- #
     def test_confirmed_order_moved_from_unchecked_company(self):
         other = self.setup_other_company(name="Muster Austria GmbH")["company"]
