@@ -39,7 +39,8 @@ class SaleOrder(models.Model):
         that the confirmation's check never saw. ``open_only``: what of it is not invoiced yet."""
         self.ensure_one()
         total = 0.0
-        for line in self.order_line:
+        # the quantities first: the product is read only for a line delivered beyond its order
+        for line in self.order_line.filtered(lambda line: line.qty_delivered > line.product_uom_qty):
             if line.display_type or line.product_id.invoice_policy != "delivery":
                 continue
             base = max(line.product_uom_qty, line.qty_invoiced) if open_only else line.product_uom_qty
