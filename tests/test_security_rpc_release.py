@@ -1,7 +1,7 @@
 import json
 
 from odoo import Command
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
 from .common import ManifestsReadMixin
@@ -150,6 +150,16 @@ class TestSecurityRelease(SecurityReleaseCommon):
         as_sales.order_line.write({"qty_delivered": 1})
         as_sales.action_confirm()
         self.assertEqual(order.state, "sale")
+
+    # --- the rating: the credit team's button only --- #
+    def test_salesperson_cannot_refresh_the_rating(self):
+        self._invoice(900.0, days_ago=200)
+        before = (self.customer.credit_rating_id, self.customer.credit_score)
+        with self.assertRaisesRegex(AccessError, "Only the credit team refreshes"):
+            self.customer.with_user(self.sales_user).action_refresh_credit_profile()
+        self.assertEqual((self.customer.credit_rating_id, self.customer.credit_score), before)
+        self.customer.with_user(self.credit_manager).action_refresh_credit_profile()
+        self.assertTrue(self.customer.credit_rating_id, "the credit team's refresh rates the customer")
 
     # --- a confirmed order moved in from a company without the credit check --- #
     def test_confirmed_order_moved_from_unchecked_company(self):
