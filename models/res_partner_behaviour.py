@@ -5,6 +5,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL, formatLang, json_default
 from odoo.tools.sql import create_index
 
@@ -115,7 +116,12 @@ class ResPartner(models.Model):
 
     # === ACTIONS === #
     def action_refresh_credit_profile(self):
-        """Button: refresh payment behaviour and the scorecard rating now."""
+        """Button: refresh payment behaviour and the scorecard rating now (the credit team's:
+        it writes the rating and the score, protected values)."""
+        if not self._is_credit_team():
+            raise AccessError(
+                _("Only the credit team refreshes the payment behaviour and rating of a customer.")
+            )
         self.commercial_partner_id._refresh_payment_behaviour()
         self.commercial_partner_id._refresh_credit_rating()
         return True

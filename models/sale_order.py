@@ -274,14 +274,19 @@ class SaleOrder(models.Model):
         if vals.get("state") in CONFIRMED_STATES:
             confirming = self.filtered(lambda o: o.state not in CONFIRMED_STATES)
         released = self.filtered(lambda o: o.credit_block_state == "released")
+        # the payment term a release was given with (see _credit_void_moved_releases)
+        released_terms = {order.id: order.payment_term_id for order in released}
         # the orders being confirmed are checked as a whole below, not as growing ones
         with (self - confirming)._credit_growth_guard(covered=confirming) as guarded:
             result = super(SaleOrder, guarded | confirming.with_env(guarded.env)).write(vals)
         if confirming:
             # after the write: the check sees the order as written (lines, pricelist, customer)
             confirming._credit_check_confirmation()
+            # a release lets one confirmation through, by whatever path (also this write): set
+            # back to quotation and confirmed again, the order is checked again
+            confirming._credit_consume_release()
         if released:
-            released._credit_void_moved_releases()
+            released._credit_void_moved_releases(released_terms)
         return result
 
     @contextmanager
@@ -294,12 +299,9 @@ class SaleOrder(models.Model):
         scope_ids = scope.ids if isinstance(scope, _CreditGrowthScope) else frozenset()
         watched = self.browse()
         if self.env.context.get("credit_override") is not CREDIT_OVERRIDE:
-            watched = self.filtered(
-                lambda o: o.id
-                and o.id not in scope_ids
-                and o.state in CONFIRMED_STATES
-                and o.company_id.credit_check_sale
-            )
+            # also the orders of a company without the credit check: moved to a company with
+            # it, they are checked there (the company after the change decides)
+            watched = self.filtered(lambda o: o.id and o.id not in scope_ids and o.state in CONFIRMED_STATES)
         new_scope = scope_ids | set(watched.ids) | set(covered.ids if covered else ())
         if new_scope == scope_ids:
             yield self
@@ -315,14 +317,19 @@ class SaleOrder(models.Model):
             self.partner_id.commercial_partner_id.id,
             self.company_id.id,
             (self.payment_term_id.id, self.partner_invoice_id.commercial_partner_id.id),
-            self._credit_amount_company(),
+            self._credit_committed_amount_company(),
         )
 
-    def _credit_void_moved_releases(self):
-        """A release belongs to one commercial customer, company and currency: moved away from
-        them, the release is void (recorded as an expiry decision)."""
+    def _credit_void_moved_releases(self, released_terms=None):
+        """A release belongs to one commercial customer, company and currency, and to the
+        payment term the order had when it was given (``released_terms``: order id -> term
+        before the change): moved away from them, the release is void (recorded as an expiry
+        decision)."""
+        released_terms = released_terms or {}
         for order in self.filtered(lambda o: o.credit_block_state == "released"):
             problems = order._credit_release_problems(binding_only=True)
+            if order.id in released_terms and released_terms[order.id] != order.payment_term_id:
+                problems.append(_("it was given for another payment term"))
             if not problems:
                 continue
             reason = _("The release is void: %(reasons)s", reasons="; ".join(problems))
@@ -352,11 +359,15 @@ class SaleOrder(models.Model):
         if unconfirmed:
             unconfirmed._credit_check_confirmation()
         result = super()._action_confirm()
+        self._credit_consume_release()
+        return result
+
+    def _credit_consume_release(self):
+        """A release lets one confirmation through; a later growth or confirmation needs a new
+        release (the released amount and who released stay on the order)."""
         consumed = self.filtered(lambda o: o.credit_block_state)
         if consumed:
-            # a release lets one confirmation through; a later growth needs a new release
             consumed._credit_write({"credit_block_state": False, "credit_block_message": False})
-        return result
 
     def action_draft(self):
         result = super().action_draft()
@@ -385,7 +396,7 @@ class SaleOrder(models.Model):
         if self.state in ("draft", "sent"):
             # locked as the confirmation's own check locks it: the check below is the one of
             # the confirmation (see _credit_check_confirmation), not a second one
-            check = self._credit_check(lock=True)
+            check = self._credit_check(lock=True, amount=self._credit_committed_amount_company())
             if check["failures"] and not check["released"] and not self._credit_is_paid():
                 self._credit_record_block(check)
                 return self._credit_block_dialog()

@@ -2,7 +2,7 @@ from functools import partial
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
+from odoo.tools import float_compare, format_amount
 
 from .sale_order import CONFIRMED_STATES, CREDIT_OVERRIDE, _CreditChecked, _record_blocks_after_rollback
 
@@ -21,16 +21,50 @@ class SaleOrder(models.Model):
 
     def _credit_open_amount_company(self):
         """What of this order is not invoiced yet (as the exposure counts a confirmed order:
-        line totals with taxes for the quantity not on an invoice), in company currency at
-        today's rate."""
+        line totals with taxes for the quantity not on an invoice; and what is delivered beyond
+        the ordered quantity and not invoiced), in company currency at today's rate."""
         self.ensure_one()
-        total = 0.0
+        total = self._credit_delivered_excess(open_only=True)
         for line in self.order_line:
             if line.display_type or line.product_uom_qty <= 0 or line.qty_invoiced >= line.product_uom_qty:
                 continue
             total += line.price_total * (line.product_uom_qty - line.qty_invoiced) / line.product_uom_qty
         return self.currency_id._convert(
             total, self.company_id.currency_id, self.company_id, fields.Date.context_today(self)
+        )
+
+    def _credit_delivered_excess(self, open_only=False):
+        """What is delivered beyond the ordered quantities of products invoiced as delivered
+        (with taxes, order currency): a quantity delivered written by hand is invoiced, credit
+        that the confirmation's check never saw. ``open_only``: what of it is not invoiced yet."""
+        self.ensure_one()
+        total = 0.0
+        # the quantities first: the product is read only for a line delivered beyond its order
+        for line in self.order_line.filtered(lambda line: line.qty_delivered > line.product_uom_qty):
+            if line.display_type or line.product_id.invoice_policy != "delivery":
+                continue
+            base = max(line.product_uom_qty, line.qty_invoiced) if open_only else line.product_uom_qty
+            excess = line.qty_delivered - base
+            if float_compare(excess, 0.0, precision_rounding=line.product_uom.rounding or 0.001) <= 0:
+                continue
+            price = line.price_unit * (1.0 - (line.discount or 0.0) / 100.0)
+            total += line.tax_id.compute_all(
+                price, line.currency_id, excess, product=line.product_id, partner=self.partner_shipping_id
+            )["total_included"]
+        return total
+
+    def _credit_committed_amount_company(self):
+        """The order total and what is delivered beyond it, in company currency at today's rate:
+        the amount a confirmed order may not grow above without a credit check."""
+        self.ensure_one()
+        excess = self._credit_delivered_excess()
+        if not excess:
+            return self._credit_amount_company()
+        return self.currency_id._convert(
+            self.amount_total + excess,
+            self.company_id.currency_id,
+            self.company_id,
+            fields.Date.context_today(self),
         )
 
     def _credit_is_prepaid(self):
@@ -111,7 +145,7 @@ class SaleOrder(models.Model):
             self.amount_total,
             self.payment_term_id.id,
             self.credit_block_state,
-            self._credit_amount_company(),
+            self._credit_committed_amount_company(),
         )
 
     def _credit_groups(self):
@@ -142,9 +176,30 @@ class SaleOrder(models.Model):
         ):
             # passed the Confirm button's check a moment ago, in this transaction, unchanged
             return
-        blocked = orders._credit_check_grouped(exclude_group=False)
+        # with what is delivered beyond the order: a quantity delivered written on a quotation
+        # is invoiced once it is confirmed
+        blocked = orders._credit_check_grouped(
+            exclude_group=False, amount=lambda order: order._credit_committed_amount_company()
+        )
         if blocked:
             self._credit_raise_block(blocked, "confirm")
+
+    def _credit_check_down_payment(self):
+        """A down payment invoice of a quotation (``sale.advance.payment.inv``; Odoo's form
+        offers it for confirmed orders only, a client can ask for it on any order) bills the
+        customer before the confirmation: the quotation must pass the confirmation's credit
+        check, or be released, first. Confirmed orders are invoiced as usual."""
+        if self.env.context.get("credit_override") is CREDIT_OVERRIDE:
+            return
+        orders = self.filtered(
+            lambda o: o.state not in CONFIRMED_STATES and o.partner_id and o.company_id.credit_check_sale
+        )
+        if not orders:
+            return
+        orders._credit_check_invoice_address()
+        blocked = orders._credit_check_grouped(exclude_group=False)
+        if blocked:
+            self._credit_raise_block(blocked, "down_payment")
 
     def _credit_check_grouped(self, exclude_group, amount=None):
         """Check the orders of each commercial customer and company together, each seeing the
@@ -208,13 +263,18 @@ class SaleOrder(models.Model):
             partner_id, company_id, term_id, amount = before[order.id]
             # another payment term or invoiced customer counts as a move: the check passed for
             # the ones it saw
+            if order.state not in CONFIRMED_STATES or not order.company_id.credit_check_sale:
+                continue
             moved = (partner_id, company_id, term_id) != (
                 order.partner_id.commercial_partner_id.id,
                 order.company_id.id,
                 (order.payment_term_id.id, order.partner_invoice_id.commercial_partner_id.id),
             )
-            grown = order.company_id.currency_id.compare_amounts(order._credit_amount_company(), amount) > 0
-            if (moved or grown) and order.state in CONFIRMED_STATES:
+            grown = (
+                order.company_id.currency_id.compare_amounts(order._credit_committed_amount_company(), amount)
+                > 0
+            )
+            if moved or grown:
                 to_check |= order
         if not to_check:
             return
@@ -236,6 +296,14 @@ class SaleOrder(models.Model):
         for order, check, preceding_orders in blocked:
             if kind == "grow":
                 message = order._credit_growth_message(check)
+            elif kind == "down_payment":
+                message = order._credit_block_message(
+                    check,
+                    preceding_orders,
+                    header=_(
+                        "%(order)s cannot get a down payment invoice (credit control):", order=order.name
+                    ),
+                )
             else:
                 message = order._credit_block_message(check, preceding_orders)
             messages.append(message)
@@ -252,10 +320,11 @@ class SaleOrder(models.Model):
         )
         raise UserError("\n\n".join(messages))
 
-    def _credit_block_message(self, check, preceding_orders=None, with_hint=True):
+    def _credit_block_message(self, check, preceding_orders=None, with_hint=True, header=None):
         """The reasons of a block; ``with_hint``: end with what to do next (the error of an RPC
-        client; the web client's block dialog and the release task say it themselves)."""
-        lines = [_("%(order)s cannot be confirmed (credit control):", order=self.name)]
+        client; the web client's block dialog and the release task say it themselves);
+        ``header``: the first line (default: the order cannot be confirmed)."""
+        lines = [header or _("%(order)s cannot be confirmed (credit control):", order=self.name)]
         if preceding_orders:
             lines.append(
                 _(
@@ -281,7 +350,9 @@ class SaleOrder(models.Model):
             _(
                 "%(order)s is confirmed; it cannot grow to %(amount)s (credit control):",
                 order=self.name,
-                amount=format_amount(self.env, self.amount_total, self.currency_id),
+                amount=format_amount(
+                    self.env, self.amount_total + self._credit_delivered_excess(), self.currency_id
+                ),
             )
         ]
         lines += ["- " + failure["message"] for failure in check["failures"]]

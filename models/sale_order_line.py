@@ -17,6 +17,10 @@ class SaleOrderLine(models.Model):
         orders = self.env["sale.order"].browse(
             {vals["order_id"] for vals in vals_list if isinstance(vals.get("order_id"), int)}
         )
+        # a down payment line is the start of an invoice: not for a blocked quotation
+        orders.browse(
+            {vals["order_id"] for vals in vals_list if vals.get("is_downpayment") and vals.get("order_id")}
+        )._credit_check_down_payment()
         with orders._credit_growth_guard() as guarded:
             lines = super(SaleOrderLine, self.with_env(guarded.env)).create(vals_list)
         return lines.with_env(self.env)

@@ -267,7 +267,11 @@ class SaleOrder(models.Model):
             problems.append(_("it expired on %(date)s", date=self.credit_release_date_end))
         if (
             self.credit_release_currency_id == self.currency_id
-            and self.currency_id.compare_amounts(self.amount_total, self.credit_release_amount) > 0
+            # with what is delivered beyond the order (invoiced as delivered)
+            and self.currency_id.compare_amounts(
+                self.amount_total + self._credit_delivered_excess(), self.credit_release_amount
+            )
+            > 0
         ):
             problems.append(
                 _(
