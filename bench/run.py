@@ -1224,11 +1224,13 @@ def print_figures(rows):
         figures = row.get("figures")
         if figures:
             print(
-                "%s: %d items, MAE model %s days, rule %s days, band coverage %s"
+                "%s: %d items, MAE model %s days (median model's rounds %s, chosen a period "
+                "earlier), rule %s days, band coverage %s"
                 % (
                     row["path"],
                     figures["count"],
                     "-" if figures["mae_model"] is None else "%.2f" % figures["mae_model"],
+                    figures.get("median_rounds", "-"),
                     "-" if figures["mae_rule"] is None else "%.2f" % figures["mae_rule"],
                     "-" if figures["coverage"] is None else "%.1f %%" % (100 * figures["coverage"]),
                 )

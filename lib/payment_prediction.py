@@ -55,6 +55,12 @@ MAX_TRAINING_SAMPLES = 20000  # the most recent paid items a model learns from
 
 _QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}
 NUM_ROUNDS = 120  # boosting rounds, at the learning rate of _params()
+# The expected date's rounds (the first trees of the median model) are chosen per company by a
+# backtest one period earlier (:func:`backtest`'s "best_rounds"): 0 keeps the rule's date
+# (the band and the probability stay the models'); more rounds follow the company's patterns
+# more closely and, on a ledger without patterns beyond the customer's average, fit noise.
+# The band always reads the median model at NUM_ROUNDS.
+MEDIAN_ROUNDS = (0, 10, 20, 40, 60, 80, 120, 200)
 BAND_LEVEL = 0.8  # the share of payments the 10-90 % band should hold
 CALIBRATION_SHARE = 0.2  # the most recent share of the training items that calibrates the band
 MIN_CALIBRATION = 20  # fewer calibration items: the band stays as the quantile models give it
@@ -141,13 +147,16 @@ def band_widening(features, target, num_rounds=NUM_ROUNDS):
     return float(np.quantile(scores, level, method="higher"))
 
 
-def train(features, target, num_rounds=NUM_ROUNDS):
+def train(features, target, num_rounds=NUM_ROUNDS, median_rounds=None):
     """Train the four models on ``features`` (n x len(FEATURES), rows in time order) and
     ``target`` (days late): the quantile models learn the residual target - the rule's
-    estimate, with ``num_rounds`` boosting rounds (tests pass fewer). Returns
-    {"q10"|"q50"|"q90"|"late": booster model string, "band": the band's conformal widening in
-    days (:func:`band_widening`)}; raises ValueError with fewer than
-    :data:`MIN_TRAINING_SAMPLES` samples."""
+    estimate, with ``num_rounds`` boosting rounds (tests pass fewer); the expected date reads
+    the first ``median_rounds`` trees of the median model (default: ``num_rounds``; 0: the
+    rule's date; the median model gets as many rounds as either needs). Returns
+    {"q10"|"q50"|"q90"|"late": booster model string (or a constant), "band": the band's
+    conformal widening in days (:func:`band_widening`), "band_rounds": ``num_rounds``,
+    "median_rounds"}; raises ValueError with fewer than :data:`MIN_TRAINING_SAMPLES`
+    samples."""
     import lightgbm as lgb  # noqa: PLC0415 - heavy import only where a model is trained
 
     features = np.asarray(features, dtype=np.float64)
@@ -157,9 +166,13 @@ def train(features, target, num_rounds=NUM_ROUNDS):
         raise ValueError(f"{n_samples} paid items, at least {MIN_TRAINING_SAMPLES} needed")
     models = {}
     residual = target - rule_of(features)
+    median_rounds = num_rounds if median_rounds is None else median_rounds
     for key, alpha in _QUANTILES.items():
-        booster = _fit(lgb, features, residual, _params(n_samples, "quantile", alpha=alpha), num_rounds)
+        rounds = max(num_rounds, median_rounds) if key == "q50" else num_rounds
+        booster = _fit(lgb, features, residual, _params(n_samples, "quantile", alpha=alpha), rounds)
         models[key] = booster.model_to_string()
+    models["band_rounds"] = num_rounds
+    models["median_rounds"] = median_rounds
     late = (target > LATE_DAYS).astype(np.float64)
     if 0 < late.sum() < n_samples:
         models["late"] = _fit(lgb, features, late, _params(n_samples, "binary"), num_rounds).model_to_string()
@@ -182,31 +195,64 @@ def load(models, keys=None):
     }
 
 
+def _predict_one(booster, features, rounds=None, **kwargs):
+    """``booster``'s predictions for ``features`` from its first ``rounds`` trees (None: all;
+    0: none, i.e. 0.0); a constant (a model :func:`train` left out) predicts itself for every
+    row."""
+    if isinstance(booster, float):
+        return np.full(len(features), booster)
+    if rounds is not None:
+        if not rounds:
+            return np.zeros(len(features))
+        kwargs["num_iteration"] = int(rounds)
+    return booster.predict(features, num_threads=num_threads(), **kwargs)
+
+
+def _rounds(boosters, key):
+    """The rounds ``boosters`` say to read of the median model for ``key`` ("band_rounds" or
+    "median_rounds"; None: all trees, as files trained before the choice have them)."""
+    value = boosters.get(key)
+    return None if value is None else int(value)
+
+
 def predict(boosters, features):
     """Predictions of the loaded ``boosters`` for ``features``: a dict of arrays q10, q50, q90
-    (days late; the band sorted so that q10 <= q50 <= q90), late (probability of paying more
-    than :data:`LATE_DAYS` days late), raw_q50 (the median model's prediction before the
-    sorting: what :func:`contributions` sum to) and widening (the band's calibration). The
+    (days late, the band's quantiles: the outer ones sorted so that q10 <= q50 <= q90),
+    point (the expected days late: the median model's first "median_rounds" trees, see
+    :data:`MEDIAN_ROUNDS`), late (probability of paying more than :data:`LATE_DAYS` days
+    late), raw_q50 (= point: what :func:`contributions` sum to) and widening (the band's
+    calibration). The
     contributions are not computed here (they cost more than the four predictions together):
     :func:`contributions` gives them for the rows a user looks at."""
     features = np.asarray(features, dtype=np.float64)
     n = len(features)
     if not n:
         empty = np.empty(0)
-        return {"q10": empty, "q50": empty, "q90": empty, "late": empty, "raw_q50": empty, "widening": 0.0}
+        return {
+            "q10": empty,
+            "q50": empty,
+            "q90": empty,
+            "point": empty,
+            "late": empty,
+            "raw_q50": empty,
+            "widening": 0.0,
+        }
     rule = rule_of(features)
-    raw = {key: rule + boosters[key].predict(features, num_threads=num_threads()) for key in _QUANTILES}
-    late = boosters["late"]
-    late = (
-        late.predict(features, num_threads=num_threads()) if not isinstance(late, float) else np.full(n, late)
-    )
+    band_rounds = _rounds(boosters, "band_rounds")
+    raw = {
+        key: rule + _predict_one(boosters[key], features, band_rounds if key == "q50" else None)
+        for key in _QUANTILES
+    }
+    point = rule + _predict_one(boosters["q50"], features, _rounds(boosters, "median_rounds"))
+    late = _predict_one(boosters["late"], features)
     stacked = np.sort(np.vstack([raw["q10"], raw["q50"], raw["q90"]]), axis=0)
     return {
         "q10": stacked[0],
         "q50": raw["q50"],
         "q90": stacked[2],
+        "point": point,
         "late": late,
-        "raw_q50": raw["q50"],
+        "raw_q50": point,
         "widening": max(float(boosters.get("band", 0.0)), 0.0),
     }
 
@@ -219,7 +265,12 @@ def contributions(boosters, features):
     features = np.asarray(features, dtype=np.float64)
     if not len(features):
         return np.empty((0, len(FEATURES) + 1))
-    contrib = boosters["q50"].predict(features, pred_contrib=True, num_threads=num_threads())
+    rounds = _rounds(boosters, "median_rounds")
+    if rounds == 0:
+        # the expected date is the rule's (see MEDIAN_ROUNDS): no feature contributes beyond it
+        contrib = np.zeros((len(features), len(FEATURES) + 1))
+    else:
+        contrib = _predict_one(boosters["q50"], features, rounds, pred_contrib=True)
     contrib[:, -1] += rule_of(features)
     return contrib
 
@@ -271,7 +322,8 @@ def clamp_band(result, min_late):
     the distribution's upper end, the cut-off plus the 10/50/90 % of that tail's width."""
     min_late = np.asarray(min_late, dtype=np.float64)
     widening = result.get("widening", 0.0)
-    middle = _band(_knots(result), min_late, 0.5)
+    # the expected date: the point prediction in the band's distribution
+    middle = _band(_knots(dict(result, q50=result.get("point", result["q50"]))), min_late, 0.5)
     if widening:
         # the calibrated band (see band_widening): the outer quantiles moved apart
         result = dict(result, q10=result["q10"] - widening, q90=result["q90"] + widening)
@@ -335,30 +387,57 @@ def explain(values, contrib, labels, top=3):
 
 
 def backtest(
-    train_features, train_target, test_features, test_actual, test_rule, test_min_late, num_rounds=NUM_ROUNDS
+    train_features,
+    train_target,
+    test_features,
+    test_actual,
+    test_rule,
+    test_min_late,
+    num_rounds=NUM_ROUNDS,
+    median_rounds=None,
 ):
     """Time-split backtest: train on ``train_*`` (items paid up to the cut-off), predict the
     items open at the cut-off whose payment is known (``test_actual`` days late), compare with
     the rule (``test_rule`` days late). Both predictions are clamped at the cut-off
     (``test_min_late``); as in production, an item of a customer with fewer than
     :data:`MIN_HISTORY` earlier payments gets the rule's date (the band stays the model's).
-    Returns mae_model, mae_rule (mean absolute error in days), coverage
-    (share of actual payments inside the model's band, 0-1) and count; the model's figures are
+    The model's figures are those of a median model of ``median_rounds`` rounds (default
+    ``num_rounds``); every count of :data:`MEDIAN_ROUNDS` is tried as well (one median model,
+    its first trees: boosting is sequential and training deterministic), for the next period's
+    choice. Returns mae_model, mae_rule (mean absolute
+    error in days), coverage (share of actual payments inside the model's band, 0-1), count,
+    median_rounds, curve ({rounds: mae_model}) and best_rounds (the count of
+    :data:`MEDIAN_ROUNDS` with the lowest error, the fewest on a tie); the model's figures are
     None when there is too little history to train."""
     actual = np.asarray(test_actual, dtype=np.float64)
     min_late = np.asarray(test_min_late, dtype=np.float64)
     rule = np.maximum(np.asarray(test_rule, dtype=np.float64), min_late)
-    result = {"count": len(actual), "mae_rule": None, "mae_model": None, "coverage": None}
+    median_rounds = num_rounds if median_rounds is None else median_rounds
+    result = {
+        "count": len(actual),
+        "mae_rule": None,
+        "mae_model": None,
+        "coverage": None,
+        "median_rounds": median_rounds,
+        "curve": {},
+        "best_rounds": None,
+    }
     if not len(actual):
         return result
     result["mae_rule"] = float(np.mean(np.abs(rule - actual)))
     if len(train_target) < MIN_TRAINING_SAMPLES:
         return result
-    boosters = load(train(train_features, train_target, num_rounds=num_rounds))
+    tried = sorted(set(MEDIAN_ROUNDS) | {median_rounds})
+    boosters = load(train(train_features, train_target, num_rounds=num_rounds, median_rounds=tried[-1]))
     test_features = np.asarray(test_features, dtype=np.float64)
-    low, mid, high = clamp_band(predict(boosters, test_features), min_late)
     fallback = np.nan_to_num(test_features[:, FEATURES.index("hist_count")]) < MIN_HISTORY
-    mid = np.where(fallback, rule, mid)
-    result["mae_model"] = float(np.mean(np.abs(mid - actual)))
-    result["coverage"] = float(np.mean((actual >= np.floor(low)) & (actual <= np.ceil(high))))
+    for rounds in tried:
+        boosters["median_rounds"] = rounds
+        low, mid, high = clamp_band(predict(boosters, test_features), min_late)
+        mid = np.where(fallback, rule, mid)
+        result["curve"][rounds] = float(np.mean(np.abs(mid - actual)))
+        if rounds == median_rounds:
+            result["mae_model"] = result["curve"][rounds]
+            result["coverage"] = float(np.mean((actual >= np.floor(low)) & (actual <= np.ceil(high))))
+    result["best_rounds"] = min(MEDIAN_ROUNDS, key=lambda rounds: (result["curve"][rounds], rounds))
     return result

@@ -293,7 +293,8 @@ class CreditPaymentModel(models.Model):
         started = time.monotonic()
         cutoff = today - timedelta(days=BACKTEST_DAYS)
         figures = model._backtest(cutoff)
-        trained = model._train(today)
+        # the median model's rounds for today: the best of the backtest just run
+        trained = model._train(today, median_rounds=figures["best_rounds"])
         boosters = pp.load(trained["boosters"]) if trained["boosters"] else None
         if (
             figures["count"] >= MIN_BACKTEST_ITEMS
@@ -319,12 +320,15 @@ class CreditPaymentModel(models.Model):
         )
         return figures
 
-    def _train(self, today):
+    def _train(self, today, median_rounds=None):
         """Train on the invoices paid up to ``today`` (the most recent
         :data:`~..lib.payment_prediction.MAX_TRAINING_SAMPLES`) and keep the boosters on this
         company's model record: {"boosters": model strings or None (too little history),
-        "count": samples}."""
+        "count": samples}. ``median_rounds``: the median model's rounds (default: chosen by
+        :meth:`_median_rounds` at :data:`BACKTEST_DAYS` before ``today``)."""
         record = self._get_for_company(self.env.company) if not self else self
+        if median_rounds is None:
+            median_rounds = record._median_rounds(today - timedelta(days=BACKTEST_DAYS))
         train = sorted(
             (row for row in record._feature_rows(today) if row["is_train"]),
             key=lambda row: (row["invoice_date"], row["id"]),
@@ -332,7 +336,9 @@ class CreditPaymentModel(models.Model):
         vals = {"date_trained": fields.Datetime.now(), "sample_count": len(train), "state": "insufficient"}
         boosters = None
         if len(train) >= pp.MIN_TRAINING_SAMPLES:
-            boosters = pp.train(pp.matrix(train), [row["days_late"] for row in train])
+            boosters = pp.train(
+                pp.matrix(train), [row["days_late"] for row in train], median_rounds=median_rounds
+            )
             vals.update(state="trained", attachment_id=record._store_boosters(boosters).id)
         record.write(vals)
         return {"boosters": boosters, "count": len(train)}
@@ -358,9 +364,21 @@ class CreditPaymentModel(models.Model):
         return pp.load(json.loads(base64.b64decode(self.attachment_id.datas)))
 
     @api.model
-    def _backtest(self, cutoff):
+    def _median_rounds(self, cutoff):
+        """The median model's boosting rounds for a training at ``cutoff`` +
+        :data:`BACKTEST_DAYS`: the best count of the backtest at ``cutoff`` (0: the rule is the
+        median; :data:`~..lib.payment_prediction.NUM_ROUNDS` without enough history to tell)."""
+        best = self._backtest(cutoff, median_rounds=pp.NUM_ROUNDS)["best_rounds"]
+        return pp.NUM_ROUNDS if best is None else best
+
+    @api.model
+    def _backtest(self, cutoff, median_rounds=None):
         """The time-split backtest at ``cutoff`` (see :func:`..lib.payment_prediction.backtest`):
-        the items open at the cut-off and paid since are the test set."""
+        the items open at the cut-off and paid since are the test set; the median model has
+        ``median_rounds`` rounds (default: chosen as for production, by :meth:`_median_rounds`
+        one :data:`BACKTEST_DAYS` period earlier, from what was known at the cut-off)."""
+        if median_rounds is None:
+            median_rounds = self._median_rounds(cutoff - timedelta(days=BACKTEST_DAYS))
         train, open_rows = self._split(self._feature_rows(cutoff))
         train = sorted(train, key=lambda row: (row["invoice_date"], row["id"]))[-pp.MAX_TRAINING_SAMPLES :]
         tested = [row for row in open_rows if row["days_late"] is not None]
@@ -371,6 +389,7 @@ class CreditPaymentModel(models.Model):
             [row["days_late"] for row in tested],
             [row["rule_late"] for row in tested],
             [(row["asof"] - row["date_due"]).days for row in tested],
+            median_rounds=median_rounds,
         )
 
     @api.model

@@ -91,7 +91,7 @@ class CreditPaymentModel(models.Model):
             models_str = json.loads(base64.b64decode(attachment.datas))
             while len(_CONTRIBUTION_BOOSTERS) >= 8:
                 _CONTRIBUTION_BOOSTERS.pop(next(iter(_CONTRIBUTION_BOOSTERS)))
-            _CONTRIBUTION_BOOSTERS[key] = pp.load(models_str, keys=("q50",))
+            _CONTRIBUTION_BOOSTERS[key] = pp.load(models_str, keys=("q50", "median_rounds"))
         return _CONTRIBUTION_BOOSTERS[key]
 
     @api.model
@@ -110,6 +110,9 @@ class CreditPaymentModel(models.Model):
             return self.env._("Rule: no payment history, expected on the due date")
         if "reasons" not in data:
             # the model file it was predicted with is gone (retrained since): no factors
+            return self.env._("Expected %(days)s days late (model)", days=data.get("mid", 0))
+        if not data.get("reasons"):
+            # no factor beyond the rule (the median model was left out for this company)
             return self.env._("Expected %(days)s days late (model)", days=data.get("mid", 0))
         labels = self._prediction_labels()
         reasons = "; ".join(

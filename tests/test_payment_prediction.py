@@ -90,6 +90,21 @@ class TestPaymentPrediction(CreditControlCommon):
         # a prediction of a model file that is gone: no reasons, no error
         gone = self.env["credit.payment.model"]._explained_reasons([dict(reasons, model=0)])[0]
         self.assertNotIn("reasons", gone)
+        # a model file whose expected date reads the first 40 trees: the explanation reads them too
+        train = [r for r in self.model._feature_rows(self.today) if r["is_train"]]
+        strings = pp.train(pp.matrix(train), [r["days_late"] for r in train], median_rounds=40)
+        first40 = pp.contributions(pp.load(strings), features)
+        self.assertGreater(
+            np.max(np.abs(first40 - pp.contributions(pp.load(dict(strings, median_rounds=120)), features))),
+            0.01,
+        )
+        file_id = self.model._store_boosters(strings).id
+        data = self.env["credit.payment.model"]._explained_reasons([dict(reasons, model=file_id)])[0]
+        self.assertEqual(data["base"], round(first40[0][-1]))
+        self.assertEqual(
+            [[name, days] for name, _value, days in data["reasons"]],
+            [[pp.FEATURES[i], days] for i, days in pp.top_contributions_matrix(features, first40)[0]],
+        )
 
     def test_history_does_not_leak(self):
         rows = {row["id"]: row for row in self.model._feature_rows(self.today)}
@@ -386,6 +401,52 @@ class TestPaymentPredictionBacktest(CreditControlCommon):
         self.assertLess(np.mean(np.abs(result["q50"] - test[:, pp.RULE])), 1.5)
         # the contributions still sum to the prediction (the rule inside the base value)
         np.testing.assert_allclose(pp.contributions(boosters, test).sum(axis=1), result["raw_q50"], atol=1e-6)
+
+    def _rounds_backtest(self, pattern):
+        """pp.backtest on items whose days late are the rule + noise, plus ``pattern`` days
+        for an item of more than 5 times the usual amount."""
+        ratio = pp.FEATURES.index("amount_ratio")
+        features, target = self._no_pattern_history(n=400, seed=11)
+        test, actual = self._no_pattern_history(n=300, seed=12)
+        target = target + np.where(features[:, ratio] > 5, pattern, 0.0)
+        actual = actual + np.where(test[:, ratio] > 5, pattern, 0.0)
+        return pp.backtest(features, target, test, actual, test[:, pp.RULE], np.full(len(actual), -1000.0))
+
+    def test_lib_backtest_chooses_the_median_rounds(self):
+        # without a pattern, rounds fit noise: few rounds are best, not worse than the rule;
+        # with one (large invoices 20 days later), the rule is far off and many rounds are
+        # best. The reported error is the one of the rounds asked for (default NUM_ROUNDS).
+        plain, patterned = self._rounds_backtest(0.0), self._rounds_backtest(20.0)
+        self.assertEqual(set(plain["curve"]), set(pp.MEDIAN_ROUNDS))
+        self.assertLessEqual(plain["best_rounds"], 20)
+        self.assertLess(plain["curve"][plain["best_rounds"]], plain["curve"][pp.NUM_ROUNDS])
+        self.assertGreaterEqual(patterned["best_rounds"], 60)
+        self.assertLess(patterned["curve"][patterned["best_rounds"]], patterned["mae_rule"] / 2)
+        self.assertLessEqual(plain["curve"][plain["best_rounds"]], plain["mae_rule"])
+        self.assertEqual(patterned["mae_model"], patterned["curve"][pp.NUM_ROUNDS])
+        self.assertEqual(patterned["median_rounds"], pp.NUM_ROUNDS)
+
+    def test_lib_median_rounds_read_first_trees(self):
+        # the expected date of median_rounds=40 is the median model trained with 40 rounds; 0
+        # is the rule's, without contributions (clamp_band still puts the date inside the
+        # band); the band is the same whatever the rounds
+        features, target = self._no_pattern_history(n=200)
+        target = target + np.where(features[:, pp.FEATURES.index("amount_ratio")] > 5, 20.0, 0.0)
+        test = features[:20]
+        first40 = pp.predict(pp.load(pp.train(features, target, median_rounds=40)), test)
+        trained40 = pp.predict(pp.load(pp.train(features, target, num_rounds=40)), test)
+        np.testing.assert_allclose(first40["point"], trained40["q50"])
+        default = pp.predict(pp.load(pp.train(features, target)), test)
+        np.testing.assert_allclose(first40["q90"], default["q90"])
+        np.testing.assert_allclose(first40["q50"], default["q50"])
+        self.assertGreater(np.max(np.abs(first40["point"] - default["point"])), 0.1)
+        zero = pp.load(pp.train(features, target, median_rounds=0))
+        result = pp.predict(zero, test)
+        np.testing.assert_allclose(result["point"], test[:, pp.RULE])
+        np.testing.assert_allclose(result["q90"], default["q90"])
+        contrib = pp.contributions(zero, test)
+        np.testing.assert_allclose(contrib[:, :-1], 0.0)
+        np.testing.assert_allclose(contrib.sum(axis=1), result["raw_q50"])
 
     def test_lib_month_is_a_category(self):
         # items due in July and August are paid 15 days later than the rule; the history knows
