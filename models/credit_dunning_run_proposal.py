@@ -16,30 +16,67 @@ LETTER_TOTALS = ("level_id", "invoice_count", "amount_residual", "needs_review",
 class CreditDunningRun(models.Model):
     _inherit = "credit.dunning.run"
 
+    def init(self):
+        result = super().init()
+        # The open receivable items of the proposal (_get_dunning_candidates): read with an
+        # index-only scan of the open items of the receivable accounts (18,378 of the 492,216
+        # journal items of the 1x bench ledger; the open items of other reconcilable accounts,
+        # e.g. outstanding payments, are in it too, apart by account), instead of a scan of every
+        # journal item (Odoo's unreconciled index also holds every income line and needs the
+        # table for the amounts). Small: only items with an amount left.
+        self.env.cr.execute(
+            SQL(
+                """
+            CREATE INDEX IF NOT EXISTS credit_control_aml_dunning_idx
+                ON account_move_line (account_id)
+                INCLUDE (company_id, partner_id, move_id, date_maturity, date, amount_residual,
+                         amount_residual_currency)
+             WHERE reconciled IS NOT TRUE
+               AND parent_state = 'posted'
+               AND (amount_residual <> 0 OR amount_residual_currency <> 0)
+                """
+            )
+        )
+        return result
+
     @api.model
     def _get_dunning_candidates(self, company, date, partners=None):
         """Open receivable items of ``company`` grouped by document, in ONE query for all
         customers: rows with the document's open amount (its currency and company currency),
-        earliest due date, current dunning level and pause. Long: one SQL statement, with the
-        flushes of the fields it reads."""
+        earliest due date, current dunning level and pause. The open receivable items are read
+        from the partial index credit_control_aml_dunning_idx alone (an index-only scan of the
+        ledger's open items, not a scan of every journal item), aggregated per document and
+        customer, then joined to their documents. Long: one SQL statement, with the flushes of
+        the fields it reads."""
         aml = self.env["account.move.line"]
-        domain = [
-            ("company_id", "=", company.id),
-            ("parent_state", "=", "posted"),
-            ("account_id.account_type", "=", "asset_receivable"),
-            ("reconciled", "=", False),
-            ("partner_id", "!=", False),
-        ]
+        # the record rules and the customer filter from the ORM; the open receivable items in
+        # the terms of the index (an item not reconciled always has an amount left: receivable
+        # accounts are reconcilable, Odoo marks an item reconciled when both amounts are zero)
+        domain = [("company_id", "=", company.id), ("partner_id", "!=", False)]
         if partners:
             domain.append(("partner_id.commercial_partner_id", "in", partners.commercial_partner_id.ids))
         query = aml._search(domain)
         self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["account.account"].flush_model(["account_type"])
         aml.flush_model(
-            ["amount_residual", "amount_residual_currency", "date_maturity", "reconciled", "currency_id"]
+            [
+                "move_id",
+                "account_id",
+                "partner_id",
+                "company_id",
+                "parent_state",
+                "reconciled",
+                "date",
+                "date_maturity",
+                "amount_residual",
+                "amount_residual_currency",
+            ]
         )
         self.env["account.move"].flush_model(
             [
                 "move_type",
+                "currency_id",
+                "date",
                 "invoice_date",
                 "amount_total_in_currency_signed",
                 "credit_dunning_level_id",
@@ -54,8 +91,27 @@ class CreditDunningRun(models.Model):
         return self.env.execute_query_dict(
             SQL(
                 """
-            SELECT account_move_line.move_id AS move_id,
-                   dun_partner.commercial_partner_id AS partner_id,
+            WITH dun_item AS MATERIALIZED (
+                SELECT account_move_line.move_id,
+                       dun_partner.commercial_partner_id AS partner_id,
+                       MIN(COALESCE(account_move_line.date_maturity, account_move_line.date)) AS date_due,
+                       SUM(account_move_line.amount_residual) AS residual,
+                       SUM(account_move_line.amount_residual_currency) AS residual_currency
+                  FROM %(from_clause)s
+                  JOIN res_partner dun_partner ON dun_partner.id = account_move_line.partner_id
+                 WHERE %(where_clause)s
+                   AND account_move_line.account_id = ANY(ARRAY(
+                           SELECT id FROM account_account WHERE account_type = 'asset_receivable'
+                       ))
+                   AND account_move_line.parent_state = 'posted'
+                   AND account_move_line.reconciled IS NOT TRUE
+                   AND (account_move_line.amount_residual <> 0
+                        OR account_move_line.amount_residual_currency <> 0)
+              GROUP BY account_move_line.move_id, dun_partner.commercial_partner_id
+                HAVING SUM(account_move_line.amount_residual) != 0
+            )
+            SELECT dun_item.move_id,
+                   dun_item.partner_id,
                    dun_move.move_type AS move_type,
                    dun_move.currency_id AS currency_id,
                    COALESCE(dun_move.invoice_date, dun_move.date) AS date_invoice,
@@ -68,17 +124,15 @@ class CreditDunningRun(models.Model):
                    COALESCE(dun_move.credit_dunning_pause, FALSE)
                        AND (dun_move.credit_dunning_pause_until IS NULL
                             OR dun_move.credit_dunning_pause_until > %(date)s) AS paused,
-                   MIN(COALESCE(account_move_line.date_maturity, account_move_line.date)) AS date_due,
-                   SUM(account_move_line.amount_residual) AS residual,
-                   SUM(account_move_line.amount_residual_currency) AS residual_currency
-              FROM %(from_clause)s
-              JOIN account_move dun_move ON dun_move.id = account_move_line.move_id
-              JOIN res_partner dun_partner ON dun_partner.id = account_move_line.partner_id
-             WHERE %(where_clause)s
-          GROUP BY account_move_line.move_id, dun_partner.commercial_partner_id, dun_move.id
-            HAVING SUM(account_move_line.amount_residual) != 0
-          ORDER BY dun_partner.commercial_partner_id, MIN(COALESCE(account_move_line.date_maturity,
-                   account_move_line.date)), account_move_line.move_id
+                   dun_item.date_due,
+                   dun_item.residual,
+                   dun_item.residual_currency
+              FROM dun_item
+              JOIN account_move dun_move ON dun_move.id = dun_item.move_id
+             -- the documents fetched by their ids (whatever the planner estimates for the
+             -- items: not a merge join over every document of the ledger)
+             WHERE dun_move.id = ANY(ARRAY(SELECT move_id FROM dun_item))
+          ORDER BY dun_item.partner_id, dun_item.date_due, dun_item.move_id
                 """,
                 date=date,
                 from_clause=query.from_clause,
