@@ -9,6 +9,9 @@ from odoo import api, models
 from odoo.osv import expression
 from odoo.tools import SQL, float_repr, float_round, split_every
 
+# a column a record's values do not have (NULL, as create leaves it)
+MISSING = object()
+NoneType = type(None)
 # records per INSERT (one array per column)
 BULK_CHUNK = 20000
 # field types whose inserted values are also their cache values (as read from the database)
@@ -41,12 +44,18 @@ def array_literal(values):
     input function; ``ARRAY[...]`` is one expression node per value for the server to parse
     and fold (12,140 lines x 23 columns: about 280,000 nodes) and a Python adaptation per
     value. Every element is quoted; backslashes and double quotes are escaped."""
-    if all(value is None or type(value) in UNQUOTED_TYPES for value in values):
+    types = set(map(type, values))
+    if types <= UNQUOTED_TYPES | {NoneType}:
         # ids, counts, amounts, dates, flags: their text never needs quotes in an array literal
-        return "{%s}" % ",".join(
-            "NULL" if value is None else repr(value) if type(value) is float else str(value)
-            for value in values
-        )
+        # (a float's str() is its repr(); no text of these types contains "None")
+        text = ",".join(map(str, values))
+        return "{%s}" % (text.replace("None", "NULL") if NoneType in types else text)
+    if types == {str}:
+        # texts (amounts as create rounds them, selection keys): each quoted, escaped if needed
+        text = '","'.join(values)
+        if "\\" in text or '"' in text:
+            text = '","'.join(value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
+        return '{"%s"}' % text if values else "{}"
     parts = []
     for value in values:
         if value is None:
@@ -218,24 +227,62 @@ class CreditDunningBulkMixin(models.AbstractModel):
         """One list per column of the values ``create`` would insert for the ``(vals, keys)`` of
         ``chunk``, in order: the defaults and magic columns converted once per set of keys, NULL
         for a column the values do not have (create leaves it out: no database default), the
-        others converted per record. Passed as arrays and inserted with ``unnest``: psycopg2
-        adapts a list in C, where a row of values costs a Python adaptation per row."""
+        others converted per record (plain ids, numbers, dates, flags and texts of a column all
+        at once, ``_bulk_plain_column``). Passed as arrays and inserted with ``unnest``:
+        psycopg2 adapts a list in C, where a row of values costs a Python adaptation per row."""
         arrays = []
+        keysets = {keys for _vals, keys in chunk}
         for name, convert in zip(columns, converters, strict=True):
-            constant = self._fields[name].type != "monetary"
-            fixed = {}
-            values = []
-            for vals, keys in chunk:
-                if name not in vals:
-                    values.append(None)
-                elif constant and name in templates[keys]:
+            field = self._fields[name]
+            constant = field.type != "monetary"
+            if constant and all(name in templates[keys] for keys in keysets):
+                # a default or magic column: the same value for every record of a set of keys
+                fixed = {}
+                values = []
+                for vals, keys in chunk:
                     if keys not in fixed:
                         fixed[keys] = convert(vals, name)
                     values.append(fixed[keys])
-                else:
-                    values.append(convert(vals, name))
+                arrays.append(values)
+                continue
+            raw = [vals.get(name, MISSING) for vals, _keys in chunk]
+            values = self._bulk_plain_column(field, raw) if constant else None
+            if values is None:
+                values = [
+                    None if value is MISSING else convert(vals, name)
+                    for value, (vals, _keys) in zip(raw, chunk, strict=True)
+                ]
             arrays.append(values)
         return arrays
+
+    def _bulk_plain_column(self, field, raw):
+        """The values ``_bulk_column_converter`` gives for the values ``raw`` of ``field``
+        (``MISSING``: not given, NULL), converted as one list when they are plain Python values
+        of the field's type (ids, integers, flags, dates, texts, selection keys); None when one
+        of them needs the field's own conversion."""
+        types = set(map(type, raw))
+        if any(value is MISSING for value in raw):
+            return None
+        if bool in types and field.type not in ("boolean", "integer") and any(value is True for value in raw):
+            return None
+        if field.company_dependent:
+            return None
+        kind = field.type
+        if kind == "many2one" and types <= {int, bool, NoneType}:
+            return [value or None for value in raw]
+        if kind == "integer" and types <= {int, bool, NoneType}:
+            return [int(value or 0) for value in raw]
+        if kind == "boolean":
+            return [bool(value) for value in raw]
+        if kind == "date" and types <= {date_type, bool, NoneType}:
+            return [value or None for value in raw]
+        if kind == "char" and not field.translate and not field.size and types <= {str, bool, NoneType}:
+            return [None if value is None or value is False else value for value in raw]
+        if kind == "selection" and types <= {str, bool, NoneType}:
+            allowed = set(field.get_values(self.env))
+            if all(value in allowed for value in set(raw) if value):
+                return [value or None for value in raw]
+        return None
 
     def _bulk_column_converter(self, field, given):
         """A function (vals, name) -> the SQL value ``create`` would insert for ``field``.

@@ -184,9 +184,9 @@ class CreditDunningLine(models.Model):
               JOIN account_move move ON move.id = line.move_id
          LEFT JOIN account_move_line aml
                 ON aml.move_id = line.move_id
-               AND aml.account_id IN (
+               AND aml.account_id = ANY(ARRAY(
                        SELECT id FROM account_account WHERE account_type = 'asset_receivable'
-                   )
+                   ))
                AND aml.parent_state = 'posted'
                AND aml.reconciled IS NOT TRUE
          LEFT JOIN res_partner partner ON partner.id = aml.partner_id
