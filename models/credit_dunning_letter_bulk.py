@@ -52,10 +52,10 @@ def array_literal(values):
         return "{%s}" % (text.replace("None", "NULL") if NoneType in types else text)
     if types == {str}:
         # texts (amounts as create rounds them, selection keys): each quoted, escaped if needed
-        text = '","'.join(values)
-        if "\\" in text or '"' in text:
-            text = '","'.join(value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
-        return '{"%s"}' % text if values else "{}"
+        joined = "".join(values)
+        if "\\" in joined or '"' in joined:
+            values = [value.replace("\\", "\\\\").replace('"', '\\"') for value in values]
+        return '{"%s"}' % '","'.join(values)
     parts = []
     for value in values:
         if value is None:
@@ -182,6 +182,20 @@ class CreditDunningBulkMixin(models.AbstractModel):
                 # rounded in the currency as inserted (float: rounded again when read, left out)
                 self.env.cache.update(records, field, [float(value or 0.0) for value in values])
 
+    def _bulk_field_values(self, name):
+        """The values of the many2one ``name`` of these records, in their order (ids, None when
+        empty), as the cache holds them (after ``_create_bulk``: the inserted values), the
+        missing ones fetched first in one query; no record read one by one."""
+        field = self._fields[name]
+        missing = list(self.env.cache.get_missing_ids(self, field))
+        if missing:
+            self.browse(missing).fetch([name])
+        values = list(self.env.cache.get_values(self, field))
+        if len(values) != len(self):
+            # a record that does not exist (any more): Odoo's own read names it
+            return [record[name].id or None for record in self]
+        return values
+
     def _bulk_check_access(self):
         """``check_access("create")`` of these new records (the model's access was checked
         before the insert): the record rules in one query counting the records they allow,
@@ -246,7 +260,14 @@ class CreditDunningBulkMixin(models.AbstractModel):
                 arrays.append(values)
                 continue
             raw = [vals.get(name, MISSING) for vals, _keys in chunk]
-            values = self._bulk_plain_column(field, raw) if constant else None
+            if any(value is MISSING for value in raw):
+                values = None
+            elif constant:
+                values = self._bulk_plain_column(field, raw)
+            elif hasattr(convert, "column"):
+                values = convert.column([vals for vals, _keys in chunk], name)
+            else:
+                values = None
             if values is None:
                 values = [
                     None if value is MISSING else convert(vals, name)
@@ -343,4 +364,31 @@ class CreditDunningBulkMixin(models.AbstractModel):
                 return value
             return amount_text(value, *currency)
 
+        def convert_column(vals_list, name):
+            # convert() of each of vals_list: the amounts of one currency formatted as a list,
+            # amount_text's shortcut (an amount already rounded) tested per amount
+            currencies_list = [currency_of(vals) for vals in vals_list]
+            values = [float(vals.get(name) or 0.0) for vals in vals_list]
+            result = [None] * len(values)
+            for currency in set(currencies_list):
+                indexes = [index for index, each in enumerate(currencies_list) if each == currency]
+                if currency is None:
+                    for index in indexes:
+                        result[index] = values[index]
+                    continue
+                rounding, digits = currency
+                exact = abs(rounding - 10**-digits) < 1e-12
+                tolerance = rounding * 1e-6
+                pattern = "%%.%df" % digits
+                for index in indexes:
+                    value = values[index]
+                    if exact and value:
+                        text = pattern % value
+                        if abs(float(text) - value) < tolerance:
+                            result[index] = text
+                            continue
+                    result[index] = amount_text(value, rounding, digits)
+            return result
+
+        convert.column = convert_column
         return convert

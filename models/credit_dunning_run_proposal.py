@@ -115,7 +115,7 @@ class CreditDunningRun(models.Model):
                    dun_move.move_type AS move_type,
                    dun_move.currency_id AS currency_id,
                    COALESCE(dun_move.invoice_date, dun_move.date) AS date_invoice,
-                   dun_move.amount_total_in_currency_signed AS amount_total,
+                   dun_move.amount_total_in_currency_signed::float8 AS amount_total,
                    dun_move.credit_dunning_level_id AS level_id,
                    dun_move.credit_dunning_date AS dunning_date,
                    dun_move.credit_dunning_flat_fee_charged AS flat_fee_charged,
@@ -125,8 +125,9 @@ class CreditDunningRun(models.Model):
                        AND (dun_move.credit_dunning_pause_until IS NULL
                             OR dun_move.credit_dunning_pause_until > %(date)s) AS paused,
                    dun_item.date_due,
-                   dun_item.residual,
-                   dun_item.residual_currency
+                   -- as floats (what the ORM reads): converted by the server, not per value
+                   dun_item.residual::float8 AS residual,
+                   dun_item.residual_currency::float8 AS residual_currency
               FROM dun_item
               JOIN account_move dun_move ON dun_move.id = dun_item.move_id
              -- the documents fetched by their ids (whatever the planner estimates for the

@@ -40,6 +40,12 @@ class TestDunningBulkArrayLiteral(TransactionCase):
         ]
         self.assertEqual(self._round_trip(values, "varchar"), values)
         self.assertEqual(self._round_trip(values, "text"), values)
+        # texts only (no NULL): quoted as one, escaped when one needs it
+        texts = [value for value in values if value is not None]
+        self.assertEqual(self._round_trip(texts, "varchar"), texts)
+        plain = ["invoice", "credit", "12.30", "-0.01", ""]
+        self.assertEqual(array_literal(plain), '{"invoice","credit","12.30","-0.01",""}')
+        self.assertEqual(self._round_trip(plain, "varchar"), plain)
 
     def test_scalar_values(self):
         self.assertEqual(self._round_trip([1, None, -7, 2**31 - 1], "int4"), [1, None, -7, 2**31 - 1])
@@ -90,6 +96,18 @@ class TestDunningBulkAmounts(TransactionCase):
                         float_round(value, precision_rounding=currency.rounding), currency.decimal_places
                     ),
                 )
+        # a whole column at once (the bulk insert), currencies mixed: the same texts
+        vals_list = [
+            {"currency_id": currencies[index % 3].id, "amount_residual": value}
+            for index, value in enumerate(values)
+        ]
+        self.assertEqual(
+            convert.column(vals_list, "amount_residual"),
+            [convert(vals, "amount_residual") for vals in vals_list],
+        )
+        # no currency in the values: the amount as given
+        bare = lines._bulk_column_converter(field, {"amount_residual"})
+        self.assertEqual(bare.column([{"amount_residual": 1.005}], "amount_residual"), [1.005])
 
 
 class TestDunningBulkPlainColumns(TransactionCase):
