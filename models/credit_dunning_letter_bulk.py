@@ -1,6 +1,7 @@
 """Bulk creation of dunning letters and lines: the rows ``create`` leaves, in one INSERT of
 column arrays per 20,000 records (the proposal of a whole ledger: 986 letters, 12,000 lines)."""
 
+from collections import defaultdict
 from datetime import date as date_type
 from datetime import datetime
 from decimal import Decimal
@@ -149,14 +150,10 @@ class CreditDunningBulkMixin(models.AbstractModel):
                 )
             )
         lines = self.browse(ids)
-        # the one2many fields holding them (letter.line_ids, ...) are read again (Odoo drops
-        # the cached many2one values of the lines with them: filled in just after)
-        for name in columns:
-            for inverse in self.pool.field_inverses[self._fields[name]]:
-                self.env[inverse.model_name].invalidate_model([inverse.name], flush=False)
         # the values inserted are in the cache, as after create (the constraints, the company
         # check and the recomputation triggers read them from there, not in 12 queries)
         self._bulk_cache(lines, inserted)
+        self._bulk_cache_inverses(lines, inserted)
         # stored computed fields not given are computed as create would compute them
         for field in self._fields.values():
             if field.store and field.compute and field not in provided:
@@ -181,6 +178,29 @@ class CreditDunningBulkMixin(models.AbstractModel):
             elif field.type == "monetary":
                 # rounded in the currency as inserted (float: rounded again when read, left out)
                 self.env.cache.update(records, field, [float(value or 0.0) for value in values])
+
+    def _bulk_cache_inverses(self, records, inserted):
+        """As ``create`` leaves them: the one2many and many2many fields of the new ``records``
+        empty (nothing refers to them yet), and each new record added to the cached one2many
+        fields holding it (a letter's lines, a run's letters: read back without a query; not
+        cached: read when needed)."""
+        for field in self._fields.values():
+            if field.type in ("one2many", "many2many") and not field.compute and not field.related:
+                self.env.cache.update(records, field, [()] * len(records))
+        for name, values in inserted.items():
+            field = self._fields[name]
+            if field.type != "many2one" or not self.pool.field_inverses[field]:
+                continue
+            by_value = defaultdict(list)
+            for record_id, value in zip(records._ids, values, strict=True):
+                if value:
+                    by_value[value].append(record_id)
+            cached = set()
+            for inverse in self.pool.field_inverses[field]:
+                corecords = self.env[inverse.model_name].browse(by_value)
+                cached |= set(corecords._ids) - set(self.env.cache.get_missing_ids(corecords, inverse))
+            for value in cached:
+                field._update_inverses(self.browse(by_value[value]), value)
 
     def _bulk_field_values(self, name):
         """The values of the many2one ``name`` of these records, in their order (ids, None when

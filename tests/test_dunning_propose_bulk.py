@@ -226,6 +226,40 @@ class TestDunningLineThroughLetter(DunningCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestDunningBulkCache(DunningCommon):
+    """After the bulk insert the cache holds what ``create`` leaves: the new letters' lines and
+    the run's letters are read back without a query, and equal what the database holds."""
+
+    def test_letters_and_lines_read_back_from_the_cache(self):
+        other = self.env["res.partner"].create({"name": "Zweiter Kunde AG", "is_company": True})
+        for days in (10, 20, 30):
+            self._invoice(100.0, days_ago=days)
+            self._invoice(50.0, partner=other, days_ago=days)
+        self._invoice(20.0, move_type="out_refund", days_ago=3)  # a credit, netted
+        run = self._propose()
+        counts = []
+        queries = self._count_queries(lambda: counts.append(len(run.line_ids)), flush=False)
+        self.assertEqual(queries, 0)
+        self.assertEqual(counts, [7])
+        cached = {letter.id: set(letter.line_ids.ids) for letter in run.letter_ids}
+        invoice = run.line_ids.move_id[:1]
+        cached_move_lines = set(invoice.credit_dunning_line_ids.ids)
+        self.env.invalidate_all()
+        self.assertEqual({letter.id: set(letter.line_ids.ids) for letter in run.letter_ids}, cached)
+        self.assertEqual(len(cached), 2)
+        self.assertEqual(set(invoice.credit_dunning_line_ids.ids), cached_move_lines)
+        # an invoice's lines read before a proposal: the new line added to them, as by create
+        self._invoice(80.0, days_ago=40)
+        invoice = self._invoice(60.0, days_ago=45)
+        self.assertFalse(invoice.credit_dunning_line_ids)
+        run_2 = self._propose()
+        self.assertEqual(
+            invoice.credit_dunning_line_ids, run_2.line_ids.filtered(lambda line: line.move_id == invoice)
+        )
+        self.assertTrue(invoice.credit_dunning_line_ids)
+
+
+@tagged("post_install", "-at_install")
 class TestDunningInvoiceAddresses(DunningCommon):
     """The proposal finds every customer's invoice address at once (its contacts read level by
     level, the depth-first search of ``address_get`` run in memory): the same address as
