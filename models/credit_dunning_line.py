@@ -279,6 +279,24 @@ class CreditDunningLine(models.Model):
             return super()._check_company(fnames)
         return None
 
+    def _bulk_check_access(self):
+        # the record rules of new lines (the company's: through the letter) checked on the
+        # records, their letter's company given to the related field as it computes it: not by
+        # a query joining the just-filled tables, whose statistics can say they are empty after
+        # a rolled-back proposal (a nested loop over every letter for each line: seconds)
+        domain = self.env["ir.rule"]._compute_domain(self._name, "create")
+        if not domain:
+            return
+        lines = self.sudo().with_context(active_test=False)
+        letter_ids = lines._bulk_field_values("letter_id")
+        letters = lines.letter_id.browse(set(letter_ids) - {None})
+        company_of = dict(zip(letters._ids, letters._bulk_field_values("company_id"), strict=True))
+        self.env.cache.update(
+            lines, self._fields["company_id"], [company_of.get(letter_id) for letter_id in letter_ids]
+        )
+        if len(lines.filtered_domain(domain)) != len(self):
+            self.check_access("create")
+
     # === CRUD === #
     def init(self):
         """Drop the columns of the letter's run, company and customer, stored on each line by
