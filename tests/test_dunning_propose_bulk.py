@@ -248,15 +248,20 @@ class TestDunningBulkCache(DunningCommon):
         self.assertEqual({letter.id: set(letter.line_ids.ids) for letter in run.letter_ids}, cached)
         self.assertEqual(len(cached), 2)
         self.assertEqual(set(invoice.credit_dunning_line_ids.ids), cached_move_lines)
-        # an invoice's lines read before a proposal: the new line added to them, as by create
+        # an invoice's dunning history read before a proposal: as create leaves it, the draft
+        # line is not added (the field lists lines of validated letters only), the letter's
+        # lines hold it
         self._invoice(80.0, days_ago=40)
         invoice = self._invoice(60.0, days_ago=45)
         self.assertFalse(invoice.credit_dunning_line_ids)
         run_2 = self._propose()
-        self.assertEqual(
-            invoice.credit_dunning_line_ids, run_2.line_ids.filtered(lambda line: line.move_id == invoice)
-        )
-        self.assertTrue(invoice.credit_dunning_line_ids)
+        line = run_2.line_ids.filtered(lambda line: line.move_id == invoice)
+        self.assertEqual(len(line), 1)
+        self.assertIn(line, line.letter_id.line_ids)
+        self.assertFalse(invoice.credit_dunning_line_ids)
+        self.env.invalidate_all()
+        self.assertFalse(invoice.credit_dunning_line_ids)
+        self.assertIn(line, line.letter_id.line_ids)
 
 
 @tagged("post_install", "-at_install")
