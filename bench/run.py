@@ -189,11 +189,9 @@ PATHS = [
         "per 1,000: 67 q, 2.6-3.3 s process CPU at load 12 (arrays: 58 q, 2.0-2.6 s); 3.92 s / 60 q "
         "idle (17:21); run, company, customer through the letter and values cached: 45 q, process "
         "+ PostgreSQL backend CPU 3.88 -> 2.99 s and 3.23 -> 2.76 s at load 10-17 (old and new "
-        "code alternated); 2026-12-04 (propose3, old and new alternated at load 3-8): 48 -> 44 q, "
-        "process CPU 0.72 -> 0.56 s, backend 0.75 -> 0.63 s (plus the old open-items query's two "
-        "parallel workers), 1.30-1.38 s against 1.96-2.40 s at load 3-4; with stale statistics of "
-        "the dunning tables (after a rolled-back proposal) the old code took 10.2-12.4 s, the new "
-        "1.45-1.54 s",
+        "code alternated); 2026-12-04 (old and new alternated): 1.55 -> 1.34 s (medians), 48 -> "
+        "44 q at load 1.7; with stale statistics of the dunning tables (after a rolled-back "
+        "proposal) 10.2-12.4 s -> 1.45-1.54 s",
     ),
     BenchPath(
         "dunning validate, 100 styled letters",
