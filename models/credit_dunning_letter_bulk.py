@@ -1,6 +1,7 @@
 """Bulk creation of dunning letters and lines: the rows ``create`` leaves, in one INSERT of
 column arrays per 20,000 records (the proposal of a whole ledger: 986 letters, 12,000 lines)."""
 
+from collections import defaultdict
 from datetime import date as date_type
 from datetime import datetime
 from decimal import Decimal
@@ -9,6 +10,9 @@ from odoo import api, models
 from odoo.osv import expression
 from odoo.tools import SQL, float_repr, float_round, split_every
 
+# a column a record's values do not have (NULL, as create leaves it)
+MISSING = object()
+NoneType = type(None)
 # records per INSERT (one array per column)
 BULK_CHUNK = 20000
 # field types whose inserted values are also their cache values (as read from the database)
@@ -41,12 +45,18 @@ def array_literal(values):
     input function; ``ARRAY[...]`` is one expression node per value for the server to parse
     and fold (12,140 lines x 23 columns: about 280,000 nodes) and a Python adaptation per
     value. Every element is quoted; backslashes and double quotes are escaped."""
-    if all(value is None or type(value) in UNQUOTED_TYPES for value in values):
+    types = set(map(type, values))
+    if types <= UNQUOTED_TYPES | {NoneType}:
         # ids, counts, amounts, dates, flags: their text never needs quotes in an array literal
-        return "{%s}" % ",".join(
-            "NULL" if value is None else repr(value) if type(value) is float else str(value)
-            for value in values
-        )
+        # (a float's str() is its repr(); no text of these types contains "None")
+        text = ",".join(map(str, values))
+        return "{%s}" % (text.replace("None", "NULL") if NoneType in types else text)
+    if types == {str}:
+        # texts (amounts as create rounds them, selection keys): each quoted, escaped if needed
+        joined = "".join(values)
+        if "\\" in joined or '"' in joined:
+            values = [value.replace("\\", "\\\\").replace('"', '\\"') for value in values]
+        return '{"%s"}' % '","'.join(values)
     parts = []
     for value in values:
         if value is None:
@@ -140,14 +150,10 @@ class CreditDunningBulkMixin(models.AbstractModel):
                 )
             )
         lines = self.browse(ids)
-        # the one2many fields holding them (letter.line_ids, ...) are read again (Odoo drops
-        # the cached many2one values of the lines with them: filled in just after)
-        for name in columns:
-            for inverse in self.pool.field_inverses[self._fields[name]]:
-                self.env[inverse.model_name].invalidate_model([inverse.name], flush=False)
         # the values inserted are in the cache, as after create (the constraints, the company
         # check and the recomputation triggers read them from there, not in 12 queries)
         self._bulk_cache(lines, inserted)
+        self._bulk_cache_inverses(lines, inserted)
         # stored computed fields not given are computed as create would compute them
         for field in self._fields.values():
             if field.store and field.compute and field not in provided:
@@ -172,6 +178,43 @@ class CreditDunningBulkMixin(models.AbstractModel):
             elif field.type == "monetary":
                 # rounded in the currency as inserted (float: rounded again when read, left out)
                 self.env.cache.update(records, field, [float(value or 0.0) for value in values])
+
+    def _bulk_cache_inverses(self, records, inserted):
+        """As ``create`` leaves them: the one2many and many2many fields of the new ``records``
+        empty (nothing refers to them yet), and each new record added to the cached one2many
+        fields holding it (a letter's lines, a run's letters: read back without a query; not
+        cached: read when needed)."""
+        for field in self._fields.values():
+            if field.type in ("one2many", "many2many") and not field.compute and not field.related:
+                self.env.cache.update(records, field, [()] * len(records))
+        for name, values in inserted.items():
+            field = self._fields[name]
+            if field.type != "many2one" or not self.pool.field_inverses[field]:
+                continue
+            by_value = defaultdict(list)
+            for record_id, value in zip(records._ids, values, strict=True):
+                if value:
+                    by_value[value].append(record_id)
+            cached = set()
+            for inverse in self.pool.field_inverses[field]:
+                corecords = self.env[inverse.model_name].browse(by_value)
+                cached |= set(corecords._ids) - set(self.env.cache.get_missing_ids(corecords, inverse))
+            for value in cached:
+                field._update_inverses(self.browse(by_value[value]), value)
+
+    def _bulk_field_values(self, name):
+        """The values of the many2one ``name`` of these records, in their order (ids, None when
+        empty), as the cache holds them (after ``_create_bulk``: the inserted values), the
+        missing ones fetched first in one query; no record read one by one."""
+        field = self._fields[name]
+        missing = list(self.env.cache.get_missing_ids(self, field))
+        if missing:
+            self.browse(missing).fetch([name])
+        values = list(self.env.cache.get_values(self, field))
+        if len(values) != len(self):
+            # a record that does not exist (any more): Odoo's own read names it
+            return [record[name].id or None for record in self]
+        return values
 
     def _bulk_check_access(self):
         """``check_access("create")`` of these new records (the model's access was checked
@@ -218,24 +261,69 @@ class CreditDunningBulkMixin(models.AbstractModel):
         """One list per column of the values ``create`` would insert for the ``(vals, keys)`` of
         ``chunk``, in order: the defaults and magic columns converted once per set of keys, NULL
         for a column the values do not have (create leaves it out: no database default), the
-        others converted per record. Passed as arrays and inserted with ``unnest``: psycopg2
-        adapts a list in C, where a row of values costs a Python adaptation per row."""
+        others converted per record (plain ids, numbers, dates, flags and texts of a column all
+        at once, ``_bulk_plain_column``). Passed as arrays and inserted with ``unnest``:
+        psycopg2 adapts a list in C, where a row of values costs a Python adaptation per row."""
         arrays = []
+        keysets = {keys for _vals, keys in chunk}
         for name, convert in zip(columns, converters, strict=True):
-            constant = self._fields[name].type != "monetary"
-            fixed = {}
-            values = []
-            for vals, keys in chunk:
-                if name not in vals:
-                    values.append(None)
-                elif constant and name in templates[keys]:
+            field = self._fields[name]
+            constant = field.type != "monetary"
+            if constant and all(name in templates[keys] for keys in keysets):
+                # a default or magic column: the same value for every record of a set of keys
+                fixed = {}
+                values = []
+                for vals, keys in chunk:
                     if keys not in fixed:
                         fixed[keys] = convert(vals, name)
                     values.append(fixed[keys])
-                else:
-                    values.append(convert(vals, name))
+                arrays.append(values)
+                continue
+            raw = [vals.get(name, MISSING) for vals, _keys in chunk]
+            if any(value is MISSING for value in raw):
+                values = None
+            elif constant:
+                values = self._bulk_plain_column(field, raw)
+            elif hasattr(convert, "column"):
+                values = convert.column([vals for vals, _keys in chunk], name)
+            else:
+                values = None
+            if values is None:
+                values = [
+                    None if value is MISSING else convert(vals, name)
+                    for value, (vals, _keys) in zip(raw, chunk, strict=True)
+                ]
             arrays.append(values)
         return arrays
+
+    def _bulk_plain_column(self, field, raw):
+        """The values ``_bulk_column_converter`` gives for the values ``raw`` of ``field``
+        (``MISSING``: not given, NULL), converted as one list when they are plain Python values
+        of the field's type (ids, integers, flags, dates, texts, selection keys); None when one
+        of them needs the field's own conversion."""
+        types = set(map(type, raw))
+        if any(value is MISSING for value in raw):
+            return None
+        if bool in types and field.type not in ("boolean", "integer") and any(value is True for value in raw):
+            return None
+        if field.company_dependent:
+            return None
+        kind = field.type
+        if kind == "many2one" and types <= {int, bool, NoneType}:
+            return [value or None for value in raw]
+        if kind == "integer" and types <= {int, bool, NoneType}:
+            return [int(value or 0) for value in raw]
+        if kind == "boolean":
+            return [bool(value) for value in raw]
+        if kind == "date" and types <= {date_type, bool, NoneType}:
+            return [value or None for value in raw]
+        if kind == "char" and not field.translate and not field.size and types <= {str, bool, NoneType}:
+            return [None if value is None or value is False else value for value in raw]
+        if kind == "selection" and types <= {str, bool, NoneType}:
+            allowed = set(field.get_values(self.env))
+            if all(value in allowed for value in set(raw) if value):
+                return [value or None for value in raw]
+        return None
 
     def _bulk_column_converter(self, field, given):
         """A function (vals, name) -> the SQL value ``create`` would insert for ``field``.
@@ -296,4 +384,31 @@ class CreditDunningBulkMixin(models.AbstractModel):
                 return value
             return amount_text(value, *currency)
 
+        def convert_column(vals_list, name):
+            # convert() of each of vals_list: the amounts of one currency formatted as a list,
+            # amount_text's shortcut (an amount already rounded) tested per amount
+            currencies_list = [currency_of(vals) for vals in vals_list]
+            values = [float(vals.get(name) or 0.0) for vals in vals_list]
+            result = [None] * len(values)
+            for currency in set(currencies_list):
+                indexes = [index for index, each in enumerate(currencies_list) if each == currency]
+                if currency is None:
+                    for index in indexes:
+                        result[index] = values[index]
+                    continue
+                rounding, digits = currency
+                exact = abs(rounding - 10**-digits) < 1e-12
+                tolerance = rounding * 1e-6
+                pattern = "%%.%df" % digits
+                for index in indexes:
+                    value = values[index]
+                    if exact and value:
+                        text = pattern % value
+                        if abs(float(text) - value) < tolerance:
+                            result[index] = text
+                            continue
+                    result[index] = amount_text(value, rounding, digits)
+            return result
+
+        convert.column = convert_column
         return convert

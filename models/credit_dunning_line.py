@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -154,12 +155,14 @@ class CreditDunningLine(models.Model):
         and aggregated per line, every join by primary key or by an indexed column, so no plan
         can rescan an aggregate for each line (the former join of two aggregated subqueries
         depended on the statistics of the just-filled table: 0.5-0.9 s for a ledger's 12,140
-        lines in most runs, 194-350 s in one profiled session). Long: the query is written
-        out."""
+        lines in most runs, 194-350 s in one profiled session). The lines and their letters'
+        customer, company and state are given as arrays (from the records: in the cache after a
+        proposal's insert), not read by joining the just-filled tables, whose statistics may
+        still say they are empty (after a rolled-back proposal: nested loops over every letter
+        for each line, seconds). Long: the query is written out."""
         if not self:
             return
         self.flush_recordset(["move_id", "letter_id", "line_type"])
-        self.env["credit.dunning.letter"].flush_model(["state", "partner_id", "company_id"])
         self.env["account.move"].flush_model(["move_type"])
         self.env["account.move.line"].flush_model(
             [
@@ -173,46 +176,73 @@ class CreditDunningLine(models.Model):
             ]
         )
         self.env["res.partner"].flush_model(["commercial_partner_id"])
+        lines = self.sudo()
+        letter_ids = lines._bulk_field_values("letter_id")
+        letters = lines.letter_id.browse(set(letter_ids) - {None})
+        letters.fetch(["state", "partner_id", "company_id"])
+        # {letter: (customer, company)} of the draft letters (the others' lines are history)
+        letter_of = {
+            letter.id: (letter.partner_id.id, letter.company_id.id)
+            for letter in letters
+            if letter.state == "draft"
+        }
+        rows = [
+            (line_id, move_id, line_type, *letter_of[letter_id])
+            for line_id, move_id, line_type, letter_id in zip(
+                self._ids,
+                lines._bulk_field_values("move_id"),
+                lines.mapped("line_type"),
+                letter_ids,
+                strict=True,
+            )
+            if letter_id in letter_of
+        ]
+        if not rows:
+            return
         invalid = {
             line_id
             for [line_id] in self.env.execute_query(
                 SQL(
                     """
             SELECT line.id
-              FROM credit_dunning_line line
-              JOIN credit_dunning_letter letter ON letter.id = line.letter_id
+              FROM unnest(%(ids)s::int4[], %(moves)s::int4[], %(types)s::varchar[], %(partners)s::int4[],
+                          %(companies)s::int4[])
+                   AS line (id, move_id, line_type, partner_id, company_id)
               JOIN account_move move ON move.id = line.move_id
          LEFT JOIN account_move_line aml
                 ON aml.move_id = line.move_id
-               AND aml.account_id IN (
+               AND aml.account_id = ANY(ARRAY(
                        SELECT id FROM account_account WHERE account_type = 'asset_receivable'
-                   )
+                   ))
                AND aml.parent_state = 'posted'
                AND aml.reconciled IS NOT TRUE
          LEFT JOIN res_partner partner ON partner.id = aml.partner_id
-             WHERE line.id = ANY(%(ids)s)
-               AND letter.state = 'draft'
-          GROUP BY line.id, line.line_type, letter.partner_id, letter.company_id, move.move_type
+          GROUP BY line.id, line.line_type, line.partner_id, line.company_id, move.move_type
             HAVING NOT COALESCE(
                        -- every receivable item of the customer (commercial entity) and company
                        COUNT(aml.id) > 0
                        AND COUNT(partner.commercial_partner_id) = COUNT(aml.id)
-                       AND MIN(partner.commercial_partner_id) = letter.partner_id
-                       AND MAX(partner.commercial_partner_id) = letter.partner_id
+                       AND MIN(partner.commercial_partner_id) = line.partner_id
+                       AND MAX(partner.commercial_partner_id) = line.partner_id
                        AND COUNT(aml.company_id) = COUNT(aml.id)
-                       AND MIN(aml.company_id) = letter.company_id
-                       AND MAX(aml.company_id) = letter.company_id
+                       AND MIN(aml.company_id) = line.company_id
+                       AND MAX(aml.company_id) = line.company_id
                        AND (
                            (line.line_type = 'invoice' AND SUM(aml.amount_residual) > 0
                             AND move.move_type IN ('out_invoice', 'entry'))
                            OR (line.line_type = 'credit' AND SUM(aml.amount_residual) < 0)
                        ), FALSE)
                     """,
-                    ids=self.ids,
+                    ids=[row[0] for row in rows],
+                    moves=[row[1] for row in rows],
+                    types=[row[2] for row in rows],
+                    partners=[row[3] for row in rows],
+                    companies=[row[4] for row in rows],
                 )
             )
         }
-        line = next((line for line in self if line.id in invalid), None)
+        # the first invalid line in the records' order (none: not a loop over 12,000 lines)
+        line = invalid and next((line for line in self if line.id in invalid), None)
         if line:
             letter = line.letter_id
             raise ValidationError(
@@ -233,28 +263,39 @@ class CreditDunningLine(models.Model):
 
     def _check_company(self, fnames=None):
         # one check per company and field, not per line (Odoo's message when one fails); the
-        # lines grouped by their letters' company in one query (the related company_id would be
-        # computed line by line: 12,140 lines of a proposal)
-        self.flush_recordset(["letter_id"])
-        self.env["credit.dunning.letter"].flush_model(["company_id"])
-        by_company = {
-            self.env["res.company"].browse(company_id): ids
-            for company_id, ids in self.env.execute_query(
-                SQL(
-                    """
-            SELECT letter.company_id, array_agg(line.id)
-              FROM credit_dunning_line line
-              JOIN credit_dunning_letter letter ON letter.id = line.letter_id
-             WHERE line.id = ANY(%s)
-          GROUP BY letter.company_id
-                    """,
-                    self.ids,
-                )
-            )
-        }
+        # lines grouped by their letters' company from the records (in the cache after a
+        # proposal's insert; the related company_id would be computed line by line: 12,140
+        # lines of a proposal), not by a query joining the just-filled tables
+        lines = self.sudo()
+        letter_ids = lines._bulk_field_values("letter_id")
+        letters = lines.letter_id.browse(set(letter_ids) - {None})
+        company_of = dict(zip(letters._ids, letters._bulk_field_values("company_id"), strict=True))
+        grouped = defaultdict(list)
+        for line_id, letter_id in zip(self._ids, letter_ids, strict=True):
+            if letter_id:
+                grouped[company_of[letter_id]].append(line_id)
+        by_company = {self.env["res.company"].browse(company_id): ids for company_id, ids in grouped.items()}
         if not companies_consistent(self, fnames, by_company=by_company):
             return super()._check_company(fnames)
         return None
+
+    def _bulk_check_access(self):
+        # the record rules of new lines (the company's: through the letter) checked on the
+        # records, their letter's company given to the related field as it computes it: not by
+        # a query joining the just-filled tables, whose statistics can say they are empty after
+        # a rolled-back proposal (a nested loop over every letter for each line: seconds)
+        domain = self.env["ir.rule"]._compute_domain(self._name, "create")
+        if not domain:
+            return
+        lines = self.sudo().with_context(active_test=False)
+        letter_ids = lines._bulk_field_values("letter_id")
+        letters = lines.letter_id.browse(set(letter_ids) - {None})
+        company_of = dict(zip(letters._ids, letters._bulk_field_values("company_id"), strict=True))
+        self.env.cache.update(
+            lines, self._fields["company_id"], [company_of.get(letter_id) for letter_id in letter_ids]
+        )
+        if len(lines.filtered_domain(domain)) != len(self):
+            self.check_access("create")
 
     # === CRUD === #
     def init(self):

@@ -40,6 +40,12 @@ class TestDunningBulkArrayLiteral(TransactionCase):
         ]
         self.assertEqual(self._round_trip(values, "varchar"), values)
         self.assertEqual(self._round_trip(values, "text"), values)
+        # texts only (no NULL): quoted as one, escaped when one needs it
+        texts = [value for value in values if value is not None]
+        self.assertEqual(self._round_trip(texts, "varchar"), texts)
+        plain = ["invoice", "credit", "12.30", "-0.01", ""]
+        self.assertEqual(array_literal(plain), '{"invoice","credit","12.30","-0.01",""}')
+        self.assertEqual(self._round_trip(plain, "varchar"), plain)
 
     def test_scalar_values(self):
         self.assertEqual(self._round_trip([1, None, -7, 2**31 - 1], "int4"), [1, None, -7, 2**31 - 1])
@@ -90,6 +96,44 @@ class TestDunningBulkAmounts(TransactionCase):
                         float_round(value, precision_rounding=currency.rounding), currency.decimal_places
                     ),
                 )
+        # a whole column at once (the bulk insert), currencies mixed: the same texts
+        vals_list = [
+            {"currency_id": currencies[index % 3].id, "amount_residual": value}
+            for index, value in enumerate(values)
+        ]
+        self.assertEqual(
+            convert.column(vals_list, "amount_residual"),
+            [convert(vals, "amount_residual") for vals in vals_list],
+        )
+        # no currency in the values: the amount as given
+        bare = lines._bulk_column_converter(field, {"amount_residual"})
+        self.assertEqual(bare.column([{"amount_residual": 1.005}], "amount_residual"), [1.005])
+
+
+class TestDunningBulkPlainColumns(TransactionCase):
+    """Plain ids, numbers, dates, flags and texts of a column are converted as one list: the
+    values the field's conversion gives one by one; anything else is left to it."""
+
+    def test_plain_columns_as_converted_one_by_one(self):
+        lines = self.env["credit.dunning.line"]
+        letters = self.env["credit.dunning.letter"]
+        cases = [
+            (lines, "move_id", [1, False, None, 7]),
+            (lines, "days_overdue", [0, 5, False, None, 3]),
+            (lines, "charge_error", ["x", False, None, "", 'q"uote \\ back']),
+            (lines, "line_type", ["invoice", "credit", False, None]),
+            (lines, "date_due", [date(2026, 1, 1), False, None]),
+            (letters, "channel_email", [True, False, None]),
+        ]
+        for model, name, raw in cases:
+            field = model._fields[name]
+            convert = model._bulk_column_converter(field, {name})
+            expected = [convert({name: value}, name) for value in raw]
+            self.assertEqual(model._bulk_plain_column(field, raw), expected, name)
+        # left to the field's own conversion (which refuses a wrong selection key)
+        self.assertIsNone(lines._bulk_plain_column(lines._fields["line_type"], ["bogus"]))
+        self.assertIsNone(lines._bulk_plain_column(lines._fields["move_id"], [True, 2]))
+        self.assertIsNone(lines._bulk_plain_column(lines._fields["date_due"], ["2026-01-01"]))
 
 
 @tagged("post_install", "-at_install")
@@ -179,3 +223,176 @@ class TestDunningLineThroughLetter(DunningCommon):
         self._invoice(100.0, days_ago=10)
         run = self._propose()
         self.assertEqual(lines.search([("run_id", "=", run.id)]), run.line_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestDunningBulkCache(DunningCommon):
+    """After the bulk insert the cache holds what ``create`` leaves: the new letters' lines and
+    the run's letters are read back without a query, and equal what the database holds."""
+
+    def test_letters_and_lines_read_back_from_the_cache(self):
+        other = self.env["res.partner"].create({"name": "Zweiter Kunde AG", "is_company": True})
+        for days in (10, 20, 30):
+            self._invoice(100.0, days_ago=days)
+            self._invoice(50.0, partner=other, days_ago=days)
+        self._invoice(20.0, move_type="out_refund", days_ago=3)  # a credit, netted
+        run = self._propose()
+        counts = []
+        queries = self._count_queries(lambda: counts.append(len(run.line_ids)), flush=False)
+        self.assertEqual(queries, 0)
+        self.assertEqual(counts, [7])
+        cached = {letter.id: set(letter.line_ids.ids) for letter in run.letter_ids}
+        invoice = run.line_ids.move_id[:1]
+        cached_move_lines = set(invoice.credit_dunning_line_ids.ids)
+        self.env.invalidate_all()
+        self.assertEqual({letter.id: set(letter.line_ids.ids) for letter in run.letter_ids}, cached)
+        self.assertEqual(len(cached), 2)
+        self.assertEqual(set(invoice.credit_dunning_line_ids.ids), cached_move_lines)
+        # an invoice's dunning history read before a proposal: as create leaves it, the draft
+        # line is not added (the field lists lines of validated letters only), the letter's
+        # lines hold it
+        self._invoice(80.0, days_ago=40)
+        invoice = self._invoice(60.0, days_ago=45)
+        self.assertFalse(invoice.credit_dunning_line_ids)
+        run_2 = self._propose()
+        line = run_2.line_ids.filtered(lambda line: line.move_id == invoice)
+        self.assertEqual(len(line), 1)
+        self.assertIn(line, line.letter_id.line_ids)
+        self.assertFalse(invoice.credit_dunning_line_ids)
+        self.env.invalidate_all()
+        self.assertFalse(invoice.credit_dunning_line_ids)
+        self.assertIn(line, line.letter_id.line_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestDunningInvoiceAddresses(DunningCommon):
+    """The proposal finds every customer's invoice address at once (its contacts read level by
+    level, the depth-first search of ``address_get`` run in memory): the same address as
+    ``address_get(["invoice"])`` for every shape of contact tree, in queries that do not grow
+    with the customers."""
+
+    def _tree(self, name, children=(), **values):
+        """A company (or ``values``) with the contacts ``children``: (name, type, children,
+        values) tuples, nested."""
+        partner = self.env["res.partner"].create({"name": name, "is_company": True, **values})
+        self._children(partner, children)
+        return partner
+
+    def _children(self, parent, children):
+        for name, kind, grandchildren, values in children:
+            child = self.env["res.partner"].create(
+                {"name": name, "type": kind, "parent_id": parent.id, **values}
+            )
+            self._children(child, grandchildren)
+
+    def test_same_address_as_address_get(self):
+        partners = self.env["res.partner"]
+        partners |= self._tree("Ohne Kontakte AG")
+        partners |= self._tree("Rechnung AG", [("Zed", "contact", (), {}), ("Anna", "invoice", (), {})])
+        # depth first: the invoice address below the first contact comes before a later sibling
+        partners |= self._tree(
+            "Tief AG",
+            [
+                ("Bert", "contact", [("Fritz", "invoice", (), {})], {}),
+                ("Carl", "invoice", (), {}),
+            ],
+        )
+        # a company below a company is another boundary; an archived contact is not searched
+        partners |= self._tree(
+            "Grenze AG",
+            [
+                ("Tochter GmbH", "invoice", (), {"is_company": True}),
+                ("Alt", "invoice", (), {"active": False}),
+                ("Lieferung", "delivery", (), {}),
+            ],
+        )
+        # no invoice address: the first contact (the customer itself when it is a contact)
+        partners |= self._tree("Kontakt AG", [("Lager", "delivery", [("Ida", "contact", (), {})], {})])
+        partners |= self._tree(
+            "Liefer AG", [("Lager", "delivery", [("Ida", "contact", (), {})], {})], type="delivery"
+        )
+        # an invoice address of its own; same names ordered by id (newest first, as child_ids)
+        partners |= self._tree("Selbst AG", [("Anna", "invoice", (), {})], type="invoice")
+        partners |= self._tree(
+            "Gleich AG", [("Rechnung", "invoice", (), {}), ("Rechnung", "invoice", (), {})]
+        )
+        partners |= self._tree("Privat", [("Büro", "invoice", (), {})], is_company=False)
+        # a contact below its company (not a commercial entity): searched above it too
+        upper = self._tree("Oben AG", [("Mitte", "contact", (), {}), ("Buchhaltung", "invoice", (), {})])
+        partners |= upper.child_ids.filtered(lambda contact: contact.name == "Mitte")
+        expected = {partner.id: partner.address_get(["invoice"])["invoice"] for partner in partners}
+        self.env.invalidate_all()
+        found = self.run_model._proposal_invoice_addresses(partners)
+        self.assertEqual(found, expected)
+        names = {partner.name: found[partner.id] for partner in partners}
+        by_id = self.env["res.partner"].browse
+        self.assertEqual(by_id(names["Tief AG"]).name, "Fritz")
+        self.assertEqual(by_id(names["Grenze AG"]).name, "Grenze AG")
+        self.assertEqual(by_id(names["Liefer AG"]).name, "Ida")
+        self.assertEqual(by_id(names["Mitte"]).name, "Buchhaltung")
+        gleich = partners.filtered(lambda partner: partner.name == "Gleich AG")
+        self.assertEqual(names["Gleich AG"], max(gleich.child_ids.ids))
+
+    def test_queries_do_not_grow_with_the_customers(self):
+        trees = [
+            self._tree(f"Kunde {i}", [("Kontakt", "contact", [("Rechnung", "invoice", (), {})], {})])
+            for i in range(10)
+        ]
+        partners = self.env["res.partner"].concat(*trees)
+
+        def count(customers):
+            self.env.invalidate_all()
+            result = {}
+            queries = self._count_queries(
+                lambda: result.update(self.run_model._proposal_invoice_addresses(customers))
+            )
+            self.assertEqual(
+                result, {partner.id: partner.address_get(["invoice"])["invoice"] for partner in customers}
+            )
+            return queries
+
+        self.assertEqual(count(partners[:1]), count(partners))
+
+
+@tagged("post_install", "-at_install")
+class TestDunningCandidates(DunningCommon):
+    """The proposal reads the open receivable items with an index-only scan of the partial index
+    credit_control_aml_dunning_idx; every open item counts, whatever the index holds."""
+
+    def test_open_items_from_the_index(self):
+        paid = self._invoice(100.0, days_ago=40)
+        self._pay(paid)
+        partial = self._invoice(300.0, days_ago=35)
+        self._pay(partial, amount=100.0)
+        open_invoice = self._invoice(50.0, days_ago=30)
+        credit = self._invoice(20.0, days_ago=3, move_type="out_refund")
+        draft = self._invoice(70.0, days_ago=30, post=False)
+        rows = self.run_model._get_dunning_candidates(self.company, self.today)
+        by_move = {row["move_id"]: row for row in rows}
+        self.assertNotIn(paid.id, by_move)
+        self.assertNotIn(draft.id, by_move)
+        self.assertEqual(by_move[partial.id]["residual"], 200.0)
+        self.assertEqual(by_move[open_invoice.id]["residual"], 50.0)
+        self.assertEqual(by_move[credit.id]["residual"], -20.0)
+        # the same documents and amounts as the ORM's open receivable items
+        expected = {
+            move.id: (residual, date_due)
+            for move, residual, date_due in self.env["account.move.line"]._read_group(
+                [
+                    ("company_id", "=", self.company.id),
+                    ("parent_state", "=", "posted"),
+                    ("account_id.account_type", "=", "asset_receivable"),
+                    ("reconciled", "=", False),
+                    ("partner_id", "!=", False),
+                ],
+                ["move_id"],
+                ["amount_residual:sum", "date_maturity:min"],
+            )
+            if residual
+        }
+        self.assertEqual({row["move_id"]: (row["residual"], row["date_due"]) for row in rows}, expected)
+        self.env.cr.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'credit_control_aml_dunning_idx'"
+        )
+        [[definition]] = self.env.cr.fetchall()
+        self.assertIn("reconciled IS NOT TRUE", definition)
