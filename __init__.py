@@ -14,10 +14,27 @@ def post_init_hook(env):
 
 
 def uninstall_hook(env):
-    """The running totals' triggers on journal items go with the module (its table is dropped)."""
+    """The running totals' triggers on journal items go with the module (its table is dropped),
+    and so do the indexes it made on Odoo's tables (named credit_control_*: partial indexes on
+    journal items and moves; the module's own tables go with their indexes)."""
+    from odoo.tools import SQL
+
     from .models.credit_exposure_total import drop_exposure_total_triggers
 
     drop_exposure_total_triggers(env.cr)
+    env.cr.execute(
+        r"""
+        SELECT index_class.relname
+          FROM pg_index
+          JOIN pg_class index_class ON index_class.oid = pg_index.indexrelid
+          JOIN pg_namespace ON pg_namespace.oid = index_class.relnamespace
+         WHERE pg_namespace.nspname = current_schema()
+           AND index_class.relname LIKE 'credit\_control\_%'
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE pg_constraint.conindid = pg_index.indexrelid)
+        """
+    )
+    for (name,) in env.cr.fetchall():
+        env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
 
 
 def _credit_install_on_live_ledger(env, batch_size=500):

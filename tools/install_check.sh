@@ -121,6 +121,8 @@ check() {  # check NAME TEMPLATE [extra install args]
     [ "$left" = 0 ] || problems+=("$left ir_model_data rows of credit_control left")
     left=$(psql -d "$db" -tAc "SELECT string_agg(model, ', ') FROM ir_model WHERE model LIKE 'credit.%'")
     [ -z "$left" ] || problems+=("models left: $left")
+    left=$(psql -d "$db" -tAc "SELECT string_agg(indexname, ', ') FROM pg_indexes WHERE indexname LIKE 'credit\_control\_%'")
+    [ -z "$left" ] || problems+=("indexes left on Odoo's tables: $left")
     if grep -qE "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) " "$log" || grep -q "Traceback" "$log"; then
         problems+=("ERROR in the log")
     fi
