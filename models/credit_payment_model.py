@@ -21,6 +21,34 @@ BACKTEST_DAYS = 90
 # With at least this many backtest items, a model worse than the rule is not used.
 MIN_BACKTEST_ITEMS = 30
 
+# The start of the feature statements (_feature_rows; _open_item_columns): the settings and the
+# company's posted customer invoices up to the cut-off (%(company_id)s, %(cutoff)s). JIT
+# compilation takes seconds here (the planner's row estimates of the CTEs are far too high) and
+# saves nothing (SET LOCAL: this transaction only, as in the aging). Without nested loops: on a
+# ledger not yet analysed (a company's first import) the planner expects a row or two and would
+# rescan the CTEs per row (quadratic); every join is over all the company's invoices, a hash or
+# merge join. The sorts and hashes over every invoice fit in memory (the default 4 MB spilled
+# five of them to disk on the bench ledger).
+FEATURE_INVOICES_SQL = """
+            SET LOCAL jit = off;
+            SET LOCAL enable_nestloop = off;
+            SET LOCAL work_mem = '64MB';
+            WITH inv AS (
+                SELECT m.id, m.commercial_partner_id AS partner_id, m.invoice_date,
+                       COALESCE(m.invoice_date_due, m.invoice_date) AS date_due,
+                       ABS(m.amount_total_signed) AS amount,
+                       m.payment_state IN ('paid', 'in_payment') AS is_paid,
+                       lvl.days AS dunning_days
+                  FROM account_move m
+             LEFT JOIN credit_dunning_level lvl ON lvl.id = m.credit_dunning_level_id
+                 WHERE m.company_id = %(company_id)s
+                   AND m.move_type = 'out_invoice'
+                   AND m.state = 'posted'
+                   AND m.payment_state != 'reversed'
+                   AND m.invoice_date <= %(cutoff)s
+            ),
+"""
+
 
 def _prefix_medians(rows):
     """Fill in the history medians (days late, amount) of the training ``rows`` of
@@ -143,30 +171,7 @@ class CreditPaymentModel(models.Model):
         rows = self.env.execute_query_dict(
             SQL(
                 """
-            -- JIT compilation takes seconds here (the planner's row estimates of the CTEs are
-            -- far too high) and saves nothing (SET LOCAL: this transaction only, as in the aging).
-            -- Without nested loops: on a ledger not yet analysed (a company's first import) the
-            -- planner expects a row or two and would rescan the CTEs per row (quadratic);
-            -- every join here is over all the company's invoices, a hash or merge join.
-            -- The sorts and hashes of the windows over every invoice fit in memory (the default
-            -- 4 MB spilled five of them to disk on the bench ledger).
-            SET LOCAL jit = off;
-            SET LOCAL enable_nestloop = off;
-            SET LOCAL work_mem = '64MB';
-            WITH inv AS (
-                SELECT m.id, m.commercial_partner_id AS partner_id, m.invoice_date,
-                       COALESCE(m.invoice_date_due, m.invoice_date) AS date_due,
-                       ABS(m.amount_total_signed) AS amount,
-                       m.payment_state IN ('paid', 'in_payment') AS is_paid,
-                       lvl.days AS dunning_days
-                  FROM account_move m
-             LEFT JOIN credit_dunning_level lvl ON lvl.id = m.credit_dunning_level_id
-                 WHERE m.company_id = %(company_id)s
-                   AND m.move_type = 'out_invoice'
-                   AND m.state = 'posted'
-                   AND m.payment_state != 'reversed'
-                   AND m.invoice_date <= %(cutoff)s
-            ),
+            %(invoices)s
             paid_dates AS (
                 -- the payment-term lines of the paid invoices: an index-only scan (see init())
                 SELECT il.move_id, MAX(pr.max_date) AS paid_date
@@ -269,6 +274,7 @@ class CreditPaymentModel(models.Model):
          LEFT JOIN medians md ON md.partner_id = i.partner_id
           ORDER BY i.id
                 """,
+                invoices=SQL(FEATURE_INVOICES_SQL, company_id=self.env.company.id, cutoff=cutoff),
                 company_id=self.env.company.id,
                 cutoff=cutoff,
                 late_days=pp.LATE_DAYS,

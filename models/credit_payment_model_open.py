@@ -8,6 +8,7 @@ from odoo.tools import SQL
 from ..lib import payment_prediction as pp
 from .account_move_prediction import PREDICTION_FIELDS
 from .credit_dunning_letter_bulk import array_literal
+from .credit_payment_model import FEATURE_INVOICES_SQL
 
 # The columns of :meth:`CreditPaymentModel._open_item_columns`, in the statement's order: the
 # item, then its :data:`~..lib.payment_prediction.FEATURES` side by side (one slice of each row
@@ -53,26 +54,7 @@ class CreditPaymentModel(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-            -- as in _feature_rows: no JIT (seconds of compilation for nothing), no nested loops
-            -- (a ledger not yet analysed: the planner expects a row or two), the sorts of the
-            -- medians in memory (SET LOCAL: this transaction only)
-            SET LOCAL jit = off;
-            SET LOCAL enable_nestloop = off;
-            SET LOCAL work_mem = '64MB';
-            WITH inv AS (
-                SELECT m.id, m.commercial_partner_id AS partner_id, m.invoice_date,
-                       COALESCE(m.invoice_date_due, m.invoice_date) AS date_due,
-                       ABS(m.amount_total_signed) AS amount,
-                       m.payment_state IN ('paid', 'in_payment') AS is_paid,
-                       lvl.days AS dunning_days
-                  FROM account_move m
-             LEFT JOIN credit_dunning_level lvl ON lvl.id = m.credit_dunning_level_id
-                 WHERE m.company_id = %(company_id)s
-                   AND m.move_type = 'out_invoice'
-                   AND m.state = 'posted'
-                   AND m.payment_state != 'reversed'
-                   AND m.invoice_date <= %(cutoff)s
-            ),
+            %(invoices)s
             paid_dates AS (
                 -- the latest match of each payment-term line (the debit side) of the company:
                 -- an index-only scan (see init()); a paid invoice's payment date in base
@@ -166,6 +148,7 @@ class CreditPaymentModel(models.Model):
               FROM features f
           ORDER BY f.id
                 """,
+                invoices=SQL(FEATURE_INVOICES_SQL, company_id=self.env.company.id, cutoff=cutoff),
                 company_id=self.env.company.id,
                 cutoff=cutoff,
                 late_days=pp.LATE_DAYS,

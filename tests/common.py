@@ -218,3 +218,32 @@ class ManifestsReadMixin:
             ),
             headers={"Content-Type": "application/json"},
         )
+
+    def _execute_kw(self, model, method, args, kwargs=None):
+        """``/jsonrpc`` ``object.execute_kw`` as xmlrpc/jsonrpc clients call Odoo, as the test's
+        ``sales_user`` (password "cc_sales"); returns the decoded answer (caches cleared)."""
+        response = self.url_open(
+            "/jsonrpc",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {
+                        "service": "object",
+                        "method": "execute_kw",
+                        "args": [
+                            self.env.cr.dbname,
+                            self.sales_user.id,
+                            "cc_sales",
+                            model,
+                            method,
+                            args,
+                            kwargs or {},
+                        ],
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        self.env.invalidate_all()
+        return response.json()

@@ -3,8 +3,6 @@ salesperson (no credit group) tries to get an order through, by the ORM (``with_
 JSON-RPC (``/web/dataset/call_kw`` and ``/jsonrpc`` ``execute_kw``) as an external client would.
 Each refused call changes nothing."""
 
-import json
-
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
@@ -230,34 +228,6 @@ class TestAttackOrdersRpc(ManifestsReadMixin, AttackOrdersCommon, HttpCase):
         result = self._call_kw_response(model, method, args, kwargs).json()
         self.env.invalidate_all()
         return result
-
-    def _execute_kw(self, model, method, args, kwargs=None):
-        """``/jsonrpc`` ``object.execute_kw``, as xmlrpc/jsonrpc clients call Odoo."""
-        response = self.url_open(
-            "/jsonrpc",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {
-                        "service": "object",
-                        "method": "execute_kw",
-                        "args": [
-                            self.env.cr.dbname,
-                            self.sales_user.id,
-                            "cc_sales",
-                            model,
-                            method,
-                            args,
-                            kwargs or {},
-                        ],
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
-        self.env.invalidate_all()
-        return response.json()
 
     def _assert_error(self, response, error, pattern):
         self.assertIn("error", response, response)

@@ -1,5 +1,3 @@
-import json
-
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
@@ -181,33 +179,6 @@ class TestSecurityRelease(SecurityReleaseCommon):
 @tagged("post_install", "-at_install")
 class TestSecurityReleaseRpc(ManifestsReadMixin, SecurityReleaseCommon, HttpCase):
     """The same over ``/jsonrpc`` ``execute_kw`` as the salesperson (login and password)."""
-
-    def _execute_kw(self, model, method, args, kwargs=None):
-        response = self.url_open(
-            "/jsonrpc",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {
-                        "service": "object",
-                        "method": "execute_kw",
-                        "args": [
-                            self.env.cr.dbname,
-                            self.sales_user.id,
-                            "cc_sales",
-                            model,
-                            method,
-                            args,
-                            kwargs or {},
-                        ],
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
-        self.env.invalidate_all()
-        return response.json()
 
     def _assert_error(self, response, pattern):
         self.assertIn("error", response, response)
