@@ -122,7 +122,7 @@ class CreditDunningLetter(models.Model):
                 for part in (
                     letter.partner_id.name,
                     letter.level_id.name,
-                    letter.dunning_date and fields.Date.to_string(letter.dunning_date),
+                    letter.dunning_date and format_date(self.env, letter.dunning_date),
                 )
                 if part
             )
@@ -515,7 +515,7 @@ class CreditDunningLetter(models.Model):
             % _(
                 "Call %(customer)s about the overdue invoices of the dunning letter of %(date)s.",
                 customer=partner.display_name,
-                date=fields.Date.to_string(date),
+                date=format_date(self.env, date),
             ),
             "date_deadline": date,
             "user_id": user.id,

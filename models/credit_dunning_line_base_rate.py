@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.tools import format_date
 
 
 class CreditDunningLine(models.Model):
@@ -23,7 +24,7 @@ class CreditDunningLine(models.Model):
                 and base_rates._half_year_start(line.dunning_date) > last
             )
             line.interest_rate_note = (
-                _("Interest after %(date)s uses the last known base rate", date=fields.Date.to_string(last))
+                _("Interest after %(date)s uses the last known base rate", date=format_date(self.env, last))
                 if past
                 else False
             )

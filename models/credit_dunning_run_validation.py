@@ -18,7 +18,7 @@ from odoo import http as odoo_http
 from odoo.exceptions import UserError
 from odoo.http import request as odoo_request
 from odoo.service import security
-from odoo.tools import float_compare
+from odoo.tools import float_compare, format_date
 from odoo.tools.mail import generate_tracking_message_id
 from odoo.tools.pdf import PdfFileReader, PdfFileWriter, merge_pdf
 
@@ -392,7 +392,7 @@ class CreditDunningRun(models.Model):
             body = Markup("%s") % _(
                 "Dunning letter %(level)s of %(date)s (%(run)s) sent by %(channels)s.",
                 level=letter.level_id.name,
-                date=fields.Date.to_string(self.date),
+                date=format_date(self.env, self.date),
                 run=self.name,
                 channels=channels or _("no channel"),
             )

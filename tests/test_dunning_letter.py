@@ -90,6 +90,18 @@ class TestDunningLetter(DunningCommon):
         self.assertIn(german_date, html)
         text = self._pdf_text(letter.attachment_id.raw)
         self.assertIn("2. Mahnung", text)
+        # the letter's name and the run's chatter note give the date in the user's format
+        de = self.env(context=dict(self.env.context, lang="de_DE"))
+        letter_date = letter.dunning_date.strftime("%d.%m.%Y")
+        letter.invalidate_recordset(["display_name"])
+        self.assertTrue(letter.with_env(de).display_name.endswith(" – " + letter_date))
+        activity = letter.with_env(de)._prepare_activity(de["mail.activity.type"], letter.dunning_date)
+        self.assertIn(letter_date, activity["note"])
+        # the customer's note was written by the run's user (English: month/day/year, not ISO)
+        notes = letter.partner_id.message_ids.filtered(
+            lambda message: "Dunning letter" in (message.body or "")
+        )
+        self.assertIn(letter.dunning_date.strftime("%m/%d/%Y"), " ".join(notes.mapped("body")))
         if os.environ.get("CC_DUNNING_PDF_DIR"):
             with open(os.path.join(os.environ["CC_DUNNING_PDF_DIR"], "letter_de.pdf"), "wb") as file:
                 file.write(letter.attachment_id.raw)
