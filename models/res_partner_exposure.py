@@ -30,6 +30,21 @@ EXPOSURE_FUNCTION_COLUMNS = (
 )
 
 
+# the exposure of a customer not saved yet (see _compute_credit_exposure)
+NO_EXPOSURE = {
+    "receivable": 0.0,
+    "overdue": 0.0,
+    "overdue_days": 0,
+    "draft_invoices": 0.0,
+    "uninvoiced_orders": 0.0,
+    "total": 0.0,
+    "available": None,
+    "usage": 0.0,
+    "over_limit": False,
+    "limit": None,
+}
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -108,8 +123,11 @@ class ResPartner(models.Model):
     @api.depends("commercial_partner_id")
     @api.depends_context("company")
     def _compute_credit_exposure(self):
-        exposures = self._get_credit_exposures()
-        rows = [exposures[partner.commercial_partner_id.id] for partner in self]
+        # saved customers only: a customer being created (a new record in a form or a dialog,
+        # e.g. "Create and edit" from an invoice) has no exposure yet
+        commercial = self.commercial_partner_id._origin
+        exposures = commercial._get_credit_exposures() if commercial else {}
+        rows = [exposures.get(partner.commercial_partner_id._origin.id, NO_EXPOSURE) for partner in self]
         # values are already rounded to the company currency: fill the cache in bulk
         # (per-record assignment would convert every amount again)
         cache = self.env.cache

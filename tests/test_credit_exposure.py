@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import CreditControlCommon
 
@@ -25,6 +25,23 @@ class TestCreditExposure(CreditControlCommon):
         self.assertEqual(self.contact._get_credit_exposure()["receivable"], 500.0)
         self.assertEqual(self.contact.credit_exposure, 500.0)
         self.assertEqual(self.contact.credit_overdue_amount, 500.0)
+
+    def test_customer_being_created_has_no_exposure(self):
+        # a customer not saved yet (a form, "Create and edit" from an invoice): its credit
+        # fields are computed without error, a new contact of a customer shows the customer's
+        # exposure, an existing customer edited in a form keeps its own
+        self._invoice(300.0, days_ago=10)
+        new = self.env["res.partner"].new({"name": "New Customer", "is_company": True})
+        self.assertEqual(new.credit_exposure, 0.0)
+        self.assertFalse(new.credit_over_limit)
+        self.assertFalse(new.credit_has_limit)
+        contact = self.env["res.partner"].new({"name": "New Contact", "parent_id": self.customer.id})
+        self.assertEqual(contact.credit_exposure, 300.0)
+        edited = self.env["res.partner"].new({"name": "Renamed"}, origin=self.customer)
+        self.assertEqual(edited.credit_exposure, 300.0)
+        with Form(self.env["res.partner"]) as form:
+            form.name = "Created in a form"
+        self.assertEqual(form.record.credit_exposure, 0.0)
 
     def test_partial_payment_credit_note_and_unreconciled_payment(self):
         invoice = self._invoice(1000.0, days_ago=20)
